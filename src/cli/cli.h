@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* The hotpatch command line: one file per subcommand. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "bundle.h"
+#include "engine.h"
+
+/* Exit codes: 0 success, 1 an operation failed on some process, 2 a refusal
+ * (bad input, trust, permissions, usage). */
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_REFUSED = 2 };
+
+struct subcommand {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+int cmd_build(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
+int cmd_revert(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+
+/* Prints "hotpatch: <message>" for @r and returns EXIT_REFUSED. */
+int cli_refuse(int r);
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Refuses unless we may ptrace other users' processes. */
+int cli_require_ptrace(const char *what);
+/* A bundle from a file or a store id, its signature checked. */
+int cli_load_bundle(const char *arg, bool insecure, struct bundle **ret);
+/* Parses a duration like "10", "2.5s", "500ms". */
+int cli_parse_duration(const char *s, int64_t *ret_ns);
+int cli_parse_pid(const char *s, pid_t *ret);
+bool cli_looks_like_id(const char *s);
+
+/* Runs @fn for every pid on @jobs OS threads; @done sees each report, in
+ * completion order, one at a time. */
+typedef void (*pool_fn)(pid_t pid, void *arg, struct engine_report *rep);
+typedef void (*pool_done_fn)(const struct engine_report *rep, void *arg);
+int pool_run(const pid_t *pids, size_t n, unsigned jobs, pool_fn fn, pool_done_fn done, void *arg);
+unsigned pool_default_jobs(void);

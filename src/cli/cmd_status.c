@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hotpatch status: what is applied where, read back from the processes
+ * themselves (their maps, the records in their patch objects and their code
+ * bytes), so it stays true after a tool was killed mid-operation.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "error.h"
+#include "json.h"
+#include "patches.h"
+#include "procfs.h"
+#include "store.h"
+
+struct sighting {
+	char id[BUNDLE_ID_LEN + 1];
+	pid_t pid;
+	char comm[32];
+	size_t active, total;
+	bool valid;
+};
+
+struct status {
+	struct sighting *v;
+	size_t n;
+};
+
+static const char *state_of(const struct sighting *s)
+{
+	if (!s->valid || s->active == 0)
+		return "loaded";
+	return s->active == s->total ? "applied" : "partial";
+}
+
+static bool maps_have_patch(const struct proc_maps *m)
+{
+	char id[BUNDLE_ID_LEN + 1];
+
+	for (size_t i = 0; i < m->n; i++)
+		if (patches_is_object_path(m->v[i].path, id))
+			return true;
+	return false;
+}
+
+static int add(struct status *st, const struct loaded_patch *lp, pid_t pid)
+{
+	struct sighting *nv = realloc(st->v, (st->n + 1) * sizeof(*nv));
+
+	if (!nv)
+		return -ENOMEM;
+	st->v = nv;
+	nv[st->n] = (struct sighting){.pid = pid, .active = lp->nactive, .total = lp->rec.n,
+				      .valid = lp->rec_valid};
+	memcpy(nv[st->n].id, lp->id, sizeof(lp->id));
+	proc_comm(pid, nv[st->n].comm, sizeof(nv[st->n].comm));
+	st->n++;
+	return 0;
+}
+
+static void scan_pid(struct status *st, pid_t pid)
+{
+	struct proc_maps maps = {0};
+	struct loaded_patch *lp = NULL;
+	size_t n = 0;
+	int memfd;
+
+	if (proc_maps_read(pid, &maps) < 0 || !maps_have_patch(&maps))
+		goto out;
+	memfd = proc_mem_open(pid, false);
+	if (memfd < 0)
+		goto out;
+	if (patches_scan(pid, memfd, &maps, &lp, &n) == 0)
+		for (size_t i = 0; i < n; i++)
+			add(st, &lp[i], pid);
+	patches_free(lp, n);
+	close(memfd);
+out:
+	hp_err_clear();
+	proc_maps_free(&maps);
+}
+
+static struct bundle *stored_bundle(const char *id)
+{
+	struct bundle_load_opts lo = {.insecure = true};
+	struct bundle *b = NULL;
+	char path[4096];
+
+	store_bundle_path(id, path, sizeof(path));
+	if (access(path, R_OK) == 0 && bundle_load(path, &lo, &b) < 0)
+		b = NULL;
+	hp_err_clear();
+	return b;
+}
+
+static bool first_of_id(const struct status *st, size_t i)
+{
+	for (size_t k = 0; k < i; k++)
+		if (strcmp(st->v[k].id, st->v[i].id) == 0)
+			return false;
+	return true;
+}
+
+static void print_text(const struct status *st)
+{
+	if (!st->n) {
+		printf("no patches are applied\n");
+		return;
+	}
+	for (size_t i = 0; i < st->n; i++) {
+		struct bundle *b;
+
+		if (!first_of_id(st, i))
+			continue;
+		b = stored_bundle(st->v[i].id);
+		printf("patch %s", st->v[i].id);
+		if (b) {
+			printf("  %s", b->manifest.name);
+			for (size_t c = 0; c < b->manifest.ncves; c++)
+				printf("  %s", b->manifest.cves[c]);
+			printf("\n  target %s", b->manifest.target_path);
+		}
+		printf("\n");
+		for (size_t k = i; k < st->n; k++) {
+			const struct sighting *s = &st->v[k];
+
+			if (strcmp(s->id, st->v[i].id) != 0)
+				continue;
+			printf("  %-8s pid %d (%s) %zu/%zu functions%s\n", state_of(s), s->pid,
+			       s->comm, s->active, s->total,
+			       s->active == s->total ? ""
+						     : " (interrupted; run apply or revert again)");
+		}
+		bundle_free(b);
+	}
+}
+
+static void print_json(const struct status *st)
+{
+	struct json j = {0};
+
+	json_obj_begin(&j);
+	json_key(&j, "patches");
+	json_arr_begin(&j);
+	for (size_t i = 0; i < st->n; i++) {
+		struct bundle *b;
+
+		if (!first_of_id(st, i))
+			continue;
+		b = stored_bundle(st->v[i].id);
+		json_obj_begin(&j);
+		json_kv_str(&j, "id", st->v[i].id);
+		if (b) {
+			json_kv_str(&j, "name", b->manifest.name);
+			json_kv_str(&j, "target", b->manifest.target_path);
+			json_key(&j, "cves");
+			json_arr_begin(&j);
+			for (size_t c = 0; c < b->manifest.ncves; c++)
+				json_str(&j, b->manifest.cves[c]);
+			json_arr_end(&j);
+		}
+		json_key(&j, "processes");
+		json_arr_begin(&j);
+		for (size_t k = i; k < st->n; k++) {
+			const struct sighting *s = &st->v[k];
+
+			if (strcmp(s->id, st->v[i].id) != 0)
+				continue;
+			json_obj_begin(&j);
+			json_kv_int(&j, "pid", s->pid);
+			json_kv_str(&j, "comm", s->comm);
+			json_kv_str(&j, "state", state_of(s));
+			json_kv_int(&j, "active", (int64_t)s->active);
+			json_kv_int(&j, "functions", (int64_t)s->total);
+			json_obj_end(&j);
+		}
+		json_arr_end(&j);
+		json_obj_end(&j);
+		bundle_free(b);
+	}
+	json_arr_end(&j);
+	json_obj_end(&j);
+	printf("%s\n", json_text(&j));
+	json_free(&j);
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"pid", required_argument, NULL, 'p'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	struct status st = {0};
+	pid_t pid = 0, *pids = NULL;
+	size_t npids = 0;
+	bool json = false;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
+		if (c == 'p' && cli_parse_pid(optarg, &pid) == 0)
+			continue;
+		if (c == 'j') {
+			json = true;
+			continue;
+		}
+		if (c == 'h') {
+			printf("Usage: hotpatch status [--pid PID] [--json]\n");
+			return EXIT_OK;
+		}
+		return cli_usage("bad option");
+	}
+	r = cli_require_ptrace("status");
+	if (r)
+		return r;
+	if (pid)
+		scan_pid(&st, pid);
+	else if ((r = proc_list_pids(&pids, &npids)) < 0)
+		return cli_refuse(r);
+	for (size_t i = 0; i < npids; i++)
+		scan_pid(&st, pids[i]);
+	if (json)
+		print_json(&st);
+	else
+		print_text(&st);
+	free(pids);
+	free(st.v);
+	return EXIT_OK;
+}

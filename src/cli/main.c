@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "error.h"
+#include "paths.h"
+
+static const struct subcommand commands[] = {
+	{"build", cmd_build, "turn a patch source into a bundle"},
+	{"info", cmd_info, "show what a bundle holds"},
+	{"apply", cmd_apply, "apply a bundle to running processes"},
+	{"revert", cmd_revert, "undo a bundle in running processes"},
+	{"status", cmd_status, "show which patches are applied where"},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: hotpatch [--root DIR] COMMAND [ARGS...]\n\n"
+		   "Live security patches for running processes.\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nOptions:\n"
+		   "  --root DIR   use DIR instead of / for config, keys, store and logs\n"
+		   "               (also $HOTPATCH_ROOT)\n"
+		   "  --version    print the version\n"
+		   "  -h, --help   this help; `hotpatch COMMAND --help` for a command\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"root", required_argument, NULL, 'r'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{0},
+	};
+	const char *root = NULL;
+	int c, r;
+
+	/* Global options come before the command; "+" stops at the first
+	 * non-option so each command parses its own. */
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			root = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("hotpatch %s\n", HP_VERSION);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_REFUSED;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_REFUSED;
+	}
+	r = paths_init(root);
+	if (r < 0)
+		return cli_refuse(r);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[optind], commands[i].name) == 0) {
+			argv += optind;
+			argc -= optind;
+			optind = 0;
+			return commands[i].run(argc, argv);
+		}
+	return cli_usage("unknown command '%s'", argv[optind]);
+}

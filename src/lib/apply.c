@@ -1,0 +1,493 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Applying a bundle to one process. The phases, and what holds after each:
+ *   1. prepare  -> the process maps the target build (build-id), we may trace
+ *                  it, and its memory is open
+ *   2. verify   -> every function's bytes equal the expected ones in the file
+ *                  and in memory (a jump of an earlier hotpatch at the entry
+ *                  is accepted: the patch stacks on top)
+ *   3. plan     -> the jumps to write, the bytes each one must find, and the
+ *                  code no thread may be in, are computed
+ *   4. load     -> the patch object is mapped and relocated, not yet active
+ *   5. flip     -> all threads stopped, checked, jumps written, released
+ *   6. tidy     -> with --replace, superseded objects are unmapped
+ * A failure before 5 unloads what 4 loaded; 5 itself is all or nothing.
+ */
+#include "engine.h"
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bundle.h"
+#include "clock.h"
+#include "elffile.h"
+#include "fault.h"
+#include "hex.h"
+#include "linkmap.h"
+#include "loader.h"
+#include "macro.h"
+#include "module.h"
+#include "patches.h"
+#include "pidlock.h"
+#include "procfs.h"
+#include "remote.h"
+#include "safety.h"
+
+#define CHAIN_MAX 64
+
+struct apply {
+	const struct bundle *b;
+	const struct manifest *m;
+	const struct engine_opts *o;
+	pid_t pid;
+	int memfd;
+	struct proc_maps maps;
+	struct proc_module mod;
+	struct loaded_patch *loaded;
+	size_t nloaded;
+	struct loaded_patch *mine; /* this bundle, already loaded (a rerun) */
+	struct record rec;
+	uint8_t (*cur)[5];         /* current bytes at each jump site */
+	struct flip_write *w;
+	size_t nw;
+	struct range *forbid;
+	size_t nforbid;
+	struct loaded_object obj;
+	bool fresh;
+	struct engine_report *rep;
+};
+
+const char *outcome_name(enum outcome o)
+{
+	static const char *const names[] = {
+		[OUTCOME_PATCHED] = "patched",   [OUTCOME_ALREADY] = "already",
+		[OUTCOME_SKIPPED] = "skipped",   [OUTCOME_REVERTED] = "reverted",
+		[OUTCOME_FAILED] = "failed",
+	};
+
+	return names[o];
+}
+
+static uint64_t jump_site(const struct apply *a, size_t i)
+{
+	return a->mod.bias + a->m->funcs[i].vaddr + a->m->funcs[i].patch_off;
+}
+
+static int prepare(struct apply *a)
+{
+	char hex[2 * HP_BUILD_ID_MAX + 1];
+	int r;
+
+	r = proc_maps_read(a->pid, &a->maps);
+	if (r < 0)
+		return r;
+	r = module_find(a->pid, &a->maps, a->m->build_id, a->m->build_id_len, &a->mod);
+	if (r < 0) {
+		hex_encode(a->m->build_id, a->m->build_id_len, hex);
+		a->rep->outcome = OUTCOME_SKIPPED;
+		return hp_err(-ENOENT, "does not map %s with build-id %s", a->m->target_path, hex);
+	}
+	a->memfd = proc_mem_open(a->pid, true);
+	return a->memfd < 0 ? a->memfd : 0;
+}
+
+/* The file the process maps must hold the expected bytes too: a build-id
+ * can be forged, the bytes of every function we replace cannot. */
+static int verify_file(struct apply *a)
+{
+	struct elf_file *ef;
+	int fd, r = 0;
+
+	fd = module_open(a->pid, &a->mod);
+	if (fd < 0)
+		return fd;
+	r = elf_file_open_fd(fd, a->mod.path, &ef);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; r == 0 && i < a->m->nfuncs; i++) {
+		const struct manifest_func *f = &a->m->funcs[i];
+		uint8_t *buf = malloc(f->size);
+
+		if (!buf)
+			r = hp_err(-ENOMEM, "out of memory");
+		else if (elf_file_read_vaddr(ef, f->vaddr, buf, f->size) < 0 ||
+			 memcmp(buf, f->expected, f->size) != 0)
+			r = hp_err(-EBADMSG, "%s: the bytes of %s in the file differ from the build "
+					     "the patch was made for; rebuild the patch for this file",
+				   a->mod.path, f->name);
+		free(buf);
+	}
+	elf_file_close(ef);
+	return r;
+}
+
+/* The bytes under a stack of hotpatch jumps at @addr: follow each patch's
+ * record down to bytes that are no hotpatch jump. */
+static void chain_bottom(const struct apply *a, uint64_t addr, const uint8_t cur[5],
+			 uint8_t out[5])
+{
+	memcpy(out, cur, 5);
+	for (int depth = 0; depth < CHAIN_MAX; depth++) {
+		bool found = false;
+
+		for (size_t p = 0; p < a->nloaded && !found; p++) {
+			const struct loaded_patch *lp = &a->loaded[p];
+
+			for (size_t j = 0; lp->rec_valid && j < lp->rec.n && !found; j++) {
+				uint8_t jmp[5];
+
+				if (lp->rec.e[j].addr != addr ||
+				    record_jump(addr, lp->rec.e[j].new_addr, jmp) < 0 ||
+				    memcmp(jmp, out, 5) != 0)
+					continue;
+				memcpy(out, lp->rec.e[j].prev, 5);
+				found = true;
+			}
+		}
+		if (!found)
+			return;
+	}
+}
+
+static int verify_memory(struct apply *a, size_t i)
+{
+	const struct manifest_func *f = &a->m->funcs[i];
+	uint64_t start = a->mod.bias + f->vaddr;
+	uint8_t *buf = malloc(f->size), bottom[5];
+	int r;
+
+	if (!buf)
+		return hp_err(-ENOMEM, "out of memory");
+	r = proc_mem_read(a->memfd, start, buf, f->size);
+	if (r == 0) {
+		memcpy(a->cur[i], buf + f->patch_off, 5);
+		chain_bottom(a, start + f->patch_off, a->cur[i], bottom);
+		memcpy(buf + f->patch_off, bottom, 5);
+		if (memcmp(buf, f->expected, f->size) != 0)
+			r = hp_err(-EBADMSG, "the code of %s in memory differs from the expected "
+					     "bytes (changed by someone else?); nothing was written",
+				   f->name);
+	}
+	free(buf);
+	return r;
+}
+
+static int add_forbid(struct apply *a, uint64_t lo, uint64_t hi, const char *name)
+{
+	struct range *nv = realloc(a->forbid, (a->nforbid + 1) * sizeof(*nv));
+
+	if (!nv)
+		return hp_err(-ENOMEM, "out of memory");
+	a->forbid = nv;
+	nv[a->nforbid++] = (struct range){.lo = lo, .hi = hi, .name = name};
+	return 0;
+}
+
+static bool superseded(const struct apply *a, const struct loaded_patch *lp)
+{
+	if (!a->o->replace || lp == a->mine || !lp->rec_valid)
+		return false;
+	for (size_t j = 0; j < lp->rec.n; j++)
+		if (lp->rec.e[j].addr >= a->mod.lo && lp->rec.e[j].addr < a->mod.hi)
+			return true;
+	return false;
+}
+
+/* What may not be running during the flip: the functions being replaced,
+ * the patch code now serving them (stacking), and with --replace every
+ * superseded patch. */
+static int plan_forbid(struct apply *a)
+{
+	for (size_t i = 0; i < a->m->nfuncs; i++) {
+		const struct manifest_func *f = &a->m->funcs[i];
+		const struct loaded_patch *owner;
+		uint64_t start = a->mod.bias + f->vaddr;
+		int r;
+
+		/* A thread exactly at the entry or at the jump site has not
+		 * started the old code yet: it will take the jump. */
+		r = add_forbid(a, jump_site(a, i) + 1, start + f->size, f->name);
+		if (r < 0)
+			return r;
+		owner = patches_owner(a->loaded, a->nloaded, jump_site(a, i), NULL);
+		if (owner && owner != a->mine) {
+			r = add_forbid(a, owner->text_lo, owner->text_hi, "the patch below this one");
+			if (r < 0)
+				return r;
+		}
+	}
+	for (size_t p = 0; p < a->nloaded; p++)
+		if (superseded(a, &a->loaded[p])) {
+			int r = add_forbid(a, a->loaded[p].text_lo, a->loaded[p].text_hi,
+					   "a superseded patch");
+
+			if (r < 0)
+				return r;
+		}
+	return 0;
+}
+
+static int plan_record(struct apply *a)
+{
+	a->rec.n = a->m->nfuncs;
+	a->rec.e = calloc(a->rec.n, sizeof(*a->rec.e));
+	if (!a->rec.e)
+		return hp_err(-ENOMEM, "out of memory");
+	memcpy(a->rec.bundle_sha, a->b->sha256, 32);
+	a->rec.module_bias = a->mod.bias;
+	for (size_t i = 0; i < a->rec.n; i++) {
+		a->rec.e[i].addr = jump_site(a, i);
+		a->rec.e[i].len = 5;
+		/* Stacked: revert falls back to the patch below. Replacing:
+		 * revert goes straight back to the original. */
+		if (a->o->replace)
+			chain_bottom(a, a->rec.e[i].addr, a->cur[i], a->rec.e[i].prev);
+		else
+			memcpy(a->rec.e[i].prev, a->cur[i], 5);
+	}
+	return 0;
+}
+
+static int add_write(struct apply *a, uint64_t addr, const uint8_t *bytes, const uint8_t *expect)
+{
+	struct flip_write *nv = realloc(a->w, (a->nw + 1) * sizeof(*nv));
+
+	if (!nv)
+		return hp_err(-ENOMEM, "out of memory");
+	a->w = nv;
+	nv[a->nw] = (struct flip_write){.addr = addr, .len = 5};
+	memcpy(nv[a->nw].bytes, bytes, 5);
+	memcpy(nv[a->nw].expect, expect, 5);
+	a->nw++;
+	return 0;
+}
+
+static bool covered(const struct apply *a, uint64_t addr)
+{
+	for (size_t i = 0; i < a->m->nfuncs; i++)
+		if (jump_site(a, i) == addr)
+			return true;
+	return false;
+}
+
+/* --replace: superseded jumps this bundle does not cover go back to the
+ * original bytes in the same flip, so the old objects can be unmapped. */
+static int plan_restores(struct apply *a)
+{
+	for (size_t p = 0; p < a->nloaded; p++) {
+		const struct loaded_patch *lp = &a->loaded[p];
+
+		if (!superseded(a, lp))
+			continue;
+		for (size_t j = 0; j < lp->rec.n; j++) {
+			uint8_t cur[5], orig[5];
+			int r;
+
+			if (!lp->active[j] || covered(a, lp->rec.e[j].addr))
+				continue;
+			r = proc_mem_read(a->memfd, lp->rec.e[j].addr, cur, 5);
+			if (r < 0)
+				return r;
+			chain_bottom(a, lp->rec.e[j].addr, cur, orig);
+			r = add_write(a, lp->rec.e[j].addr, orig, cur);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+static int plan_jumps(struct apply *a)
+{
+	for (size_t i = 0; i < a->m->nfuncs; i++) {
+		uint8_t jmp[5];
+		uint64_t dest = a->obj.base + a->m->funcs[i].new_vaddr;
+
+		if (record_jump(jump_site(a, i), dest, jmp) < 0)
+			return hp_err(-ERANGE, "the patch for %s landed out of jump range",
+				      a->m->funcs[i].name);
+		if (memcmp(a->cur[i], jmp, 5) == 0)
+			continue; /* a rerun after an interrupted apply */
+		int r = add_write(a, jump_site(a, i), jmp, a->cur[i]);
+
+		if (r < 0)
+			return r;
+	}
+	return plan_restores(a);
+}
+
+static int find_mine(struct apply *a)
+{
+	int r = patches_scan(a->pid, a->memfd, &a->maps, &a->loaded, &a->nloaded);
+
+	if (r < 0)
+		return r;
+	a->mine = patches_find(a->loaded, a->nloaded, a->b->id);
+	if (a->mine && a->mine->rec_valid && a->mine->nactive == a->mine->rec.n &&
+	    a->mine->rec.n == a->m->nfuncs) {
+		a->rep->outcome = OUTCOME_ALREADY;
+		return 1;
+	}
+	return 0;
+}
+
+static int with_remote(struct apply *a, bool load, uint64_t base, uint64_t size)
+{
+	struct loader_target t = {.pid = a->pid, .memfd = a->memfd, .maps = &a->maps,
+				  .mod = &a->mod, .object_fd = -1};
+	struct remote rm;
+	int r;
+
+	r = remote_attach(&rm, a->pid, a->memfd, &a->maps, now_ns() + a->o->timeout_ns);
+	if (r < 0)
+		return r;
+	fault_point("apply-seized");
+	if (!load) {
+		r = loader_unload(&rm, base, size);
+		goto out;
+	}
+	t.object_fd = open(a->o->object_path, O_RDONLY | O_CLOEXEC);
+	if (t.object_fd < 0) {
+		r = hp_err(-errno, "cannot open %s: %m", a->o->object_path);
+		goto out;
+	}
+	r = linkmap_open(a->pid, a->memfd, &a->maps, &t.lm);
+	if (r == 0)
+		r = loader_load(&rm, &t, a->b, &a->rec, &a->obj);
+	linkmap_free(t.lm);
+	close(t.object_fd);
+out:
+	if (remote_detach(&rm) < 0 && r == 0)
+		r = hp_err(-ESRCH, "process %d exited during the operation", a->pid);
+	return r;
+}
+
+/* A leftover of an interrupted run: reuse it when its record is complete,
+ * otherwise remove it and load afresh. */
+static int load(struct apply *a)
+{
+	int r;
+
+	if (a->mine && a->mine->rec_valid && a->mine->rec.n == a->m->nfuncs) {
+		a->obj = (struct loaded_object){.base = a->mine->base, .size = a->mine->size,
+					       .text_lo = a->mine->text_lo,
+					       .text_hi = a->mine->text_hi};
+		return 0;
+	}
+	if (a->mine) {
+		r = with_remote(a, false, a->mine->base, a->mine->size);
+		if (r < 0)
+			return r;
+	}
+	r = with_remote(a, true, 0, 0);
+	if (r == 0) {
+		a->fresh = true;
+		fault_point("load-done");
+	}
+	return r;
+}
+
+static int flip(struct apply *a)
+{
+	struct flip_opts fo = {.timeout_ns = a->o->timeout_ns,
+			       .stop_budget_ns = a->o->stop_budget_ns};
+	struct safety s;
+	int r;
+
+	safety_init(&s, a->pid, a->memfd, &a->maps, TAKE_PTR(a->forbid), a->nforbid);
+	r = flip_run(&s, a->w, a->nw, &fo, &a->rep->flip);
+	safety_free(&s);
+	return r;
+}
+
+static void tidy_superseded(struct apply *a)
+{
+	for (size_t p = 0; p < a->nloaded; p++)
+		if (superseded(a, &a->loaded[p])) {
+			if (with_remote(a, false, a->loaded[p].base, a->loaded[p].size) == 0)
+				a->rep->superseded++;
+			hp_err_clear();
+		}
+}
+
+static int run(struct apply *a)
+{
+	int r;
+
+	r = prepare(a);
+	if (r == 0)
+		r = verify_file(a);
+	if (r == 0)
+		r = find_mine(a);
+	if (r != 0)
+		return r > 0 ? 0 : r;
+	a->cur = calloc(a->m->nfuncs, sizeof(*a->cur));
+	if (!a->cur)
+		return hp_err(-ENOMEM, "out of memory");
+	for (size_t i = 0; r == 0 && i < a->m->nfuncs; i++)
+		r = verify_memory(a, i);
+	if (r == 0)
+		r = plan_record(a);
+	if (r == 0)
+		r = plan_forbid(a);
+	if (r == 0)
+		r = load(a);
+	if (r == 0)
+		r = plan_jumps(a);
+	if (r == 0)
+		r = flip(a);
+	if (r < 0) {
+		if (a->fresh && r != -ESRCH) {
+			int saved = r;
+			char msg[HP_ERR_MAX];
+
+			snprintf(msg, sizeof(msg), "%s", hp_err_msg(r));
+			with_remote(a, false, a->obj.base, a->obj.size);
+			r = hp_err(saved, "%s", msg);
+		}
+		return r;
+	}
+	fault_point("apply-done");
+	tidy_superseded(a);
+	a->rep->outcome = OUTCOME_PATCHED;
+	return 0;
+}
+
+void engine_apply(const struct bundle *b, pid_t pid, const struct engine_opts *o,
+		  struct engine_report *rep)
+{
+	struct apply a = {.b = b, .m = &b->manifest, .o = o, .pid = pid, .memfd = -1, .rep = rep};
+	int64_t t0 = now_ns();
+	int lock, r;
+
+	*rep = (struct engine_report){.pid = pid, .outcome = OUTCOME_FAILED,
+				      .nfuncs = (unsigned)b->manifest.nfuncs};
+	proc_comm(pid, rep->comm, sizeof(rep->comm));
+	hp_err_clear();
+	lock = pidlock_take(pid, t0 + o->timeout_ns);
+	r = lock < 0 ? lock : 0;
+	if (r == 0) {
+		fault_point("apply-start");
+		r = run(&a);
+	}
+	if (r < 0) {
+		rep->err = r;
+		snprintf(rep->reason, sizeof(rep->reason), "%s", hp_err_msg(r));
+		if (rep->outcome != OUTCOME_SKIPPED)
+			rep->outcome = OUTCOME_FAILED;
+	}
+	pidlock_release(lock);
+	if (a.memfd >= 0)
+		close(a.memfd);
+	proc_maps_free(&a.maps);
+	patches_free(a.loaded, a.nloaded);
+	record_free(&a.rec);
+	free(a.cur);
+	free(a.w);
+	free(a.forbid);
+	rep->total_ns = now_ns() - t0;
+}

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT */
+#include "bundle.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "error.h"
+#include "fileio.h"
+#include "hex.h"
+#include "macro.h"
+
+#define HEADER_SIZE 32
+#define SECTION_ENTRY_SIZE 56
+#define MAX_SECTIONS 16
+
+struct section_entry {
+	uint32_t type;
+	uint64_t offset;
+	uint64_t size;
+	uint8_t sha256[32];
+};
+
+int bundle_split(const uint8_t *data, size_t size, size_t *ret_payload, const uint8_t **ret_sig,
+		 size_t *ret_sig_len)
+{
+	struct cursor c;
+	uint64_t sig_len;
+
+	*ret_sig = NULL;
+	*ret_sig_len = 0;
+	*ret_payload = size;
+	if (size < BUNDLE_TRAILER_SIZE ||
+	    memcmp(data + size - BUNDLE_TRAILER_SIZE, BUNDLE_SIG_MAGIC, 8) != 0)
+		return 0;
+	c = cursor_init(data + size - 8, 8);
+	sig_len = cur_u64(&c);
+	if (sig_len == 0 || sig_len > 4096 || sig_len > size - BUNDLE_TRAILER_SIZE)
+		return hp_err(-EBADMSG, "the bundle's signature trailer is corrupt; "
+					"re-sign the bundle or get a fresh copy");
+	*ret_payload = size - BUNDLE_TRAILER_SIZE - sig_len;
+	*ret_sig = data + *ret_payload;
+	*ret_sig_len = sig_len;
+	return 0;
+}
+
+static int read_section_table(struct cursor *c, size_t payload, struct section_entry *sec,
+			      uint32_t *ret_n)
+{
+	uint32_t n;
+
+	if (!cur_get(c, NULL, 8)) /* magic, checked by the caller */
+		return -EBADMSG;
+	if (cur_u32(c) != HEADER_SIZE)
+		return -EPROTO;
+	n = cur_u32(c);
+	if (cur_u64(c) != payload || n == 0 || n > MAX_SECTIONS)
+		return -EBADMSG;
+	cur_u64(c); /* reserved */
+	for (uint32_t i = 0; i < n; i++) {
+		sec[i].type = cur_u32(c);
+		cur_u32(c); /* flags */
+		sec[i].offset = cur_u64(c);
+		sec[i].size = cur_u64(c);
+		cur_get(c, sec[i].sha256, 32);
+		if (c->bad || sec[i].offset > payload || sec[i].size > payload - sec[i].offset)
+			return -EBADMSG;
+	}
+	*ret_n = n;
+	return c->bad ? -EBADMSG : 0;
+}
+
+static int attach_section(struct bundle *b, const struct section_entry *s)
+{
+	const uint8_t *p = b->data + s->offset;
+	uint8_t sha[32];
+
+	crypto_hash_sha256(sha, p, s->size);
+	if (sodium_memcmp(sha, s->sha256, 32) != 0)
+		return hp_err(-EBADMSG, "bundle section %u is corrupt (checksum mismatch); get a "
+					"fresh copy of the bundle",
+			      s->type);
+	switch (s->type) {
+	case BUNDLE_SEC_MANIFEST:
+		return manifest_decode(p, s->size, &b->manifest);
+	case BUNDLE_SEC_OBJECT:
+		b->object = p;
+		b->object_size = s->size;
+		return 0;
+	case BUNDLE_SEC_FILE_UPDATE:
+		b->file_update = p;
+		b->file_update_size = s->size;
+		return 0;
+	case BUNDLE_SEC_EXPLAIN:
+		b->explain = (const char *)p;
+		b->explain_len = s->size;
+		return 0;
+	default:
+		/* Unknown sections are signed data we do not need: skip. */
+		return 0;
+	}
+}
+
+static int parse_payload(struct bundle *b)
+{
+	struct section_entry sec[MAX_SECTIONS];
+	struct cursor c;
+	uint32_t n = 0;
+	int r;
+
+	if (b->payload_size < HEADER_SIZE || memcmp(b->data, BUNDLE_MAGIC, 8) != 0)
+		return hp_err(-EBADMSG, "not a hotpatch bundle (bad magic)");
+	c = cursor_init(b->data, b->payload_size);
+	r = read_section_table(&c, b->payload_size, sec, &n);
+	if (r == -EPROTO)
+		return hp_err(r, "the bundle uses an unknown format version; upgrade hotpatch");
+	if (r < 0)
+		return hp_err(r, "the bundle's header is malformed");
+	for (uint32_t i = 0; i < n; i++) {
+		r = attach_section(b, &sec[i]);
+		if (r < 0)
+			return r;
+	}
+	if (!b->manifest.name)
+		return hp_err(-EBADMSG, "the bundle has no manifest");
+	if (!b->object)
+		return hp_err(-EBADMSG, "the bundle has no patch object");
+	return 0;
+}
+
+static int check_signature(struct bundle *b, const struct bundle_load_opts *o)
+{
+	if (!b->sig) {
+		if (o->insecure)
+			return 0;
+		return hp_err(-EPERM, "bundle is not signed; sign it with `hotpatch sign BUNDLE -k "
+				      "KEY` (or pass --insecure for local development only)");
+	}
+	if (!o->verify) {
+		if (o->insecure)
+			return 0;
+		return hp_err(-EPERM, "cannot check the bundle's signature here");
+	}
+	return o->verify(b->data, b->payload_size, b->sig, b->sig_len, b->signer, o->verify_arg);
+}
+
+int bundle_load_mem(const uint8_t *data, size_t size, const struct bundle_load_opts *o,
+		    struct bundle **ret)
+{
+	struct bundle *b;
+	int r;
+
+	if (sodium_init() < 0)
+		return hp_err(-ENOTSUP, "libsodium failed to initialise");
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return hp_err(-ENOMEM, "out of memory");
+	b->data = malloc(size ? size : 1);
+	if (!b->data) {
+		free(b);
+		return hp_err(-ENOMEM, "out of memory");
+	}
+	memcpy(b->data, data, size);
+	b->size = size;
+	r = bundle_split(b->data, size, &b->payload_size, &b->sig, &b->sig_len);
+	if (r < 0)
+		goto fail;
+	/* Trust first: not one byte of the payload is parsed before this. */
+	r = check_signature(b, o);
+	if (r < 0)
+		goto fail;
+	b->verified = b->sig && o->verify;
+	crypto_hash_sha256(b->sha256, b->data, b->payload_size);
+	hex_encode(b->sha256, BUNDLE_ID_LEN / 2, b->id);
+	r = parse_payload(b);
+	if (r < 0)
+		goto fail;
+	*ret = b;
+	return 0;
+fail:
+	bundle_free(b);
+	return r;
+}
+
+int bundle_load(const char *path, const struct bundle_load_opts *o, struct bundle **ret)
+{
+	_cleanup_free_ uint8_t *data = NULL;
+	size_t size;
+	int r;
+
+	r = file_read_all(path, BUNDLE_MAX_SIZE, &data, &size);
+	if (r < 0)
+		return r;
+	r = bundle_load_mem(data, size, o, ret);
+	if (r < 0)
+		return hp_err_prefix(r, "%s: ", path);
+	return 0;
+}
+
+struct bundle *bundle_free(struct bundle *b)
+{
+	if (!b)
+		return NULL;
+	manifest_free(&b->manifest);
+	free(b->data);
+	free(b);
+	return NULL;
+}
+
+static void put_section(struct buf *hdr, uint32_t type, uint64_t offset, const void *p,
+			size_t n)
+{
+	uint8_t sha[32];
+
+	crypto_hash_sha256(sha, p, n);
+	buf_put_u32(hdr, type);
+	buf_put_u32(hdr, 0);
+	buf_put_u64(hdr, offset);
+	buf_put_u64(hdr, n);
+	buf_put(hdr, sha, sizeof(sha));
+}
+
+int bundle_write(const char *path, const struct bundle_parts *parts)
+{
+	struct buf man = {0}, out = {0};
+	struct {
+		uint32_t type;
+		const void *p;
+		size_t n;
+	} secs[4];
+	uint32_t nsec = 0;
+	uint64_t off, total;
+	int r;
+
+	if (sodium_init() < 0)
+		return hp_err(-ENOTSUP, "libsodium failed to initialise");
+	manifest_encode(parts->manifest, &man);
+	secs[nsec++] = (typeof(secs[0])){BUNDLE_SEC_MANIFEST, man.data, man.len};
+	secs[nsec++] = (typeof(secs[0])){BUNDLE_SEC_OBJECT, parts->object, parts->object_size};
+	if (parts->file_update)
+		secs[nsec++] = (typeof(secs[0])){BUNDLE_SEC_FILE_UPDATE, parts->file_update,
+						 parts->file_update_size};
+	if (parts->explain)
+		secs[nsec++] = (typeof(secs[0])){BUNDLE_SEC_EXPLAIN, parts->explain,
+						 strlen(parts->explain)};
+	total = HEADER_SIZE + (uint64_t)nsec * SECTION_ENTRY_SIZE;
+	for (uint32_t i = 0; i < nsec; i++)
+		total += secs[i].n;
+	buf_put(&out, BUNDLE_MAGIC, 8);
+	buf_put_u32(&out, HEADER_SIZE);
+	buf_put_u32(&out, nsec);
+	buf_put_u64(&out, total);
+	buf_put_u64(&out, 0);
+	off = HEADER_SIZE + (uint64_t)nsec * SECTION_ENTRY_SIZE;
+	for (uint32_t i = 0; i < nsec; i++) {
+		put_section(&out, secs[i].type, off, secs[i].p, secs[i].n);
+		off += secs[i].n;
+	}
+	for (uint32_t i = 0; i < nsec; i++)
+		buf_put(&out, secs[i].p, secs[i].n);
+	if (man.oom || out.oom)
+		r = hp_err(-ENOMEM, "out of memory");
+	else
+		r = file_write_atomic(path, out.data, out.len, 0644);
+	buf_free(&man);
+	buf_free(&out);
+	return r;
+}
+
+int bundle_write_signed(const char *path, const uint8_t *payload, size_t payload_len,
+			const char *sig, size_t sig_len)
+{
+	struct buf out = {0};
+	int r;
+
+	buf_put(&out, payload, payload_len);
+	buf_put(&out, sig, sig_len);
+	buf_put(&out, BUNDLE_SIG_MAGIC, 8);
+	buf_put_u64(&out, sig_len);
+	r = out.oom ? hp_err(-ENOMEM, "out of memory")
+		    : file_write_atomic(path, out.data, out.len, 0644);
+	buf_free(&out);
+	return r;
+}

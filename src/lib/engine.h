@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Applying and reverting a bundle in one process: the orchestration of the
+ * modules (module lookup, byte checks, loader, flip, record). Each call
+ * handles one pid in the calling OS thread and never leaves the target
+ * half-changed: on any failure it is left exactly as it was found, or, if
+ * the flip already happened, completely patched.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "flip.h"
+
+struct bundle;
+
+enum outcome {
+	OUTCOME_PATCHED,
+	OUTCOME_ALREADY,  /* nothing to do */
+	OUTCOME_SKIPPED,  /* does not run the bundle's target build */
+	OUTCOME_REVERTED,
+	OUTCOME_FAILED,
+};
+
+struct engine_opts {
+	int64_t timeout_ns;
+	int64_t stop_budget_ns;
+	bool replace;
+	const char *object_path; /* the bundle's .hpo in the store (apply) */
+};
+
+struct engine_report {
+	pid_t pid;
+	char comm[32];
+	enum outcome outcome;
+	int err;
+	char reason[HP_ERR_MAX];
+	struct flip_stats flip;
+	int64_t total_ns;
+	unsigned nfuncs;
+	unsigned superseded; /* patches replaced by --replace */
+};
+
+void engine_apply(const struct bundle *b, pid_t pid, const struct engine_opts *o,
+		  struct engine_report *rep);
+void engine_revert(const char *id, pid_t pid, const struct engine_opts *o,
+		   struct engine_report *rep);
+const char *outcome_name(enum outcome o);

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+#include "fault.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* In the order a run passes them. */
+const char *const fault_points[] = {
+	"apply-start",        /* lock taken, nothing read yet */
+	"apply-seized",       /* one thread seized for the system calls */
+	"load-mapped",        /* object mapped, not yet relocated */
+	"load-done",          /* object relocated and recorded, not active */
+	"flip-before-stop",   /* every thread seized, none stopped */
+	"flip-stopped",       /* every thread stopped, nothing written */
+	"flip-written",       /* jumps written, threads still stopped */
+	"apply-done",         /* released, before the report */
+	"revert-start",
+	"revert-flipped",     /* original bytes back, object still mapped */
+	"revert-done",        /* object unmapped */
+};
+const size_t fault_points_n = sizeof(fault_points) / sizeof(fault_points[0]);
+
+void fault_point(const char *name)
+{
+	const char *want = getenv("HOTPATCH_FAULT");
+
+	if (want && strcmp(want, name) == 0)
+		raise(SIGKILL);
+}

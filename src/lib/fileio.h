@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+/* Whole-file reads with a size limit, and crash-safe whole-file writes. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+int file_read_all(const char *path, size_t max, uint8_t **ret, size_t *ret_len);
+/* Temp file in the same directory, fsync, rename, fsync of the directory. */
+int file_write_atomic(const char *path, const void *data, size_t len, unsigned mode);
+/* mkdir -p with @mode for the directories it creates. */
+int mkdir_p(const char *path, unsigned mode);

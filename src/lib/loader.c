@@ -1,0 +1,490 @@
+/* SPDX-License-Identifier: MIT */
+#include "loader.h"
+
+#include <elf.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "bundle.h"
+#include "elffile.h"
+#include "error.h"
+#include "fault.h"
+#include "linkmap.h"
+#include "macro.h"
+#include "module.h"
+#include "placement.h"
+#include "procfs.h"
+#include "remote.h"
+
+#define PAGE 4096ULL
+#define MAX_SEGMENTS 16
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+/* A writable (or RELRO) segment, relocated locally before it is written. */
+struct image {
+	uint64_t vaddr; /* page-aligned link-time start */
+	uint64_t size;  /* page-aligned */
+	uint8_t *data;
+	uint8_t *orig; /* what the fresh mapping holds before we write */
+};
+
+struct load {
+	const struct loader_target *t;
+	const struct bundle *b;
+	struct elf_file *obj;
+	GElf_Phdr *loads;
+	size_t nloads;
+	GElf_Phdr relro;
+	bool has_relro;
+	uint64_t base, size;
+	struct image img[MAX_SEGMENTS];
+	size_t nimg;
+	uint64_t *symcache; /* resolved value per dynsym index, +1 (0: unresolved) */
+	size_t nsymcache;
+	bool reserved; /* the address range is ours in the target */
+};
+
+static uint64_t page_down(uint64_t v)
+{
+	return v & ~(PAGE - 1);
+}
+
+static uint64_t page_up(uint64_t v)
+{
+	return (v + PAGE - 1) & ~(PAGE - 1);
+}
+
+static int prot_of(const GElf_Phdr *ph)
+{
+	return (ph->p_flags & PF_R ? PROT_READ : 0) | (ph->p_flags & PF_W ? PROT_WRITE : 0) |
+	       (ph->p_flags & PF_X ? PROT_EXEC : 0);
+}
+
+int loader_layout(const struct bundle *b, uint64_t *ret_size, uint64_t *ret_text_lo,
+		  uint64_t *ret_text_hi)
+{
+	struct elf_file *obj;
+	GElf_Phdr *loads;
+	uint64_t lo, hi, tlo = UINT64_MAX, thi = 0;
+	size_t n;
+	int r;
+
+	r = elf_file_open_mem(b->object, b->object_size, "patch object", &obj);
+	if (r < 0)
+		return r;
+	r = elf_file_load_span(obj, &lo, &hi);
+	if (r == 0 && lo != 0)
+		r = hp_err(-EINVAL, "the patch object is not position-independent");
+	if (r == 0)
+		r = elf_file_segments(obj, &loads, &n);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		if (loads[i].p_flags & PF_X) {
+			tlo = MIN(tlo, loads[i].p_vaddr);
+			thi = MAX(thi, loads[i].p_vaddr + loads[i].p_memsz);
+		}
+	if (r == 0 && tlo >= thi)
+		r = hp_err(-EINVAL, "the patch object has no code");
+	elf_file_close(obj);
+	if (r < 0)
+		return r;
+	*ret_size = hi;
+	*ret_text_lo = tlo;
+	*ret_text_hi = thi;
+	return 0;
+}
+
+static bool is_image_segment(const struct load *l, const GElf_Phdr *ph)
+{
+	if (ph->p_flags & PF_W)
+		return true;
+	return l->has_relro && ph->p_vaddr < l->relro.p_vaddr + l->relro.p_memsz &&
+	       l->relro.p_vaddr < ph->p_vaddr + ph->p_memsz;
+}
+
+static int make_images(struct load *l)
+{
+	size_t objsize = l->b->object_size;
+
+	for (size_t i = 0; i < l->nloads; i++) {
+		const GElf_Phdr *ph = &l->loads[i];
+		struct image *im;
+		uint64_t file_start;
+
+		if (!is_image_segment(l, ph))
+			continue;
+		if (l->nimg == MAX_SEGMENTS)
+			return hp_err(-EINVAL, "the patch object has too many segments");
+		im = &l->img[l->nimg++];
+		im->vaddr = page_down(ph->p_vaddr);
+		im->size = page_up(ph->p_vaddr + ph->p_memsz) - im->vaddr;
+		im->data = calloc(1, im->size);
+		im->orig = calloc(1, im->size);
+		if (!im->data || !im->orig)
+			return hp_err(-ENOMEM, "out of memory");
+		/* The fresh mapping shows whole file pages... */
+		file_start = ph->p_offset - (ph->p_vaddr - im->vaddr);
+		if (file_start < objsize)
+			memcpy(im->orig, l->b->object + file_start,
+			       MIN(page_up(ph->p_vaddr + ph->p_filesz) - im->vaddr,
+				   objsize - file_start));
+		/* ...but the segment wants zeros after p_filesz. */
+		memcpy(im->data, im->orig, ph->p_vaddr - im->vaddr + ph->p_filesz);
+	}
+	return 0;
+}
+
+static struct image *image_at(struct load *l, uint64_t vaddr, size_t len)
+{
+	for (size_t i = 0; i < l->nimg; i++)
+		if (vaddr >= l->img[i].vaddr && vaddr + len <= l->img[i].vaddr + l->img[i].size)
+			return &l->img[i];
+	return NULL;
+}
+
+static const struct manifest_sym *manifest_sym(const struct manifest *m, const char *name)
+{
+	for (size_t i = 0; i < m->nsyms; i++)
+		if (strcmp(m->syms[i].name, name) == 0)
+			return &m->syms[i];
+	return NULL;
+}
+
+static int resolve_undefined(struct load *l, const struct elf_sym *s, uint64_t *ret)
+{
+	const struct manifest_sym *ms = manifest_sym(&l->b->manifest, s->name);
+
+	if (!ms)
+		return hp_err(-EINVAL, "the bundle does not say how to resolve '%s'; rebuild it",
+			      s->name);
+	if (ms->kind == SYM_TARGET) {
+		*ret = l->t->mod->bias + ms->vaddr;
+		return 0;
+	}
+	return linkmap_resolve(l->t->lm, ms->name, ms->version, ms->weak, ret);
+}
+
+static int symbol_value(struct load *l, uint32_t index, uint64_t *ret)
+{
+	struct elf_sym s;
+	int r;
+
+	if (index < l->nsymcache && l->symcache[index]) {
+		*ret = l->symcache[index] - 1;
+		return 0;
+	}
+	r = elf_file_dynsym(l->obj, index, &s);
+	if (r < 0)
+		return r;
+	if (s.shndx != SHN_UNDEF)
+		*ret = l->base + s.value;
+	else {
+		r = resolve_undefined(l, &s, ret);
+		if (r < 0)
+			return r;
+	}
+	if (index < l->nsymcache)
+		l->symcache[index] = *ret + 1;
+	return 0;
+}
+
+static int apply_rela(const struct elf_rela *r, void *arg)
+{
+	struct load *l = arg;
+	struct image *im = image_at(l, r->offset, 8);
+	uint64_t v = 0, s = 0;
+	int ret;
+
+	if (r->type == R_X86_64_NONE)
+		return 0;
+	if (!im)
+		return hp_err(-EINVAL, "the patch object relocates read-only memory at 0x%" PRIx64,
+			      r->offset);
+	if (r->type != R_X86_64_RELATIVE) {
+		ret = symbol_value(l, r->sym, &s);
+		if (ret < 0)
+			return ret;
+	}
+	switch (r->type) {
+	case R_X86_64_RELATIVE:
+		v = l->base + (uint64_t)r->addend;
+		break;
+	case R_X86_64_64:
+		v = s + (uint64_t)r->addend;
+		break;
+	case R_X86_64_GLOB_DAT:
+	case R_X86_64_JUMP_SLOT:
+		v = s;
+		break;
+	default:
+		return hp_err(-EINVAL, "relocation type %u is not supported", r->type);
+	}
+	memcpy(im->data + (r->offset - im->vaddr), &v, 8);
+	return 0;
+}
+
+static int place_record(struct load *l, struct record *rec)
+{
+	const struct manifest *m = &l->b->manifest;
+	struct image *im = image_at(l, m->record_vaddr, m->record_size);
+
+	if (!im || m->record_size != record_size(rec->n))
+		return hp_err(-EINVAL, "the patch object's record is missing or has the wrong size");
+	rec->load_base = l->base;
+	for (size_t i = 0; i < rec->n; i++)
+		rec->e[i].new_addr = l->base + m->funcs[i].new_vaddr;
+	record_encode(rec, im->data + (m->record_vaddr - im->vaddr));
+	return 0;
+}
+
+static int remote_call_ok(struct remote *rm, const char *what, long nr, long a0, long a1, long a2,
+			  long a3, long a4, long a5, long *ret)
+{
+	long v;
+	int r = remote_syscall(rm, nr, a0, a1, a2, a3, a4, a5, &v);
+
+	if (r < 0)
+		return r;
+	if (v < 0 && v > -4096)
+		return hp_err((int)v, "%s in process %d failed: %s%s", what, rm->pid,
+			      strerror((int)-v),
+			      v == -EPERM || v == -EACCES || v == -ENOSYS
+				      ? " (is a seccomp filter blocking it?)"
+				      : "");
+	if (ret)
+		*ret = v;
+	return 0;
+}
+
+/* Scratch layout in the target page at @s: sv[2] at 0, msghdr at 64, iovec at
+ * 128, control buffer at 160, one data byte at 192. */
+static int receive_fd(struct remote *rm, int local_fd, uint64_t s, int memfd, long *ret_fd)
+{
+	struct msghdr mh = {0};
+	struct iovec iov = {.iov_base = (void *)(s + 192), .iov_len = 1};
+	union {
+		struct cmsghdr h;
+		uint8_t b[CMSG_SPACE(sizeof(int))];
+	} cm;
+	int sv[2], pidfd = -1, end = -1, r;
+
+	r = remote_call_ok(rm, "socketpair", SYS_socketpair, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0,
+			   (long)s, 0, 0, NULL);
+	if (r < 0)
+		return r;
+	r = proc_mem_read(memfd, s, sv, sizeof(sv));
+	if (r < 0)
+		return r;
+	pidfd = (int)syscall(SYS_pidfd_open, rm->pid, 0);
+	if (pidfd >= 0)
+		end = (int)syscall(SYS_pidfd_getfd, pidfd, sv[0], 0);
+	if (end < 0) {
+		r = hp_err(-errno, "cannot reach a socket in process %d: %m", rm->pid);
+		goto out;
+	}
+	memset(&cm, 0, sizeof(cm));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.b;
+	mh.msg_controllen = sizeof(cm.b);
+	cm.h.cmsg_level = SOL_SOCKET;
+	cm.h.cmsg_type = SCM_RIGHTS;
+	cm.h.cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(&cm.h), &local_fd, sizeof(int));
+	iov.iov_base = "h";
+	if (sendmsg(end, &mh, MSG_DONTWAIT) != 1) {
+		r = hp_err(-errno, "cannot pass the patch object to process %d: %m", rm->pid);
+		goto out;
+	}
+	/* The same structures, as the target's recvmsg() will see them. */
+	iov.iov_base = (void *)(s + 192);
+	mh.msg_iov = (void *)(s + 128);
+	mh.msg_control = (void *)(s + 160);
+	r = proc_mem_write(memfd, s + 64, &mh, sizeof(mh));
+	if (r == 0)
+		r = proc_mem_write(memfd, s + 128, &iov, sizeof(iov));
+	if (r == 0)
+		r = remote_call_ok(rm, "recvmsg", SYS_recvmsg, sv[1], (long)(s + 64),
+				   MSG_DONTWAIT | MSG_CMSG_CLOEXEC, 0, 0, 0, NULL);
+	if (r == 0)
+		r = proc_mem_read(memfd, s + 160, cm.b, sizeof(cm.b));
+	if (r == 0) {
+		int fd;
+
+		memcpy(&fd, CMSG_DATA(&cm.h), sizeof(int));
+		if (cm.h.cmsg_type != SCM_RIGHTS || fd < 0)
+			r = hp_err(-EPROTO, "process %d did not receive the patch object", rm->pid);
+		*ret_fd = fd;
+	}
+out:
+	remote_call_ok(rm, "close", SYS_close, sv[0], 0, 0, 0, 0, 0, NULL);
+	remote_call_ok(rm, "close", SYS_close, sv[1], 0, 0, 0, 0, 0, NULL);
+	if (end >= 0)
+		close(end);
+	if (pidfd >= 0)
+		close(pidfd);
+	return r;
+}
+
+static int map_piece(struct remote *rm, uint64_t addr, uint64_t len, int prot, long fd,
+		     uint64_t off)
+{
+	long got;
+	int flags = MAP_PRIVATE | MAP_FIXED | (fd < 0 ? MAP_ANONYMOUS : 0);
+	int r;
+
+	if (!len)
+		return 0;
+	r = remote_call_ok(rm, "mmap", SYS_mmap, (long)addr, (long)len, prot, flags, fd,
+			   (long)off, &got);
+	if (r == 0 && (uint64_t)got != addr)
+		r = hp_err(-EFAULT, "mmap in process %d returned the wrong address", rm->pid);
+	return r;
+}
+
+/* Map one PT_LOAD: the RELRO part read-only, file pages, then anonymous bss. */
+static int map_segment(struct load *l, struct remote *rm, const GElf_Phdr *ph, long fd)
+{
+	uint64_t start = page_down(ph->p_vaddr), file_end = page_up(ph->p_vaddr + ph->p_filesz);
+	uint64_t mem_end = page_up(ph->p_vaddr + ph->p_memsz), split = start;
+	uint64_t off = page_down(ph->p_offset);
+	int prot = prot_of(ph), r;
+
+	if (l->has_relro && is_image_segment(l, ph) && (ph->p_flags & PF_W)) {
+		split = MIN(page_down(l->relro.p_vaddr + l->relro.p_memsz), file_end);
+		split = MAX(split, start);
+		r = map_piece(rm, l->base + start, split - start, PROT_READ, fd, off);
+		if (r < 0)
+			return r;
+	}
+	r = map_piece(rm, l->base + split, file_end - split, prot, fd, off + (split - start));
+	if (r < 0)
+		return r;
+	return map_piece(rm, l->base + file_end, mem_end > file_end ? mem_end - file_end : 0, prot,
+			 -1, 0);
+}
+
+static int write_images(struct load *l)
+{
+	const struct manifest *m = &l->b->manifest;
+	const struct image *rim = image_at(l, m->record_vaddr, m->record_size);
+
+	for (size_t i = 0; i < l->nimg; i++) {
+		const struct image *im = &l->img[i];
+
+		/* Only changed pages: the others stay shared page cache. */
+		for (uint64_t off = 0; off < im->size; off += PAGE) {
+			int r;
+
+			if (memcmp(im->data + off, im->orig + off, PAGE) == 0)
+				continue;
+			r = proc_mem_write(l->t->memfd, l->base + im->vaddr + off, im->data + off,
+					   PAGE);
+			if (r < 0)
+				return r;
+		}
+	}
+	/* The record last: a valid record means a completely loaded object. */
+	return proc_mem_write(l->t->memfd, l->base + m->record_vaddr,
+			      rim->data + (m->record_vaddr - rim->vaddr), m->record_size);
+}
+
+static int map_all(struct load *l, struct remote *rm)
+{
+	long fd = -1;
+	int r;
+
+	r = remote_call_ok(rm, "mmap", SYS_mmap, (long)l->base, (long)l->size, PROT_NONE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0, NULL);
+	if (r < 0)
+		return r;
+	l->reserved = true;
+	/* A scratch page at the base; the first segment replaces it later. */
+	r = map_piece(rm, l->base, PAGE, PROT_READ | PROT_WRITE, -1, 0);
+	if (r == 0)
+		r = receive_fd(rm, l->t->object_fd, l->base, l->t->memfd, &fd);
+	for (size_t i = 0; r == 0 && i < l->nloads; i++)
+		r = map_segment(l, rm, &l->loads[i], fd);
+	if (fd >= 0)
+		remote_call_ok(rm, "close", SYS_close, fd, 0, 0, 0, 0, 0, NULL);
+	return r;
+}
+
+static void load_free(struct load *l)
+{
+	for (size_t i = 0; i < l->nimg; i++) {
+		free(l->img[i].data);
+		free(l->img[i].orig);
+	}
+	free(l->symcache);
+	elf_file_close(l->obj);
+}
+
+static int prepare(struct load *l)
+{
+	uint64_t tlo, thi;
+	int r;
+
+	r = elf_file_open_mem(l->b->object, l->b->object_size, "patch object", &l->obj);
+	if (r < 0)
+		return r;
+	r = elf_file_segments(l->obj, &l->loads, &l->nloads);
+	if (r < 0)
+		return r;
+	l->has_relro = elf_file_phdr(l->obj, PT_GNU_RELRO, &l->relro) == 0;
+	r = loader_layout(l->b, &l->size, &tlo, &thi);
+	if (r < 0)
+		return r;
+	l->nsymcache = 4096;
+	l->symcache = calloc(l->nsymcache, sizeof(*l->symcache));
+	if (!l->symcache)
+		return hp_err(-ENOMEM, "out of memory");
+	return placement_find(l->t->maps, l->t->mod->lo, l->t->mod->hi, l->size, &l->base);
+}
+
+int loader_load(struct remote *rm, const struct loader_target *t, const struct bundle *b,
+		struct record *rec, struct loaded_object *ret)
+{
+	struct load l = {.t = t, .b = b};
+	uint64_t tlo, thi;
+	int r;
+
+	/* Everything that can fail without touching the target comes first. */
+	r = prepare(&l);
+	if (r == 0)
+		r = make_images(&l);
+	if (r == 0)
+		r = elf_file_foreach_dynrela(l.obj, apply_rela, &l);
+	if (r == 0)
+		r = place_record(&l, rec);
+	if (r < 0)
+		goto out;
+	r = map_all(&l, rm);
+	if (r == 0) {
+		fault_point("load-mapped");
+		r = write_images(&l);
+	}
+	if (r < 0) {
+		if (l.reserved)
+			loader_unload(rm, l.base, l.size);
+		goto out;
+	}
+	loader_layout(b, &l.size, &tlo, &thi);
+	*ret = (struct loaded_object){.base = l.base, .size = l.size, .text_lo = l.base + tlo,
+				      .text_hi = l.base + thi};
+out:
+	load_free(&l);
+	return r;
+}
+
+int loader_unload(struct remote *rm, uint64_t base, uint64_t size)
+{
+	return remote_call_ok(rm, "munmap", SYS_munmap, (long)base, (long)size, 0, 0, 0, 0, NULL);
+}

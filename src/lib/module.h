@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Finding the bundle's target among the files a process maps.
+ *
+ * Matching is by build-id only: the path may differ (a container, a chroot, a
+ * file replaced on disk since the process started). Each mapped file is
+ * opened through /proc/PID/map_files, which reaches the very inode the
+ * process maps, in any mount namespace. Build-ids are cached by device and
+ * inode, so scanning a thousand processes reads each library once.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "procfs.h"
+
+struct proc_module {
+	const char *path;  /* as shown in maps (owned by the maps) */
+	uint64_t bias;     /* runtime address = link-time address + bias */
+	uint64_t lo, hi;   /* runtime span of its mappings */
+	const struct map_entry *first; /* the mapping at file offset 0 */
+};
+
+/* 0 and @ret filled when a mapped file has this build-id; -ENOENT if none. */
+int module_find(pid_t pid, const struct proc_maps *maps, const uint8_t *build_id,
+		size_t build_id_len, struct proc_module *ret);
+/* Open the module's file (the mapped inode) read-only. */
+int module_open(pid_t pid, const struct proc_module *m);
+void module_cache_clear(void);

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Every location hotpatch uses, under one root (--root DIR or HOTPATCH_ROOT;
+ * "/" by default), so tests never touch /etc or /var.
+ */
+#pragma once
+
+#include <limits.h>
+
+struct hp_paths {
+	char root[PATH_MAX];
+	char config_dir[PATH_MAX]; /* etc/hotpatch */
+	char config[PATH_MAX];     /* etc/hotpatch/hotpatch.conf */
+	char trusted[PATH_MAX];    /* etc/hotpatch/trusted.d */
+	char store[PATH_MAX];      /* var/lib/hotpatch */
+	char bundles[PATH_MAX];    /* var/lib/hotpatch/bundles */
+	char objects[PATH_MAX];    /* var/lib/hotpatch/objects */
+	char backups[PATH_MAX];    /* var/lib/hotpatch/backups */
+	char state[PATH_MAX];      /* var/lib/hotpatch/state */
+	char audit_log[PATH_MAX];  /* var/log/hotpatch/audit.log */
+	char run[PATH_MAX];        /* run/hotpatch */
+	char socket[PATH_MAX];     /* run/hotpatch/control.sock */
+};
+
+/* @root: NULL to use $HOTPATCH_ROOT, or "/". */
+int paths_init(const char *root);
+const struct hp_paths *paths(void);

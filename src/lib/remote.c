@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: MIT */
+#include "remote.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+
+#include "clock.h"
+#include "error.h"
+#include "macro.h"
+#include "procfs.h"
+
+#define SCAN_CHUNK 65536
+#define RETRIES_MAX 64
+
+static int scan_for_syscall(int memfd, const struct map_entry *e, uint64_t *ret)
+{
+	_cleanup_free_ uint8_t *buf = malloc(SCAN_CHUNK);
+
+	if (!buf)
+		return -ENOMEM;
+	for (uint64_t at = e->start; at < e->end; at += SCAN_CHUNK - 1) {
+		size_t len = MIN(SCAN_CHUNK, e->end - at);
+
+		if (proc_mem_read(memfd, at, buf, len) < 0)
+			return -EIO;
+		for (size_t i = 0; i + 1 < len; i++)
+			if (buf[i] == 0x0f && buf[i + 1] == 0x05) {
+				*ret = at + i;
+				return 0;
+			}
+	}
+	return -ENOENT;
+}
+
+/* Any `syscall` instruction will do; the vDSO has one (its fallbacks) in every
+ * process, otherwise use any mapped code. */
+static int find_syscall_insn(int memfd, const struct proc_maps *maps, uint64_t *ret)
+{
+	for (size_t i = 0; i < maps->n; i++)
+		if (maps->v[i].path && strcmp(maps->v[i].path, "[vdso]") == 0 &&
+		    scan_for_syscall(memfd, &maps->v[i], ret) == 0)
+			return 0;
+	for (size_t i = 0; i < maps->n; i++)
+		if ((maps->v[i].prot & PROT_EXEC) && maps->v[i].path &&
+		    maps->v[i].path[0] == '/' && scan_for_syscall(memfd, &maps->v[i], ret) == 0)
+			return 0;
+	return -ENOEXEC;
+}
+
+static pid_t pick_thread(pid_t pid)
+{
+	pid_t *tids = NULL, pick = pid;
+	size_t n = 0;
+	char st = proc_thread_state(pid, pid);
+
+	/* The main thread may have exited (a zombie leader) or sit in an
+	 * uninterruptible wait; any other live thread works as well. */
+	if (st != 'Z' && st != 'D' && st != 'X' && st != '?')
+		return pid;
+	if (proc_tasks(pid, &tids, &n) < 0)
+		return pid;
+	for (size_t i = 0; i < n; i++) {
+		st = proc_thread_state(pid, tids[i]);
+		if (st != 'Z' && st != 'D' && st != 'X' && st != '?') {
+			pick = tids[i];
+			break;
+		}
+	}
+	free(tids);
+	return pick;
+}
+
+static int gone_error(struct remote *rm)
+{
+	return hp_err(-ESRCH, "process %d exited during the operation", rm->pid);
+}
+
+/* Wait for the next stop of the remote thread and return its raw status. */
+static int remote_wait(struct remote *rm, int *status)
+{
+	int r;
+
+	rm->t.stopped = false;
+	rm->t.sig = 0;
+	r = thread_wait(&rm->t, rm->deadline_ns, status);
+	if (r == -ETIMEDOUT)
+		return hp_err(r, "thread %d of process %d did not stop in time (state %c)",
+			      rm->t.tid, rm->pid, proc_thread_state(rm->pid, rm->t.tid));
+	if (r < 0)
+		return r;
+	return rm->t.gone ? gone_error(rm) : 0;
+}
+
+/* Get the thread into an interrupt stop with its registers saved, delivering
+ * any signal that reports first. */
+static int interrupt_and_save(struct remote *rm)
+{
+	for (int i = 0; i < RETRIES_MAX; i++) {
+		int status, r;
+
+		if (ptrace(PTRACE_INTERRUPT, rm->t.tid, NULL, NULL) < 0)
+			return errno == ESRCH ? gone_error(rm)
+					      : hp_err(-errno, "cannot interrupt thread %d: %m",
+						       rm->t.tid);
+		r = remote_wait(rm, &status);
+		if (r < 0)
+			return r;
+		if (rm->t.sig) {
+			/* A signal-delivery-stop: let the signal go through
+			 * now, to the untouched thread, and stop it again. */
+			if (ptrace(PTRACE_CONT, rm->t.tid, NULL, (void *)(long)rm->t.sig) < 0)
+				return gone_error(rm);
+			continue;
+		}
+		if (ptrace(PTRACE_GETREGS, rm->t.tid, NULL, &rm->saved) < 0)
+			return hp_err(-errno, "cannot read registers of thread %d: %m", rm->t.tid);
+		rm->in_syscall_stop = 0;
+		return 0;
+	}
+	return hp_err(-EAGAIN, "process %d receives signals too fast to be stopped; retry",
+		      rm->pid);
+}
+
+int remote_attach(struct remote *rm, pid_t pid, int memfd, const struct proc_maps *maps,
+		  int64_t deadline_ns)
+{
+	int r;
+
+	*rm = (struct remote){.pid = pid, .deadline_ns = deadline_ns};
+	r = find_syscall_insn(memfd, maps, &rm->syscall_addr);
+	if (r < 0)
+		return hp_err(r, "process %d has no syscall instruction mapped", pid);
+	rm->t.tid = pick_thread(pid);
+	if (ptrace(PTRACE_SEIZE, rm->t.tid, NULL, (void *)(long)THREADS_SEIZE_OPTIONS) < 0)
+		return errno == ESRCH ? gone_error(rm) : threads_seize_error(pid, errno);
+	rm->t.seized = true;
+	r = interrupt_and_save(rm);
+	if (r < 0)
+		remote_detach(rm);
+	return r;
+}
+
+static void load_call(struct user_regs_struct *regs, const struct remote *rm, long nr,
+		      const long a[6])
+{
+	*regs = rm->saved;
+	regs->rax = (unsigned long)nr;
+	regs->rdi = (unsigned long)a[0];
+	regs->rsi = (unsigned long)a[1];
+	regs->rdx = (unsigned long)a[2];
+	regs->r10 = (unsigned long)a[3];
+	regs->r8 = (unsigned long)a[4];
+	regs->r9 = (unsigned long)a[5];
+	regs->rip = rm->syscall_addr;
+	/* No syscall in progress as far as the restart logic is concerned. */
+	regs->orig_rax = (unsigned long)-1;
+}
+
+/* A signal arrived while the registers were ours: restore the real context,
+ * deliver the signal to it, then stop the thread again. */
+static int deliver_and_restart(struct remote *rm, int sig)
+{
+	if (ptrace(PTRACE_SETREGS, rm->t.tid, NULL, &rm->saved) < 0 ||
+	    ptrace(PTRACE_CONT, rm->t.tid, NULL, (void *)(long)sig) < 0)
+		return gone_error(rm);
+	return interrupt_and_save(rm);
+}
+
+static bool is_syscall_stop(int status)
+{
+	return WIFSTOPPED(status) && WSTOPSIG(status) == (SIGTRAP | 0x80) && (status >> 16) == 0;
+}
+
+/* Resume to the next syscall stop, passing through group stops. */
+static int run_to_syscall_stop(struct remote *rm, int *ret_sig)
+{
+	*ret_sig = 0;
+	for (int i = 0; i < RETRIES_MAX; i++) {
+		int status, r;
+
+		if (ptrace(PTRACE_SYSCALL, rm->t.tid, NULL, NULL) < 0)
+			return gone_error(rm);
+		r = remote_wait(rm, &status);
+		if (r < 0)
+			return r;
+		if (is_syscall_stop(status))
+			return 0;
+		if (rm->t.sig) {
+			*ret_sig = rm->t.sig;
+			return 0;
+		}
+		/* An interrupt or group stop: just carry on. */
+	}
+	return hp_err(-EAGAIN, "thread %d of process %d keeps stopping; retry", rm->t.tid,
+		      rm->pid);
+}
+
+int remote_syscall(struct remote *rm, long nr, long a0, long a1, long a2, long a3, long a4,
+		   long a5, long *ret)
+{
+	const long args[6] = {a0, a1, a2, a3, a4, a5};
+	struct user_regs_struct regs;
+
+	for (int attempt = 0; attempt < RETRIES_MAX; attempt++) {
+		int sig, r;
+
+		load_call(&regs, rm, nr, args);
+		if (ptrace(PTRACE_SETREGS, rm->t.tid, NULL, &regs) < 0)
+			return gone_error(rm);
+		r = run_to_syscall_stop(rm, &sig);
+		if (r < 0)
+			return r;
+		if (sig) {
+			r = deliver_and_restart(rm, sig);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		/* Entry stop; the next one is the exit stop. */
+		r = run_to_syscall_stop(rm, &sig);
+		if (r < 0)
+			return r;
+		if (sig)
+			return hp_err(-EPROTO, "unexpected signal %d inside a remote syscall", sig);
+		if (ptrace(PTRACE_GETREGS, rm->t.tid, NULL, &regs) < 0)
+			return gone_error(rm);
+		rm->in_syscall_stop = 1;
+		rm->ncalls++;
+		*ret = (long)regs.rax;
+		return 0;
+	}
+	return hp_err(-EAGAIN, "process %d receives signals too fast; retry", rm->pid);
+}
+
+/* From a syscall-exit stop, move the thread into an interrupt stop, where
+ * restoring an interrupted system call's registers is safe. */
+static int leave_syscall_stop(struct remote *rm)
+{
+	int status, r;
+
+	if (!rm->in_syscall_stop)
+		return 0;
+	if (ptrace(PTRACE_INTERRUPT, rm->t.tid, NULL, NULL) < 0 ||
+	    ptrace(PTRACE_CONT, rm->t.tid, NULL, NULL) < 0)
+		return gone_error(rm);
+	r = remote_wait(rm, &status);
+	if (r < 0)
+		return r;
+	if (is_syscall_stop(status))
+		return hp_err(-EPROTO, "thread %d stopped in a syscall again", rm->t.tid);
+	rm->in_syscall_stop = 0;
+	return 0;
+}
+
+int remote_detach(struct remote *rm)
+{
+	int r = 0;
+
+	if (!rm->t.seized || rm->t.gone)
+		return 0;
+	r = leave_syscall_stop(rm);
+	if (r == 0 && ptrace(PTRACE_SETREGS, rm->t.tid, NULL, &rm->saved) < 0)
+		r = gone_error(rm);
+	/* In a signal-delivery-stop, the signal goes to the restored context. */
+	ptrace(PTRACE_DETACH, rm->t.tid, NULL, (void *)(long)rm->t.sig);
+	rm->t.seized = false;
+	return r;
+}

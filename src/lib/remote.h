@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Raw system calls executed by one thread of the target, and nothing else:
+ * no code of ours ever runs in the target.
+ *
+ * One thread is seized and interrupted; its registers are saved. Each call
+ * points the thread at an existing `syscall` instruction (in the vDSO) with
+ * the arguments in registers, and runs it between a syscall-entry and a
+ * syscall-exit stop.
+ *
+ * Restart semantics are kept exactly: if the thread was inside a system call
+ * (orig_rax >= 0, rax = -ERESTART*), its registers are put back only while it
+ * sits in a stop inside the kernel's signal handling (an interrupt stop or a
+ * signal-delivery stop), never in a syscall-exit stop, so the kernel's own
+ * restart logic runs on the way out and the thread never sees a spurious
+ * EINTR. A signal that arrives meanwhile is delivered to the thread's real
+ * context (registers restored first), then the call is retried.
+ */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "threads.h"
+
+struct proc_maps;
+
+struct remote {
+	pid_t pid;
+	struct thread t;
+	struct user_regs_struct saved;
+	uint64_t syscall_addr;
+	int64_t deadline_ns;
+	int in_syscall_stop;
+	unsigned ncalls;
+};
+
+int remote_attach(struct remote *rm, pid_t pid, int memfd, const struct proc_maps *maps,
+		  int64_t deadline_ns);
+/* Runs syscall @nr; the kernel's return value (a -errno on failure) goes to
+ * @ret. Returns a negative errno only when the call could not be made. */
+int remote_syscall(struct remote *rm, long nr, long a0, long a1, long a2, long a3, long a4,
+		   long a5, long *ret);
+/* Restores the thread exactly and detaches. Safe to call twice. */
+int remote_detach(struct remote *rm);

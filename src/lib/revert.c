@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reverting a patch in one process: the flip backwards. Needs no bundle: the
+ * record in the process says where each jump is and what it replaced.
+ *   1. find the patch object and its record in the process
+ *   2. check each jump site: our jump (restore it), already restored (skip),
+ *      another hotpatch's jump stacked on ours (refuse: revert that first), or
+ *      anything else (refuse: someone else changed the code; never overwrite
+ *      foreign bytes)
+ *   3. flip, with the patch's own code forbidden: no thread may be running
+ *      it or return into it
+ *   4. unmap the object
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "engine.h"
+#include "fault.h"
+#include "loader.h"
+#include "macro.h"
+#include "patches.h"
+#include "pidlock.h"
+#include "procfs.h"
+#include "remote.h"
+#include "safety.h"
+
+struct revert {
+	const char *id;
+	const struct engine_opts *o;
+	pid_t pid;
+	int memfd;
+	struct proc_maps maps;
+	struct loaded_patch *loaded;
+	size_t nloaded;
+	struct loaded_patch *mine;
+	struct flip_write *w;
+	size_t nw;
+	struct engine_report *rep;
+};
+
+static int find(struct revert *v)
+{
+	int r = proc_maps_read(v->pid, &v->maps);
+
+	if (r < 0)
+		return r;
+	v->memfd = proc_mem_open(v->pid, true);
+	if (v->memfd < 0)
+		return v->memfd;
+	r = patches_scan(v->pid, v->memfd, &v->maps, &v->loaded, &v->nloaded);
+	if (r < 0)
+		return r;
+	v->mine = patches_find(v->loaded, v->nloaded, v->id);
+	if (!v->mine) {
+		v->rep->outcome = OUTCOME_SKIPPED;
+		return hp_err(-ENOENT, "patch %s is not applied", v->id);
+	}
+	return 0;
+}
+
+static int stacked_error(struct revert *v, uint64_t addr, const uint8_t cur[5])
+{
+	for (size_t p = 0; p < v->nloaded; p++) {
+		const struct loaded_patch *lp = &v->loaded[p];
+
+		for (size_t j = 0; lp != v->mine && lp->rec_valid && j < lp->rec.n; j++) {
+			uint8_t jmp[5];
+
+			if (lp->rec.e[j].addr == addr &&
+			    record_jump(addr, lp->rec.e[j].new_addr, jmp) == 0 &&
+			    memcmp(jmp, cur, 5) == 0)
+				return hp_err(-EBUSY, "patch %s is applied on top of %s; revert it "
+						      "first",
+					      lp->id, v->mine->id);
+		}
+	}
+	return hp_err(-EBADMSG, "the code at 0x%" PRIx64 " was changed by someone else after "
+				"patch %s was applied; refusing to overwrite foreign bytes",
+		      addr, v->mine->id);
+}
+
+static int plan(struct revert *v)
+{
+	const struct record *rec = &v->mine->rec;
+
+	v->w = calloc(rec->n ? rec->n : 1, sizeof(*v->w));
+	if (!v->w)
+		return hp_err(-ENOMEM, "out of memory");
+	for (size_t j = 0; j < rec->n; j++) {
+		const struct record_entry *e = &rec->e[j];
+		uint8_t cur[5], jmp[5];
+		int r;
+
+		r = proc_mem_read(v->memfd, e->addr, cur, 5);
+		if (r < 0)
+			return r;
+		if (memcmp(cur, e->prev, 5) == 0)
+			continue; /* never flipped, or an interrupted revert */
+		if (record_jump(e->addr, e->new_addr, jmp) < 0 || memcmp(cur, jmp, 5) != 0)
+			return stacked_error(v, e->addr, cur);
+		v->w[v->nw] = (struct flip_write){.addr = e->addr, .len = 5};
+		memcpy(v->w[v->nw].bytes, e->prev, 5);
+		memcpy(v->w[v->nw].expect, cur, 5);
+		v->nw++;
+	}
+	return 0;
+}
+
+static int flip(struct revert *v)
+{
+	struct flip_opts fo = {.timeout_ns = v->o->timeout_ns,
+			       .stop_budget_ns = v->o->stop_budget_ns};
+	struct range *forbid = calloc(1, sizeof(*forbid));
+	struct safety s;
+	int r;
+
+	if (!v->nw)
+		return 0;
+	if (!forbid)
+		return hp_err(-ENOMEM, "out of memory");
+	*forbid = (struct range){.lo = v->mine->text_lo, .hi = v->mine->text_hi,
+				 .name = "the patch's code"};
+	safety_init(&s, v->pid, v->memfd, &v->maps, forbid, 1);
+	r = flip_run(&s, v->w, v->nw, &fo, &v->rep->flip);
+	safety_free(&s);
+	return r;
+}
+
+static int unload(struct revert *v)
+{
+	struct remote rm;
+	int r;
+
+	r = remote_attach(&rm, v->pid, v->memfd, &v->maps, now_ns() + v->o->timeout_ns);
+	if (r < 0)
+		return r;
+	r = loader_unload(&rm, v->mine->base, v->mine->size);
+	if (remote_detach(&rm) < 0 && r == 0)
+		r = hp_err(-ESRCH, "process %d exited during the operation", v->pid);
+	return r;
+}
+
+static int run(struct revert *v)
+{
+	int r;
+
+	r = find(v);
+	if (r == 0 && v->mine->rec_valid)
+		r = plan(v);
+	if (r == 0)
+		r = flip(v);
+	if (r < 0)
+		return r;
+	fault_point("revert-flipped");
+	r = unload(v);
+	if (r < 0)
+		return r;
+	fault_point("revert-done");
+	v->rep->outcome = OUTCOME_REVERTED;
+	return 0;
+}
+
+void engine_revert(const char *id, pid_t pid, const struct engine_opts *o,
+		   struct engine_report *rep)
+{
+	struct revert v = {.id = id, .o = o, .pid = pid, .memfd = -1, .rep = rep};
+	int64_t t0 = now_ns();
+	int lock, r;
+
+	*rep = (struct engine_report){.pid = pid, .outcome = OUTCOME_FAILED};
+	proc_comm(pid, rep->comm, sizeof(rep->comm));
+	hp_err_clear();
+	lock = pidlock_take(pid, t0 + o->timeout_ns);
+	r = lock < 0 ? lock : 0;
+	if (r == 0) {
+		fault_point("revert-start");
+		r = run(&v);
+	}
+	if (r < 0) {
+		rep->err = r;
+		snprintf(rep->reason, sizeof(rep->reason), "%s", hp_err_msg(r));
+		if (rep->outcome != OUTCOME_SKIPPED)
+			rep->outcome = OUTCOME_FAILED;
+	}
+	if (v.mine && v.mine->rec_valid)
+		rep->nfuncs = (unsigned)v.mine->rec.n;
+	pidlock_release(lock);
+	if (v.memfd >= 0)
+		close(v.memfd);
+	proc_maps_free(&v.maps);
+	patches_free(v.loaded, v.nloaded);
+	free(v.w);
+	rep->total_ns = now_ns() - t0;
+}

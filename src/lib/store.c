@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+#include "store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "error.h"
+#include "fileio.h"
+#include "macro.h"
+#include "paths.h"
+
+int store_ensure_dirs(void)
+{
+	const struct hp_paths *p = paths();
+	const char *dirs[] = {p->bundles, p->objects, p->backups, p->state};
+
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		int r = mkdir_p(dirs[i], 0755);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static bool same_content(const char *path, const uint8_t *data, size_t len)
+{
+	_cleanup_free_ uint8_t *cur = NULL;
+	size_t n;
+
+	if (file_read_all(path, BUNDLE_MAX_SIZE, &cur, &n) < 0) {
+		hp_err_clear();
+		return false;
+	}
+	return n == len && memcmp(cur, data, len) == 0;
+}
+
+int store_object(const struct bundle *b, char *ret_path, size_t len)
+{
+	int r = store_ensure_dirs();
+
+	if (r < 0)
+		return r;
+	snprintf(ret_path, len, "%s/%s.hpo", paths()->objects, b->id);
+	if (same_content(ret_path, b->object, b->object_size))
+		return 0;
+	/* A new inode: processes that map an older copy keep it. */
+	return file_write_atomic(ret_path, b->object, b->object_size, 0644);
+}
+
+int store_bundle_path(const char *id, char *ret_path, size_t len)
+{
+	snprintf(ret_path, len, "%s/%s.hpb", paths()->bundles, id);
+	return 0;
+}
+
+int store_save_bundle(const struct bundle *b)
+{
+	char path[PATH_MAX];
+	int r = store_ensure_dirs();
+
+	if (r < 0)
+		return r;
+	store_bundle_path(b->id, path, sizeof(path));
+	if (same_content(path, b->data, b->size))
+		return 0;
+	return file_write_atomic(path, b->data, b->size, 0644);
+}
+
+int store_lookup(const char *id, char *ret_path, size_t len)
+{
+	size_t idlen = strlen(id), matches = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (idlen < 4 || idlen > BUNDLE_ID_LEN || strspn(id, "0123456789abcdef") != idlen)
+		return -EINVAL;
+	d = opendir(paths()->bundles);
+	if (!d)
+		return hp_err(-ENOENT, "no bundle %s in the store (%s)", id, paths()->bundles);
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+
+		if (n != BUNDLE_ID_LEN + 4 || strcmp(de->d_name + BUNDLE_ID_LEN, ".hpb") != 0 ||
+		    strncmp(de->d_name, id, idlen) != 0)
+			continue;
+		matches++;
+		snprintf(ret_path, len, "%s/%s", paths()->bundles, de->d_name);
+	}
+	closedir(d);
+	if (matches > 1)
+		return hp_err(-ENOTUNIQ, "bundle id %s is ambiguous; give more digits", id);
+	if (!matches)
+		return hp_err(-ENOENT, "no bundle %s in the store; install it with `hotpatch install`",
+			      id);
+	return 0;
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The store under var/lib/hotpatch: bundles/<id>.hpb (the files exactly as
+ * signed) and objects/<id>.hpo (patch objects, mapped from here into every
+ * patched process so their text pages are shared). Root-owned, and not
+ * writable by anyone else.
+ */
+#pragma once
+
+#include <stddef.h>
+
+#include "bundle.h"
+
+int store_ensure_dirs(void);
+/* Writes objects/<id>.hpo if missing (or different) and returns its path. */
+int store_object(const struct bundle *b, char *ret_path, size_t len);
+/* Saves the bundle file (as signed) under bundles/<id>.hpb. */
+int store_save_bundle(const struct bundle *b);
+/* Resolves an id or unique id prefix to bundles/<id>.hpb. */
+int store_lookup(const char *id, char *ret_path, size_t len);
+int store_bundle_path(const char *id, char *ret_path, size_t len);

@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: MIT */
+#include "threads.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+
+#include "clock.h"
+#include "error.h"
+#include "procfs.h"
+
+#define SEIZE_ROUNDS_MAX 1000
+
+static struct thread *threads_find(struct threads *ts, pid_t tid)
+{
+	for (size_t i = 0; i < ts->n; i++)
+		if (ts->v[i].tid == tid)
+			return &ts->v[i];
+	return NULL;
+}
+
+static struct thread *threads_add(struct threads *ts, pid_t tid)
+{
+	if (ts->n == ts->cap) {
+		size_t cap = ts->cap ? ts->cap * 2 : 16;
+		struct thread *nv = realloc(ts->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return NULL;
+		ts->v = nv;
+		ts->cap = cap;
+	}
+	ts->v[ts->n] = (struct thread){.tid = tid};
+	return &ts->v[ts->n++];
+}
+
+int threads_seize_error(pid_t pid, int err)
+{
+	pid_t tracer = 0;
+
+	if (proc_tracer(pid, &tracer) == 0 && tracer > 0) {
+		char comm[32];
+
+		proc_comm(tracer, comm, sizeof(comm));
+		return hp_err(-EBUSY, "process %d is already traced by process %d (%s); detach the "
+				      "debugger or tracer and retry",
+			      pid, tracer, comm);
+	}
+	if (err == EPERM)
+		return hp_err(-EPERM, "not allowed to trace process %d; run as root (hotpatch "
+				      "needs CAP_SYS_PTRACE) and check `hotpatch doctor`",
+			      pid);
+	return hp_err(-err, "cannot attach to process %d: %s", pid, strerror(err));
+}
+
+static int seize_one(struct threads *ts, pid_t tid)
+{
+	struct thread *t = threads_find(ts, tid);
+
+	if (t && (t->seized || t->gone))
+		return 0;
+	if (!t) {
+		t = threads_add(ts, tid);
+		if (!t)
+			return hp_err(-ENOMEM, "out of memory");
+	}
+	if (ptrace(PTRACE_SEIZE, tid, NULL, (void *)(long)THREADS_SEIZE_OPTIONS) < 0) {
+		if (errno == ESRCH) {
+			t->gone = true; /* exited between listing and seizing */
+			return 0;
+		}
+		return threads_seize_error(ts->pid, errno);
+	}
+	t->seized = true;
+	return 1;
+}
+
+/* Seize threads that appeared since the last listing; returns how many. */
+static int seize_new(struct threads *ts)
+{
+	pid_t *tids = NULL;
+	size_t n = 0;
+	int r, added = 0;
+
+	r = proc_tasks(ts->pid, &tids, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		r = seize_one(ts, tids[i]);
+		if (r < 0) {
+			free(tids);
+			return r;
+		}
+		added += r;
+	}
+	free(tids);
+	if (n == 0)
+		return hp_err(-ESRCH, "process %d has exited", ts->pid);
+	return added;
+}
+
+int threads_seize(struct threads *ts, pid_t pid)
+{
+	ts->pid = pid;
+	for (int round = 0; round < SEIZE_ROUNDS_MAX; round++) {
+		int r = seize_new(ts);
+
+		if (r <= 0)
+			return r;
+	}
+	return hp_err(-EAGAIN, "process %d keeps creating threads faster than they can be "
+			       "attached; retry",
+		      pid);
+}
+
+size_t threads_live(const struct threads *ts)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ts->n; i++)
+		n += ts->v[i].seized && !ts->v[i].gone;
+	return n;
+}
+
+static bool is_stop_signal(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+static void classify_stop(struct thread *t, int status)
+{
+	int sig = WSTOPSIG(status), event = status >> 16;
+
+	t->stopped = true;
+	t->interrupt_pending = false;
+	if (event == PTRACE_EVENT_STOP) {
+		t->group_stop = is_stop_signal(sig);
+		return;
+	}
+	if (event == 0 && sig != (SIGTRAP | 0x80))
+		t->sig = sig; /* signal-delivery-stop: give it back at release */
+}
+
+int thread_wait(struct thread *t, int64_t deadline_ns, int *ret_status)
+{
+	int status, r;
+
+	r = deadline_arm(deadline_ns);
+	if (r < 0)
+		return r;
+	for (;;) {
+		pid_t w = waitpid(t->tid, &status, __WALL);
+
+		if (w == t->tid)
+			break;
+		if (w < 0 && errno == EINTR) {
+			if (deadline_passed(deadline_ns)) {
+				deadline_disarm();
+				return -ETIMEDOUT;
+			}
+			continue;
+		}
+		deadline_disarm();
+		/* Not our tracee any more: it is gone. */
+		t->gone = true;
+		t->seized = false;
+		return 0;
+	}
+	deadline_disarm();
+	if (ret_status)
+		*ret_status = status;
+	if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		t->gone = true;
+		t->seized = false;
+		t->stopped = false;
+		return 0;
+	}
+	if (WIFSTOPPED(status) && (status >> 16) == PTRACE_EVENT_EXEC) {
+		t->stopped = true;
+		return hp_err(-ECHILD, "process %d executed a new program during the operation; it "
+				       "runs new code now and needs no rollback",
+			      t->tid);
+	}
+	classify_stop(t, status);
+	return 0;
+}
+
+int thread_step(struct thread *t, int64_t deadline_ns)
+{
+	siginfo_t si;
+	int status, r;
+
+	if (ptrace(PTRACE_SINGLESTEP, t->tid, NULL, NULL) < 0)
+		return -errno;
+	t->stopped = false;
+	r = thread_wait(t, deadline_ns, &status);
+	if (r == -ETIMEDOUT)
+		t->interrupt_pending = true; /* collect the stop later */
+	if (r < 0)
+		return r;
+	if (t->gone)
+		return -ESRCH;
+	/* Our own step reports as a SIGTRAP with si_code TRAP_TRACE: it is
+	 * not a signal for the process and must not be given back. */
+	if (t->sig == SIGTRAP && ptrace(PTRACE_GETSIGINFO, t->tid, NULL, &si) == 0 &&
+	    si.si_code == TRAP_TRACE)
+		t->sig = 0;
+	if (ptrace(PTRACE_GETREGS, t->tid, NULL, &t->regs) < 0)
+		return -errno;
+	return t->sig ? 1 : 0;
+}
+
+static int interrupt_one(struct thread *t)
+{
+	if (!t->seized || t->gone || t->stopped || t->interrupt_pending)
+		return 0;
+	if (ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL) < 0) {
+		if (errno == ESRCH)
+			return 0; /* exiting: the wait will see it */
+		return hp_err(-errno, "cannot interrupt thread %d: %m", t->tid);
+	}
+	t->interrupt_pending = true;
+	return 0;
+}
+
+static int wait_all(struct threads *ts, int64_t deadline_ns)
+{
+	for (size_t i = 0; i < ts->n; i++) {
+		struct thread *t = &ts->v[i];
+		int r;
+
+		if (!t->seized || t->gone || t->stopped)
+			continue;
+		r = thread_wait(t, deadline_ns, NULL);
+		if (r == -ETIMEDOUT) {
+			ts->laggard = t->tid;
+			ts->laggard_state = proc_thread_state(ts->pid, t->tid);
+		}
+		if (r < 0)
+			return r;
+		if (t->stopped && ptrace(PTRACE_GETREGS, t->tid, NULL, &t->regs) < 0)
+			return hp_err(-errno, "cannot read the registers of thread %d: %m", t->tid);
+	}
+	return 0;
+}
+
+static int stop_round(struct threads *ts, int64_t deadline_ns)
+{
+	for (size_t i = 0; i < ts->n; i++) {
+		int r = interrupt_one(&ts->v[i]);
+
+		if (r < 0)
+			return r;
+	}
+	return wait_all(ts, deadline_ns);
+}
+
+int threads_stop(struct threads *ts, int64_t deadline_ns)
+{
+	int r;
+
+	ts->laggard = 0;
+	ts->pause_start_ns = now_ns();
+	for (int round = 0; round < SEIZE_ROUNDS_MAX; round++) {
+		r = stop_round(ts, deadline_ns);
+		if (r < 0)
+			goto fail;
+		/* Everyone we know is stopped, so no new thread can appear any
+		 * more; one that was being created already shows in the list. */
+		r = seize_new(ts);
+		if (r < 0)
+			goto fail;
+		if (r == 0) {
+			if (!threads_live(ts)) {
+				r = hp_err(-ESRCH, "process %d has exited", ts->pid);
+				goto fail;
+			}
+			return 0;
+		}
+	}
+	r = hp_err(-EAGAIN, "process %d keeps creating threads; retry", ts->pid);
+fail:
+	threads_release(ts);
+	return r;
+}
+
+static void release_one(struct thread *t)
+{
+	if (!t->seized || t->gone || !t->stopped)
+		return;
+	/* A detached thread of a group-stopped process goes back into the
+	 * group stop by itself; any other thread gets its signal back. */
+	if (ptrace(PTRACE_DETACH, t->tid, NULL, (void *)(long)(t->group_stop ? 0 : t->sig)) < 0 &&
+	    errno == ESRCH)
+		t->gone = true;
+	t->seized = false;
+	t->stopped = false;
+	t->sig = 0;
+	t->group_stop = false;
+}
+
+void threads_release(struct threads *ts)
+{
+	for (size_t i = 0; i < ts->n; i++)
+		release_one(&ts->v[i]);
+	ts->pause_end_ns = now_ns();
+}
+
+void threads_idle(struct threads *ts, int64_t ns)
+{
+	int64_t deadline = now_ns() + ns;
+	bool waited = false;
+
+	for (size_t i = 0; i < ts->n; i++) {
+		struct thread *t = &ts->v[i];
+
+		if (!t->interrupt_pending || t->gone)
+			continue;
+		waited = true;
+		if (thread_wait(t, deadline, NULL) == 0)
+			release_one(t);
+	}
+	if (!waited)
+		sleep_ns(deadline - now_ns());
+}
+
+void threads_free(struct threads *ts)
+{
+	threads_release(ts);
+	/* Threads whose interrupt is still pending stay attached until they
+	 * stop; give them a moment, then leave the rest to the kernel, which
+	 * detaches them when this process exits. */
+	threads_idle(ts, 0);
+	free(ts->v);
+	*ts = (struct threads){0};
+}

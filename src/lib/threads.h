@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The threads of one target process under ptrace.
+ *
+ * Seizing (PTRACE_SEIZE) does not stop anything, so it happens before the
+ * pause. The pause is threads_stop() ... threads_release(): PTRACE_INTERRUPT
+ * to every thread, a wait for each stop, a re-read of /proc/PID/task until the
+ * set is stable (a thread can only be created by a running thread), and,
+ * after the caller's check and writes, a detach of every thread.
+ *
+ * Every stop is classified by its cause. A signal-delivery-stop keeps its
+ * signal, which is handed back to the kernel at release (PTRACE_DETACH with
+ * that signal), so no signal is ever lost or delivered twice. A thread of a
+ * group-stopped (SIGSTOPped) process is detached without a signal and the
+ * kernel puts it back into the group stop.
+ *
+ * Must be called from one OS thread: ptrace links a tracee to the thread that
+ * seized it.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/ptrace.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#define THREADS_SEIZE_OPTIONS (PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC)
+
+struct thread {
+	pid_t tid;
+	bool seized;
+	bool stopped;
+	bool gone;
+	bool interrupt_pending; /* interrupted, stop not yet collected */
+	bool group_stop;
+	int sig; /* signal to give back at release */
+	struct user_regs_struct regs;
+};
+
+struct threads {
+	pid_t pid;
+	struct thread *v;
+	size_t n;
+	size_t cap;
+	int64_t pause_start_ns;
+	int64_t pause_end_ns;
+	/* Set when an attempt timed out: the thread that did not stop. */
+	pid_t laggard;
+	char laggard_state;
+};
+
+/* Seize every thread of @pid (looping until the set is stable). Fails with a
+ * clear message when the process is traced by someone else. */
+int threads_seize(struct threads *ts, pid_t pid);
+/* Stop every seized thread, then pick up threads created meanwhile. On
+ * -ETIMEDOUT, the threads that did stop are released again and
+ * ts->laggard names the one that did not. */
+int threads_stop(struct threads *ts, int64_t deadline_ns);
+/* Detach every stopped thread, giving back pending signals. */
+void threads_release(struct threads *ts);
+/* Wait up to @ns while serving threads whose interrupt is still pending, so
+ * a late stop is released at once instead of freezing the thread. */
+void threads_idle(struct threads *ts, int64_t ns);
+/* Release what can be released and forget everything. */
+void threads_free(struct threads *ts);
+
+/* The one-line reason why PTRACE_SEIZE of @pid failed with @err. */
+int threads_seize_error(pid_t pid, int err);
+size_t threads_live(const struct threads *ts);
+/* Single-step a stopped thread by one instruction. Returns 0 after the step
+ * (registers refreshed), 1 when a signal arrived instead (the thread stays
+ * stopped with it pending), or a negative errno (-ETIMEDOUT if the
+ * instruction blocked). */
+int thread_step(struct thread *t, int64_t deadline_ns);
+/* Wait for one stop of @t (any cause) until @deadline_ns. Returns 0 with
+ * t->stopped or t->gone set, -ETIMEDOUT, or -ECHILD when the process
+ * exec'd. @ret_status gets the raw wait status (may be NULL). */
+int thread_wait(struct thread *t, int64_t deadline_ns, int *ret_status);
