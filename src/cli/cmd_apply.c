@@ -169,6 +169,7 @@ static int parse(struct op *op, int argc, char **argv)
 			break;
 		case 'a':
 			op->all = true;
+			op->eo.skip_uninspectable = true;
 			break;
 		case 't':
 			if (cli_parse_duration(optarg, &op->eo.timeout_ns) < 0)

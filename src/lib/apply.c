@@ -83,8 +83,11 @@ static int prepare(struct apply *a)
 	int r;
 
 	r = proc_maps_read(a->pid, &a->maps);
-	if (r < 0)
+	if (r < 0) {
+		if (a->o->skip_uninspectable)
+			a->rep->outcome = OUTCOME_SKIPPED;
 		return r;
+	}
 	r = module_find(a->pid, &a->maps, a->m->build_id, a->m->build_id_len, &a->mod);
 	if (r < 0) {
 		hex_encode(a->m->build_id, a->m->build_id_len, hex);

@@ -29,6 +29,9 @@ struct engine_opts {
 	int64_t timeout_ns;
 	int64_t stop_budget_ns;
 	bool replace;
+	/* --all: a process that is gone, is a kernel thread or cannot be
+	 * inspected is skipped, not failed (it was never asked for by name). */
+	bool skip_uninspectable;
 	const char *object_path; /* the bundle's .hpo in the store (apply) */
 };
 

@@ -71,8 +71,11 @@ int proc_maps_read(pid_t pid, struct proc_maps *ret)
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
 	f = fopen(path, "re");
-	if (!f)
+	if (!f) {
+		if (errno == ENOENT)
+			return hp_err(-ESRCH, "process %d does not exist", pid);
 		return hp_err(-errno, "cannot read %s: %m", path);
+	}
 	while (getline(&line, &linecap, f) > 0) {
 		if (m.n == cap) {
 			struct map_entry *nv;
@@ -98,7 +101,8 @@ int proc_maps_read(pid_t pid, struct proc_maps *ret)
 	}
 	fclose(f);
 	if (r == 0 && m.n == 0)
-		r = hp_err(-ESRCH, "process %d has no mappings (it has exited)", pid);
+		r = hp_err(-ESRCH, "process %d has no memory (a kernel thread, or it has exited)",
+			   pid);
 	if (r < 0) {
 		proc_maps_free(&m);
 		return r;

@@ -46,8 +46,11 @@ static int find(struct revert *v)
 {
 	int r = proc_maps_read(v->pid, &v->maps);
 
-	if (r < 0)
+	if (r < 0) {
+		if (v->o->skip_uninspectable)
+			v->rep->outcome = OUTCOME_SKIPPED;
 		return r;
+	}
 	v->memfd = proc_mem_open(v->pid, true);
 	if (v->memfd < 0)
 		return v->memfd;

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Key and signature files are text anyone can hand us. The whole input goes
+ * to each of the three parsers. Then it is read as SIG \0 PUB \0 MESSAGE (the
+ * parsers refuse NUL bytes, so NUL is a separator they cannot see): when the
+ * first two parts parse, the signature is checked over the message, which
+ * reaches minisign_verify() with every field under the fuzzer's control.
+ */
+#include <string.h>
+
+#include "minisign.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *text = (const char *)data, *pub_text, *end = text + size, *msg;
+	struct minisign_pub pub;
+	struct minisign_sec sec;
+	struct minisign_sig sig;
+
+	minisign_parse_sig(text, size, &sig);
+	minisign_parse_pub(text, size, &pub);
+	minisign_parse_sec(text, size, NULL, &sec);
+
+	pub_text = memchr(text, '\0', size);
+	if (!pub_text++)
+		return 0;
+	msg = memchr(pub_text, '\0', (size_t)(end - pub_text));
+	if (!msg++)
+		return 0;
+	if (minisign_parse_sig(text, (size_t)(pub_text - 1 - text), &sig) == 0 &&
+	    minisign_parse_pub(pub_text, (size_t)(msg - 1 - pub_text), &pub) == 0)
+		minisign_verify(&pub, &sig, (const uint8_t *)msg, (size_t)(end - msg));
+	return 0;
+}
