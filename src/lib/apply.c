@@ -477,6 +477,10 @@ void engine_apply(const struct bundle *b, pid_t pid, const struct engine_opts *o
 		fault_point("apply-start");
 		r = run(&a);
 	}
+	/* Whatever step noticed it, a process that died is reported as such:
+	 * there is nothing left to undo. */
+	if (r < 0 && r != -ENOENT && proc_exited(pid))
+		r = hp_err(-ESRCH, "process %d exited during the apply; nothing to undo", pid);
 	if (r < 0) {
 		rep->err = r;
 		snprintf(rep->reason, sizeof(rep->reason), "%s", hp_err_msg(r));

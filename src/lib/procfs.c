@@ -273,6 +273,13 @@ char proc_thread_state(pid_t pid, pid_t tid)
 	return p && p[1] == ' ' ? p[2] : '?';
 }
 
+bool proc_exited(pid_t pid)
+{
+	char st = proc_thread_state(pid, pid);
+
+	return st == '?' || st == 'Z' || st == 'X';
+}
+
 int proc_comm(pid_t pid, char *buf, size_t len)
 {
 	char path[64];
@@ -304,7 +311,7 @@ int proc_mem_open(pid_t pid, bool writable)
 	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
 	fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	if (fd < 0) {
-		if (errno == ENOENT)
+		if (errno == ENOENT || errno == ESRCH)
 			return hp_err(-ESRCH, "process %d has exited", pid);
 		return hp_err(-errno, "cannot open the memory of process %d: %m", pid);
 	}

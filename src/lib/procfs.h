@@ -45,6 +45,8 @@ int proc_tracer(pid_t pid, pid_t *ret);
 /* Single-letter scheduler state (R, S, D, T, t, Z, ...) of thread @tid. */
 char proc_thread_state(pid_t pid, pid_t tid);
 int proc_comm(pid_t pid, char *buf, size_t len);
+/* Has @pid exited (gone, or a zombie)? */
+bool proc_exited(pid_t pid);
 /* Effective uid of the process. */
 int proc_uid(pid_t pid, uid_t *ret);
 /* All numeric entries of /proc except ourselves. */

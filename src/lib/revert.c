@@ -183,6 +183,10 @@ void engine_revert(const char *id, pid_t pid, const struct engine_opts *o,
 		fault_point("revert-start");
 		r = run(&v);
 	}
+	/* Whatever step noticed it, a process that died is reported as such:
+	 * there is nothing left to undo. */
+	if (r < 0 && r != -ENOENT && proc_exited(pid))
+		r = hp_err(-ESRCH, "process %d exited during the revert; nothing to undo", pid);
 	if (r < 0) {
 		rep->err = r;
 		snprintf(rep->reason, sizeof(rep->reason), "%s", hp_err_msg(r));
