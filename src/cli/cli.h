@@ -24,6 +24,12 @@ int cmd_info(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_revert(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_install(int argc, char **argv);
+int cmd_remove(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 
 /* Prints "hotpatch: <message>" for @r and returns EXIT_REFUSED. */
 int cli_refuse(int r);
@@ -31,6 +37,10 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Refuses unless we may ptrace other users' processes. */
 int cli_require_ptrace(const char *what);
+/* Refuses unless we run as root (the store and log are root's). */
+int cli_require_root(const char *what);
+/* Records a bundle refused before it could be used. */
+void cli_audit_refusal(const char *op, const char *what, int r);
 /* A bundle from a file or a store id, its signature checked. */
 int cli_load_bundle(const char *arg, bool insecure, struct bundle **ret);
 /* Parses a duration like "10", "2.5s", "500ms". */

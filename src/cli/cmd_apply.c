@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "clock.h"
 #include "cli.h"
 #include "engine.h"
@@ -88,11 +89,29 @@ static void report_text(struct op *op, const struct engine_report *rep)
 	}
 }
 
+/* Every write into a process, and every failure to, is on record; processes
+ * that were only looked at (skipped, already patched) are not. */
+static void audit(struct op *op, const struct engine_report *rep)
+{
+	if (rep->outcome == OUTCOME_SKIPPED || rep->outcome == OUTCOME_ALREADY)
+		return;
+	audit_log(&(struct audit_event){
+		.op = op->revert ? "revert" : "apply",
+		.result = outcome_name(rep->outcome),
+		.patch_id = op->id,
+		.manifest = op->b ? &op->b->manifest : NULL,
+		.pid = rep->pid,
+		.reason = rep->reason,
+		.pause_us = rep->flip.attempts ? rep->flip.pause_ns / NSEC_PER_USEC : -1,
+	});
+}
+
 static void on_done(const struct engine_report *rep, void *arg)
 {
 	struct op *op = arg;
 
 	op->count[rep->outcome]++;
+	audit(op, rep);
 	if (op->json)
 		report_json(op, rep);
 	else
@@ -218,8 +237,10 @@ static int resolve_target(struct op *op, const char *arg)
 
 	if (!op->revert) {
 		r = cli_load_bundle(arg, op->insecure, &op->b);
-		if (r < 0)
+		if (r < 0) {
+			cli_audit_refusal("apply", arg, r);
 			return cli_refuse(r);
+		}
 		memcpy(op->id, op->b->id, sizeof(op->id));
 		r = store_object(op->b, op->object_path, sizeof(op->object_path));
 		if (r == 0)

@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "cli.h"
 #include "clock.h"
 #include "error.h"
@@ -63,6 +64,25 @@ int cli_require_ptrace(const char *what)
 			"run it with sudo\n",
 		what);
 	return EXIT_REFUSED;
+}
+
+int cli_require_root(const char *what)
+{
+	if (geteuid() == 0)
+		return 0;
+	fprintf(stderr, "hotpatch: %s needs root: the store and the audit log belong to root; "
+			"run it with sudo\n",
+		what);
+	return EXIT_REFUSED;
+}
+
+void cli_audit_refusal(const char *op, const char *what, int r)
+{
+	char reason[HP_ERR_MAX];
+
+	snprintf(reason, sizeof(reason), "%s: %s", what, hp_err_msg(r));
+	audit_log(&(struct audit_event){.op = op, .result = "refused", .reason = reason,
+					.pause_us = -1});
 }
 
 bool cli_looks_like_id(const char *s)

@@ -14,6 +14,12 @@ static const struct subcommand commands[] = {
 	{"apply", cmd_apply, "apply a bundle to running processes"},
 	{"revert", cmd_revert, "undo a bundle in running processes"},
 	{"status", cmd_status, "show which patches are applied where"},
+	{"keygen", cmd_keygen, "make a signing key pair (minisign format)"},
+	{"sign", cmd_sign, "sign a bundle (or attach a minisign signature)"},
+	{"install", cmd_install, "verify a bundle and copy it into the store"},
+	{"remove", cmd_remove, "delete a bundle from the store"},
+	{"audit", cmd_audit, "verify the audit log (`hotpatch audit verify`)"},
+	{"doctor", cmd_doctor, "report what this host allows and what blocks patching"},
 };
 
 static void usage(FILE *f)

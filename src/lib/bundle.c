@@ -25,21 +25,26 @@ struct section_entry {
 int bundle_split(const uint8_t *data, size_t size, size_t *ret_payload, const uint8_t **ret_sig,
 		 size_t *ret_sig_len)
 {
+	const uint8_t *trailer = data + size - BUNDLE_TRAILER_SIZE;
+	uint8_t sum[32];
 	struct cursor c;
 	uint64_t sig_len;
 
 	*ret_sig = NULL;
 	*ret_sig_len = 0;
 	*ret_payload = size;
-	if (size < BUNDLE_TRAILER_SIZE ||
-	    memcmp(data + size - BUNDLE_TRAILER_SIZE, BUNDLE_SIG_MAGIC, 8) != 0)
+	if (size < BUNDLE_TRAILER_SIZE || memcmp(trailer, BUNDLE_SIG_MAGIC, 8) != 0)
 		return 0;
-	c = cursor_init(data + size - 8, 8);
+	c = cursor_init(trailer + 8, 8);
 	sig_len = cur_u64(&c);
 	if (sig_len == 0 || sig_len > 4096 || sig_len > size - BUNDLE_TRAILER_SIZE)
 		return hp_err(-EBADMSG, "the bundle's signature trailer is corrupt; "
 					"re-sign the bundle or get a fresh copy");
 	*ret_payload = size - BUNDLE_TRAILER_SIZE - sig_len;
+	crypto_hash_sha256(sum, data + *ret_payload, sig_len);
+	if (memcmp(sum, trailer + 16, 16) != 0)
+		return hp_err(-EBADMSG, "the bundle's signature block is corrupt (checksum "
+					"mismatch); re-sign the bundle or get a fresh copy");
 	*ret_sig = data + *ret_payload;
 	*ret_sig_len = sig_len;
 	return 0;
@@ -272,12 +277,15 @@ int bundle_write_signed(const char *path, const uint8_t *payload, size_t payload
 			const char *sig, size_t sig_len)
 {
 	struct buf out = {0};
+	uint8_t sum[32];
 	int r;
 
+	crypto_hash_sha256(sum, (const uint8_t *)sig, sig_len);
 	buf_put(&out, payload, payload_len);
 	buf_put(&out, sig, sig_len);
 	buf_put(&out, BUNDLE_SIG_MAGIC, 8);
 	buf_put_u64(&out, sig_len);
+	buf_put(&out, sum, 16);
 	r = out.oom ? hp_err(-ENOMEM, "out of memory")
 		    : file_write_atomic(path, out.data, out.len, 0644);
 	buf_free(&out);

@@ -6,7 +6,13 @@
  *   payload   = header | section table | sections (manifest, patch object,
  *               optional file update, optional explanation)
  *   signed    = payload | minisign signature text | trailer
- *   trailer   = "HPSIG001" | u64 length of the signature text
+ *   trailer   = "HPSIG001" | u64 length of the signature text |
+ *               first 16 bytes of SHA-256(signature text)
+ *
+ * minisign leaves its first line ("untrusted comment") unauthenticated by
+ * design; the trailer's checksum makes any changed byte of the signature
+ * block a refused bundle too (a forger can recompute it, but that comment
+ * is never trusted for anything).
  *
  * The signature covers the payload bytes exactly as they are in the file, so
  * `minisign -Vm` can check a bundle whose payload was cut out with
@@ -24,7 +30,7 @@
 
 #define BUNDLE_MAGIC "HPBUNDL1"
 #define BUNDLE_SIG_MAGIC "HPSIG001"
-#define BUNDLE_TRAILER_SIZE 16
+#define BUNDLE_TRAILER_SIZE 32
 #define BUNDLE_MAX_SIZE (512ULL << 20)
 #define BUNDLE_ID_LEN 16
 

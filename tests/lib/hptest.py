@@ -268,3 +268,35 @@ int check_len_{name}(int n)
 	return n > {limit} ? {result} : n;
 }}
 """
+
+
+def trust_key(env, name="key"):
+    """Make a signing key and trust its public key in env's root."""
+    key = os.path.join(env.dir, name)
+    env.hp("keygen", "-k", key)
+    tdir = os.path.join(env.root, "etc/hotpatch/trusted.d")
+    os.makedirs(tdir, exist_ok=True)
+    shutil.copy(key + ".pub", os.path.join(tdir, name + ".pub"))
+    os.chmod(os.path.join(tdir, name + ".pub"), 0o644)
+    return key
+
+
+def signed_bundle(env, target, source, key, name="patch"):
+    bundle = env.build(target, source, name=name)
+    env.hp("sign", bundle, "-k", key)
+    return bundle
+
+
+def bundle_regions(data):
+    """Byte ranges of a signed bundle: header, section table, each section,
+    signature text and trailer."""
+    import struct
+    nsec = struct.unpack_from("<I", data, 12)[0]
+    regions = {"header": (0, 32), "section table": (32, 32 + 56 * nsec)}
+    for i in range(nsec):
+        typ, _, off, size = struct.unpack_from("<IIQQ", data, 32 + 56 * i)
+        regions[f"section {typ}"] = (off, off + size)
+    payload = struct.unpack_from("<Q", data, 16)[0]
+    regions["signature"] = (payload, len(data) - 32)
+    regions["trailer"] = (len(data) - 32, len(data))
+    return regions

@@ -231,8 +231,9 @@ static inline char *test_read_file(const char *path, size_t *ret_len)
 	return data;
 }
 
-/* Runs @argv (stdin from /dev/null, output inherited so it lands in the test
- * log); returns the exit status, or -1 if it did not exit normally. */
+/* Runs @argv (stdin and stdout on /dev/null, stderr inherited so errors land
+ * in the test log); returns the exit status, or -1 if it did not exit
+ * normally. */
 static inline int test_spawn(char *const argv[])
 {
 	int status;
@@ -243,7 +244,8 @@ static inline int test_spawn(char *const argv[])
 	if (pid < 0)
 		test_fail(__FILE__, __LINE__, "fork: %s", strerror(errno));
 	if (pid == 0) {
-		freopen("/dev/null", "re", stdin);
+		if (!freopen("/dev/null", "re", stdin) || !freopen("/dev/null", "we", stdout))
+			_exit(126);
 		execvp(argv[0], argv);
 		_exit(127);
 	}

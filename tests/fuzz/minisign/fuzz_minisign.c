@@ -12,7 +12,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const char *text = (const char *)data, *pub_text, *end = text + size, *msg;
+	const char *text = (const char *)data, *end = text + size, *sig_end, *pub_end;
 	struct minisign_pub pub;
 	struct minisign_sec sec;
 	struct minisign_sig sig;
@@ -21,14 +21,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	minisign_parse_pub(text, size, &pub);
 	minisign_parse_sec(text, size, NULL, &sec);
 
-	pub_text = memchr(text, '\0', size);
-	if (!pub_text++)
+	sig_end = memchr(text, '\0', size);
+	if (!sig_end)
 		return 0;
-	msg = memchr(pub_text, '\0', (size_t)(end - pub_text));
-	if (!msg++)
+	pub_end = memchr(sig_end + 1, '\0', (size_t)(end - sig_end - 1));
+	if (!pub_end)
 		return 0;
-	if (minisign_parse_sig(text, (size_t)(pub_text - 1 - text), &sig) == 0 &&
-	    minisign_parse_pub(pub_text, (size_t)(msg - 1 - pub_text), &pub) == 0)
-		minisign_verify(&pub, &sig, (const uint8_t *)msg, (size_t)(end - msg));
+	if (minisign_parse_sig(text, (size_t)(sig_end - text), &sig) == 0 &&
+	    minisign_parse_pub(sig_end + 1, (size_t)(pub_end - sig_end - 1), &pub) == 0)
+		minisign_verify(&pub, &sig, (const uint8_t *)pub_end + 1,
+				(size_t)(end - pub_end - 1));
 	return 0;
 }

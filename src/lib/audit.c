@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: MIT */
+#include "audit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "fileio.h"
+#include "hex.h"
+#include "json.h"
+#include "macro.h"
+#include "manifest.h"
+#include "paths.h"
+
+#define HASH_HEX 64
+#define LINE_MAX_LEN 65536
+#define PREV_KEY ",\"prev\":\""
+
+struct head {
+	size_t lines;
+	char hash[HASH_HEX + 1];
+};
+
+static void hash_line(const char *line, size_t len, char out[HASH_HEX + 1])
+{
+	uint8_t h[32];
+
+	crypto_hash_sha256(h, (const uint8_t *)line, len);
+	hex_encode(h, sizeof(h), out);
+}
+
+static void zero_hash(char out[HASH_HEX + 1])
+{
+	memset(out, '0', HASH_HEX);
+	out[HASH_HEX] = '\0';
+}
+
+static void head_path(char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/audit.head", paths()->state);
+}
+
+static int head_read(struct head *h)
+{
+	char path[4096], text[128];
+	unsigned long long n;
+	FILE *f;
+
+	head_path(path, sizeof(path));
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	if (!fgets(text, sizeof(text), f) || sscanf(text, "%llu %64s", &n, h->hash) != 2 ||
+	    strlen(h->hash) != HASH_HEX) {
+		fclose(f);
+		return -EBADMSG;
+	}
+	fclose(f);
+	h->lines = (size_t)n;
+	return 0;
+}
+
+static int head_write(const struct head *h)
+{
+	char path[4096], text[128];
+	int n;
+
+	head_path(path, sizeof(path));
+	n = snprintf(text, sizeof(text), "%zu %s\n", h->lines, h->hash);
+	return file_write_atomic(path, text, (size_t)n, 0600);
+}
+
+static void format_time(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
+}
+
+/* Everything but the "prev" field, which is added under the lock. */
+static void format_event(const struct audit_event *ev, struct json *j)
+{
+	char when[64], bid[2 * 64 + 1];
+	const struct manifest *m = ev->manifest;
+
+	format_time(when, sizeof(when));
+	json_obj_begin(j);
+	json_kv_str(j, "time", when);
+	json_kv_int(j, "uid", (int64_t)getuid());
+	json_kv_str(j, "op", ev->op);
+	json_kv_str(j, "result", ev->result);
+	if (ev->patch_id)
+		json_kv_str(j, "patch", ev->patch_id);
+	if (m) {
+		json_key(j, "cves");
+		json_arr_begin(j);
+		for (size_t i = 0; i < m->ncves; i++)
+			json_str(j, m->cves[i]);
+		json_arr_end(j);
+		hex_encode(m->build_id, m->build_id_len, bid);
+		json_kv_str(j, "module", m->target_path);
+		json_kv_str(j, "build_id", bid);
+	}
+	if (ev->pid)
+		json_kv_int(j, "pid", ev->pid);
+	if (ev->reason && *ev->reason)
+		json_kv_str(j, "reason", ev->reason);
+	if (ev->pause_us >= 0)
+		json_kv_int(j, "pause_us", ev->pause_us);
+}
+
+/* The head of a log with no head file yet (a first run, or an old log):
+ * recount it. */
+static int head_from_log(int fd, struct head *h)
+{
+	FILE *f = fdopen(dup(fd), "re");
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (!f)
+		return -errno;
+	h->lines = 0;
+	zero_hash(h->hash);
+	rewind(f);
+	while ((n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] == '\n')
+			n--;
+		hash_line(line, (size_t)n, h->hash);
+		h->lines++;
+	}
+	fclose(f);
+	return 0;
+}
+
+static int append_locked(int fd, struct json *j)
+{
+	struct head h;
+	const char *text;
+	int r;
+
+	if (head_read(&h) < 0) {
+		r = head_from_log(fd, &h);
+		if (r < 0)
+			return r;
+	}
+	json_key(j, "prev");
+	json_str(j, h.hash);
+	json_obj_end(j);
+	text = json_text(j);
+	hash_line(text, strlen(text), h.hash);
+	h.lines++;
+	if (dprintf(fd, "%s\n", text) < 0)
+		return -errno;
+	return head_write(&h);
+}
+
+static void to_syslog(const struct audit_event *ev)
+{
+	openlog("hotpatch", LOG_PID, LOG_AUTHPRIV);
+	syslog(LOG_NOTICE, "%s %s patch=%s pid=%d%s%s", ev->op, ev->result,
+	       ev->patch_id ? ev->patch_id : "-", (int)ev->pid, ev->reason ? ": " : "",
+	       ev->reason ? ev->reason : "");
+	closelog();
+}
+
+int audit_log(const struct audit_event *ev)
+{
+	_cleanup_free_ char *dir = strdup(paths()->audit_log);
+	struct json j = {0};
+	int fd, r;
+
+	if (sodium_init() < 0 || !dir)
+		return -ENOMEM;
+	to_syslog(ev);
+	r = mkdir_p(dirname(dir), 0750);
+	if (r == 0)
+		r = mkdir_p(paths()->state, 0755);
+	if (r < 0)
+		goto out;
+	fd = open(paths()->audit_log, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		r = hp_err(-errno, "cannot open the audit log %s: %m", paths()->audit_log);
+		goto out;
+	}
+	format_event(ev, &j);
+	if (flock(fd, LOCK_EX) < 0)
+		r = -errno;
+	else
+		r = append_locked(fd, &j);
+	close(fd);
+	json_free(&j);
+out:
+	if (r < 0)
+		fprintf(stderr, "hotpatch: warning: could not write the audit log: %s\n",
+			hp_err_msg(r));
+	return r;
+}
+
+static int check_line(char *line, size_t n, size_t lineno, const char *expect)
+{
+	const char *p;
+
+	if (n < 2 || line[0] != '{' || line[n - 1] != '}')
+		return hp_err(-EBADMSG, "audit log line %zu is not a JSON object (edited?)", lineno);
+	p = strstr(line, PREV_KEY);
+	if (!p || (size_t)(line + n - p) != strlen(PREV_KEY) + HASH_HEX + 2)
+		return hp_err(-EBADMSG, "audit log line %zu has no chain link (edited?)", lineno);
+	if (strncmp(p + strlen(PREV_KEY), expect, HASH_HEX) != 0)
+		return hp_err(-EBADMSG, "audit log line %zu does not follow line %zu: a line was "
+					"edited, removed or inserted there",
+			      lineno, lineno - 1);
+	return 0;
+}
+
+int audit_verify(size_t *ret_lines)
+{
+	_cleanup_free_ char *line = NULL;
+	char hash[HASH_HEX + 1];
+	struct head h;
+	size_t cap = 0, lines = 0;
+	ssize_t n;
+	FILE *f;
+	int r = 0;
+
+	if (sodium_init() < 0)
+		return -ENOMEM;
+	f = fopen(paths()->audit_log, "re");
+	if (!f && errno == ENOENT && head_read(&h) == -ENOENT) {
+		*ret_lines = 0; /* nothing was ever recorded */
+		return 0;
+	}
+	if (!f)
+		return hp_err(-errno, "cannot open the audit log %s: %m (deleted?)",
+			      paths()->audit_log);
+	zero_hash(hash);
+	while (r == 0 && (n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		lines++;
+		if ((size_t)n > LINE_MAX_LEN)
+			r = hp_err(-EBADMSG, "audit log line %zu is too long", lines);
+		else
+			r = check_line(line, (size_t)n, lines, hash);
+		hash_line(line, (size_t)n, hash);
+	}
+	fclose(f);
+	if (r < 0)
+		return r;
+	if (head_read(&h) < 0)
+		return hp_err(-EBADMSG, "the audit log's head record is missing or corrupt");
+	if (h.lines != lines || strcmp(h.hash, hash) != 0)
+		return hp_err(-EBADMSG, "the audit log ends at line %zu but %zu lines were written: "
+					"it was truncated or its last line was edited",
+			      lines, h.lines);
+	*ret_lines = lines;
+	return 0;
+}

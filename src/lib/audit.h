@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The audit trail: one JSON line per apply, revert, install, remove, commit
+ * and refusal, appended to var/log/hotpatch/audit.log and sent to syslog.
+ *
+ * Each line carries "prev", the SHA-256 of the line before it (all zeros for
+ * the first), so editing or deleting a line breaks the chain at the next
+ * one. The hash of the last line and the number of lines are also kept in
+ * var/lib/hotpatch/state/audit.head, so truncating the log or editing its
+ * last line is detected too. Appends take an exclusive lock, so the CLI's
+ * workers and the daemon can write concurrently.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct manifest;
+
+struct audit_event {
+	const char *op;     /* apply, revert, install, remove, commit, rollback, ... */
+	const char *result; /* patched, reverted, refused, failed, skipped, ok, ... */
+	const char *patch_id;
+	const struct manifest *manifest; /* CVEs, target, build-id; may be NULL */
+	pid_t pid;                       /* 0 when not about a process */
+	const char *reason;              /* why, for refusals and failures */
+	int64_t pause_us;                /* -1 when not applicable */
+};
+
+/* Never fails the operation it records: a log that cannot be written is
+ * reported on stderr once and to syslog. Returns 0 or a negative errno. */
+int audit_log(const struct audit_event *ev);
+
+/* Checks the whole chain. 0: intact (ret_lines set). Otherwise a negative
+ * errno with a message naming the first bad line. */
+int audit_verify(size_t *ret_lines);
