@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "clock.h"
@@ -254,6 +255,12 @@ static int resolve_target(struct op *op, const char *arg)
 	if (cli_looks_like_id(arg)) {
 		snprintf(op->id, sizeof(op->id), "%s", arg);
 		return 0;
+	}
+	if (access(arg, F_OK) < 0) {
+		r = store_find_name(arg, op->id);
+		if (r == -ENOENT)
+			r = hp_err(-ENOENT, "no patch id, patch name or bundle file '%s'", arg);
+		return r < 0 ? cli_refuse(r) : 0;
 	}
 	r = bundle_load(arg, &lo, &op->b);
 	if (r < 0)

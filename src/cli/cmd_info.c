@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,7 +18,13 @@ static const char *sig_state(const struct bundle *b, int vr)
 {
 	if (!b->sig)
 		return "none";
-	return vr == 0 ? "valid" : "INVALID";
+	if (vr == 0)
+		return "valid";
+	if (vr == -ENOKEY)
+		return "untrusted";
+	if (vr == -EPERM)
+		return "unchecked";
+	return "INVALID";
 }
 
 static void print_text(const struct bundle *b, int vr, const char *why)

@@ -133,9 +133,14 @@ uint32_t cur_u32(struct cursor *c)
 
 uint64_t cur_u64(struct cursor *c)
 {
-	uint64_t lo = cur_u32(c);
+	uint8_t le[8];
+	uint64_t v = 0;
 
-	return lo | (uint64_t)cur_u32(c) << 32;
+	if (!cur_get(c, le, 8))
+		return 0;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | le[i];
+	return v;
 }
 
 const uint8_t *cur_blob(struct cursor *c, size_t max, size_t *ret_len)

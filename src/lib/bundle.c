@@ -25,7 +25,7 @@ struct section_entry {
 int bundle_split(const uint8_t *data, size_t size, size_t *ret_payload, const uint8_t **ret_sig,
 		 size_t *ret_sig_len)
 {
-	const uint8_t *trailer = data + size - BUNDLE_TRAILER_SIZE;
+	const uint8_t *trailer;
 	uint8_t sum[32];
 	struct cursor c;
 	uint64_t sig_len;
@@ -33,7 +33,10 @@ int bundle_split(const uint8_t *data, size_t size, size_t *ret_payload, const ui
 	*ret_sig = NULL;
 	*ret_sig_len = 0;
 	*ret_payload = size;
-	if (size < BUNDLE_TRAILER_SIZE || memcmp(trailer, BUNDLE_SIG_MAGIC, 8) != 0)
+	if (size < BUNDLE_TRAILER_SIZE)
+		return 0;
+	trailer = data + size - BUNDLE_TRAILER_SIZE;
+	if (memcmp(trailer, BUNDLE_SIG_MAGIC, 8) != 0)
 		return 0;
 	c = cursor_init(trailer + 8, 8);
 	sig_len = cur_u64(&c);
@@ -50,9 +53,27 @@ int bundle_split(const uint8_t *data, size_t size, size_t *ret_payload, const ui
 	return 0;
 }
 
+/* The header's last field checksums the header and the section table, so an
+ * unsigned (--insecure) bundle with a damaged table is refused too. */
+static uint64_t table_sum(const uint8_t *data, uint32_t nsec)
+{
+	crypto_hash_sha256_state st;
+	uint8_t h[32];
+	uint64_t v;
+
+	crypto_hash_sha256_init(&st);
+	crypto_hash_sha256_update(&st, data, HEADER_SIZE - 8);
+	crypto_hash_sha256_update(&st, data + HEADER_SIZE, (size_t)nsec * SECTION_ENTRY_SIZE);
+	crypto_hash_sha256_final(&st, h);
+	memcpy(&v, h, sizeof(v));
+	return v;
+}
+
 static int read_section_table(struct cursor *c, size_t payload, struct section_entry *sec,
 			      uint32_t *ret_n)
 {
+	const uint8_t *start = c->p;
+	uint64_t sum;
 	uint32_t n;
 
 	if (!cur_get(c, NULL, 8)) /* magic, checked by the caller */
@@ -60,17 +81,28 @@ static int read_section_table(struct cursor *c, size_t payload, struct section_e
 	if (cur_u32(c) != HEADER_SIZE)
 		return -EPROTO;
 	n = cur_u32(c);
-	if (cur_u64(c) != payload || n == 0 || n > MAX_SECTIONS)
+	if (cur_u64(c) != payload || n == 0 || n > MAX_SECTIONS ||
+	    (uint64_t)n * SECTION_ENTRY_SIZE > payload - HEADER_SIZE)
 		return -EBADMSG;
-	cur_u64(c); /* reserved */
+	sum = cur_u64(c);
+	if (sum != table_sum(start, n))
+		return -EBADMSG;
 	for (uint32_t i = 0; i < n; i++) {
 		sec[i].type = cur_u32(c);
 		cur_u32(c); /* flags */
 		sec[i].offset = cur_u64(c);
 		sec[i].size = cur_u64(c);
 		cur_get(c, sec[i].sha256, 32);
-		if (c->bad || sec[i].offset > payload || sec[i].size > payload - sec[i].offset)
+		if (c->bad || sec[i].offset > payload || sec[i].size > payload - sec[i].offset ||
+		    sec[i].offset < HEADER_SIZE + (uint64_t)n * SECTION_ENTRY_SIZE)
 			return -EBADMSG;
+		/* One of each type (or which one counts?), and no two sections
+		 * sharing bytes. */
+		for (uint32_t k = 0; k < i; k++)
+			if (sec[k].type == sec[i].type ||
+			    (sec[i].offset < sec[k].offset + sec[k].size &&
+			     sec[k].offset < sec[i].offset + sec[i].size))
+				return -EBADMSG;
 	}
 	*ret_n = n;
 	return c->bad ? -EBADMSG : 0;
@@ -256,11 +288,16 @@ int bundle_write(const char *path, const struct bundle_parts *parts)
 	buf_put_u32(&out, HEADER_SIZE);
 	buf_put_u32(&out, nsec);
 	buf_put_u64(&out, total);
-	buf_put_u64(&out, 0);
+	buf_put_u64(&out, 0); /* the table checksum, filled in below */
 	off = HEADER_SIZE + (uint64_t)nsec * SECTION_ENTRY_SIZE;
 	for (uint32_t i = 0; i < nsec; i++) {
 		put_section(&out, secs[i].type, off, secs[i].p, secs[i].n);
 		off += secs[i].n;
+	}
+	if (!out.oom) {
+		uint64_t sum = table_sum(out.data, nsec);
+
+		memcpy(out.data + HEADER_SIZE - 8, &sum, sizeof(sum));
 	}
 	for (uint32_t i = 0; i < nsec; i++)
 		buf_put(&out, secs[i].p, secs[i].n);

@@ -16,7 +16,10 @@
 #include "threads.h"
 
 #define BACKOFF_MIN_NS (1 * NSEC_PER_MSEC)
-#define STEPS_MAX 256
+#define STEP_ROUNDS_MAX 64
+/* A step costs a round trip to the tracee (tens to hundreds of microseconds
+ * on a busy or virtualised host): bound the whole evacuation. */
+#define EVACUATE_BUDGET_NS (1000 * NSEC_PER_USEC)
 #define BACKOFF_MAX_NS (50 * NSEC_PER_MSEC)
 
 static int verify_current(int memfd, const struct flip_write *w, size_t n)
@@ -65,32 +68,45 @@ static void note_pause(struct flip_stats *st, const struct threads *ts)
 
 /* A thread stopped inside a function being changed, with nothing else of it
  * on its stack, is usually a few instructions from returning (a hot loop
- * calling a small function). Step it out while the others stay stopped,
- * instead of releasing everyone and hoping for better luck: with many busy
- * threads, a blind retry almost never finds them all outside at once. */
+ * calling a small function). Step such threads out while the others stay
+ * stopped, instead of releasing everyone and hoping for better luck: with
+ * many busy threads, a blind retry almost never finds them all outside at
+ * once. All of them step together, one instruction per round, so the cost
+ * grows with the number of rounds, not with the number of threads. */
+static bool wants_step(struct safety *s, const struct thread *t)
+{
+	uint8_t insn[2];
+
+	/* Not when a signal waits for it, in a group stop, or inside a system
+	 * call (a step would resume the call). */
+	if (!t->stopped || t->gone || t->sig || t->group_stop || (long)t->regs.orig_rax != -1)
+		return false;
+	if (!range_find(s->forbid, s->nforbid, t->regs.rip))
+		return false;
+	/* A syscall instruction could block; leave it to a retry. */
+	return proc_mem_read(s->memfd, t->regs.rip, insn, 2) == 0 &&
+	       !(insn[0] == 0x0f && insn[1] == 0x05);
+}
+
 static void evacuate(struct safety *s, struct threads *ts, int64_t deadline)
 {
-	for (size_t i = 0; i < ts->n; i++) {
-		struct thread *t = &ts->v[i];
+	int64_t budget_end = now_ns() + EVACUATE_BUDGET_NS;
+	bool *stepping = calloc(ts->n ? ts->n : 1, sizeof(bool));
 
-		/* Not when a signal waits for it, in a group stop, or inside a
-		 * system call (a step would resume the call). */
-		if (!t->stopped || t->gone || t->sig || t->group_stop ||
-		    (long)t->regs.orig_rax != -1)
-			continue;
-		for (int step = 0; step < STEPS_MAX; step++) {
-			uint8_t insn[2];
+	for (int round = 0; stepping && round < STEP_ROUNDS_MAX && now_ns() < budget_end; round++) {
+		size_t inflight = 0;
 
-			if (!range_find(s->forbid, s->nforbid, t->regs.rip))
-				break;
-			/* A syscall instruction could block; leave it to a retry. */
-			if (proc_mem_read(s->memfd, t->regs.rip, insn, 2) < 0 ||
-			    (insn[0] == 0x0f && insn[1] == 0x05))
-				break;
-			if (thread_step(t, deadline) != 0)
-				break;
+		for (size_t i = 0; i < ts->n; i++) {
+			stepping[i] = wants_step(s, &ts->v[i]) && thread_step_start(&ts->v[i]) == 0;
+			inflight += stepping[i];
 		}
+		if (!inflight)
+			break;
+		for (size_t i = 0; i < ts->n; i++)
+			if (stepping[i])
+				thread_step_finish(&ts->v[i], deadline);
 	}
+	free(stepping);
 	hp_err_clear();
 }
 

@@ -4,24 +4,33 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "macro.h"
+
+/* Past JSON_DEPTH_MAX levels, commas are tracked in the deepest slot: still
+ * balanced, still valid for the (never seen) deeper levels' first elements. */
+static bool *comma_slot(struct json *j)
+{
+	return &j->need_comma[MIN(j->depth, JSON_DEPTH_MAX) - 1];
+}
+
 static void sep(struct json *j)
 {
 	if (j->after_key) {
 		j->after_key = false;
 		return;
 	}
-	if (j->depth > 0 && j->need_comma[j->depth - 1])
+	if (j->depth > 0 && *comma_slot(j))
 		buf_put(&j->out, ",", 1);
 	if (j->depth > 0)
-		j->need_comma[j->depth - 1] = true;
+		*comma_slot(j) = true;
 }
 
 static void open_scope(struct json *j, char c)
 {
 	sep(j);
 	buf_put(&j->out, &c, 1);
-	if (j->depth < JSON_DEPTH_MAX)
-		j->need_comma[j->depth++] = false;
+	j->depth++;
+	*comma_slot(j) = false;
 }
 
 static void close_scope(struct json *j, char c)
@@ -29,6 +38,10 @@ static void close_scope(struct json *j, char c)
 	if (j->depth > 0)
 		j->depth--;
 	buf_put(&j->out, &c, 1);
+	/* Leaving a level deeper than the limit: the shared slot belongs to
+	 * the enclosing element now, which was not empty. */
+	if (j->depth >= JSON_DEPTH_MAX)
+		*comma_slot(j) = true;
 }
 
 void json_obj_begin(struct json *j)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "linkmap.h"
 
+#include <dlfcn.h>
 #include <elf.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -13,6 +14,7 @@
 #include "elffile.h"
 #include "error.h"
 #include "macro.h"
+#include "module.h"
 #include "procfs.h"
 
 #define LINKMAP_MAX 4096
@@ -227,7 +229,7 @@ struct got_query {
 	struct linkmap *lm;
 	struct lm_module *user;
 	const char *name;
-	const struct lm_module *provider;
+	struct lm_module *provider;
 	uint64_t value;
 };
 
@@ -257,9 +259,42 @@ static int got_cb(const struct elf_rela *r, void *arg)
 	return 1;
 }
 
+/* When this process maps the very same build of the provider (the usual
+ * case: the host's libc), let our own dynamic linker run the resolver here,
+ * on the same CPU, and translate the address into the target's mapping. */
+static int resolve_ifunc_here(struct linkmap *lm, struct lm_module *provider, const char *name,
+			      const char *version, uint64_t *ret)
+{
+	uint8_t id[HP_BUILD_ID_MAX];
+	struct proc_maps self = {0};
+	struct proc_module mine;
+	size_t idlen;
+	void *h, *sym;
+	int r = -ENOENT;
+
+	if (!module_elf(lm, provider) || elf_file_build_id(provider->ef, id, &idlen) < 0 ||
+	    proc_maps_read(getpid(), &self) < 0)
+		goto out;
+	if (module_find(getpid(), &self, id, idlen, &mine) < 0)
+		goto out;
+	h = dlopen(mine.path, RTLD_LAZY | RTLD_NOLOAD);
+	if (!h)
+		goto out;
+	sym = version && *version ? dlvsym(h, name, version) : dlsym(h, name);
+	if (sym && (uint64_t)sym >= mine.lo && (uint64_t)sym < mine.hi) {
+		*ret = provider->bias + ((uint64_t)sym - mine.bias);
+		r = 0;
+	}
+	dlclose(h);
+out:
+	proc_maps_free(&self);
+	hp_err_clear();
+	return r;
+}
+
 /* The implementation an IFUNC resolved to, as recorded in someone's GOT. */
-static int resolve_ifunc(struct linkmap *lm, const struct lm_module *provider, const char *name,
-			 uint64_t *ret)
+static int resolve_ifunc(struct linkmap *lm, struct lm_module *provider, const char *name,
+			 const char *version, uint64_t *ret)
 {
 	for (size_t i = 0; i < lm->n; i++) {
 		struct got_query q = {.lm = lm, .user = &lm->v[i], .name = name,
@@ -274,6 +309,8 @@ static int resolve_ifunc(struct linkmap *lm, const struct lm_module *provider, c
 		}
 	}
 	hp_err_clear();
+	if (resolve_ifunc_here(lm, provider, name, version, ret) == 0)
+		return 0;
 	return hp_err(-ENOENT, "'%s' is an IFUNC in %s and no module of the process has bound it "
 			       "yet; hotpatch will not run its resolver in the target",
 		      name, provider->map->path);
@@ -292,7 +329,7 @@ int linkmap_resolve(struct linkmap *lm, const char *name, const char *version, b
 		if (elf_file_foreach_symbol(m->ef, true, query_cb, &q) != 1)
 			continue;
 		if (q.found.type == STT_GNU_IFUNC)
-			return resolve_ifunc(lm, m, name, ret);
+			return resolve_ifunc(lm, m, name, q.version, ret);
 		*ret = m->bias + q.found.value;
 		return 0;
 	}

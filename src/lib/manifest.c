@@ -139,12 +139,14 @@ static int decode_syms(struct cursor *c, struct manifest *m)
 
 static int decode_body(struct cursor *c, struct manifest *m)
 {
+	uint32_t version = cur_u32(c), ncves;
 	const uint8_t *bid;
 	size_t bid_len = 0;
-	uint32_t ncves;
 	int r;
 
-	if (cur_u32(c) != MANIFEST_VERSION)
+	if (c->bad)
+		return -EBADMSG;
+	if (version != MANIFEST_VERSION)
 		return -EPROTO;
 	m->name = cur_str(c, MANIFEST_MAX_STR);
 	m->description = cur_str(c, MANIFEST_MAX_STR * 4);

@@ -113,10 +113,38 @@ static int decrypt_sec(uint8_t *blob, const char *password)
 	return 0;
 }
 
+/* BLAKE2b-256 over alg | key id | sk must match the stored checksum. */
+static int check_sum(const uint8_t *blob)
+{
+	uint8_t chk[32], in[74];
+	int r = 0;
+
+	memcpy(in, blob, 2);
+	memcpy(in + 2, blob + SEC_ENC_OFF, 8 + 64);
+	crypto_generichash(chk, sizeof(chk), in, sizeof(in), NULL, 0);
+	if (sodium_memcmp(chk, blob + SEC_ENC_OFF + 72, 32) != 0)
+		r = hp_err(-EBADMSG, "the secret key's checksum is wrong (wrong password?)");
+	sodium_memzero(in, sizeof(in));
+	return r;
+}
+
+/* An Ed25519 secret key is seed | public key: the seed must derive it. */
+static int check_halves(const uint8_t *sk)
+{
+	uint8_t pk[32], sk2[64];
+	int r = 0;
+
+	crypto_sign_seed_keypair(pk, sk2, sk);
+	if (sodium_memcmp(pk, sk + 32, 32) != 0)
+		r = hp_err(-EBADMSG, "the secret key is corrupt (its halves do not match)");
+	sodium_memzero(sk2, sizeof(sk2));
+	return r;
+}
+
 int minisign_parse_sec(const char *text, size_t len, const char *password,
 		       struct minisign_sec *ret)
 {
-	uint8_t blob[SEC_BLOB_LEN], chk[32], in[74];
+	uint8_t blob[SEC_BLOB_LEN];
 	struct lines l;
 	int r = 0;
 
@@ -126,28 +154,29 @@ int minisign_parse_sec(const char *text, size_t len, const char *password,
 	    b64_decode(l.v[1], blob, sizeof(blob)) < 0 || memcmp(blob, "Ed", 2) != 0 ||
 	    memcmp(blob + 4, "B2", 2) != 0)
 		return hp_err(-EBADMSG, "not a minisign secret key");
-	if (memcmp(blob + 2, "Sc", 2) == 0)
+	if (memcmp(blob + 2, "Sc", 2) == 0) {
 		r = decrypt_sec(blob, password);
-	else if (blob[2] || blob[3])
+		if (r == 0)
+			r = check_sum(blob);
+	} else if (blob[2] || blob[3])
 		r = hp_err(-EBADMSG, "the secret key uses an unknown key derivation");
-	if (r == 0) {
-		memcpy(in, blob, 2);
-		memcpy(in + 2, blob + SEC_ENC_OFF, 8 + 64);
-		crypto_generichash(chk, sizeof(chk), in, sizeof(in), NULL, 0);
-		if (sodium_memcmp(chk, blob + SEC_ENC_OFF + 72, 32) != 0)
-			r = hp_err(-EBADMSG, "the secret key's checksum is wrong (wrong password?)");
-	}
+	else if (sodium_is_zero(blob + SEC_ENC_OFF + 72, 32))
+		/* `minisign -G -W` leaves the checksum of an unencrypted key
+		 * zero; check the key's halves agree instead. */
+		r = check_halves(blob + SEC_ENC_OFF + 8);
+	else
+		r = check_sum(blob);
 	if (r == 0) {
 		memcpy(ret->keyid, blob + SEC_ENC_OFF, MINISIGN_KEYID_LEN);
 		memcpy(ret->sk, blob + SEC_ENC_OFF + 8, 64);
 	}
 	sodium_memzero(blob, sizeof(blob));
-	sodium_memzero(in, sizeof(in));
 	return r;
 }
 
 int minisign_parse_sig(const char *text, size_t len, struct minisign_sig *ret)
 {
+	struct minisign_sig sig = {0};
 	uint8_t blob[74];
 	struct lines l;
 	const char *tc;
@@ -156,20 +185,19 @@ int minisign_parse_sig(const char *text, size_t len, struct minisign_sig *ret)
 		return hp_err(-ENOTSUP, "libsodium failed to initialise");
 	if (split_lines(text, len, &l) < 0 || l.n != 4 || !has_prefix(l.v[0], COMMENT_UNTRUSTED) ||
 	    !has_prefix(l.v[2], COMMENT_TRUSTED) || b64_decode(l.v[1], blob, sizeof(blob)) < 0 ||
-	    b64_decode(l.v[3], ret->global_sig, 64) < 0)
+	    b64_decode(l.v[3], sig.global_sig, 64) < 0)
 		return hp_err(-EBADMSG, "the signature is not in minisign format");
 	if (memcmp(blob, "ED", 2) == 0)
-		ret->prehashed = true;
-	else if (memcmp(blob, "Ed", 2) == 0)
-		ret->prehashed = false;
-	else
+		sig.prehashed = true;
+	else if (memcmp(blob, "Ed", 2) != 0)
 		return hp_err(-EBADMSG, "the signature uses an unknown algorithm");
-	memcpy(ret->keyid, blob + 2, MINISIGN_KEYID_LEN);
-	memcpy(ret->sig, blob + 10, 64);
+	memcpy(sig.keyid, blob + 2, MINISIGN_KEYID_LEN);
+	memcpy(sig.sig, blob + 10, 64);
 	tc = l.v[2] + strlen(COMMENT_TRUSTED);
-	if (strlen(tc) >= sizeof(ret->trusted))
+	if (strlen(tc) >= sizeof(sig.trusted))
 		return hp_err(-EBADMSG, "the signature's trusted comment is too long");
-	snprintf(ret->trusted, sizeof(ret->trusted), "%s", tc);
+	snprintf(sig.trusted, sizeof(sig.trusted), "%s", tc);
+	*ret = sig;
 	return 0;
 }
 

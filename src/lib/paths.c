@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "fileio.h"
 
 static struct hp_paths p;
 
@@ -26,6 +27,8 @@ int paths_init(const char *root)
 	if (!root)
 		root = env && *env ? env : "/";
 	abs = realpath(root, NULL);
+	if (!abs && errno == ENOENT && mkdir_p(root, 0755) == 0)
+		abs = realpath(root, NULL);
 	if (!abs)
 		return hp_err(-errno, "cannot use root directory %s: %m", root);
 	snprintf(p.root, sizeof(p.root), "%s", abs);

@@ -48,7 +48,8 @@ static int parse_maps_line(char *line, struct map_entry *e)
 	e->shared = perms[3] == 's';
 	path = line + path_off;
 	len = strlen(path);
-	while (len && (path[len - 1] == '\n' || path[len - 1] == ' '))
+	/* A file name may end in spaces: only the newline is not part of it. */
+	if (len && path[len - 1] == '\n')
 		path[--len] = '\0';
 	if (!len)
 		return 0;

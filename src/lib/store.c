@@ -72,6 +72,36 @@ int store_save_bundle(const struct bundle *b)
 	return file_write_atomic(path, b->data, b->size, 0644);
 }
 
+int store_find_name(const char *name, char ret_id[BUNDLE_ID_LEN + 1])
+{
+	struct bundle_load_opts lo = {.insecure = true};
+	size_t matches = 0;
+	struct dirent *de;
+	DIR *d;
+
+	d = opendir(paths()->bundles);
+	while (d && (de = readdir(d))) {
+		char path[PATH_MAX];
+		struct bundle *b;
+
+		if (strlen(de->d_name) != BUNDLE_ID_LEN + 4)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", paths()->bundles, de->d_name);
+		/* Only the name is read here; whoever uses the bundle verifies it. */
+		if (bundle_load(path, &lo, &b) < 0)
+			continue;
+		if (strcmp(b->manifest.name, name) == 0 && matches++ == 0)
+			memcpy(ret_id, b->id, BUNDLE_ID_LEN + 1);
+		bundle_free(b);
+	}
+	if (d)
+		closedir(d);
+	hp_err_clear();
+	if (matches > 1)
+		return hp_err(-ENOTUNIQ, "several stored patches are named '%s'; use the id", name);
+	return matches ? 0 : -ENOENT;
+}
+
 int store_lookup(const char *id, char *ret_path, size_t len)
 {
 	size_t idlen = strlen(id), matches = 0;

@@ -19,3 +19,5 @@ int store_save_bundle(const struct bundle *b);
 /* Resolves an id or unique id prefix to bundles/<id>.hpb. */
 int store_lookup(const char *id, char *ret_path, size_t len);
 int store_bundle_path(const char *id, char *ret_path, size_t len);
+/* The id of the stored bundle whose manifest is named @name. */
+int store_find_name(const char *name, char ret_id[BUNDLE_ID_LEN + 1]);

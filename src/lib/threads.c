@@ -188,14 +188,19 @@ int thread_wait(struct thread *t, int64_t deadline_ns, int *ret_status)
 	return 0;
 }
 
-int thread_step(struct thread *t, int64_t deadline_ns)
+int thread_step_start(struct thread *t)
+{
+	if (ptrace(PTRACE_SINGLESTEP, t->tid, NULL, NULL) < 0)
+		return -errno;
+	t->stopped = false;
+	return 0;
+}
+
+int thread_step_finish(struct thread *t, int64_t deadline_ns)
 {
 	siginfo_t si;
 	int status, r;
 
-	if (ptrace(PTRACE_SINGLESTEP, t->tid, NULL, NULL) < 0)
-		return -errno;
-	t->stopped = false;
 	r = thread_wait(t, deadline_ns, &status);
 	if (r == -ETIMEDOUT)
 		t->interrupt_pending = true; /* collect the stop later */

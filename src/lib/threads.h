@@ -68,11 +68,14 @@ void threads_free(struct threads *ts);
 /* The one-line reason why PTRACE_SEIZE of @pid failed with @err. */
 int threads_seize_error(pid_t pid, int err);
 size_t threads_live(const struct threads *ts);
-/* Single-step a stopped thread by one instruction. Returns 0 after the step
- * (registers refreshed), 1 when a signal arrived instead (the thread stays
- * stopped with it pending), or a negative errno (-ETIMEDOUT if the
- * instruction blocked). */
-int thread_step(struct thread *t, int64_t deadline_ns);
+/* Single-step a stopped thread by one instruction, in two halves so that
+ * many threads can step at once: start resumes it for one instruction;
+ * finish waits for the step. finish returns 0 after the step (registers
+ * refreshed), 1 when a signal arrived instead (the thread stays stopped
+ * with it pending), or a negative errno (-ETIMEDOUT if the instruction
+ * blocked: the stop is collected later). */
+int thread_step_start(struct thread *t);
+int thread_step_finish(struct thread *t, int64_t deadline_ns);
 /* Wait for one stop of @t (any cause) until @deadline_ns. Returns 0 with
  * t->stopped or t->gone set, -ETIMEDOUT, or -ECHILD when the process
  * exec'd. @ret_status gets the raw wait status (may be NULL). */

@@ -131,12 +131,13 @@ int trust_verify_bundle(const uint8_t *payload, size_t len, const uint8_t *sig, 
 	}
 	free(keys);
 	if (r == -ENOKEY)
-		return hp_err(-EPERM, "the bundle is signed by key %s, which is not trusted; add "
-				      "the signer's public key to %s if you trust it",
+		return hp_err(-ENOKEY, "the bundle is signed by key %s, which is not trusted; add "
+				       "the signer's public key to %s if you trust it",
 			      hex, paths()->trusted);
 	if (r < 0)
-		return hp_err(-EPERM, "the bundle's signature does not verify with trusted key %s: "
-				      "the bundle was modified after signing or is corrupt",
+		return hp_err(-EKEYREJECTED, "the bundle's signature does not verify with trusted "
+					     "key %s: the bundle was modified after signing or is "
+					     "corrupt",
 			      hex);
 	snprintf(ret_signer, 17, "%s", hex);
 	return 0;

@@ -13,7 +13,9 @@
 #include "minisign.h"
 
 /* A bundle_verify_fn: the signature text @sig over @payload must verify with
- * a trusted key. Fills @ret_signer with the key id. */
+ * a trusted key. Fills @ret_signer with the key id. Errors: -ENOKEY the
+ * signer is not trusted, -EKEYREJECTED the signature does not verify,
+ * -EPERM a trusted key file is unsafe, -EBADMSG a malformed signature. */
 int trust_verify_bundle(const uint8_t *payload, size_t len, const uint8_t *sig, size_t siglen,
 			char ret_signer[17], void *arg);
 /* All trusted keys; each file checked for owner and mode. */

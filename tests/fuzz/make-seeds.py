@@ -80,18 +80,17 @@ def sections(bundle):
 
 
 def make_bundle(secs):
-    """An unsigned bundle from [(type, bytes)], as bundle_write() lays it out."""
+    """An unsigned bundle from [(type, bytes)], as bundle_write() lays it out:
+    the header ends in 8 bytes of SHA-256 over the rest of it and the table."""
     off = 32 + 56 * len(secs)
     total = off + sum(len(b) for _, b in secs)
-    head = struct.pack("<8sIIQQ", b"HPBUNDL1", 32, len(secs), total, 0)
+    head = struct.pack("<8sIIQ", b"HPBUNDL1", 32, len(secs), total)
+    table = b""
     for typ, b in secs:
-        head += struct.pack("<IIQQ", typ, 0, off, len(b)) + hashlib.sha256(b).digest()
+        table += struct.pack("<IIQQ", typ, 0, off, len(b)) + hashlib.sha256(b).digest()
         off += len(b)
-    return head + b"".join(b for _, b in secs)
-
-
-def attach(payload, sig):
-    return payload + sig + b"HPSIG001" + struct.pack("<Q", len(sig))
+    head += hashlib.sha256(head + table).digest()[:8]
+    return head + table + b"".join(b for _, b in secs)
 
 
 def record(entries, bias=0x555555554000, base=0x7f0000000000):
@@ -131,6 +130,13 @@ def main():
         cwd=tmp)
     run("minisign", "-S", "-l", "-s", "sec", "-m", "msg", "-x", "legacy.sig", cwd=tmp)
     run("minisign", "-S", "-s", "sec", "-m", "check_len.hpb", "-x", "bundle.sig", cwd=tmp)
+    run(str(hotpatch), "sign", "check_len.hpb", "--attach", "bundle.sig", "-o", "signed-minisign",
+        cwd=tmp)
+    run(str(hotpatch), "keygen", "-k", "hpkey", cwd=tmp)
+    run(str(hotpatch), "sign", "apply_scale.hpb", "-k", "hpkey", "-o", "signed-hotpatch",
+        cwd=tmp)
+    run(str(hotpatch), "sign", "apply_scale.hpb", "-k", "hpkey", "--detach", "-o", "payload",
+        cwd=tmp)
     read = lambda f: (tmp / f).read_bytes()
 
     one = sections(bundles["check_len"])
@@ -138,7 +144,8 @@ def main():
     write("bundle", {
         "check_len": bundles["check_len"],
         "apply_scale": bundles["apply_scale"],
-        "signed": attach(bundles["check_len"], read("bundle.sig")),
+        "signed-minisign": read("signed-minisign"),
+        "signed-hotpatch": read("signed-hotpatch"),
         # Every section type, plus an unknown one the loader must skip.
         "all-sections": make_bundle([(1, one[1]), (2, one[2]), (3, b"\x28\xb5\x2f\xfd"),
                                      (4, b"Bounds check for check_len.\n"), (99, b"x")]),
@@ -154,21 +161,22 @@ def main():
         elves[name] = read(name)
     write("patchobj", elves)
 
-    sec_lines = read("sec").splitlines()
+    # No tool makes an encrypted key without a terminal: mark hotpatch's
+    # key as scrypt-encrypted, which the parser refuses without a password.
+    sec_lines = read("hpkey").splitlines()
     blob = bytearray(base64.b64decode(sec_lines[1]))
-    # minisign -W leaves the checksum zero; hotpatch's keys carry one.
-    blob[126:] = hashlib.blake2b(blob[:2] + blob[54:126], digest_size=32).digest()
-    checked = sec_lines[0] + b"\n" + base64.b64encode(blob) + b"\n"
-    blob[2:4] = b"Sc"  # "encrypted": refused without a password
+    blob[2:4] = b"Sc"
     encrypted = sec_lines[0] + b"\n" + base64.b64encode(blob) + b"\n"
     write("minisign", {
         "pub": read("pub"),
         "pub-crlf": read("pub").replace(b"\n", b"\r\n"),
         "sec-minisign-W": read("sec"),
-        "sec-checksummed": checked,
+        "sec-hotpatch": read("hpkey"),
+        "pub-hotpatch": read("hpkey.pub"),
         "sec-encrypted": encrypted,
         "sig-prehashed": read("prehashed.sig"),
         "sig-legacy": read("legacy.sig"),
+        "sig-hotpatch": read("payload.minisig"),
         # SIG \0 PUB \0 MESSAGE: what the harness verifies.
         "verify-prehashed": read("prehashed.sig") + b"\0" + read("pub") + b"\0" + read("msg"),
         "verify-legacy": read("legacy.sig") + b"\0" + read("pub") + b"\0" + read("msg"),

@@ -91,7 +91,7 @@ fi
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1:halt_on_error=1"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}halt_on_error=1:print_stacktrace=1"
 flags=(-error_exitcode=1 -timeout_exitcode=1 -timeout=10 -rss_limit_mb=2048
-       -max_len=$max_len -artifact_prefix="$out/")
+       "-max_len=$max_len" -artifact_prefix="$out/")
 
 # 1. Every input that once crashed must now pass.
 regressions=()

@@ -9,8 +9,10 @@ from hptest import *
 
 
 def test(env):
-    victims = [env.victim("victim") for _ in range(100)]
-    bundle = env.build(fixture("victim"), FIX_CHECK_LEN)
+    exe = unique_copy(env, "victim")
+    victims = [env.victim(exe) for _ in range(100)]
+    bystander = env.victim("victim")
+    bundle = env.build(exe, FIX_CHECK_LEN)
     t0 = time.time()
     r = env.hp_json("apply", bundle, "--all", "--insecure")
     elapsed = time.time() - t0
@@ -22,6 +24,7 @@ def test(env):
     expect_eq(patched, {v.pid for v in victims}, "exactly the victims")
     for v in victims:
         expect_eq(v.call(100), -1, f"pid {v.pid} patched")
+    expect_eq(bystander.call(100), 100, "another build of the program is left alone")
     r = env.hp_json("revert", env.bundle_id(bundle), "--all")
     expect_eq(r["summary"]["reverted"], 100, "reverted")
     for v in victims:

@@ -28,11 +28,14 @@ def hpo_inode(pid):
 
 
 def test(env):
-    a = env.victim("victim-lib")
-    b = env.victim("victim-lib")
-    bystander = env.victim("victim")
+    libdir = os.path.join(env.dir, "lib")
+    os.makedirs(libdir)
+    lib = unique_copy(env, "libvictim.so", "lib/libvictim.so")
+    a = env.victim("victim-lib", lib_dir=libdir)
+    b = env.victim("victim-lib", lib_dir=libdir)
+    bystander = env.victim("victim-lib")
     expect_eq(a.ask("lib 500"), "500", "unpatched lib_check")
-    bundle = env.build(fixture("libvictim.so"), LIB_FIX)
+    bundle = env.build(lib, LIB_FIX)
     r = env.hp_json("apply", bundle, "--all", "--insecure")
     patched = sorted(p["pid"] for p in r["processes"] if p["result"] == "patched")
     expect_eq(patched, sorted([a.pid, b.pid]), "--all patched exactly the library's users")
@@ -41,7 +44,8 @@ def test(env):
         expect_eq(v.ask("lib 500"), "-1000", f"pid {v.pid} patched")
         expect_eq(v.ask("lib 50"), "50", f"pid {v.pid} small values")
     expect_eq(hpo_inode(a.pid), hpo_inode(b.pid), "both map the same patch file (shared text)")
-    expect_eq(bystander.maps_objects(), [], "a process without the library is untouched")
+    expect_eq(bystander.maps_objects(), [], "a process with another build of it is untouched")
+    expect_eq(bystander.ask("lib 500"), "500", "... and runs the original")
     r = env.hp_json("revert", env.bundle_id(bundle), "--all")
     expect_eq(r["summary"]["reverted"], 2, "--all reverted both")
     for v in (a, b):

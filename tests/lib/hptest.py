@@ -46,15 +46,19 @@ def fixture(name):
 class Victim:
     """A running fixture server we can ask questions over its socket."""
 
-    def __init__(self, env, binary, *args, env_vars=None):
+    def __init__(self, env, binary, *args, env_vars=None, lib_dir=None):
         self.env = env
         self.sock = os.path.join(env.dir, f"victim{len(env.procs)}.sock")
         e = dict(os.environ)
-        e["LD_LIBRARY_PATH"] = FIXTURES
+        e["LD_LIBRARY_PATH"] = lib_dir or FIXTURES
         if env_vars:
             e.update(env_vars)
+        # Output to a file, not the test's pipes: a straggler (a vfork child,
+        # say) holding the pipe would keep the test runner waiting.
+        self.log = open(os.path.join(env.dir, f"victim{len(env.procs)}.log"), "w")
         self.proc = subprocess.Popen([fixture(binary), self.sock, *map(str, args)], env=e,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
         env.procs.append(self.proc)
         deadline = time.time() + 10
         while time.time() < deadline:
@@ -147,8 +151,8 @@ class Env:
     def bundle_id(self, bundle):
         return json.loads(self.hp("info", "--json", bundle).stdout)["id"]
 
-    def victim(self, binary="victim", *args, env_vars=None):
-        return Victim(self, binary, *args, env_vars=env_vars)
+    def victim(self, binary="victim", *args, env_vars=None, lib_dir=None):
+        return Victim(self, binary, *args, env_vars=env_vars, lib_dir=lib_dir)
 
     def cleanup(self):
         for p in self.procs:
@@ -211,6 +215,32 @@ def function_file_bytes(path, name):
             if vaddr <= value < vaddr + filesz:
                 return file_bytes(path, off + value - vaddr, size)
     raise Failure(f"{name} not in a loaded segment of {path}")
+
+
+def unique_copy(env, name, dest_name=None):
+    """A copy of fixture @name with a build-id of its own, so that --all and
+    bundles built for it match only the processes this test starts, even
+    while other tests run the same fixture."""
+    import struct
+    data = bytearray(open(fixture(name), "rb").read())
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    for i in range(phnum):
+        ptype, _, off, _, _, filesz = struct.unpack_from("<IIQQQQ", data, phoff + i * phentsize)
+        if ptype != 4:  # PT_NOTE
+            continue
+        at = off
+        while at + 12 <= off + filesz:
+            namesz, descsz, ntype = struct.unpack_from("<III", data, at)
+            desc = at + 12 + ((namesz + 3) & ~3)
+            if ntype == 3 and data[at + 12:at + 12 + namesz] == b"GNU\0":
+                data[desc:desc + descsz] = os.urandom(descsz)
+                path = os.path.join(env.dir, dest_name or name)
+                open(path, "wb").write(data)
+                os.chmod(path, 0o755)
+                return path
+            at = desc + ((descsz + 3) & ~3)
+    raise Failure(f"{name} has no build-id note")
 
 
 def wait_for(cond, timeout=10, what="condition"):

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* bundle.c: a bundle read back is exactly the bundle written; a damaged one
- * is refused before anything in it is used; trust comes before parsing. */
+ * is refused before anything in it is used. (Signatures and the trailer:
+ * test_bundle_signed.c.) */
 #include "bundle.h"
-
-#include <sodium.h>
 
 #include "buf.h"
 #include "test.h"
+#include "bundle_sample.h"
 
 /* Layout from bundle.c (not exported): a 32-byte header, then 56-byte
  * section entries (type u32, flags u32, offset u64, size u64, sha256). */
@@ -16,70 +16,7 @@
 #define SEC_FLAGS_OFF 4
 #define MAX_TEST_SECS 4
 
-static uint8_t code[8] = {0x55, 0x48, 0x89, 0xe5, 0x31, 0xc0, 0x5d, 0xc3};
-static struct manifest_func func = {"f", "f.c", 0x1130, sizeof(code), 0, code, "f_new", 0x40};
-static const uint8_t object[] = "\x7f" "ELF pretend object bytes";
-static const char explain[] = "Fixes the overflow in f().\n";
-static const uint8_t update[] = {0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3};
-
-static void sample_manifest(struct manifest *m)
-{
-	*m = (struct manifest){
-		.name = "fix-f",
-		.description = "d",
-		.target_path = "/usr/bin/t",
-		.build_id = {0xab, 0xcd},
-		.build_id_len = 2,
-		.target_type = 3,
-		.funcs = &func,
-		.nfuncs = 1,
-		.tool_version = "0.1.0",
-	};
-}
-
 static const struct bundle_load_opts insecure = {.insecure = true};
-
-/* Writes a bundle with manifest, object and explanation (the smallest
- * realistic one) to a temp dir; returns the path and the file's bytes. */
-static char *write_sample(const char *dir, bool with_update, uint8_t **ret_data,
-			  size_t *ret_size)
-{
-	struct manifest m;
-	struct bundle_parts parts = {.manifest = &m, .object = object,
-				     .object_size = sizeof(object), .explain = explain};
-	char *path;
-
-	sample_manifest(&m);
-	if (with_update) {
-		parts.file_update = update;
-		parts.file_update_size = sizeof(update);
-	}
-	ASSERT_TRUE(asprintf(&path, "%s/b.hpb", dir) > 0);
-	ASSERT_OK(bundle_write(path, &parts));
-	if (ret_data)
-		*ret_data = (uint8_t *)test_read_file(path, ret_size);
-	return path;
-}
-
-static void assert_sample(const struct bundle *b, bool with_update)
-{
-	ASSERT_STREQ(b->manifest.name, "fix-f");
-	ASSERT_STREQ(b->manifest.target_path, "/usr/bin/t");
-	ASSERT_EQ(b->manifest.build_id_len, 2);
-	ASSERT_EQ(b->manifest.nfuncs, 1);
-	ASSERT_STREQ(b->manifest.funcs[0].new_name, "f_new");
-	ASSERT_MEMEQ(b->manifest.funcs[0].expected, code, sizeof(code));
-	ASSERT_EQ(b->object_size, sizeof(object));
-	ASSERT_MEMEQ(b->object, object, sizeof(object));
-	ASSERT_EQ(b->explain_len, strlen(explain));
-	ASSERT_MEMEQ(b->explain, explain, strlen(explain));
-	if (with_update) {
-		ASSERT_EQ(b->file_update_size, sizeof(update));
-		ASSERT_MEMEQ(b->file_update, update, sizeof(update));
-	} else {
-		ASSERT_NULL(b->file_update);
-	}
-}
 
 TEST(write_then_load_round_trip)
 {
@@ -149,7 +86,11 @@ static bool ignorable(size_t off, uint32_t nsec)
 }
 
 /* Every single-byte change of an unsigned bundle must be refused, except in
- * the ignorable fields, where the bundle must load unchanged. */
+ * the ignorable fields, where the bundle must load unchanged. (Known to fail
+ * today: the header and section table carry no checksum, so lowering the
+ * section count (offset 12) or changing the EXPLAIN entry's type (144..147)
+ * loads the bundle without its explanation. Signed bundles are covered by
+ * the signature.) */
 TEST(every_byte_flip_is_detected)
 {
 	static const uint8_t masks[] = {0x01, 0x80, 0xff};
@@ -171,12 +112,15 @@ TEST(every_byte_flip_is_detected)
 			bundle_free(b);
 			data[i] ^= masks[k];
 		}
-	if (missed.len)
-		test_fail(__FILE__, __LINE__, "flips loaded as a different bundle:%s",
-			  buf_cstr(&missed));
-	buf_free(&missed);
 	free(data);
 	free(path);
+	if (missed.len) {
+		char list[4096];
+
+		snprintf(list, sizeof(list), "%s", buf_cstr(&missed));
+		buf_free(&missed);
+		test_fail(__FILE__, __LINE__, "flips loaded as a different bundle:%s", list);
+	}
 }
 
 TEST(every_truncation_fails_cleanly)
@@ -203,159 +147,6 @@ TEST(every_truncation_fails_cleanly)
 	test_write_file(path, data, size - 1);
 	ASSERT_TRUE(bundle_load(path, &insecure, &b) < 0);
 	ASSERT_NULL(b);
-	free(data);
-	free(path);
-}
-
-/* payload | sig text | "HPSIG001" | u64 length */
-static void signed_image(struct buf *out, const char *payload, const char *sig, uint64_t len)
-{
-	*out = (struct buf){0};
-	buf_put(out, payload, strlen(payload));
-	buf_put(out, sig, strlen(sig));
-	buf_put(out, BUNDLE_SIG_MAGIC, 8);
-	buf_put_u64(out, len);
-}
-
-TEST(split_signed_layout)
-{
-	const uint8_t *sig = (const uint8_t *)"x";
-	size_t payload = 0, sig_len = 99;
-	struct buf img;
-
-	signed_image(&img, "PAYLOAD", "SIGNATURE\n", 10);
-	ASSERT_OK(bundle_split(img.data, img.len, &payload, &sig, &sig_len));
-	ASSERT_EQ(payload, 7);
-	ASSERT_EQ(sig_len, 10);
-	ASSERT_TRUE(sig == img.data + 7);
-	buf_free(&img);
-
-	/* A signature with an empty payload is still well-formed. */
-	signed_image(&img, "", "S", 1);
-	ASSERT_OK(bundle_split(img.data, img.len, &payload, &sig, &sig_len));
-	ASSERT_EQ(payload, 0);
-	ASSERT_EQ(sig_len, 1);
-	buf_free(&img);
-}
-
-TEST(split_unsigned_is_all_payload)
-{
-	static const uint8_t data[] = "HPBUNDL1 no trailer here at all";
-	const uint8_t *sig = (const uint8_t *)"x";
-	size_t payload = 0, sig_len = 99;
-
-	ASSERT_OK(bundle_split(data, sizeof(data), &payload, &sig, &sig_len));
-	ASSERT_EQ(payload, sizeof(data));
-	ASSERT_NULL(sig);
-	ASSERT_EQ(sig_len, 0);
-	/* Shorter than a trailer. */
-	ASSERT_OK(bundle_split(data, 5, &payload, &sig, &sig_len));
-	ASSERT_EQ(payload, 5);
-	ASSERT_NULL(sig);
-}
-
-TEST(split_refuses_corrupt_trailer)
-{
-	static const uint64_t bad[] = {0, 4097, 11, UINT64_MAX, 1ULL << 63};
-	const uint8_t *sig;
-	size_t payload, sig_len;
-	struct buf img;
-
-	/* 10 bytes of text before the trailer: more than that cannot be. */
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		signed_image(&img, "PAYLOAD", "SIG", bad[i]);
-		ASSERT_ERR(bundle_split(img.data, img.len, &payload, &sig, &sig_len), -EBADMSG);
-		buf_free(&img);
-	}
-}
-
-struct verify_seen {
-	size_t calls;
-	uint8_t *payload;
-	size_t payload_len;
-	char sig[64];
-	int ret;
-};
-
-static int fake_verify(const uint8_t *payload, size_t len, const uint8_t *sig, size_t sig_len,
-		       char ret_signer[17], void *arg)
-{
-	struct verify_seen *s = arg;
-
-	s->calls++;
-	s->payload = malloc(len);
-	memcpy(s->payload, payload, len);
-	s->payload_len = len;
-	snprintf(s->sig, sizeof(s->sig), "%.*s", (int)sig_len, (const char *)sig);
-	if (s->ret == 0)
-		snprintf(ret_signer, 17, "0123456789ABCDEF");
-	return s->ret;
-}
-
-static struct bundle *load_signed(const char *dir, struct verify_seen *seen, int *ret)
-{
-	struct bundle_load_opts o = {.verify = fake_verify, .verify_arg = seen};
-	struct bundle *b = NULL;
-	uint8_t *data;
-	size_t size;
-	char *path;
-
-	path = write_sample(dir, false, &data, &size);
-	ASSERT_OK(bundle_write_signed(path, data, size, "SIG TEXT\n", 9));
-	*ret = bundle_load(path, &o, &b);
-	/* The verifier sees exactly the unsigned file as its payload. */
-	ASSERT_EQ(seen->calls, 1);
-	ASSERT_EQ(seen->payload_len, size);
-	ASSERT_MEMEQ(seen->payload, data, size);
-	ASSERT_STREQ(seen->sig, "SIG TEXT\n");
-	free(seen->payload);
-	free(data);
-	free(path);
-	return b;
-}
-
-TEST(signed_bundle_is_verified_before_use)
-{
-	struct verify_seen seen = {0};
-	struct bundle *b;
-	int r;
-
-	b = load_signed(test_tmpdir(), &seen, &r);
-	ASSERT_OK(r);
-	ASSERT_TRUE(b->verified);
-	ASSERT_STREQ(b->signer, "0123456789ABCDEF");
-	ASSERT_EQ(b->sig_len, 9);
-	assert_sample(b, false);
-	bundle_free(b);
-}
-
-TEST(signed_bundle_with_bad_signature_is_refused)
-{
-	struct verify_seen seen = {.ret = -EKEYREJECTED};
-	struct bundle *b;
-	int r;
-
-	b = load_signed(test_tmpdir(), &seen, &r);
-	ASSERT_ERR(r, -EKEYREJECTED);
-	ASSERT_NULL(b);
-}
-
-TEST(signed_bundle_without_verifier_needs_insecure)
-{
-	const struct bundle_load_opts strict = {0};
-	const char *dir = test_tmpdir();
-	struct bundle *b = NULL;
-	uint8_t *data;
-	size_t size;
-	char *path;
-
-	path = write_sample(dir, false, &data, &size);
-	ASSERT_OK(bundle_write_signed(path, data, size, "S", 1));
-	ASSERT_ERR(bundle_load(path, &strict, &b), -EPERM);
-	ASSERT_OK(bundle_load(path, &insecure, &b));
-	ASSERT_FALSE(b->verified); /* accepted, but not as verified */
-	ASSERT_EQ(b->payload_size, size);
-	bundle_free(b);
 	free(data);
 	free(path);
 }
@@ -393,6 +184,18 @@ static void handmade(struct buf *out, const uint32_t *types, uint32_t n)
 		buf_put_u64(out, len[i]);
 		buf_put(out, sha, 32);
 		off += len[i];
+	}
+	/* The header's last field: SHA-256 (first 8 bytes) of the header's
+	 * first 24 bytes and the section table, as bundle.c writes it. */
+	{
+		crypto_hash_sha256_state st;
+		uint8_t h[32];
+
+		crypto_hash_sha256_init(&st);
+		crypto_hash_sha256_update(&st, out->data, HDR_SIZE - 8);
+		crypto_hash_sha256_update(&st, out->data + HDR_SIZE, (size_t)n * SEC_SIZE);
+		crypto_hash_sha256_final(&st, h);
+		memcpy(out->data + HDR_SIZE - 8, h, 8);
 	}
 	for (uint32_t i = 0; i < n; i++)
 		buf_put(out, p[i], len[i]);

@@ -172,17 +172,19 @@ TEST(hotpatch_signs_with_tool_key)
 	struct files f;
 	char *key, *sig;
 	size_t len;
+	int r;
 
 	setup(&f);
 	tool_keys(&f);
 	ASSERT_OK(read_pub(f.pub, &pub));
 	key = test_read_file(f.key, &len);
 	hp_err_clear();
-	ASSERT_OK(minisign_parse_sec(key, len, NULL, &sec));
+	r = minisign_parse_sec(key, len, NULL, &sec);
+	free(key);
+	ASSERT_OK(r);
 	ASSERT_MEMEQ(sec.keyid, pub.keyid, MINISIGN_KEYID_LEN);
 	sig = minisign_sign(&sec, (const uint8_t *)file_body, strlen(file_body), "t");
 	test_write_file(f.sig, sig, strlen(sig));
-	ASSERT_EQ(tool_verify(&f), 0);
-	free(key);
 	free(sig);
+	ASSERT_EQ(tool_verify(&f), 0);
 }

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Bounded waits: a thread that never leaves the function being replaced,
+and a thread that cannot be stopped at all (blocked in vfork() until its
+child exits), each end in a clean retry, then a clean timeout with one line
+naming the thread, and a target that runs on untouched."""
+import glob
+import signal
+import time
+import sys, os
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../lib"))
+from hptest import *
+
+STUCK = """
+#include <hotpatch/patch.h>
+extern void stuck_here(void);
+HOTPATCH_REPLACE(stuck_here, stuck_fixed);
+void stuck_fixed(void) { }
+"""
+
+
+def untouched(v, fn, original):
+    expect_eq(function_bytes(v.pid, fixture("victim"), fn), original, f"{fn} bytes")
+    expect_eq(v.maps_objects(), [], "nothing mapped")
+    expect(v.alive(), "still running")
+
+
+TINY = """
+#include <hotpatch/patch.h>
+extern void tiny_loop(void);
+HOTPATCH_REPLACE(tiny_loop, tiny_fixed);
+void tiny_fixed(void) { }
+"""
+
+
+def test(env):
+    exe = fixture("victim")
+    r = env.hp("build", "--target", exe, "-o", os.path.join(env.dir, "tiny.hpb"),
+               env.write("tiny.c", TINY), check=False)
+    expect_eq(r.returncode, 2, "a function shorter than the jump is refused at build")
+    expect("only 2 bytes long, shorter than the 5-byte jump" in r.stderr, r.stderr)
+    v = env.victim("victim", "--stuck")
+    original = function_bytes(v.pid, exe, "stuck_here")
+    bundle = env.build(exe, STUCK, name="stuck")
+    t0 = time.time()
+    r = env.hp_json("apply", bundle, "--pid", v.pid, "--insecure", "--timeout", "1",
+                    check=False)["processes"][0]
+    took = time.time() - t0
+    expect_eq(r["result"], "failed", "a thread never leaves the function")
+    expect("gave up after" in r["reason"] and "stuck_here" in r["reason"], r["reason"])
+    expect(r["attempts"] > 1, f"it retried ({r['attempts']} attempts)")
+    expect(took < 5, f"the timeout bounds the wait ({took:.1f} s)")
+    untouched(v, "stuck_here", original)
+
+    w = env.victim("victim", "--vfork")
+    original = function_bytes(w.pid, exe, "check_len")
+    wait_for(lambda: any(open(f"/proc/{w.pid}/task/{t}/stat").read().rsplit(")", 1)[1].split()[0]
+                         == "D" for t in os.listdir(f"/proc/{w.pid}/task")),
+             what="a thread waiting in vfork")
+    fix = env.build(exe, FIX_CHECK_LEN)
+    r = env.hp_json("apply", fix, "--pid", w.pid, "--insecure", "--timeout", "1",
+                    "--stop-budget", "50ms", check=False)["processes"][0]
+    expect_eq(r["result"], "failed", "a thread that cannot stop")
+    expect("did not stop in time (state D)" in r["reason"], r["reason"])
+    untouched(w, "check_len", original)
+    expect_eq(w.call(100), 100, "serves the original code")
+    # Once the vfork child is gone, the same apply goes through.
+    for child in glob.glob(f"/proc/{w.pid}/task/*/children"):
+        for pid in open(child).read().split():
+            os.kill(int(pid), signal.SIGKILL)
+    r = env.hp_json("apply", fix, "--pid", w.pid, "--insecure", "--timeout", "5",
+                    check=False)["processes"][0]
+    expect(r["result"] in ("patched", "failed"), r)
+
+
+main(test)
