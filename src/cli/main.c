@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "cli.h"
 #include "error.h"
+#include "fault.h"
 #include "paths.h"
 
 static const struct subcommand commands[] = {
@@ -41,6 +43,7 @@ int main(int argc, char **argv)
 		{"root", required_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
+		{"fault-points", no_argument, NULL, 'F'},
 		{0},
 	};
 	const char *root = NULL;
@@ -59,6 +62,11 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("hotpatch %s\n", HP_VERSION);
 			return EXIT_OK;
+		case 'F':
+			/* For the fault-injection harness (docs/testing.md). */
+			for (size_t i = 0; i < fault_points_n; i++)
+				printf("%s\n", fault_points[i]);
+			return EXIT_OK;
 		default:
 			usage(stderr);
 			return EXIT_REFUSED;
@@ -76,7 +84,10 @@ int main(int argc, char **argv)
 			argv += optind;
 			argc -= optind;
 			optind = 0;
-			return commands[i].run(argc, argv);
+			r = commands[i].run(argc, argv);
+			/* The audit lines of this command, to disk, once. */
+			audit_sync();
+			return r;
 		}
 	return cli_usage("unknown command '%s'", argv[optind]);
 }

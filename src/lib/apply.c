@@ -24,6 +24,7 @@
 
 #include "bundle.h"
 #include "clock.h"
+#include "debug.h"
 #include "elffile.h"
 #include "fault.h"
 #include "hex.h"
@@ -417,32 +418,51 @@ static void tidy_superseded(struct apply *a)
 		}
 }
 
-static int run(struct apply *a)
+/* Runs one phase and traces it (HOTPATCH_DEBUG=1). */
+static int phase(struct apply *a, const char *name, int (*fn)(struct apply *))
 {
-	int r;
+	int64_t t0 = now_ns();
+	int r = fn(a);
 
-	r = prepare(a);
-	if (r == 0)
-		r = verify_file(a);
-	if (r == 0)
-		r = find_mine(a);
-	if (r != 0)
-		return r > 0 ? 0 : r;
+	hp_debug("pid %d: %s: %s (%lld us)", a->pid, name, r < 0 ? hp_err_msg(r) : "ok",
+		 (long long)(now_ns() - t0) / 1000);
+	return r;
+}
+
+static int verify_memory_all(struct apply *a)
+{
+	int r = 0;
+
 	a->cur = calloc(a->m->nfuncs, sizeof(*a->cur));
 	if (!a->cur)
 		return hp_err(-ENOMEM, "out of memory");
 	for (size_t i = 0; r == 0 && i < a->m->nfuncs; i++)
 		r = verify_memory(a, i);
+	return r;
+}
+
+static int run(struct apply *a)
+{
+	int r;
+
+	r = phase(a, "prepare", prepare);
+	if (r == 0)
+		r = phase(a, "verify file", verify_file);
+	if (r == 0)
+		r = phase(a, "scan", find_mine);
+	if (r != 0)
+		return r > 0 ? 0 : r;
+	r = phase(a, "verify memory", verify_memory_all);
 	if (r == 0)
 		r = plan_record(a);
 	if (r == 0)
 		r = plan_forbid(a);
 	if (r == 0)
-		r = load(a);
+		r = phase(a, "load", load);
 	if (r == 0)
 		r = plan_jumps(a);
 	if (r == 0)
-		r = flip(a);
+		r = phase(a, "flip", flip);
 	if (r < 0) {
 		if (a->fresh && r != -ESRCH) {
 			int saved = r;
@@ -460,6 +480,30 @@ static int run(struct apply *a)
 	return 0;
 }
 
+/* Without the lock: does the process map the target build at all? Under
+ * --all most processes do not, and they must not queue behind a lock. */
+static int precheck(const struct apply *a)
+{
+	struct proc_maps maps = {0};
+	struct proc_module mod;
+	int r = proc_maps_read(a->pid, &maps);
+
+	if (r == 0) {
+		r = module_find(a->pid, &maps, a->m->build_id, a->m->build_id_len, &mod);
+		if (r < 0) {
+			char hex[2 * HP_BUILD_ID_MAX + 1];
+
+			hex_encode(a->m->build_id, a->m->build_id_len, hex);
+			a->rep->outcome = OUTCOME_SKIPPED;
+			r = hp_err(-ENOENT, "does not map %s with build-id %s", a->m->target_path, hex);
+		}
+	} else if (a->o->skip_uninspectable) {
+		a->rep->outcome = OUTCOME_SKIPPED;
+	}
+	proc_maps_free(&maps);
+	return r;
+}
+
 void engine_apply(const struct bundle *b, pid_t pid, const struct engine_opts *o,
 		  struct engine_report *rep)
 {
@@ -471,8 +515,10 @@ void engine_apply(const struct bundle *b, pid_t pid, const struct engine_opts *o
 				      .nfuncs = (unsigned)b->manifest.nfuncs};
 	proc_comm(pid, rep->comm, sizeof(rep->comm));
 	hp_err_clear();
-	lock = pidlock_take(pid, t0 + o->timeout_ns);
-	r = lock < 0 ? lock : 0;
+	r = precheck(&a);
+	lock = r < 0 ? -1 : pidlock_take(pid, t0 + o->timeout_ns);
+	if (r == 0 && lock < 0)
+		r = lock;
 	if (r == 0) {
 		fault_point("apply-start");
 		r = run(&a);

@@ -8,7 +8,9 @@
  * one. The hash of the last line and the number of lines are also kept in
  * var/lib/hotpatch/state/audit.head, so truncating the log or editing its
  * last line is detected too. Appends take an exclusive lock, so the CLI's
- * workers and the daemon can write concurrently.
+ * workers and the daemon can write concurrently. Lines reach the page cache
+ * at once and the disk at audit_sync(), once per command: a power cut can
+ * lose the last command's lines, never reorder or corrupt earlier ones.
  */
 #pragma once
 
@@ -31,6 +33,10 @@ struct audit_event {
 /* Never fails the operation it records: a log that cannot be written is
  * reported on stderr once and to syslog. Returns 0 or a negative errno. */
 int audit_log(const struct audit_event *ev);
+
+/* Makes every line logged so far durable (fdatasync of the log and its
+ * head). Commands call it once at the end instead of once per line. */
+int audit_sync(void);
 
 /* Checks the whole chain. 0: intact (ret_lines set). Otherwise a negative
  * errno with a message naming the first bad line. */

@@ -17,14 +17,17 @@ const char *const fault_points[] = {
 	"apply-done",         /* released, before the report */
 	"revert-start",
 	"revert-flipped",     /* original bytes back, object still mapped */
+	"revert-seized",      /* a thread seized to unmap the object */
 	"revert-done",        /* object unmapped */
 };
 const size_t fault_points_n = sizeof(fault_points) / sizeof(fault_points[0]);
 
 void fault_point(const char *name)
 {
-	const char *want = getenv("HOTPATCH_FAULT");
+	const char *want = getenv("HOTPATCH_FAULT"), *action;
 
-	if (want && strcmp(want, name) == 0)
-		raise(SIGKILL);
+	if (!want || strcmp(want, name) != 0)
+		return;
+	action = getenv("HOTPATCH_FAULT_ACTION");
+	raise(action && strcmp(action, "stop") == 0 ? SIGSTOP : SIGKILL);
 }

@@ -4,8 +4,10 @@
  * variable HOTPATCH_FAULT names a point, the tool SIGKILLs itself there, so
  * tests can prove that every step of apply and revert leaves the target
  * alive, either untouched or completely patched, and that a second run
- * converges. Each point is listed in fault_points[] so the harness can walk
- * all of them.
+ * converges. With HOTPATCH_FAULT_ACTION=stop it SIGSTOPs itself instead, so
+ * a test can make the target exit at exactly that step and then let the tool
+ * go on. Each point is listed in fault_points[] (`hotpatch --fault-points`)
+ * so the harness can walk all of them.
  */
 #pragma once
 

@@ -94,17 +94,14 @@ static void evacuate(struct safety *s, struct threads *ts, int64_t deadline)
 	bool *stepping = calloc(ts->n ? ts->n : 1, sizeof(bool));
 
 	for (int round = 0; stepping && round < STEP_ROUNDS_MAX && now_ns() < budget_end; round++) {
-		size_t inflight = 0;
+		size_t want = 0;
 
 		for (size_t i = 0; i < ts->n; i++) {
-			stepping[i] = wants_step(s, &ts->v[i]) && thread_step_start(&ts->v[i]) == 0;
-			inflight += stepping[i];
+			stepping[i] = wants_step(s, &ts->v[i]);
+			want += stepping[i];
 		}
-		if (!inflight)
+		if (!want || !threads_step(ts, stepping, deadline))
 			break;
-		for (size_t i = 0; i < ts->n; i++)
-			if (stepping[i])
-				thread_step_finish(&ts->v[i], deadline);
 	}
 	free(stepping);
 	hp_err_clear();

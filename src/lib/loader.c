@@ -6,12 +6,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "bundle.h"
 #include "elffile.h"
+#include "debug.h"
 #include "error.h"
 #include "fault.h"
 #include "linkmap.h"
@@ -286,7 +291,8 @@ static int receive_fd(struct remote *rm, int local_fd, uint64_t s, int memfd, lo
 	if (pidfd >= 0)
 		end = (int)syscall(SYS_pidfd_getfd, pidfd, sv[0], 0);
 	if (end < 0) {
-		r = hp_err(-errno, "cannot reach a socket in process %d: %m", rm->pid);
+		r = hp_err(errno == ENOSYS ? -ENOSYS : -errno,
+			   "cannot reach a socket in process %d: %m", rm->pid);
 		goto out;
 	}
 	memset(&cm, 0, sizeof(cm));
@@ -331,6 +337,61 @@ out:
 	if (pidfd >= 0)
 		close(pidfd);
 	return r;
+}
+
+static bool same_file_system_view(pid_t pid)
+{
+	struct stat a, b;
+	char path[64], root[8];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", pid);
+	if (stat(path, &a) < 0 || stat("/proc/self/ns/mnt", &b) < 0 || a.st_ino != b.st_ino ||
+	    a.st_dev != b.st_dev)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/root", pid);
+	n = readlink(path, root, sizeof(root));
+	return n == 1 && root[0] == '/';
+}
+
+/* Without pidfd_getfd (an old kernel, or valgrind), the target opens the
+ * object by path. Only when it sees the same files as we do: inside a
+ * container the same path could name a file the container controls. The fd
+ * it got is then checked to be our very file. */
+static int open_by_path(struct remote *rm, const struct loader_target *t, uint64_t s,
+			long *ret_fd)
+{
+	struct stat ours, theirs;
+	char path[64];
+	int r;
+
+	if (!same_file_system_view(rm->pid))
+		return hp_err(-ENOSYS, "cannot pass the patch object to process %d: pidfd_getfd is "
+				       "unavailable and the process lives in another mount namespace",
+			      rm->pid);
+	if (fstat(t->object_fd, &ours) < 0)
+		return hp_err(-errno, "cannot stat the patch object: %m");
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", t->object_fd);
+	/* The target resolves "/proc/self" as itself: give it our real path. */
+	{
+		char real[PATH_MAX];
+		ssize_t n = readlink(path, real, sizeof(real) - 1);
+
+		if (n <= 0 || n >= 3000)
+			return hp_err(-ENAMETOOLONG, "cannot name the patch object's path");
+		real[n] = '\0';
+		r = proc_mem_write(t->memfd, s + 256, real, (size_t)n + 1);
+	}
+	if (r == 0)
+		r = remote_call_ok(rm, "openat", SYS_openat, AT_FDCWD, (long)(s + 256),
+				   O_RDONLY | O_CLOEXEC, 0, 0, 0, ret_fd);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%ld", rm->pid, *ret_fd);
+	if (stat(path, &theirs) < 0 || theirs.st_dev != ours.st_dev || theirs.st_ino != ours.st_ino)
+		return hp_err(-EXDEV, "process %d opened a different file than the patch object",
+			      rm->pid);
+	return 0;
 }
 
 static int map_piece(struct remote *rm, uint64_t addr, uint64_t len, int prot, long fd,
@@ -408,8 +469,15 @@ static int map_all(struct load *l, struct remote *rm)
 	l->reserved = true;
 	/* A scratch page at the base; the first segment replaces it later. */
 	r = map_piece(rm, l->base, PAGE, PROT_READ | PROT_WRITE, -1, 0);
-	if (r == 0)
+	if (r == 0) {
 		r = receive_fd(rm, l->t->object_fd, l->base, l->t->memfd, &fd);
+		if (r == -ENOSYS || r == -EPERM || r == -EACCES) {
+			hp_debug("pid %d: passing the object failed (%s); opening it by path",
+				 rm->pid, hp_err_msg(r));
+			fd = -1;
+			r = open_by_path(rm, l->t, l->base, &fd);
+		}
+	}
 	for (size_t i = 0; r == 0 && i < l->nloads; i++)
 		r = map_segment(l, rm, &l->loads[i], fd);
 	if (fd >= 0)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 
@@ -13,6 +14,7 @@
 #include "error.h"
 #include "macro.h"
 #include "procfs.h"
+#include "seccomp.h"
 
 #define SCAN_CHUNK 65536
 #define RETRIES_MAX 64
@@ -140,9 +142,36 @@ int remote_attach(struct remote *rm, pid_t pid, int memfd, const struct proc_map
 		return errno == ESRCH ? gone_error(rm) : threads_seize_error(pid, errno);
 	rm->t.seized = true;
 	r = interrupt_and_save(rm);
+	if (r == 0)
+		r = seccomp_filters_get(pid, rm->t.tid, &rm->filters);
 	if (r < 0)
 		remote_detach(rm);
 	return r;
+}
+
+static const char *syscall_name(long nr)
+{
+	switch (nr) {
+	case SYS_mmap: return "mmap";
+	case SYS_munmap: return "munmap";
+	case SYS_socketpair: return "socketpair";
+	case SYS_recvmsg: return "recvmsg";
+	case SYS_close: return "close";
+	case SYS_openat: return "openat";
+	default: return "a system call";
+	}
+}
+
+static int check_filters(struct remote *rm, long nr, const long args[6])
+{
+	uint32_t action;
+
+	if (!rm->filters || seccomp_evaluate(rm->filters, nr, args, rm->syscall_addr + 2,
+					     &action) != SECCOMP_VERDICT_DANGER)
+		return 0;
+	return hp_err(-EPERM, "process %d's seccomp filter would %s on %s; hotpatch did not make "
+			      "the call",
+		      rm->pid, seccomp_action_name(action), syscall_name(nr));
 }
 
 static void load_call(struct user_regs_struct *regs, const struct remote *rm, long nr,
@@ -200,14 +229,57 @@ static int run_to_syscall_stop(struct remote *rm, int *ret_sig)
 		      rm->pid);
 }
 
+/* From a syscall-exit stop, move the thread into an interrupt stop, where
+ * restoring an interrupted system call's registers is safe. */
+static int leave_syscall_stop(struct remote *rm)
+{
+	int status, r;
+
+	if (!rm->in_syscall_stop)
+		return 0;
+	if (ptrace(PTRACE_INTERRUPT, rm->t.tid, NULL, NULL) < 0 ||
+	    ptrace(PTRACE_CONT, rm->t.tid, NULL, NULL) < 0)
+		return gone_error(rm);
+	r = remote_wait(rm, &status);
+	if (r < 0)
+		return r;
+	if (is_syscall_stop(status))
+		return hp_err(-EPROTO, "thread %d stopped in a syscall again", rm->t.tid);
+	rm->in_syscall_stop = 0;
+	return 0;
+}
+
+/* Put the thread back into its own registers, in an interrupt (or signal
+ * delivery) stop. A signal that reported instead is delivered to the real
+ * context at once. Between two calls the thread is therefore always exactly
+ * as we found it: a tool killed there leaves nothing behind. */
+static int restore(struct remote *rm)
+{
+	int r = leave_syscall_stop(rm);
+
+	if (r < 0)
+		return r;
+	if (ptrace(PTRACE_SETREGS, rm->t.tid, NULL, &rm->saved) < 0)
+		return gone_error(rm);
+	if (rm->t.sig) {
+		if (ptrace(PTRACE_CONT, rm->t.tid, NULL, (void *)(long)rm->t.sig) < 0)
+			return gone_error(rm);
+		return interrupt_and_save(rm);
+	}
+	return 0;
+}
+
 int remote_syscall(struct remote *rm, long nr, long a0, long a1, long a2, long a3, long a4,
 		   long a5, long *ret)
 {
 	const long args[6] = {a0, a1, a2, a3, a4, a5};
 	struct user_regs_struct regs;
+	int r = check_filters(rm, nr, args);
 
+	if (r < 0)
+		return r;
 	for (int attempt = 0; attempt < RETRIES_MAX; attempt++) {
-		int sig, r;
+		int sig;
 
 		load_call(&regs, rm, nr, args);
 		if (ptrace(PTRACE_SETREGS, rm->t.tid, NULL, &regs) < 0)
@@ -232,42 +304,24 @@ int remote_syscall(struct remote *rm, long nr, long a0, long a1, long a2, long a
 		rm->in_syscall_stop = 1;
 		rm->ncalls++;
 		*ret = (long)regs.rax;
-		return 0;
+		return restore(rm);
 	}
 	return hp_err(-EAGAIN, "process %d receives signals too fast; retry", rm->pid);
-}
-
-/* From a syscall-exit stop, move the thread into an interrupt stop, where
- * restoring an interrupted system call's registers is safe. */
-static int leave_syscall_stop(struct remote *rm)
-{
-	int status, r;
-
-	if (!rm->in_syscall_stop)
-		return 0;
-	if (ptrace(PTRACE_INTERRUPT, rm->t.tid, NULL, NULL) < 0 ||
-	    ptrace(PTRACE_CONT, rm->t.tid, NULL, NULL) < 0)
-		return gone_error(rm);
-	r = remote_wait(rm, &status);
-	if (r < 0)
-		return r;
-	if (is_syscall_stop(status))
-		return hp_err(-EPROTO, "thread %d stopped in a syscall again", rm->t.tid);
-	rm->in_syscall_stop = 0;
-	return 0;
 }
 
 int remote_detach(struct remote *rm)
 {
 	int r = 0;
 
+	rm->filters = seccomp_filters_free(rm->filters);
 	if (!rm->t.seized || rm->t.gone)
 		return 0;
-	r = leave_syscall_stop(rm);
-	if (r == 0 && ptrace(PTRACE_SETREGS, rm->t.tid, NULL, &rm->saved) < 0)
-		r = gone_error(rm);
-	/* In a signal-delivery-stop, the signal goes to the restored context. */
-	ptrace(PTRACE_DETACH, rm->t.tid, NULL, (void *)(long)rm->t.sig);
+	/* Normally restored after the last call already; not after a call
+	 * that failed half-way. */
+	if (rm->in_syscall_stop)
+		r = restore(rm);
+	if (ptrace(PTRACE_DETACH, rm->t.tid, NULL, (void *)(long)rm->t.sig) < 0 && errno == ESRCH)
+		thread_reap(rm->t.tid);
 	rm->t.seized = false;
 	return r;
 }

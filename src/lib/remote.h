@@ -15,6 +15,15 @@
  * restart logic runs on the way out and the thread never sees a spurious
  * EINTR. A signal that arrives meanwhile is delivered to the thread's real
  * context (registers restored first), then the call is retried.
+ *
+ * After each call the thread is put back into its own registers before
+ * anything else happens, so a tool killed between two calls leaves the
+ * thread exactly as found. (Killed during one call's round trip, a few
+ * microseconds, the thread would resume with borrowed registers: the one
+ * window that remains, see docs/design.md.)
+ *
+ * Before each call, the thread's seccomp filters are run on it: a call that
+ * would kill or trap the target is never made.
  */
 #pragma once
 
@@ -24,6 +33,7 @@
 #include "threads.h"
 
 struct proc_maps;
+struct seccomp_filters;
 
 struct remote {
 	pid_t pid;
@@ -33,6 +43,7 @@ struct remote {
 	int64_t deadline_ns;
 	int in_syscall_stop;
 	unsigned ncalls;
+	struct seccomp_filters *filters; /* the thread's, checked before each call */
 };
 
 int remote_attach(struct remote *rm, pid_t pid, int memfd, const struct proc_maps *maps,

@@ -141,6 +141,7 @@ static int unload(struct revert *v)
 	r = remote_attach(&rm, v->pid, v->memfd, &v->maps, now_ns() + v->o->timeout_ns);
 	if (r < 0)
 		return r;
+	fault_point("revert-seized");
 	r = loader_unload(&rm, v->mine->base, v->mine->size);
 	if (remote_detach(&rm) < 0 && r == 0)
 		r = hp_err(-ESRCH, "process %d exited during the operation", v->pid);
@@ -167,6 +168,29 @@ static int run(struct revert *v)
 	return 0;
 }
 
+/* Without the lock: is the patch mapped in this process at all? */
+static int precheck(struct revert *v)
+{
+	struct proc_maps maps = {0};
+	bool mapped = false;
+	int r = proc_maps_read(v->pid, &maps);
+
+	for (size_t i = 0; r == 0 && i < maps.n && !mapped; i++) {
+		char got[BUNDLE_ID_LEN + 1];
+
+		mapped = patches_is_object_path(maps.v[i].path, got) &&
+			 strncmp(got, v->id, strlen(v->id)) == 0;
+	}
+	proc_maps_free(&maps);
+	if (r < 0 && v->o->skip_uninspectable)
+		v->rep->outcome = OUTCOME_SKIPPED;
+	if (r == 0 && !mapped) {
+		v->rep->outcome = OUTCOME_SKIPPED;
+		r = hp_err(-ENOENT, "patch %s is not applied", v->id);
+	}
+	return r;
+}
+
 void engine_revert(const char *id, pid_t pid, const struct engine_opts *o,
 		   struct engine_report *rep)
 {
@@ -177,8 +201,10 @@ void engine_revert(const char *id, pid_t pid, const struct engine_opts *o,
 	*rep = (struct engine_report){.pid = pid, .outcome = OUTCOME_FAILED};
 	proc_comm(pid, rep->comm, sizeof(rep->comm));
 	hp_err_clear();
-	lock = pidlock_take(pid, t0 + o->timeout_ns);
-	r = lock < 0 ? lock : 0;
+	r = precheck(&v);
+	lock = r < 0 ? -1 : pidlock_take(pid, t0 + o->timeout_ns);
+	if (r == 0 && lock < 0)
+		r = lock;
 	if (r == 0) {
 		fault_point("revert-start");
 		r = run(&v);

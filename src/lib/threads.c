@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "error.h"
@@ -41,7 +42,14 @@ int threads_seize_error(pid_t pid, int err)
 {
 	pid_t tracer = 0;
 
-	if (proc_tracer(pid, &tracer) == 0 && tracer > 0) {
+	/* An exiting thread refuses to be traced with EPERM too. */
+	if (proc_exited(pid))
+		return hp_err(-ESRCH, "process %d exited during the operation", pid);
+	if (proc_tracer(pid, &tracer) == 0 && tracer == getpid())
+		/* Ours already: the refusal came from a thread that is exiting
+		 * (the process is being killed as we work). */
+		return hp_err(-ESRCH, "process %d exited during the operation", pid);
+	if (tracer > 0) {
 		char comm[32];
 
 		proc_comm(tracer, comm, sizeof(comm));
@@ -68,8 +76,11 @@ static int seize_one(struct threads *ts, pid_t tid)
 			return hp_err(-ENOMEM, "out of memory");
 	}
 	if (ptrace(PTRACE_SEIZE, tid, NULL, (void *)(long)THREADS_SEIZE_OPTIONS) < 0) {
-		if (errno == ESRCH) {
-			t->gone = true; /* exited between listing and seizing */
+		char st = proc_thread_state(ts->pid, tid);
+
+		/* Exited between listing and seizing, or dying. */
+		if (errno == ESRCH || st == 'Z' || st == 'X' || st == '?') {
+			t->gone = true;
 			return 0;
 		}
 		return threads_seize_error(ts->pid, errno);
@@ -188,34 +199,67 @@ int thread_wait(struct thread *t, int64_t deadline_ns, int *ret_status)
 	return 0;
 }
 
-int thread_step_start(struct thread *t)
+/* Did the stop that just reported come from our own single step? */
+static bool own_step_trap(const struct thread *t)
 {
-	if (ptrace(PTRACE_SINGLESTEP, t->tid, NULL, NULL) < 0)
+	siginfo_t si;
+
+	return t->sig == SIGTRAP && ptrace(PTRACE_GETSIGINFO, t->tid, NULL, &si) == 0 &&
+	       si.si_code == TRAP_TRACE;
+}
+
+/* From a signal-delivery stop, into an interrupt stop, the signal dropped:
+ * interrupt, then continue with no signal; get_signal() takes the pending
+ * trap before returning to user mode, so no instruction runs. */
+static int settle_start(struct thread *t)
+{
+	if (ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL) < 0 ||
+	    ptrace(PTRACE_CONT, t->tid, NULL, NULL) < 0)
 		return -errno;
 	t->stopped = false;
+	t->sig = 0;
 	return 0;
 }
 
-int thread_step_finish(struct thread *t, int64_t deadline_ns)
+size_t threads_step(struct threads *ts, const bool *which, int64_t deadline_ns)
 {
-	siginfo_t si;
-	int status, r;
+	size_t stepped = 0;
+	bool *settle = calloc(ts->n ? ts->n : 1, sizeof(bool));
 
-	r = thread_wait(t, deadline_ns, &status);
-	if (r == -ETIMEDOUT)
-		t->interrupt_pending = true; /* collect the stop later */
-	if (r < 0)
-		return r;
-	if (t->gone)
-		return -ESRCH;
-	/* Our own step reports as a SIGTRAP with si_code TRAP_TRACE: it is
-	 * not a signal for the process and must not be given back. */
-	if (t->sig == SIGTRAP && ptrace(PTRACE_GETSIGINFO, t->tid, NULL, &si) == 0 &&
-	    si.si_code == TRAP_TRACE)
-		t->sig = 0;
-	if (ptrace(PTRACE_GETREGS, t->tid, NULL, &t->regs) < 0)
-		return -errno;
-	return t->sig ? 1 : 0;
+	if (!settle)
+		return 0;
+	for (size_t i = 0; i < ts->n; i++)
+		if (which[i] && ptrace(PTRACE_SINGLESTEP, ts->v[i].tid, NULL, NULL) == 0) {
+			ts->v[i].stopped = false;
+			settle[i] = true;
+		}
+	for (size_t i = 0; i < ts->n; i++) {
+		struct thread *t = &ts->v[i];
+
+		if (!settle[i])
+			continue;
+		settle[i] = false;
+		if (thread_wait(t, deadline_ns, NULL) == -ETIMEDOUT) {
+			t->interrupt_pending = true; /* the instruction blocked */
+			continue;
+		}
+		if (!t->gone && own_step_trap(t) && settle_start(t) == 0)
+			settle[i] = true;
+	}
+	for (size_t i = 0; i < ts->n; i++) {
+		struct thread *t = &ts->v[i];
+
+		if (!settle[i])
+			continue;
+		if (thread_wait(t, deadline_ns, NULL) == -ETIMEDOUT) {
+			t->interrupt_pending = true;
+			continue;
+		}
+		if (t->stopped && ptrace(PTRACE_GETREGS, t->tid, NULL, &t->regs) == 0)
+			stepped++;
+	}
+	free(settle);
+	return stepped;
 }
 
 static int interrupt_one(struct thread *t)
@@ -231,24 +275,54 @@ static int interrupt_one(struct thread *t)
 	return 0;
 }
 
+/* The whole process died while we held its threads: each traced thread is
+ * a zombie only we can reap (and its parent cannot reap the process until
+ * we do). */
+static int reap_dead_process(struct threads *ts)
+{
+	for (size_t i = 0; i < ts->n; i++)
+		if (ts->v[i].seized) {
+			thread_reap(ts->v[i].tid);
+			ts->v[i].seized = false;
+			ts->v[i].gone = true;
+		}
+	return hp_err(-ESRCH, "process %d exited during the operation", ts->pid);
+}
+
+static int wait_one(struct threads *ts, struct thread *t, int64_t deadline_ns)
+{
+	int r;
+
+	if (!t->seized || t->gone || t->stopped)
+		return 0;
+	r = thread_wait(t, deadline_ns, NULL);
+	if (r == -ETIMEDOUT && proc_exited(ts->pid))
+		return reap_dead_process(ts);
+	if (r == -ETIMEDOUT) {
+		ts->laggard = t->tid;
+		ts->laggard_state = proc_thread_state(ts->pid, t->tid);
+	}
+	if (r < 0)
+		return r;
+	if (t->stopped && ptrace(PTRACE_GETREGS, t->tid, NULL, &t->regs) < 0)
+		return hp_err(-errno, "cannot read the registers of thread %d: %m", t->tid);
+	return 0;
+}
+
+/* The leader last: a dead leader cannot be collected before the other
+ * threads, and waiting for it first would be waiting for ourselves. */
 static int wait_all(struct threads *ts, int64_t deadline_ns)
 {
-	for (size_t i = 0; i < ts->n; i++) {
-		struct thread *t = &ts->v[i];
-		int r;
+	for (int leader = 0; leader <= 1; leader++)
+		for (size_t i = 0; i < ts->n; i++) {
+			int r;
 
-		if (!t->seized || t->gone || t->stopped)
-			continue;
-		r = thread_wait(t, deadline_ns, NULL);
-		if (r == -ETIMEDOUT) {
-			ts->laggard = t->tid;
-			ts->laggard_state = proc_thread_state(ts->pid, t->tid);
+			if ((ts->v[i].tid == ts->pid) != leader)
+				continue;
+			r = wait_one(ts, &ts->v[i], deadline_ns);
+			if (r < 0)
+				return r;
 		}
-		if (r < 0)
-			return r;
-		if (t->stopped && ptrace(PTRACE_GETREGS, t->tid, NULL, &t->regs) < 0)
-			return hp_err(-errno, "cannot read the registers of thread %d: %m", t->tid);
-	}
 	return 0;
 }
 
@@ -292,15 +366,29 @@ fail:
 	return r;
 }
 
+void thread_reap(pid_t tid)
+{
+	int status;
+
+	/* A traced thread that died stays a zombie until its tracer waits for
+	 * it, and keeps its process from being reaped by its parent. */
+	while (waitpid(tid, &status, __WALL | WNOHANG) < 0 && errno == EINTR)
+		;
+}
+
 static void release_one(struct thread *t)
 {
+	if (t->seized && !t->stopped && !t->interrupt_pending && proc_exited(t->tid))
+		thread_reap(t->tid);
 	if (!t->seized || t->gone || !t->stopped)
 		return;
 	/* A detached thread of a group-stopped process goes back into the
 	 * group stop by itself; any other thread gets its signal back. */
 	if (ptrace(PTRACE_DETACH, t->tid, NULL, (void *)(long)(t->group_stop ? 0 : t->sig)) < 0 &&
-	    errno == ESRCH)
+	    errno == ESRCH) {
 		t->gone = true;
+		thread_reap(t->tid);
+	}
 	t->seized = false;
 	t->stopped = false;
 	t->sig = 0;

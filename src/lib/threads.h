@@ -68,14 +68,16 @@ void threads_free(struct threads *ts);
 /* The one-line reason why PTRACE_SEIZE of @pid failed with @err. */
 int threads_seize_error(pid_t pid, int err);
 size_t threads_live(const struct threads *ts);
-/* Single-step a stopped thread by one instruction, in two halves so that
- * many threads can step at once: start resumes it for one instruction;
- * finish waits for the step. finish returns 0 after the step (registers
- * refreshed), 1 when a signal arrived instead (the thread stays stopped
- * with it pending), or a negative errno (-ETIMEDOUT if the instruction
- * blocked: the stop is collected later). */
-int thread_step_start(struct thread *t);
-int thread_step_finish(struct thread *t, int64_t deadline_ns);
+/* Collect a traced thread that has died, if it has. */
+void thread_reap(pid_t tid);
+/* Single-step every thread marked in @which by one instruction, all at once.
+ * A step ends in a SIGTRAP stop, and a SIGTRAP left pending would be
+ * delivered (and dump core) if this tool died and the kernel detached the
+ * thread; so each stepped thread is settled into a plain interrupt stop at
+ * once, the trap cancelled, before this returns. A thread that got a real
+ * signal instead keeps it for release; one whose instruction blocked is
+ * collected later (interrupt_pending). Returns how many threads stepped. */
+size_t threads_step(struct threads *ts, const bool *which, int64_t deadline_ns);
 /* Wait for one stop of @t (any cause) until @deadline_ns. Returns 0 with
  * t->stopped or t->gone set, -ETIMEDOUT, or -ECHILD when the process
  * exec'd. @ret_status gets the raw wait status (may be NULL). */

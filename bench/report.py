@@ -1,0 +1,172 @@
+# SPDX-License-Identifier: MIT
+"""The tables: one per benchmark, each figure beside its goal."""
+import statistics
+
+# Goals, from issue 5 and DESIGN-NOTES.md ("figures to beat").
+GOAL_FLOOR_RATIO = 2.0      # median pause within 2x the median floor
+GOAL_PAUSE_64x10_US = 1000  # 64 threads, 10 functions: under 1 ms
+GOAL_ONE_MS = 4.0           # libpulp: about 4 ms to patch one process
+GOAL_PROCS_PER_S = 1560     # libpulp: 500 idle processes in 0.32 s
+GOAL_CALL_NS = 0.5          # one extra jmp (libpulp: +0.27 ns)
+GOAL_PRIVATE = 8 * 1024     # private bytes per patched process
+
+
+def table(title, headers, rows, notes=()):
+    cells = [[str(c) for c in row] for row in rows]
+    width = [max(len(h), *(len(row[i]) for row in cells)) for i, h in enumerate(headers)]
+
+    def line(row):
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(row, width))).rstrip()
+
+    out = [title, "=" * len(title), line(headers), line(["-" * w for w in width])]
+    out += [line(row) for row in cells]
+    out += [f"  {n}" for n in notes]
+    return "\n".join(out) + "\n"
+
+
+def yes(ok):
+    return "yes" if ok else "NO"
+
+
+def kib(b):
+    return f"{b / 1024:.1f}"
+
+
+def pause(p, cfg):
+    rows = []
+    for c in p["cells"]:
+        head = (c["threads"], c["funcs"]) == (64, 10)
+        met = max(c["ratio_apply"], c["ratio_revert"]) <= GOAL_FLOOR_RATIO
+        if head:
+            met = met and max(c["apply_us"]["median"],
+                              c["revert_us"]["median"]) < GOAL_PAUSE_64x10_US
+        goal = f"<={GOAL_FLOOR_RATIO:g}x" + (f", <{GOAL_PAUSE_64x10_US} us" if head else "")
+        rows.append([c["threads"], c["funcs"], c["boost"],
+                     f"{c['apply_us']['median']:.0f}", f"{c['apply_us']['p99']:.0f}",
+                     f"{c['revert_us']['median']:.0f}", f"{c['revert_us']['p99']:.0f}",
+                     f"{c['floor_us']['median']:.0f}", f"{c['floor_us']['p99']:.0f}",
+                     f"{c['ratio_apply']:.2f}", f"{c['ratio_revert']:.2f}", goal, yes(met),
+                     len(c["failures"]) + c["retried"]])
+    notes = [f"{cfg['cycles']} apply/revert cycles per row; floor: {cfg['floor_iters']} plain "
+             "stops (threads_stop..threads_release) of the same process, doing nothing.",
+             "pause = pause_us from --json (first stop to last release). p99 is nearest-rank "
+             "(the max below 100 samples).",
+             "x floor = median pause / median floor. odd = failed runs + runs that needed "
+             "more than one attempt."]
+    if not p["boost_available"]:
+        notes.append("boost: n/a, this hotpatch has no --no-boost (the priority-assisted stop, "
+                     "issue 9): only the plain stop is measured.")
+    return table("1. Pause (us): stop-the-world time of one apply / one revert",
+                 ["threads", "funcs", "boost", "apply med", "p99", "revert med", "p99",
+                  "floor med", "p99", "apply x floor", "revert x floor", "goal", "met", "odd"],
+                 rows, notes)
+
+
+def whole(p, alls, one_tmpfs, baseline):
+    rows = [["hotpatch --version (exec baseline)", "-", f"{baseline['median']:.1f}",
+             f"{baseline['p99']:.1f}", "-", "-", "-", "-"]]
+    ones = [(f"{t} thr, {f} fn", next(c for c in p["cells"] if (c["threads"], c["funcs"]) ==
+                                      (t, f) and c["boost"] in ("n/a", "on")))
+            for t, f in ((1, 1), (64, 10))]
+    if one_tmpfs:
+        ones.append(("1 thr, 1 fn, state on tmpfs", one_tmpfs))
+    for label, c in ones:
+        for op in ("apply", "revert"):
+            w = c[f"{op}_wall_ms"]
+            rows.append([f"{op} --pid, 1 process ({label})", 1, f"{w['median']:.1f}",
+                         f"{w['p99']:.1f}", f"{c[f'{op}_total_us']['median'] / 1000:.1f}",
+                         f"{1000 / w['median']:.0f}",
+                         f"< {GOAL_ONE_MS:g} ms" if op == "apply" else "-",
+                         yes(w["median"] < GOAL_ONE_MS) if op == "apply" else "-"])
+    for a in alls:
+        tmpfs = ", state on tmpfs" if a["state"] == "tmpfs" else ""
+        for op in ("apply", "revert"):
+            ok = a[f"{op}_per_s"] >= GOAL_PROCS_PER_S and a[f"{op}_all_done"]
+            rows.append([f"{op} --all ({a['funcs']} fn{tmpfs})", a["processes"],
+                         f"{a[f'{op}_wall_ms']:.0f}", f"{max(x['wall_ms'] for x in a[op]):.0f}",
+                         f"{statistics.median(x['elapsed_ms'] for x in a[op]):.0f}",
+                         f"{a[f'{op}_per_s']:.0f}", f">= {GOAL_PROCS_PER_S}/s", yes(ok)])
+    notes = ["wall = the hotpatch command as run by the driver (exec to exit): median and p99 "
+             "(--all: median and max of its runs).",
+             "inside = total_us of the process (--pid) or summary elapsed_ms (--all), measured "
+             "by hotpatch. -j is the default (2 x CPUs).",
+             "--all rows: every process patched/reverted in every run, else not met. "
+             "Goals: libpulp's figures (4 ms for one process; 500 in 0.32 s).",
+             "state on tmpfs: the same with --root on /dev/shm, where the audit log's fsync "
+             "costs nothing; the difference is the cost of a durable log."]
+    for a in alls:
+        notes += [f"slowed down by a process not ours: {x}" for x in a["foreign"]]
+    return table("2. Whole apply: end-to-end wall time",
+                 ["what", "procs", "wall med ms", "p99/max", "inside ms", "procs/s", "goal",
+                  "met"], rows, notes)
+
+
+def calls(c):
+    rows = []
+    for phase in ("before", "patched", "reverted"):
+        f, g = c[phase]["f_ns"], c[phase]["g_ns"]
+        rows.append([phase, c["requests"][phase], f"{f['median']:.3f}",
+                     f"{f['p10']:.3f}-{f['p90']:.3f}", f"{g['median']:.3f}",
+                     f"{g['p10']:.3f}-{g['p90']:.3f}", "", ""])
+    df, dg = c["delta_f_ns"], c["delta_g_ns"]
+    rows.append(["f: patched - unpatched", "", f"{df['median']:+.3f}",
+                 f"{df['ci95'][0]:+.3f}..{df['ci95'][1]:+.3f}", "", "",
+                 f"< {GOAL_CALL_NS} ns", yes(df["median"] < GOAL_CALL_NS)])
+    rows.append(["g: patched - unpatched", "", "", "", f"{dg['median']:+.3f}",
+                 f"{dg['ci95'][0]:+.3f}..{dg['ci95'][1]:+.3f}", "0 (in 95% CI)",
+                 yes(dg["ci95"][0] <= 0 <= dg["ci95"][1])])
+    notes = [f"ns per call over {c['calls_per_request']:,} calls of each per request; spread = "
+             "p10-p90 of the requests.",
+             "unpatched = before + reverted blocks (they alternate with patched ones); deltas: "
+             "difference of medians, bootstrap 95% interval."]
+    ins, st = c["instructions"], c["instructions"]["static"]
+    if isinstance(ins.get("callgrind"), dict):
+        cg = ins["callgrind"]
+        direct = round(cg.get("loop_f", 0))
+        notes.append(f"instructions per call, callgrind: f {direct} (loop + call + f's "
+                     f"{round(cg.get('f', 0))} + ret), g {round(cg.get('loop_g', 0))}.")
+        if "patched_extra" in st:
+            notes.append(f"patched f, counted statically: {direct + st['patched_extra']} = "
+                         f"{direct} + 1 jmp + f_new's {st['f_new']} instead of f's {st['f']} "
+                         f"({'; '.join(st['f_new_insns'])}).")
+    else:
+        notes.append(f"instructions: callgrind: {ins.get('callgrind')}")
+    return table("3. Call overhead (ns per call)",
+                 ["", "requests", "f med", "f spread", "g med", "g spread", "goal", "met"],
+                 rows, notes)
+
+
+def memory(one_proc, many):
+    runs = [(f"1 process, {n} fn", m) for n, m in sorted(one_proc.items())]
+    runs.append((f"{many['processes']} processes, {many['funcs']} fn", many))
+    rows = []
+    for label, m in runs:
+        judged = m["private"] if m["processes"] > 1 else m["private_dirty"]
+        rows.append([label, kib(m["private"]["median"]), kib(m["private"]["max"]),
+                     kib(m["private_dirty"]["median"]), kib(m["pss"]["median"]),
+                     kib(m["dirty_after_revert"]["median"]),
+                     "<= 8 KiB private" if m["processes"] > 1 else "<= 8 KiB private dirty",
+                     yes(judged["max"] <= GOAL_PRIVATE)])
+    t1 = table("4a. Memory: growth per patched process (KiB, smaps_rollup after - before)",
+               ["", "private", "max", "priv dirty", "pss", "dirty after revert", "goal",
+                "met"],
+               rows, ["private = Private_Clean + Private_Dirty. With 1 process the patch text is "
+                      "Private_Clean (page cache no other process maps),",
+                      "so the 1-process goal is on Private_Dirty. dirty after revert = "
+                      "Private_Dirty still above the level before the apply."])
+    rows = []
+    for label, m in runs:
+        for key, v in m["mappings"].items():
+            judged = m["processes"] > 1 and "patch" in key and "x" in key.split()[-1]
+            before = kib(m["target_code_private_dirty_before"]) if "target" in key else "-"
+            rows.append([label, key, kib(v["size"]), kib(v["rss"]), kib(v["shared"]),
+                         kib(v["private"]), kib(v["private_dirty"]), before,
+                         "shared" if judged else "-",
+                         yes(v["private"] == 0 and v["shared"] > 0) if judged else "-"])
+    t2 = table("4b. Memory: the mappings a patch touches (KiB per process, median)",
+               ["", "mapping", "size", "rss", "shared", "private", "priv dirty", "dirty before",
+                "goal", "met"],
+               rows, ["target code = the target executable's r-x mapping, where the jumps are "
+                      "written (copy-on-write: private dirty pages)."])
+    return t1 + "\n" + t2

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The target of the pause, --all and memory benchmarks.
+ *
+ *   bench-target THREADS
+ *
+ * Has 100 patchable functions f0..f99 (funcs.h) and THREADS threads in all:
+ * THREADS - 1 idle threads blocked in a condition variable wait, like the
+ * workers of an idle thread pool, and the main thread blocked in
+ * sigwaitinfo(). Each SIGUSR1 makes the main thread call every function
+ * once: the memory benchmark uses it to run the patch code, as a live
+ * program would. Writes "ready" to stdout once every thread is blocked.
+ * Dies with its parent, so a killed benchmark leaves nothing behind.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "funcs.h"
+
+#define IDLE_STACK (64 * 1024) /* 1024 threads must stay cheap */
+
+volatile long bench_sink;
+
+#define DEFINE(i) __attribute__((noinline)) long f##i(long x) BENCH_BODY(i)
+BENCH_HUNDRED(DEFINE)
+
+#define ENTRY(i) f##i,
+static long (*const funcs[])(long) = {BENCH_HUNDRED(ENTRY)};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t started = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t never = PTHREAD_COND_INITIALIZER;
+static int nstarted;
+
+static void run_all(void)
+{
+	for (size_t i = 0; i < sizeof(funcs) / sizeof(funcs[0]); i++)
+		bench_sink += funcs[i]((long)i);
+}
+
+static void *idle(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&lock);
+	nstarted++;
+	pthread_cond_signal(&started);
+	for (;;)
+		pthread_cond_wait(&never, &lock);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	int nthreads = argc > 1 ? atoi(argv[1]) : 1;
+	pthread_attr_t attr;
+	sigset_t usr1;
+
+	if (nthreads < 1) {
+		fprintf(stderr, "usage: bench-target THREADS\n");
+		return 2;
+	}
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* Blocked before any thread exists, so only sigwaitinfo() takes it. */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+	/* Its code is paged in, like a live program's, before any patch. */
+	run_all();
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, IDLE_STACK);
+	for (int i = 1; i < nthreads; i++) {
+		pthread_t t;
+
+		if (pthread_create(&t, &attr, idle, NULL) != 0) {
+			perror("pthread_create");
+			return 1;
+		}
+	}
+	pthread_mutex_lock(&lock);
+	while (nstarted < nthreads - 1)
+		pthread_cond_wait(&started, &lock);
+	/* Each idle thread holds the mutex until its wait releases it, so
+	 * all of them are in pthread_cond_wait() now. */
+	pthread_mutex_unlock(&lock);
+
+	if (write(1, "ready\n", 6) != 6)
+		return 1;
+	for (;;)
+		if (sigwaitinfo(&usr1, NULL) == SIGUSR1)
+			run_all();
+}
