@@ -4,7 +4,10 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "clock.h"
 #include "debug.h"
@@ -22,33 +25,126 @@
 #define EVACUATE_BUDGET_NS (1000 * NSEC_PER_USEC)
 #define BACKOFF_MAX_NS (50 * NSEC_PER_MSEC)
 
-static int verify_current(int memfd, const struct flip_write *w, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		uint8_t cur[RECORD_MAX_BYTES];
-		int r = proc_mem_read(memfd, w[i].addr, cur, w[i].len);
+/*
+ * The writes, grouped by page into spans, so the pause holds one read (all
+ * spans in one process_vm_readv) and one write per page, not one of each
+ * per function. Planned before the pause.
+ */
+struct span {
+	uint64_t addr;
+	size_t len;
+	size_t off; /* into the plan's buffers */
+};
 
-		if (r < 0)
-			return r;
-		if (memcmp(cur, w[i].expect, w[i].len) != 0)
+struct plan {
+	struct span *v;
+	size_t n;
+	uint8_t *cur; /* what is there now (read in the pause) */
+	uint8_t *out; /* cur with every write applied */
+	size_t size;
+};
+
+static int cmp_write(const void *a, const void *b)
+{
+	const struct flip_write *x = a, *y = b;
+
+	return (x->addr > y->addr) - (x->addr < y->addr);
+}
+
+static void plan_free(struct plan *p)
+{
+	free(p->v);
+	free(p->cur);
+	free(p->out);
+	*p = (struct plan){0};
+}
+
+/* @w must be sorted by address. */
+static int plan_spans(const struct flip_write *w, size_t n, struct plan *p)
+{
+	*p = (struct plan){.v = calloc(n ? n : 1, sizeof(*p->v))};
+	if (!p->v)
+		return hp_err(-ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		struct span *last = p->n ? &p->v[p->n - 1] : NULL;
+		uint64_t end = w[i].addr + w[i].len;
+
+		if (last && w[i].addr >= last->addr && (w[i].addr >> 12) == (last->addr >> 12) &&
+		    end - last->addr <= 4096) {
+			if (end > last->addr + last->len)
+				last->len = end - last->addr;
+			continue;
+		}
+		p->v[p->n++] = (struct span){.addr = w[i].addr, .len = w[i].len};
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		p->v[i].off = p->size;
+		p->size += p->v[i].len;
+	}
+	p->cur = malloc(p->size ? p->size : 1);
+	p->out = malloc(p->size ? p->size : 1);
+	return p->cur && p->out ? 0 : hp_err(-ENOMEM, "out of memory");
+}
+
+static int read_spans(pid_t pid, int memfd, struct plan *p)
+{
+	for (size_t i = 0; i < p->n; i += IOV_MAX) {
+		size_t k = MIN(p->n - i, (size_t)IOV_MAX), want = 0;
+		struct iovec local[IOV_MAX], remote[IOV_MAX];
+
+		for (size_t j = 0; j < k; j++) {
+			const struct span *sp = &p->v[i + j];
+
+			local[j] = (struct iovec){p->cur + sp->off, sp->len};
+			remote[j] = (struct iovec){(void *)sp->addr, sp->len};
+			want += sp->len;
+		}
+		if (process_vm_readv(pid, local, k, remote, k, 0) == (ssize_t)want)
+			continue;
+		/* Partial or refused: read span by span, for the right error. */
+		for (size_t j = 0; j < k; j++) {
+			const struct span *sp = &p->v[i + j];
+			int r = proc_mem_read(memfd, sp->addr, p->cur + sp->off, sp->len);
+
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/* The bytes about to be replaced must still be the expected ones. */
+static int verify_and_fill(struct plan *p, const struct flip_write *w, size_t n)
+{
+	size_t s = 0;
+
+	memcpy(p->out, p->cur, p->size);
+	for (size_t i = 0; i < n; i++) {
+		size_t at;
+
+		while (w[i].addr >= p->v[s].addr + p->v[s].len)
+			s++;
+		at = p->v[s].off + (w[i].addr - p->v[s].addr);
+		if (memcmp(p->cur + at, w[i].expect, w[i].len) != 0)
 			return hp_err(-EBUSY, "the code at 0x%" PRIx64 " changed while hotpatch was "
 					      "preparing (another tool is modifying the process?); "
 					      "nothing was written",
 				      w[i].addr);
+		memcpy(p->out + at, w[i].bytes, w[i].len);
 	}
 	return 0;
 }
 
 /* All or nothing: on a failed write, put back what was written. */
-static int write_all(int memfd, const struct flip_write *w, size_t n)
+static int write_spans(int memfd, const struct plan *p)
 {
-	for (size_t i = 0; i < n; i++) {
-		int r;
+	for (size_t i = 0; i < p->n; i++) {
+		const struct span *sp = &p->v[i];
+		int r = proc_mem_write(memfd, sp->addr, p->out + sp->off, sp->len);
 
-		r = proc_mem_write(memfd, w[i].addr, w[i].bytes, w[i].len);
 		if (r < 0) {
 			while (i-- > 0)
-				proc_mem_write(memfd, w[i].addr, w[i].expect, w[i].len);
+				proc_mem_write(memfd, p->v[i].addr, p->cur + p->v[i].off, p->v[i].len);
 			return r;
 		}
 	}
@@ -108,8 +204,8 @@ static void evacuate(struct safety *s, struct threads *ts, int64_t deadline)
 }
 
 /* One attempt. 0: written. 1: unsafe or a thread too slow (retry). <0: fail. */
-static int attempt(struct safety *s, struct threads *ts, const struct flip_write *w, size_t n,
-		   const struct flip_opts *o, char *why, size_t len)
+static int attempt(struct safety *s, struct threads *ts, struct plan *p, const struct flip_write *w,
+		   size_t n, const struct flip_opts *o, char *why, size_t len)
 {
 	int64_t t_stop, t_evac, t_check, t_write;
 	int r;
@@ -130,12 +226,14 @@ static int attempt(struct safety *s, struct threads *ts, const struct flip_write
 	t_stop = now_ns();
 	evacuate(s, ts, now_ns() + o->stop_budget_ns);
 	t_evac = now_ns();
-	r = verify_current(s->memfd, w, n);
+	r = read_spans(s->pid, s->memfd, p);
+	if (r == 0)
+		r = verify_and_fill(p, w, n);
 	if (r == 0)
 		r = safety_check(s, ts, why, len);
 	t_check = now_ns();
 	if (r == 0) {
-		r = write_all(s->memfd, w, n);
+		r = write_spans(s->memfd, p);
 		if (r == 0)
 			fault_point("flip-written");
 	}
@@ -155,15 +253,22 @@ int flip_run(struct safety *s, const struct flip_write *w, size_t n, const struc
 	     struct flip_stats *st)
 {
 	int64_t deadline = now_ns() + o->timeout_ns, backoff = BACKOFF_MIN_NS;
+	struct flip_write *sorted = malloc((n ? n : 1) * sizeof(*sorted));
 	struct threads ts = {0};
+	struct plan plan = {0};
 	char why[256] = "";
 	int r;
 
 	*st = (struct flip_stats){0};
-	for (;;) {
+	if (!sorted)
+		return hp_err(-ENOMEM, "out of memory");
+	memcpy(sorted, w, n * sizeof(*w));
+	qsort(sorted, n, sizeof(*sorted), cmp_write);
+	r = plan_spans(sorted, n, &plan);
+	for (; r == 0;) {
 		st->attempts++;
 		ts.pause_start_ns = ts.pause_end_ns = 0;
-		r = attempt(s, &ts, w, n, o, why, sizeof(why));
+		r = attempt(s, &ts, &plan, sorted, n, o, why, sizeof(why));
 		note_pause(st, &ts);
 		if (r <= 0)
 			break;
@@ -176,7 +281,10 @@ int flip_run(struct safety *s, const struct flip_write *w, size_t n, const struc
 		/* Threads that were busy get time to leave the functions. */
 		threads_idle(&ts, backoff);
 		backoff = MIN(backoff * 2, BACKOFF_MAX_NS);
+		r = 0;
 	}
 	threads_free(&ts);
+	plan_free(&plan);
+	free(sorted);
 	return r;
 }

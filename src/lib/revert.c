@@ -11,11 +11,16 @@
  *      it or return into it
  *   4. unmap the object
  */
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#define PAGE_SIZE_BYTES 4096
 
 #include "clock.h"
 #include "engine.h"
@@ -133,6 +138,51 @@ static int flip(struct revert *v)
 	return r;
 }
 
+/* Is the page at @addr in memory the same as in the file it maps? */
+static bool page_matches_file(struct revert *v, uint64_t addr)
+{
+	const struct map_entry *e = proc_maps_find(&v->maps, addr);
+	uint8_t mem[PAGE_SIZE_BYTES], file[PAGE_SIZE_BYTES];
+	char path[128];
+	bool same = false;
+	int fd;
+
+	if (!e || !e->path || e->path[0] != '/' || e->shared)
+		return false;
+	proc_map_files_path(v->pid, e, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (pread(fd, file, sizeof(file), (off_t)(e->offset + (addr - e->start))) ==
+		    (ssize_t)sizeof(file) &&
+	    proc_mem_read(v->memfd, addr, mem, sizeof(mem)) == 0)
+		same = memcmp(mem, file, sizeof(mem)) == 0;
+	close(fd);
+	hp_err_clear();
+	return same;
+}
+
+/* Writing the jumps made private copies of code pages. Once the original
+ * bytes are back, a page equal to its file is dropped, so the process shares
+ * the page cache again: revert gives back the memory too. */
+static void share_pages_again(struct revert *v, struct remote *rm)
+{
+	const struct record *rec = &v->mine->rec;
+
+	for (size_t j = 0; j < rec->n; j++) {
+		uint64_t page = rec->e[j].addr & ~(uint64_t)(PAGE_SIZE_BYTES - 1);
+		bool seen = false;
+		long ret;
+
+		for (size_t k = 0; k < j && !seen; k++)
+			seen = (rec->e[k].addr & ~(uint64_t)(PAGE_SIZE_BYTES - 1)) == page;
+		if (!seen && page_matches_file(v, page))
+			remote_syscall(rm, SYS_madvise, (long)page, PAGE_SIZE_BYTES, MADV_DONTNEED, 0,
+				       0, 0, &ret);
+	}
+	hp_err_clear();
+}
+
 static int unload(struct revert *v)
 {
 	struct remote rm;
@@ -143,6 +193,8 @@ static int unload(struct revert *v)
 		return r;
 	fault_point("revert-seized");
 	r = loader_unload(&rm, v->mine->base, v->mine->size);
+	if (r == 0 && v->mine->rec_valid)
+		share_pages_again(v, &rm);
 	if (remote_detach(&rm) < 0 && r == 0)
 		r = hp_err(-ESRCH, "process %d exited during the operation", v->pid);
 	return r;

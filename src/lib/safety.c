@@ -5,7 +5,9 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "error.h"
 #include "macro.h"
@@ -62,38 +64,87 @@ const struct range *range_find(const struct range *v, size_t n, uint64_t addr)
 	return NULL;
 }
 
-/* Does the live stack of @t hold a word pointing into a forbidden range?
- * -ENOENT when the stack cannot be located (treat as a hit). */
-static int stack_scan(struct safety *s, const struct thread *t)
-{
-	uint64_t sp = t->regs.rsp & ~7ULL, lo = s->forbid[0].lo, hi = 0;
-	const struct map_entry *e = proc_maps_find(s->maps, sp);
+/* The live part of each stopped thread's stack: SP to the end of the mapping
+ * that holds it (capped). len 0: not located, which counts as a hit. */
+struct stack_view {
+	uint64_t sp;
 	size_t len;
+	size_t off; /* into s->buf */
+};
 
-	if (!e)
-		return -ENOENT;
-	len = (size_t)MIN(e->end - sp, STACK_SCAN_MAX);
-	if (len > s->bufcap) {
+static size_t locate_stacks(struct safety *s, const struct threads *ts, struct stack_view *v)
+{
+	size_t total = 0;
+
+	for (size_t i = 0; i < ts->n; i++) {
+		const struct thread *t = &ts->v[i];
+		const struct map_entry *e;
+
+		v[i] = (struct stack_view){0};
+		if (!t->stopped || t->gone)
+			continue;
+		v[i].sp = t->regs.rsp & ~7ULL;
+		e = proc_maps_find(s->maps, v[i].sp);
+		if (!e)
+			continue;
+		v[i].len = (size_t)MIN(e->end - v[i].sp, STACK_SCAN_MAX);
+		v[i].off = total;
+		total += v[i].len;
+	}
+	return total;
+}
+
+/* Every stack in as few system calls as possible: one process_vm_readv per
+ * IOV_MAX threads. A stack that cannot be read this way is marked
+ * unreadable (len 0) and gets the exact check. */
+static int read_stacks(struct safety *s, struct stack_view *v, size_t n, size_t total)
+{
+	if (total > s->bufcap) {
 		free(s->buf);
-		s->buf = malloc(len);
-		s->bufcap = s->buf ? len : 0;
+		s->buf = malloc(total);
+		s->bufcap = s->buf ? total : 0;
 		if (!s->buf)
 			return -ENOMEM;
 	}
-	if (proc_mem_read(s->memfd, sp, s->buf, len) < 0) {
-		hp_err_clear();
-		return -ENOENT;
+	for (size_t i = 0; i < n;) {
+		struct iovec local[IOV_MAX], remote[IOV_MAX];
+		size_t k = 0, want = 0, first = i;
+
+		for (; i < n && k < IOV_MAX; i++) {
+			if (!v[i].len)
+				continue;
+			local[k] = (struct iovec){s->buf + v[i].off, v[i].len};
+			remote[k++] = (struct iovec){(void *)v[i].sp, v[i].len};
+			want += v[i].len;
+		}
+		if (k && process_vm_readv(s->pid, local, k, remote, k, 0) != (ssize_t)want)
+			for (size_t j = first; j < i; j++)
+				if (v[j].len &&
+				    proc_mem_read(s->memfd, v[j].sp, s->buf + v[j].off, v[j].len) < 0)
+					v[j].len = 0;
 	}
+	hp_err_clear();
+	return 0;
+}
+
+/* Does this stack hold a word pointing into a forbidden range? Every return
+ * address of every frame is such a word. */
+static bool stack_hit(const struct safety *s, const struct stack_view *v)
+{
+	uint64_t lo = s->forbid[0].lo, hi = 0;
+
+	if (!v->len)
+		return true;
 	for (size_t i = 0; i < s->nforbid; i++)
 		hi = MAX(hi, s->forbid[i].hi);
-	for (size_t off = 0; off + 8 <= len; off += 8) {
+	for (size_t off = 0; off + 8 <= v->len; off += 8) {
 		uint64_t w;
 
-		memcpy(&w, s->buf + off, 8);
+		memcpy(&w, s->buf + v->off + off, 8);
 		if (w >= lo && w < hi && range_find(s->forbid, s->nforbid, w))
-			return 1;
+			return true;
 	}
-	return 0;
+	return false;
 }
 
 static int precise(struct safety *s, const struct thread *t, char *why, size_t len)
@@ -128,36 +179,33 @@ static int precise(struct safety *s, const struct thread *t, char *why, size_t l
 	return 0;
 }
 
-static int check_thread(struct safety *s, const struct thread *t, char *why, size_t len)
-{
-	const struct range *hit = range_find(s->forbid, s->nforbid, t->regs.rip);
-	int r;
-
-	if (hit) {
-		snprintf(why, len, "thread %d is executing %s", t->tid, hit->name);
-		return 1;
-	}
-	r = stack_scan(s, t);
-	if (r == 0)
-		return 0;
-	if (r < 0 && r != -ENOENT)
-		return hp_err(r, "out of memory");
-	return precise(s, t, why, len);
-}
-
 int safety_check(struct safety *s, const struct threads *ts, char *why, size_t len)
 {
+	struct stack_view *v;
+	int r = 0;
+
 	if (!s->nforbid)
 		return 0;
+	/* PCs first: the cheapest test, and the most likely to fail. */
 	for (size_t i = 0; i < ts->n; i++) {
 		const struct thread *t = &ts->v[i];
-		int r;
+		const struct range *hit;
 
 		if (!t->stopped || t->gone)
 			continue;
-		r = check_thread(s, t, why, len);
-		if (r != 0)
-			return r;
+		hit = range_find(s->forbid, s->nforbid, t->regs.rip);
+		if (hit) {
+			snprintf(why, len, "thread %d is executing %s", t->tid, hit->name);
+			return 1;
+		}
 	}
-	return 0;
+	v = calloc(ts->n ? ts->n : 1, sizeof(*v));
+	if (!v)
+		return hp_err(-ENOMEM, "out of memory");
+	r = read_stacks(s, v, ts->n, locate_stacks(s, ts, v));
+	for (size_t i = 0; r == 0 && i < ts->n; i++)
+		if (ts->v[i].stopped && !ts->v[i].gone && stack_hit(s, &v[i]))
+			r = precise(s, &ts->v[i], why, len);
+	free(v);
+	return r == -ENOMEM ? hp_err(r, "out of memory") : r;
 }

@@ -12,6 +12,7 @@ def test(env):
     exe = fixture("victim")
     v = env.victim("victim")
     original = function_bytes(v.pid, exe, "check_len")
+    dirty_before = code_private_dirty_kb(v.pid, exe)
     expect_eq(original, function_file_bytes(exe, "check_len"), "check_len before apply")
     expect_eq(v.call(100), 100, "unpatched check_len(100)")
 
@@ -44,6 +45,8 @@ def test(env):
     r = env.hp_json("revert", bid, "--pid", v.pid)
     expect_eq(r["processes"][0]["result"], "reverted", "revert result")
     expect_eq(function_bytes(v.pid, exe, "check_len"), original, "original bytes are back")
+    expect_eq(code_private_dirty_kb(v.pid, exe), dirty_before,
+              "the code page copied for the jump is shared again after revert")
     expect_eq(v.maps_objects(), [], "patch object unmapped after revert")
     expect_eq(v.call(100), 100, "reverted check_len(100)")
     expect_eq(env.hp_json("status", "--pid", v.pid)["patches"], [], "status after revert")

@@ -162,6 +162,19 @@ class Env:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def code_private_dirty_kb(pid, path):
+    """Private_Dirty of @path's executable mapping in @pid (copied code pages)."""
+    real, total, inside = os.path.realpath(path), 0, False
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            parts = line.split()
+            if "-" in parts[0] and len(parts) >= 5:
+                inside = len(parts) >= 6 and parts[5] == real and "x" in parts[1]
+            elif inside and parts[0] == "Private_Dirty:":
+                total += int(parts[1])
+    return total
+
+
 def mem_bytes(pid, addr, n):
     with open(f"/proc/{pid}/mem", "rb") as f:
         f.seek(addr)
