@@ -40,7 +40,7 @@ int main(int argc, char **argv)
 	for (long i = 0; i < iterations; i++) {
 		r = threads_seize(&ts, pid);
 		if (r == 0)
-			r = threads_stop(&ts, now_ns() + STOP_BUDGET_NS);
+			r = threads_stop(&ts, now_ns() + STOP_BUDGET_NS, NULL); /* the plain stop */
 		if (r < 0)
 			break;
 		threads_release(&ts);

@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "boost.h"
 #include "clock.h"
+#include "config.h"
 #include "cli.h"
 #include "engine.h"
 #include "error.h"
@@ -57,7 +59,9 @@ static void report_json(struct op *op, const struct engine_report *rep)
 		json_kv_int(&op->j, "pause_max_us", rep->flip.pause_max_ns / NSEC_PER_USEC);
 		json_kv_int(&op->j, "attempts", rep->flip.attempts);
 		json_kv_int(&op->j, "threads", (int64_t)rep->flip.threads);
-		json_kv_bool(&op->j, "boosted", false);
+		json_kv_bool(&op->j, "boosted", rep->flip.boost == BOOST_USED);
+		json_kv_str(&op->j, "boost", boost_state_name(rep->flip.boost));
+		json_kv_int(&op->j, "threads_boosted", (int64_t)rep->flip.boosted);
 	}
 	json_kv_int(&op->j, "functions", rep->nfuncs);
 	json_kv_int(&op->j, "total_us", rep->total_ns / NSEC_PER_USEC);
@@ -71,11 +75,12 @@ static void report_text(struct op *op, const struct engine_report *rep)
 	switch (rep->outcome) {
 	case OUTCOME_PATCHED:
 	case OUTCOME_REVERTED:
-		printf("pid %d (%s): %s %u function%s, pause %lld us (%zu thread%s, %d attempt%s)\n",
+		printf("pid %d (%s): %s %u function%s, pause %lld us (%zu thread%s, %d attempt%s, "
+		       "boost %s)\n",
 		       rep->pid, rep->comm, verb, rep->nfuncs, rep->nfuncs == 1 ? "" : "s",
 		       (long long)(rep->flip.pause_ns / NSEC_PER_USEC), rep->flip.threads,
 		       rep->flip.threads == 1 ? "" : "s", rep->flip.attempts,
-		       rep->flip.attempts == 1 ? "" : "s");
+		       rep->flip.attempts == 1 ? "" : "s", boost_state_name(rep->flip.boost));
 		break;
 	case OUTCOME_ALREADY:
 		printf("pid %d (%s): already patched\n", rep->pid, rep->comm);
@@ -155,6 +160,8 @@ static void usage(bool revert)
 	       "  --timeout DUR     give up on a process after DUR (default 10s)\n"
 	       "  --stop-budget DUR one attempt's limit to stop every thread (default 100ms)\n"
 	       "  -j, --jobs N      processes handled in parallel (default 2 x CPUs)\n"
+	       "  --no-boost        stop threads without the brief real-time boost (also\n"
+	       "                    `boost = no` in hotpatch.conf)\n"
 	       "  --json            machine-readable output\n"
 	       "  -v, --verbose     also list processes that were skipped\n");
 	if (!revert)
@@ -175,6 +182,7 @@ static int parse(struct op *op, int argc, char **argv)
 		{"verbose", no_argument, NULL, 'v'},
 		{"replace", no_argument, NULL, 'R'},
 		{"insecure", no_argument, NULL, 'I'},
+		{"no-boost", no_argument, NULL, 'B'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -215,6 +223,9 @@ static int parse(struct op *op, int argc, char **argv)
 			break;
 		case 'I':
 			op->insecure = true;
+			break;
+		case 'B':
+			op->eo.boost = false;
 			break;
 		case 'h':
 			usage(op->revert);
@@ -296,6 +307,25 @@ static int finish(struct op *op, int64_t t0)
 	return n[OUTCOME_FAILED] ? EXIT_FAILED : EXIT_OK;
 }
 
+/* Defaults, then hotpatch.conf, then the command line. */
+static int configure(struct op *op)
+{
+	struct hp_config c;
+	const char *grace = getenv("HOTPATCH_BOOST_GRACE_US");
+	int r = config_load(&c);
+
+	if (r < 0)
+		return cli_refuse(r);
+	op->eo.boost = c.boost;
+	op->eo.boost_grace_ns = c.boost_grace_ns;
+	/* A tuning knob for tests and benchmarks: 0 boosts every thread that
+	 * has not stopped the moment it was interrupted. */
+	if (grace && *grace)
+		op->eo.boost_grace_ns = atoll(grace) * NSEC_PER_USEC;
+	config_free(&c);
+	return 0;
+}
+
 static int run(bool revert, int argc, char **argv)
 {
 	struct op op = {.revert = revert,
@@ -304,7 +334,9 @@ static int run(bool revert, int argc, char **argv)
 	int64_t t0 = now_ns();
 	int r;
 
-	r = parse(&op, argc, argv);
+	r = configure(&op);
+	if (r == 0)
+		r = parse(&op, argc, argv);
 	if (r)
 		goto out;
 	r = cli_require_ptrace(revert ? "revert" : "apply");

@@ -398,7 +398,9 @@ static int load(struct apply *a)
 static int flip(struct apply *a)
 {
 	struct flip_opts fo = {.timeout_ns = a->o->timeout_ns,
-			       .stop_budget_ns = a->o->stop_budget_ns};
+			       .stop_budget_ns = a->o->stop_budget_ns,
+			       .boost = a->o->boost,
+			       .boost_grace_ns = a->o->boost_grace_ns};
 	struct safety s;
 	int r;
 

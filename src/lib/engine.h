@@ -29,6 +29,8 @@ struct engine_opts {
 	int64_t timeout_ns;
 	int64_t stop_budget_ns;
 	bool replace;
+	bool boost;              /* priority-assisted stop (default on) */
+	int64_t boost_grace_ns;
 	/* --all: a process that is gone, is a kernel thread or cannot be
 	 * inspected is skipped, not failed (it was never asked for by name). */
 	bool skip_uninspectable;

@@ -12,6 +12,7 @@ const char *const fault_points[] = {
 	"load-mapped",        /* object mapped, not yet relocated */
 	"load-done",          /* object relocated and recorded, not active */
 	"flip-before-stop",   /* every thread seized, none stopped */
+	"stop-boosted",       /* threads still running were boosted (busy hosts) */
 	"flip-stopped",       /* every thread stopped, nothing written */
 	"flip-written",       /* jumps written, threads still stopped */
 	"apply-done",         /* released, before the report */

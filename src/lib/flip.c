@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "boost.h"
 #include "clock.h"
 #include "debug.h"
 #include "error.h"
@@ -160,6 +161,8 @@ static void note_pause(struct flip_stats *st, const struct threads *ts)
 	st->pause_ns = p;
 	st->pause_max_ns = MAX(st->pause_max_ns, p);
 	st->threads = ts->n;
+	st->boost = ts->boost;
+	st->boosted = ts->boosted;
 }
 
 /* A thread stopped inside a function being changed, with nothing else of it
@@ -199,6 +202,9 @@ static void evacuate(struct safety *s, struct threads *ts, int64_t deadline)
 		if (!want || !threads_step(ts, stepping, deadline))
 			break;
 	}
+	/* A step that outlasted the round is collected before anything else
+	 * happens: a thread left stepping must not be let go (threads.c). */
+	threads_collect_steps(ts, now_ns() + NSEC_PER_SEC);
 	free(stepping);
 	hp_err_clear();
 }
@@ -214,7 +220,8 @@ static int attempt(struct safety *s, struct threads *ts, struct plan *p, const s
 	if (r < 0)
 		return r;
 	fault_point("flip-before-stop");
-	r = threads_stop(ts, now_ns() + o->stop_budget_ns);
+	r = threads_stop(ts, now_ns() + o->stop_budget_ns,
+			 &(struct stop_opts){.boost = o->boost, .grace_ns = o->boost_grace_ns});
 	if (r == -ETIMEDOUT) {
 		snprintf(why, len, "thread %d did not stop in time (state %c)", ts->laggard,
 			 ts->laggard_state);
@@ -239,9 +246,10 @@ static int attempt(struct safety *s, struct threads *ts, struct plan *p, const s
 	}
 	t_write = now_ns();
 	threads_release(ts);
-	hp_debug("pid %d: %zu threads: stop %lld us, evacuate %lld us, check %lld us (%u unwinds), "
+	hp_debug("pid %d: %zu threads (boost %s, %zu boosted): stop %lld us, evacuate %lld us, check %lld us (%u unwinds), "
 		 "write %lld us, release %lld us -> %s",
-		 s->pid, ts->n, (long long)(t_stop - ts->pause_start_ns) / 1000,
+		 s->pid, ts->n, boost_state_name(ts->boost), ts->boosted,
+		 (long long)(t_stop - ts->pause_start_ns) / 1000,
 		 (long long)(t_evac - t_stop) / 1000, (long long)(t_check - t_evac) / 1000,
 		 s->unwinds, (long long)(t_write - t_check) / 1000,
 		 (long long)(ts->pause_end_ns - t_write) / 1000,

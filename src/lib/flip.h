@@ -14,6 +14,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,8 @@ struct flip_write {
 struct flip_opts {
 	int64_t timeout_ns;    /* give up after this long */
 	int64_t stop_budget_ns; /* one attempt's limit for stopping every thread */
+	bool boost;            /* the priority-assisted stop (boost.h) */
+	int64_t boost_grace_ns; /* how long a thread may take to stop unboosted */
 };
 
 struct flip_stats {
@@ -38,6 +41,8 @@ struct flip_stats {
 	int64_t pause_ns;     /* of the attempt that wrote */
 	int64_t pause_max_ns; /* longest of all attempts */
 	size_t threads;
+	int boost;            /* enum boost_state of the attempt that wrote */
+	size_t boosted;       /* threads it boosted */
 };
 
 int flip_run(struct safety *s, const struct flip_write *w, size_t n, const struct flip_opts *o,

@@ -121,13 +121,16 @@ static int plan(struct revert *v)
 static int flip(struct revert *v)
 {
 	struct flip_opts fo = {.timeout_ns = v->o->timeout_ns,
-			       .stop_budget_ns = v->o->stop_budget_ns};
-	struct range *forbid = calloc(1, sizeof(*forbid));
+			       .stop_budget_ns = v->o->stop_budget_ns,
+			       .boost = v->o->boost,
+			       .boost_grace_ns = v->o->boost_grace_ns};
+	struct range *forbid;
 	struct safety s;
 	int r;
 
 	if (!v->nw)
 		return 0;
+	forbid = calloc(1, sizeof(*forbid));
 	if (!forbid)
 		return hp_err(-ENOMEM, "out of memory");
 	*forbid = (struct range){.lo = v->mine->text_lo, .hi = v->mine->text_hi,

@@ -9,11 +9,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "boost.h"
 #include "clock.h"
+#include "debug.h"
+#include "fault.h"
 #include "error.h"
+#include "macro.h"
 #include "procfs.h"
 
 #define SEIZE_ROUNDS_MAX 1000
+/* A step waits for a CPU like any instruction; on a starved host that can
+ * take a while, but it is never abandoned. */
+#define STEP_COLLECT_MAX_NS (30 * NSEC_PER_SEC)
 
 static struct thread *threads_find(struct threads *ts, pid_t tid)
 {
@@ -155,6 +162,41 @@ static void classify_stop(struct thread *t, int status)
 		t->sig = sig; /* signal-delivery-stop: give it back at release */
 }
 
+/* Did the stop that just reported come from our own single step? */
+static bool own_step_trap(const struct thread *t)
+{
+	siginfo_t si;
+
+	return t->sig == SIGTRAP && ptrace(PTRACE_GETSIGINFO, t->tid, NULL, &si) == 0 &&
+	       si.si_code == TRAP_TRACE;
+}
+
+/* What a wait status means for @t. */
+static int take_status(struct thread *t, int status)
+{
+	if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		t->gone = true;
+		t->seized = false;
+		t->stopped = false;
+		return 0;
+	}
+	if (WIFSTOPPED(status) && (status >> 16) == PTRACE_EVENT_EXEC) {
+		t->stopped = true;
+		return hp_err(-ECHILD, "process %d executed a new program during the operation; it "
+				       "runs new code now and needs no rollback",
+			      t->tid);
+	}
+	classify_stop(t, status);
+	/* Our single step's trap, collected late or not: never a signal to
+	 * give back (delivered, a SIGTRAP dumps core). */
+	t->trap_dropped = t->stepping && t->stopped && own_step_trap(t);
+	if (t->trap_dropped)
+		t->sig = 0;
+	if (t->stopped)
+		t->stepping = false;
+	return 0;
+}
+
 int thread_wait(struct thread *t, int64_t deadline_ns, int *ret_status)
 {
 	int status, r;
@@ -183,29 +225,23 @@ int thread_wait(struct thread *t, int64_t deadline_ns, int *ret_status)
 	deadline_disarm();
 	if (ret_status)
 		*ret_status = status;
-	if (WIFEXITED(status) || WIFSIGNALED(status)) {
-		t->gone = true;
-		t->seized = false;
-		t->stopped = false;
-		return 0;
-	}
-	if (WIFSTOPPED(status) && (status >> 16) == PTRACE_EVENT_EXEC) {
-		t->stopped = true;
-		return hp_err(-ECHILD, "process %d executed a new program during the operation; it "
-				       "runs new code now and needs no rollback",
-			      t->tid);
-	}
-	classify_stop(t, status);
-	return 0;
+	return take_status(t, status);
 }
 
-/* Did the stop that just reported come from our own single step? */
-static bool own_step_trap(const struct thread *t)
+/* Like thread_wait() once its deadline has passed: no waiting at all. */
+static int thread_poll(struct thread *t)
 {
-	siginfo_t si;
+	int status;
+	pid_t w = waitpid(t->tid, &status, __WALL | WNOHANG);
 
-	return t->sig == SIGTRAP && ptrace(PTRACE_GETSIGINFO, t->tid, NULL, &si) == 0 &&
-	       si.si_code == TRAP_TRACE;
+	if (w == 0)
+		return -ETIMEDOUT;
+	if (w != t->tid) {
+		t->gone = true;
+		t->seized = false;
+		return 0;
+	}
+	return take_status(t, status);
 }
 
 /* From a signal-delivery stop, into an interrupt stop, the signal dropped:
@@ -228,11 +264,26 @@ size_t threads_step(struct threads *ts, const bool *which, int64_t deadline_ns)
 
 	if (!settle)
 		return 0;
-	for (size_t i = 0; i < ts->n; i++)
-		if (which[i] && ptrace(PTRACE_SINGLESTEP, ts->v[i].tid, NULL, NULL) == 0) {
-			ts->v[i].stopped = false;
+	for (size_t i = 0; i < ts->n; i++) {
+		struct thread *t = &ts->v[i];
+		bool refused;
+
+		if (!which[i])
+			continue;
+		/* On a busy host a stepped thread waits for a CPU like any
+		 * other: with the boost on, it steps at once. Restored at
+		 * release. */
+		if (ts->boost != BOOST_OFF && ts->boost != BOOST_REFUSED && !t->boost) {
+			t->boost = boost_thread(t->tid, &refused);
+			if (t->boost && ts->boost == BOOST_UNUSED)
+				ts->boost = BOOST_USED;
+		}
+		if (ptrace(PTRACE_SINGLESTEP, t->tid, NULL, NULL) == 0) {
+			t->stopped = false;
+			t->stepping = true;
 			settle[i] = true;
 		}
+	}
 	for (size_t i = 0; i < ts->n; i++) {
 		struct thread *t = &ts->v[i];
 
@@ -243,7 +294,9 @@ size_t threads_step(struct threads *ts, const bool *which, int64_t deadline_ns)
 			t->interrupt_pending = true; /* the instruction blocked */
 			continue;
 		}
-		if (!t->gone && own_step_trap(t) && settle_start(t) == 0)
+		/* take_status() dropped our trap's signal; the thread still
+		 * sits in its signal-delivery stop: move it to a plain one. */
+		if (!t->gone && t->stopped && t->trap_dropped && settle_start(t) == 0)
 			settle[i] = true;
 	}
 	for (size_t i = 0; i < ts->n; i++) {
@@ -289,62 +342,129 @@ static int reap_dead_process(struct threads *ts)
 	return hp_err(-ESRCH, "process %d exited during the operation", ts->pid);
 }
 
-static int wait_one(struct threads *ts, struct thread *t, int64_t deadline_ns)
+/* 0 once @t stopped (or is gone), -ETIMEDOUT if not by @deadline_ns (which
+ * may have passed: then it is only polled), or another negative errno. */
+static int wait_one(struct thread *t, int64_t deadline_ns)
 {
 	int r;
 
 	if (!t->seized || t->gone || t->stopped)
 		return 0;
-	r = thread_wait(t, deadline_ns, NULL);
-	if (r == -ETIMEDOUT && proc_exited(ts->pid))
-		return reap_dead_process(ts);
-	if (r == -ETIMEDOUT) {
-		ts->laggard = t->tid;
-		ts->laggard_state = proc_thread_state(ts->pid, t->tid);
-	}
+	r = deadline_passed(deadline_ns) ? thread_poll(t) : thread_wait(t, deadline_ns, NULL);
 	if (r < 0)
 		return r;
 	if (t->stopped && ptrace(PTRACE_GETREGS, t->tid, NULL, &t->regs) < 0)
 		return hp_err(-errno, "cannot read the registers of thread %d: %m", t->tid);
+	/* Stopped: it runs nothing now, its own priority comes back at once. */
+	boost_restore(t->boost);
+	t->boost = NULL;
 	return 0;
 }
 
-/* The leader last: a dead leader cannot be collected before the other
+/* Waits until @deadline_ns for every thread to stop; returns how many did
+ * not. The leader last: a dead leader cannot be collected before the other
  * threads, and waiting for it first would be waiting for ourselves. */
-static int wait_all(struct threads *ts, int64_t deadline_ns)
+static int wait_until(struct threads *ts, int64_t deadline_ns)
 {
+	int pending = 0;
+
 	for (int leader = 0; leader <= 1; leader++)
 		for (size_t i = 0; i < ts->n; i++) {
 			int r;
 
 			if ((ts->v[i].tid == ts->pid) != leader)
 				continue;
-			r = wait_one(ts, &ts->v[i], deadline_ns);
-			if (r < 0)
+			r = wait_one(&ts->v[i], deadline_ns);
+			if (r == -ETIMEDOUT)
+				pending++;
+			else if (r < 0)
 				return r;
 		}
-	return 0;
+	return pending;
 }
 
-static int stop_round(struct threads *ts, int64_t deadline_ns)
+static void boost_laggards(struct threads *ts)
 {
+	for (size_t i = 0; i < ts->n && ts->boost != BOOST_REFUSED; i++) {
+		struct thread *t = &ts->v[i];
+		bool refused;
+
+		if (!t->seized || t->gone || t->stopped || t->boost)
+			continue;
+		t->boost = boost_thread(t->tid, &refused);
+		if (refused)
+			ts->boost = BOOST_REFUSED;
+		else if (t->boost) {
+			ts->boost = BOOST_USED;
+			ts->boosted++;
+		}
+	}
+	if (ts->boosted)
+		fault_point("stop-boosted");
+}
+
+static void unboost_all(struct threads *ts)
+{
+	for (size_t i = 0; i < ts->n; i++) {
+		boost_restore(ts->v[i].boost);
+		ts->v[i].boost = NULL;
+	}
+}
+
+/* A thread still running at the deadline: is the process dying, or is the
+ * thread stuck (uninterruptible sleep, a vfork parent)? */
+static int stop_timed_out(struct threads *ts)
+{
+	if (proc_exited(ts->pid))
+		return reap_dead_process(ts);
+	for (size_t i = 0; i < ts->n; i++) {
+		const struct thread *t = &ts->v[i];
+
+		if (t->seized && !t->gone && !t->stopped) {
+			ts->laggard = t->tid;
+			ts->laggard_state = proc_thread_state(ts->pid, t->tid);
+			break;
+		}
+	}
+	return -ETIMEDOUT;
+}
+
+static int stop_round(struct threads *ts, int64_t deadline_ns, const struct stop_opts *o)
+{
+	int pending;
+
 	for (size_t i = 0; i < ts->n; i++) {
 		int r = interrupt_one(&ts->v[i]);
 
 		if (r < 0)
 			return r;
 	}
-	return wait_all(ts, deadline_ns);
+	if (o && o->boost && ts->boost != BOOST_REFUSED) {
+		pending = wait_until(ts, MIN(now_ns() + o->grace_ns, deadline_ns));
+		if (pending < 0)
+			return pending;
+		if (pending)
+			boost_laggards(ts);
+	}
+	pending = wait_until(ts, deadline_ns);
+	if (pending < 0)
+		return pending;
+	return pending ? stop_timed_out(ts) : 0;
 }
 
-int threads_stop(struct threads *ts, int64_t deadline_ns)
+int threads_stop(struct threads *ts, int64_t deadline_ns, const struct stop_opts *o)
 {
 	int r;
 
 	ts->laggard = 0;
+	ts->boosted = 0;
+	ts->boost = o && o->boost ? BOOST_UNUSED : BOOST_OFF;
 	ts->pause_start_ns = now_ns();
+	/* Above the threads we may boost, for as long as the pause lasts. */
+	if (o && o->boost && !boost_self_begin())
+		ts->boost = BOOST_REFUSED;
 	for (int round = 0; round < SEIZE_ROUNDS_MAX; round++) {
-		r = stop_round(ts, deadline_ns);
+		r = stop_round(ts, deadline_ns, o);
 		if (r < 0)
 			goto fail;
 		/* Everyone we know is stopped, so no new thread can appear any
@@ -378,6 +498,7 @@ void thread_reap(pid_t tid)
 
 static void release_one(struct thread *t)
 {
+	t->trap_dropped = false;
 	if (t->seized && !t->stopped && !t->interrupt_pending && proc_exited(t->tid))
 		thread_reap(t->tid);
 	if (!t->seized || t->gone || !t->stopped)
@@ -397,9 +518,12 @@ static void release_one(struct thread *t)
 
 void threads_release(struct threads *ts)
 {
+	/* Every thread's own scheduling attributes are back before it runs. */
+	unboost_all(ts);
 	for (size_t i = 0; i < ts->n; i++)
 		release_one(&ts->v[i]);
 	ts->pause_end_ns = now_ns();
+	boost_self_end();
 }
 
 void threads_idle(struct threads *ts, int64_t ns)
@@ -420,13 +544,35 @@ void threads_idle(struct threads *ts, int64_t ns)
 		sleep_ns(deadline - now_ns());
 }
 
+/* A single step still in flight must be collected and the thread detached
+ * with PTRACE_DETACH, which clears the trap flag: a tracer that just exits
+ * leaves the flag set, and the thread dies of SIGTRAP one instruction
+ * later. Waits as long as @deadline_ns allows. */
+void threads_collect_steps(struct threads *ts, int64_t deadline_ns)
+{
+	for (size_t i = 0; i < ts->n; i++) {
+		struct thread *t = &ts->v[i];
+
+		if (t->seized && !t->gone && !t->stopped && t->stepping &&
+		    thread_wait(t, deadline_ns, NULL) == 0 && t->stopped)
+			ptrace(PTRACE_GETREGS, t->tid, NULL, &t->regs);
+	}
+	/* No hp_err_clear(): this runs on cleanup paths, after the caller's
+	 * message was written. */
+}
+
 void threads_free(struct threads *ts)
 {
+	threads_collect_steps(ts, now_ns() + STEP_COLLECT_MAX_NS);
 	threads_release(ts);
 	/* Threads whose interrupt is still pending stay attached until they
 	 * stop; give them a moment, then leave the rest to the kernel, which
-	 * detaches them when this process exits. */
+	 * detaches them when this process exits (none of them is stepping). */
 	threads_idle(ts, 0);
+	for (size_t i = 0; i < ts->n; i++)
+		if (ts->v[i].seized && !ts->v[i].gone)
+			hp_debug("pid %d: thread %d still attached at the end (pending %d)", ts->pid,
+				 ts->v[i].tid, ts->v[i].interrupt_pending);
 	free(ts->v);
 	*ts = (struct threads){0};
 }

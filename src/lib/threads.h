@@ -27,12 +27,17 @@
 
 #define THREADS_SEIZE_OPTIONS (PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC)
 
+struct boost_slot;
+
 struct thread {
 	pid_t tid;
+	struct boost_slot *boost; /* boosted until it stops */
 	bool seized;
 	bool stopped;
 	bool gone;
 	bool interrupt_pending; /* interrupted, stop not yet collected */
+	bool stepping;          /* single-stepped, its trap not yet collected */
+	bool trap_dropped;      /* stopped on our own step trap (signal dropped) */
 	bool group_stop;
 	int sig; /* signal to give back at release */
 	struct user_regs_struct regs;
@@ -48,20 +53,30 @@ struct threads {
 	/* Set when an attempt timed out: the thread that did not stop. */
 	pid_t laggard;
 	char laggard_state;
+	int boost;        /* enum boost_state of the last stop */
+	size_t boosted;   /* threads boosted in the last stop */
+};
+
+struct stop_opts {
+	bool boost;
+	int64_t grace_ns; /* how long a thread may take before it is boosted */
 };
 
 /* Seize every thread of @pid (looping until the set is stable). Fails with a
  * clear message when the process is traced by someone else. */
 int threads_seize(struct threads *ts, pid_t pid);
-/* Stop every seized thread, then pick up threads created meanwhile. On
- * -ETIMEDOUT, the threads that did stop are released again and
- * ts->laggard names the one that did not. */
-int threads_stop(struct threads *ts, int64_t deadline_ns);
+/* Stop every seized thread, then pick up threads created meanwhile; with
+ * o->boost, threads still running after the grace period are boosted until
+ * they stop (boost.h). On -ETIMEDOUT, the threads that did stop are
+ * released again and ts->laggard names the one that did not. */
+int threads_stop(struct threads *ts, int64_t deadline_ns, const struct stop_opts *o);
 /* Detach every stopped thread, giving back pending signals. */
 void threads_release(struct threads *ts);
 /* Wait up to @ns while serving threads whose interrupt is still pending, so
  * a late stop is released at once instead of freezing the thread. */
 void threads_idle(struct threads *ts, int64_t ns);
+/* Wait (until @deadline_ns) for single steps still in flight. */
+void threads_collect_steps(struct threads *ts, int64_t deadline_ns);
 /* Release what can be released and forget everything. */
 void threads_free(struct threads *ts);
 

@@ -12,6 +12,11 @@ def test(env):
     exe = fixture("victim")
     v = env.victim("victim")
     original = function_bytes(v.pid, exe, "check_len")
+    # A freshly built binary's page cache is dirty until written back, and
+    # smaps counts that as Private_Dirty: write it back first.
+    fd = os.open(exe, os.O_RDONLY)
+    os.fsync(fd)
+    os.close(fd)
     dirty_before = code_private_dirty_kb(v.pid, exe)
     expect_eq(original, function_file_bytes(exe, "check_len"), "check_len before apply")
     expect_eq(v.call(100), 100, "unpatched check_len(100)")

@@ -132,8 +132,8 @@ class Env:
             raise Failure(f"{' '.join(cmd)} exited {r.returncode}:\n{r.stdout}{r.stderr}")
         return r
 
-    def hp_json(self, *args, check=True):
-        r = self.hp(*args, "--json", check=check)
+    def hp_json(self, *args, check=True, env_vars=None):
+        r = self.hp(*args, "--json", check=check, env_vars=env_vars)
         return json.loads(r.stdout)
 
     def write(self, name, text):
