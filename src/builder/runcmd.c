@@ -12,7 +12,7 @@
 
 extern char **environ;
 
-static int setup_output(posix_spawn_file_actions_t *fa, const struct spawn_opts *o)
+static int setup_output(posix_spawn_file_actions_t *fa, const struct runcmd_opts *o)
 {
 	if (o && o->log) {
 		if (posix_spawn_file_actions_addopen(fa, 1, o->log, O_WRONLY | O_CREAT | O_APPEND,
@@ -29,7 +29,7 @@ static int setup_output(posix_spawn_file_actions_t *fa, const struct spawn_opts 
 	return 0;
 }
 
-int spawn_run(char *const argv[], const struct spawn_opts *o)
+int runcmd(char *const argv[], const struct runcmd_opts *o)
 {
 	posix_spawn_file_actions_t fa;
 	pid_t pid;

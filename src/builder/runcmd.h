@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-struct spawn_opts {
+struct runcmd_opts {
 	const char *cwd;     /* NULL: inherit */
 	char *const *envp;   /* NULL: inherit */
 	const char *log;     /* append stdout+stderr here instead of inheriting */
@@ -13,4 +13,4 @@ struct spawn_opts {
 
 /* Runs argv[0] (searched in PATH) and waits. Returns 0 on exit status 0,
  * otherwise a negative errno with a message naming the command. */
-int spawn_run(char *const argv[], const struct spawn_opts *o);
+int runcmd(char *const argv[], const struct runcmd_opts *o);

@@ -10,18 +10,32 @@
 
 static void usage(void)
 {
-	printf("Usage: hotpatch build --target FILE -o OUT.hpb [options] PATCH.c...\n\n"
-	       "Compile patch sources into a bundle for FILE (an executable or a shared\n"
-	       "library). The bundle records FILE's path, build-id and the exact bytes of\n"
-	       "every function it replaces.\n\n"
+	printf("Usage: hotpatch build --target FILE -o OUT.hpb [options] PATCH.c...\n"
+	       "       hotpatch build --target FILE --source DIR --diff FIX.patch -o OUT.hpb "
+	       "[options]\n\n"
+	       "From patch sources: compile them into a bundle for FILE (an executable or a\n"
+	       "shared library). From a source diff: build DIR (the tree FILE was built from)\n"
+	       "twice, without and with FIX.patch, on copies; compare the objects function\n"
+	       "by function, and make a bundle that replaces every function the fix changed\n"
+	       "(and every caller it was inlined into), with the fully fixed FILE inside for\n"
+	       "`hotpatch commit`. Either way the bundle records FILE's path, build-id and\n"
+	       "the exact bytes of every function it replaces.\n\n"
 	       "  --target FILE      the file the patch is for\n"
 	       "  -o, --output OUT   the bundle to write\n"
+	       "  --source DIR       (diff) the source tree FILE was built from\n"
+	       "  --diff FIX.patch   (diff) the fix, a unified diff against DIR\n"
+	       "  --build CMD        (diff) how to build DIR (default: meson, cmake,\n"
+	       "                     configure+make or make, whichever DIR has)\n"
+	       "  --built-file PATH  (diff) FILE's path in the build tree (default: found by\n"
+	       "                     name)\n"
+	       "  --explain          (diff) print which functions changed and why\n"
+	       "  --no-file-update   (diff) no fixed file in the bundle (skips a build)\n"
 	       "  --debuginfo FILE   separate debuginfo for FILE (default: found by build-id)\n"
 	       "  --cc CC            compiler (default: $CC or cc)\n"
-	       "  -I DIR, -D DEF     passed to the compiler\n"
+	       "  -I DIR, -D DEF     passed to the compiler (patch sources)\n"
 	       "  --cflag FLAG       any other compiler flag (repeatable)\n"
 	       "  --name NAME        patch name (default: OUT without .hpb)\n"
-	       "  --description TXT  overrides HOTPATCH_DESCRIPTION\n"
+	       "  --description TXT  overrides HOTPATCH_DESCRIPTION or the diff's subject\n"
 	       "  --keep-tmp         keep the intermediate files\n");
 }
 
@@ -36,7 +50,14 @@ static int push(char ***v, size_t *n, const char *s)
 	return 0;
 }
 
-int cmd_build(int argc, char **argv)
+struct args {
+	struct build_common c;
+	char **sources;
+	size_t nsources;
+	struct build_diff_opts d;
+};
+
+static int parse(struct args *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"target", required_argument, NULL, 't'},
@@ -47,63 +68,79 @@ int cmd_build(int argc, char **argv)
 		{"name", required_argument, NULL, 'n'},
 		{"description", required_argument, NULL, 'd'},
 		{"keep-tmp", no_argument, NULL, 'k'},
+		{"source", required_argument, NULL, 'S'},
+		{"diff", required_argument, NULL, 'P'},
+		{"build", required_argument, NULL, 'B'},
+		{"built-file", required_argument, NULL, 'F'},
+		{"explain", no_argument, NULL, 'E'},
+		{"no-file-update", no_argument, NULL, 'N'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	struct build_source_opts o = {0};
 	char *flag;
-	int c, r;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "o:I:D:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 't':
-			o.target = optarg;
-			break;
-		case 'o':
-			o.output = optarg;
-			break;
-		case 'g':
-			o.debuginfo = optarg;
-			break;
-		case 'c':
-			o.cc = optarg;
-			break;
+		case 't': a->c.target = optarg; break;
+		case 'o': a->c.output = optarg; break;
+		case 'g': a->c.debuginfo = optarg; break;
+		case 'c': a->c.cc = optarg; break;
 		case 'I':
 		case 'D':
 			if (asprintf(&flag, "-%c%s", c, optarg) < 0 ||
-			    push(&o.cflags, &o.ncflags, flag) < 0)
+			    push(&a->c.cflags, &a->c.ncflags, flag) < 0)
 				return cli_usage("out of memory");
 			break;
-		case 'f':
-			push(&o.cflags, &o.ncflags, optarg);
-			break;
-		case 'n':
-			o.name = optarg;
-			break;
-		case 'd':
-			o.description = optarg;
-			break;
-		case 'k':
-			o.keep_tmp = true;
-			break;
+		case 'f': push(&a->c.cflags, &a->c.ncflags, optarg); break;
+		case 'n': a->c.name = optarg; break;
+		case 'd': a->c.description = optarg; break;
+		case 'k': a->c.keep_tmp = true; break;
+		case 'S': a->d.source_dir = optarg; break;
+		case 'P': a->d.diff = optarg; break;
+		case 'B': a->d.build_cmd = optarg; break;
+		case 'F': a->d.built_file = optarg; break;
+		case 'E': a->d.explain = true; break;
+		case 'N': a->d.no_file_update = true; break;
 		case 'h':
 			usage();
-			return EXIT_OK;
+			return -1;
 		default:
 			return EXIT_REFUSED;
 		}
 	}
-	if (!o.target || !o.output)
-		return cli_usage("build needs --target FILE and -o OUT.hpb");
 	for (int i = optind; i < argc; i++)
-		push(&o.sources, &o.nsources, argv[i]);
-	if (!o.nsources)
-		return cli_usage("build needs at least one patch source (PATCH.c)");
-	r = build_from_source(&o);
-	free(o.sources);
-	free(o.cflags);
+		push(&a->sources, &a->nsources, argv[i]);
+	return 0;
+}
+
+int cmd_build(int argc, char **argv)
+{
+	struct args a = {0};
+	int r;
+
+	r = parse(&a, argc, argv);
+	if (r)
+		return r < 0 ? EXIT_OK : r;
+	if (!a.c.target || !a.c.output)
+		return cli_usage("build needs --target FILE and -o OUT.hpb");
+	if (!a.d.source_dir != !a.d.diff)
+		return cli_usage("--source DIR and --diff FIX.patch go together");
+	if (a.d.source_dir && a.nsources)
+		return cli_usage("give either patch sources or --source/--diff, not both");
+	if (a.d.source_dir) {
+		a.d.c = a.c;
+		r = build_from_diff(&a.d);
+	} else if (a.nsources) {
+		r = build_from_source(&(struct build_source_opts){.c = a.c, .sources = a.sources,
+								   .nsources = a.nsources});
+	} else {
+		return cli_usage("build needs patch sources (PATCH.c) or --source DIR --diff FIX");
+	}
+	free(a.sources);
+	free(a.c.cflags);
 	if (r < 0)
 		return cli_refuse(r);
-	printf("wrote %s\n", o.output);
+	printf("wrote %s\n", a.c.output);
 	return EXIT_OK;
 }

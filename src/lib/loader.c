@@ -432,18 +432,48 @@ static int map_segment(struct load *l, struct remote *rm, const GElf_Phdr *ph, l
 			 -1, 0);
 }
 
+/* PC-relative fields in the patch's code that reach the target's data: their
+ * displacement depends on where the patch landed in this process. Written
+ * through /proc/PID/mem, so the code pages stay read-only and executable;
+ * only pages holding such a field become private. */
+static int apply_textrels(struct load *l)
+{
+	const struct manifest *m = &l->b->manifest;
+
+	for (size_t i = 0; i < m->ntextrels; i++) {
+		const struct manifest_textrel *t = &m->textrels[i];
+		uint64_t place = l->base + t->site;
+		int64_t v = (int64_t)(l->t->mod->bias + t->target + (uint64_t)t->addend - place);
+		int r;
+
+		if (t->type == R_X86_64_PC32) {
+			int32_t v32 = (int32_t)v;
+
+			if (v != v32)
+				return hp_err(-ERANGE, "the patch landed out of reach of the target's "
+						       "data (relocation %zu)",
+					      i);
+			r = proc_mem_write(l->t->memfd, place, &v32, sizeof(v32));
+		} else {
+			r = proc_mem_write(l->t->memfd, place, &v, sizeof(v));
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int write_images(struct load *l)
 {
 	const struct manifest *m = &l->b->manifest;
 	const struct image *rim = image_at(l, m->record_vaddr, m->record_size);
+	int r;
 
 	for (size_t i = 0; i < l->nimg; i++) {
 		const struct image *im = &l->img[i];
 
 		/* Only changed pages: the others stay shared page cache. */
 		for (uint64_t off = 0; off < im->size; off += PAGE) {
-			int r;
-
 			if (memcmp(im->data + off, im->orig + off, PAGE) == 0)
 				continue;
 			r = proc_mem_write(l->t->memfd, l->base + im->vaddr + off, im->data + off,
@@ -452,6 +482,9 @@ static int write_images(struct load *l)
 				return r;
 		}
 	}
+	r = apply_textrels(l);
+	if (r < 0)
+		return r;
 	/* The record last: a valid record means a completely loaded object. */
 	return proc_mem_write(l->t->memfd, l->base + m->record_vaddr,
 			      rim->data + (m->record_vaddr - rim->vaddr), m->record_size);

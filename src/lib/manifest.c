@@ -31,6 +31,7 @@ void manifest_free(struct manifest *m)
 		free(m->syms[i].version);
 	}
 	free(m->syms);
+	free(m->textrels);
 	free(m->tool_version);
 	*m = (struct manifest){0};
 }
@@ -65,6 +66,13 @@ void manifest_encode(const struct manifest *m, struct buf *out)
 		buf_put_u8(out, m->syms[i].weak);
 		buf_put_u64(out, m->syms[i].vaddr);
 		buf_put_str(out, m->syms[i].version);
+	}
+	buf_put_u32(out, (uint32_t)m->ntextrels);
+	for (size_t i = 0; i < m->ntextrels; i++) {
+		buf_put_u64(out, m->textrels[i].site);
+		buf_put_u32(out, m->textrels[i].type);
+		buf_put_u64(out, (uint64_t)m->textrels[i].addend);
+		buf_put_u64(out, m->textrels[i].target);
 	}
 	buf_put_u64(out, m->record_vaddr);
 	buf_put_u32(out, m->record_size);
@@ -137,6 +145,28 @@ static int decode_syms(struct cursor *c, struct manifest *m)
 	return c->bad ? -EBADMSG : 0;
 }
 
+static int decode_textrels(struct cursor *c, struct manifest *m)
+{
+	uint32_t n = cur_u32(c);
+
+	if (n > MANIFEST_MAX_SYMS)
+		return -EBADMSG;
+	m->textrels = calloc(n ? n : 1, sizeof(*m->textrels));
+	if (!m->textrels)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n && !c->bad; i++) {
+		struct manifest_textrel *t = &m->textrels[m->ntextrels++];
+
+		t->site = cur_u64(c);
+		t->type = cur_u32(c);
+		t->addend = (int64_t)cur_u64(c);
+		t->target = cur_u64(c);
+		if (t->type != 2 /* PC32 */ && t->type != 24 /* PC64 */)
+			c->bad = true;
+	}
+	return c->bad ? -EBADMSG : 0;
+}
+
 static int decode_body(struct cursor *c, struct manifest *m)
 {
 	uint32_t version = cur_u32(c), ncves;
@@ -169,6 +199,8 @@ static int decode_body(struct cursor *c, struct manifest *m)
 	if (r < 0)
 		return r;
 	r = decode_syms(c, m);
+	if (r == 0)
+		r = decode_textrels(c, m);
 	if (r < 0)
 		return r;
 	m->record_vaddr = cur_u64(c);

@@ -15,7 +15,7 @@
 
 #include "buf.h"
 
-#define MANIFEST_VERSION 1
+#define MANIFEST_VERSION 2
 #define MANIFEST_MAX_FUNCS 4096
 #define MANIFEST_MAX_SYMS 65536
 #define MANIFEST_MAX_FUNC_SIZE (1u << 20)
@@ -49,6 +49,16 @@ struct manifest_sym {
 	char *version; /* "" when unversioned */
 };
 
+/* A PC-relative reference from the patch's code to the target's data (how
+ * PIE and PIC code reach their own statics), which no linker can resolve in
+ * a shared object: the loader writes its displacement per process. */
+struct manifest_textrel {
+	uint64_t site;   /* link-time address of the field in the patch object */
+	uint32_t type;   /* R_X86_64_PC32 or R_X86_64_PC64 */
+	int64_t addend;
+	uint64_t target; /* link-time address in the target */
+};
+
 enum manifest_flags {
 	MANIFEST_HAS_FILE_UPDATE = 1u << 0,
 };
@@ -66,6 +76,8 @@ struct manifest {
 	size_t nfuncs;
 	struct manifest_sym *syms;
 	size_t nsyms;
+	struct manifest_textrel *textrels;
+	size_t ntextrels;
 	uint64_t record_vaddr; /* __hotpatch_record in the patch object */
 	uint32_t record_size;
 	uint32_t flags;

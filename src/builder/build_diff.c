@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hotpatch build, from a source diff (the way kpatch-build does it).
+ *
+ * The pipeline, and what holds after each phase:
+ *   1. begin      -> the target is open: build-id, type, symbols
+ *   2. read diff  -> its hunks, CVE ids and subject are known
+ *   3. trees      -> tmp/orig and tmp/fixed are copies of DIR, the fix applied
+ *                    to the second; DIR itself is never touched
+ *   4. build      -> both trees built with the same command, each compilation
+ *                    with per-function and per-variable sections and -g
+ *   5. compare    -> every changed, new or removed function, and every changed
+ *                    constant, is known; a change that cannot be patched live
+ *                    (existing data, a struct layout, TLS) has stopped the build
+ *   6. explain    -> each changed function carries why it changed (the diff
+ *                    touched it, or it inlines a function the diff touched)
+ *   7. object     -> tmp/patch.o holds the replacements and what they need
+ *   8. file       -> (unless --no-file-update) the fixed tree built plainly,
+ *                    its output for the target stored as a zstd delta
+ *   9. finish     -> the common phases (patchlink.c): link, check, resolve,
+ *                    write the bundle
+ */
+#include <elf.h>
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "build.h"
+#include "diffparse.h"
+#include "dwarfinfo.h"
+#include "error.h"
+#include "filedelta.h"
+#include "fileio.h"
+#include "macro.h"
+#include "objdiff.h"
+#include "patchlink.h"
+#include "patchwrite.h"
+#include "srctree.h"
+
+struct dbuild {
+	const struct build_diff_opts *o;
+	struct build b;
+	struct diff_info diff;
+	struct srctree tree;
+	char orig[PATH_MAX], fixed[PATH_MAX], plain[PATH_MAX];
+	const char *cmd;
+	struct obj *origs, *fixeds; /* paired by index */
+	size_t nobjs;
+	struct dw_info *dorig, *dfixed;
+	struct changes changes;
+	struct buf explain;
+};
+
+static int trees(struct dbuild *d)
+{
+	int r;
+
+	snprintf(d->orig, sizeof(d->orig), "%s/orig", d->b.tmp);
+	snprintf(d->fixed, sizeof(d->fixed), "%s/fixed", d->b.tmp);
+	r = srctree_init(&d->tree, d->b.tmp);
+	if (r == 0)
+		r = srctree_copy(d->o->source_dir, d->orig);
+	if (r == 0)
+		r = srctree_copy(d->o->source_dir, d->fixed);
+	if (r == 0)
+		r = srctree_apply(d->fixed, d->o->diff);
+	if (r < 0)
+		return r;
+	d->cmd = d->o->build_cmd ? d->o->build_cmd : srctree_guess_build(d->orig);
+	if (!d->cmd)
+		return hp_err(-EINVAL, "cannot tell how to build %s (no meson.build, "
+				       "CMakeLists.txt, Makefile or configure); pass --build 'CMD'",
+			      d->o->source_dir);
+	return 0;
+}
+
+static int build_both(struct dbuild *d)
+{
+	int r = srctree_build(&d->tree, d->orig, d->cmd, true, "building the original tree");
+
+	if (r == 0)
+		r = srctree_build(&d->tree, d->fixed, d->cmd, true, "building the fixed tree");
+	return r;
+}
+
+/* Pairs the two builds' objects by their path in the tree. A lone object
+ * of the fixed build is a new file: everything in it is new. */
+static int open_objects(struct dbuild *d)
+{
+	char **a = NULL, **f = NULL;
+	size_t na = 0, nf = 0;
+	int r;
+
+	r = srctree_objects(d->orig, &a, &na);
+	if (r == 0)
+		r = srctree_objects(d->fixed, &f, &nf);
+	if (r == 0 && !nf)
+		r = hp_err(-EINVAL, "the build of %s produced no object files", d->o->source_dir);
+	if (r == 0) {
+		d->origs = calloc(nf, sizeof(*d->origs));
+		d->fixeds = calloc(nf, sizeof(*d->fixeds));
+		if (!d->origs || !d->fixeds)
+			r = hp_err(-ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; r == 0 && i < nf; i++) {
+		char path[PATH_MAX * 2];
+
+		snprintf(path, sizeof(path), "%s/%s", d->fixed, f[i]);
+		r = obj_open(path, f[i], &d->fixeds[i]);
+		d->nobjs += r == 0;
+		for (size_t k = 0; r == 0 && k < na; k++)
+			if (strcmp(a[k], f[i]) == 0) {
+				snprintf(path, sizeof(path), "%s/%s", d->orig, a[k]);
+				r = obj_open(path, a[k], &d->origs[i]);
+			}
+	}
+	strv_free_n(a, na);
+	strv_free_n(f, nf);
+	return r;
+}
+
+static int check_lto(const struct obj *o)
+{
+	for (size_t i = 1; i < o->nsec; i++)
+		if (strncmp(o->sec[i].name, ".gnu.lto_", 9) == 0)
+			return hp_err(-EINVAL, "%s was built with link-time optimisation (-flto), "
+					       "which hides what each function became; rebuild "
+					       "without LTO",
+				      o->rel);
+	return 0;
+}
+
+static int compare_pair(struct dbuild *d, size_t i)
+{
+	const struct dw_struct *before, *after;
+	int r = check_lto(&d->fixeds[i]);
+
+	if (r < 0)
+		return r;
+	r = dwarfinfo_read(d->fixeds[i].path, &d->dfixed[i]);
+	if (r == 0 && d->origs[i].nsec)
+		r = dwarfinfo_read(d->origs[i].path, &d->dorig[i]);
+	if (r < 0)
+		return r;
+	if (!d->origs[i].nsec) {
+		/* A new source file: every function in it is new. */
+		for (size_t s = 1; s < d->fixeds[i].nsec; s++)
+			if (osec_is_code(&d->fixeds[i].sec[s]) && d->fixeds[i].sec[s].sh.sh_size) {
+				struct obj empty = {0};
+
+				r = objdiff_pair(&empty, &d->fixeds[i], &d->changes);
+				break;
+			}
+		return r;
+	}
+	after = dwarfinfo_layout_change(&d->dorig[i], &d->dfixed[i], &before);
+	if (after)
+		return hp_err(-EINVAL,
+			      "the fix changes the layout of struct %s (%s): %llu bytes (%s) "
+			      "become %llu bytes (%s); running code and live data use the old "
+			      "layout, so this cannot be patched live: write a patch source that "
+			      "keeps the struct as it is",
+			      after->name, d->fixeds[i].file, (unsigned long long)before->size,
+			      before->layout, (unsigned long long)after->size, after->layout);
+	return objdiff_pair(&d->origs[i], &d->fixeds[i], &d->changes);
+}
+
+static int compare(struct dbuild *d)
+{
+	int r = 0;
+
+	d->dorig = calloc(d->nobjs ? d->nobjs : 1, sizeof(*d->dorig));
+	d->dfixed = calloc(d->nobjs ? d->nobjs : 1, sizeof(*d->dfixed));
+	if (!d->dorig || !d->dfixed)
+		return hp_err(-ENOMEM, "out of memory");
+	for (size_t i = 0; r == 0 && i < d->nobjs; i++)
+		r = compare_pair(d, i);
+	if (r == 0 && !d->changes.n)
+		r = hp_err(-EINVAL, "the fix changes no code that was built (comments, other "
+				    "files, or code the build does not compile?)");
+	return r;
+}
+
+static size_t obj_index(const struct dbuild *d, const struct obj *o)
+{
+	return (size_t)(o - d->fixeds);
+}
+
+/* Why a function changed, in words: the diff touched its source, or it
+ * inlines a function whose source the diff touched. */
+static void explain_change(struct dbuild *d, struct change *c)
+{
+	const struct dw_info *dw = &d->dfixed[obj_index(d, c->obj)];
+	const char *name = osec_label(c->obj, c->sec);
+	const struct dw_func *f = dwarfinfo_func(dw, name);
+	char why[512];
+
+	if (c->kind != CHANGE_FUNC || !f)
+		return;
+	if (diff_touches(&d->diff, f->file, f->line, f->end_line)) {
+		snprintf(why, sizeof(why), "the diff changes it (%s, from line %u)", f->file,
+			 f->line);
+	} else {
+		const struct dw_func *g = NULL;
+
+		for (size_t i = 0; i < f->ninlines && !g; i++) {
+			const struct dw_func *cand = dwarfinfo_func(dw, f->inlines[i]);
+
+			if (cand && diff_touches(&d->diff, cand->file, cand->line, cand->end_line))
+				g = cand;
+		}
+		if (!g)
+			return;
+		snprintf(why, sizeof(why), "pulled in: it inlines %s(), which the diff changes",
+			 g->name);
+	}
+	free(c->why);
+	c->why = strdup(why);
+}
+
+static int write_object(struct dbuild *d)
+{
+	struct patchwrite_result res;
+	char path[PATH_MAX + 16];
+	int r;
+
+	for (size_t i = 0; i < d->changes.n; i++)
+		explain_change(d, &d->changes.v[i]);
+	snprintf(path, sizeof(path), "%s/patch.o", d->b.tmp);
+	r = patchwrite(path, &d->changes, d->fixeds, d->origs, d->nobjs, &d->b.syms,
+		       d->diff.description, d->diff.cves, d->diff.ncves, &res);
+	if (r == 0)
+		r = build_add_obj(&d->b, path);
+	if (r == 0) {
+		buf_printf(&d->explain, "%s: %zu function%s replaced, %zu helper%s, %zu skipped, "
+					"%zu reference%s to the target's data relocated per process\n",
+			   d->o->diff, res.replaced, res.replaced == 1 ? "" : "s", res.helpers,
+			   res.helpers == 1 ? "" : "s", res.dropped, res.textrels,
+			   res.textrels == 1 ? "" : "s");
+		buf_put(&d->explain, res.explain.data, res.explain.len);
+	}
+	buf_free(&res.explain);
+	return r;
+}
+
+static int file_sha(const char *path, uint8_t out[32], uint8_t **ret_data, size_t *ret_len)
+{
+	int r = file_read_all(path, 1ULL << 31, ret_data, ret_len);
+
+	if (r == 0)
+		crypto_hash_sha256(out, *ret_data, *ret_len);
+	return r;
+}
+
+/* The fixed file for commit: the fixed tree built the normal way (no added
+ * flags), its output for the target stored as a delta against the target. */
+static int file_update(struct dbuild *d)
+{
+	_cleanup_free_ uint8_t *orig = NULL, *fixed = NULL;
+	char out[PATH_MAX];
+	size_t olen, flen;
+	int r;
+
+	snprintf(d->plain, sizeof(d->plain), "%s/plain", d->b.tmp);
+	r = srctree_copy(d->o->source_dir, d->plain);
+	if (r == 0)
+		r = srctree_apply(d->plain, d->o->diff);
+	if (r == 0)
+		r = srctree_build(&d->tree, d->plain, d->cmd, false, "building the fixed file");
+	if (r == 0)
+		r = srctree_find_output(d->plain, d->o->c.target, d->o->built_file, out,
+					sizeof(out));
+	if (r == 0)
+		r = file_sha(d->o->c.target, d->b.man.file_sha_orig, &orig, &olen);
+	if (r == 0)
+		r = file_sha(out, d->b.man.file_sha_fixed, &fixed, &flen);
+	if (r == 0)
+		r = filedelta_make(orig, olen, fixed, flen, &d->b.file_update);
+	if (r < 0)
+		return r;
+	d->b.man.flags |= MANIFEST_HAS_FILE_UPDATE;
+	d->b.man.file_size_fixed = flen;
+	d->b.man.file_method = 2; /* zstd delta against the original */
+	buf_printf(&d->explain, "file update: %s (%zu bytes), a %zu-byte delta against %s\n", out,
+		   flen, d->b.file_update.len, d->o->c.target);
+	return 0;
+}
+
+static void dbuild_free(struct dbuild *d)
+{
+	for (size_t i = 0; i < d->nobjs; i++) {
+		obj_close(&d->origs[i]);
+		obj_close(&d->fixeds[i]);
+		if (d->dorig)
+			dwarfinfo_free(&d->dorig[i]);
+		if (d->dfixed)
+			dwarfinfo_free(&d->dfixed[i]);
+	}
+	free(d->origs);
+	free(d->fixeds);
+	free(d->dorig);
+	free(d->dfixed);
+	changes_free(&d->changes);
+	diffparse_free(&d->diff);
+	buf_free(&d->explain);
+	build_end(&d->b);
+}
+
+int build_from_diff(const struct build_diff_opts *o)
+{
+	struct dbuild d = {.o = o};
+	int r;
+
+	if (sodium_init() < 0)
+		return hp_err(-ENOTSUP, "libsodium failed to initialise");
+	r = build_begin(&d.b, &o->c);
+	/* Its CVEs and subject travel in patch.o's .hotpatch.* sections. */
+	if (r == 0)
+		r = diffparse(o->diff, &d.diff);
+	if (r == 0)
+		r = trees(&d);
+	if (r == 0)
+		r = build_both(&d);
+	if (r == 0)
+		r = open_objects(&d);
+	if (r == 0)
+		r = compare(&d);
+	if (r == 0)
+		r = write_object(&d);
+	if (r == 0 && !o->no_file_update)
+		r = file_update(&d);
+	if (r == 0) {
+		d.b.explain = buf_cstr(&d.explain) ? strdup((char *)d.explain.data) : NULL;
+		r = build_finish(&d.b);
+	}
+	if (r == 0 && o->explain && d.b.explain)
+		fputs(d.b.explain, stdout);
+	dbuild_free(&d);
+	return r;
+}

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+#include "diffparse.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "macro.h"
+#include "symtab.h"
+
+void diffparse_free(struct diff_info *d)
+{
+	for (size_t i = 0; i < d->nhunks; i++)
+		free(d->hunks[i].file);
+	free(d->hunks);
+	for (size_t i = 0; i < d->ncves; i++)
+		free(d->cves[i]);
+	free(d->cves);
+	free(d->description);
+	*d = (struct diff_info){0};
+}
+
+static int add_cve(struct diff_info *d, const char *p, size_t n)
+{
+	char **nv;
+
+	for (size_t i = 0; i < d->ncves; i++)
+		if (strlen(d->cves[i]) == n && strncmp(d->cves[i], p, n) == 0)
+			return 0;
+	nv = realloc(d->cves, (d->ncves + 1) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	d->cves = nv;
+	nv[d->ncves] = strndup(p, n);
+	return nv[d->ncves++] ? 0 : -ENOMEM;
+}
+
+/* CVE-YYYY-NNNN(N...) anywhere in @s. */
+static int scan_cves(struct diff_info *d, const char *s)
+{
+	for (const char *p = s; (p = strstr(p, "CVE-")); p += 4) {
+		size_t n = 4;
+
+		if (!(isdigit((unsigned char)p[4]) && isdigit((unsigned char)p[5]) &&
+		      isdigit((unsigned char)p[6]) && isdigit((unsigned char)p[7]) && p[8] == '-'))
+			continue;
+		n = 9;
+		while (isdigit((unsigned char)p[n]))
+			n++;
+		if (n >= 13 && add_cve(d, p, n) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static char *strip_prefix(const char *path)
+{
+	const char *p = path;
+	size_t n;
+
+	if ((p[0] == 'a' || p[0] == 'b') && p[1] == '/')
+		p += 2;
+	n = strcspn(p, "\t\n");
+	return strndup(p, n);
+}
+
+static int add_hunk(struct diff_info *d, const char *file, unsigned first, unsigned count)
+{
+	struct diff_hunk *nv = realloc(d->hunks, (d->nhunks + 1) * sizeof(*nv));
+
+	if (!nv)
+		return -ENOMEM;
+	d->hunks = nv;
+	nv[d->nhunks] = (struct diff_hunk){.file = strdup(file), .first = first,
+					   .last = count ? first + count - 1 : first};
+	return nv[d->nhunks++].file ? 0 : -ENOMEM;
+}
+
+static void take_description(struct diff_info *d, const char *line)
+{
+	static const char *const keys[] = {"Subject:", "Description:"};
+	const char *v = NULL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys) && !v; i++)
+		if (strncmp(line, keys[i], strlen(keys[i])) == 0)
+			v = line + strlen(keys[i]);
+	if (!v)
+		return;
+	v += strspn(v, " \t");
+	if (strncmp(v, "[PATCH", 6) == 0 && strchr(v, ']'))
+		v = strchr(v, ']') + 1 + strspn(strchr(v, ']') + 1, " ");
+	free(d->description);
+	d->description = strndup(v, strcspn(v, "\n"));
+}
+
+static int parse_lines(FILE *f, struct diff_info *d)
+{
+	_cleanup_free_ char *line = NULL, *file = NULL;
+	bool in_header = true;
+	size_t cap = 0;
+	int r = 0;
+
+	while (r == 0 && getline(&line, &cap, f) > 0) {
+		unsigned first, count = 1;
+
+		if (strncmp(line, "+++ ", 4) == 0) {
+			in_header = false;
+			free(file);
+			file = strip_prefix(line + 4);
+			continue;
+		}
+		if (in_header) {
+			if (!d->description)
+				take_description(d, line);
+			r = scan_cves(d, line);
+			continue;
+		}
+		if (file && strncmp(line, "@@ ", 3) == 0 &&
+		    sscanf(line, "@@ -%*u,%*u +%u,%u", &first, &count) >= 1)
+			r = add_hunk(d, file, first, count);
+		else if (file && strncmp(line, "@@ ", 3) == 0 &&
+			 sscanf(line, "@@ -%*u +%u,%u", &first, &count) >= 1)
+			r = add_hunk(d, file, first, count);
+	}
+	return r;
+}
+
+int diffparse(const char *path, struct diff_info *ret)
+{
+	struct diff_info d = {0};
+	FILE *f = fopen(path, "re");
+	int r;
+
+	if (!f)
+		return hp_err(-errno, "cannot read %s: %m", path);
+	r = parse_lines(f, &d);
+	fclose(f);
+	if (r == 0)
+		r = scan_cves(&d, path); /* debian/patches/CVE-2024-1234.patch */
+	if (r == 0 && !d.nhunks)
+		r = hp_err(-EINVAL, "%s is not a unified diff (no hunks)", path);
+	if (r < 0) {
+		diffparse_free(&d);
+		return r == -ENOMEM ? hp_err(r, "out of memory") : r;
+	}
+	*ret = d;
+	return 0;
+}
+
+bool diff_touches(const struct diff_info *d, const char *file, unsigned first, unsigned last)
+{
+	for (size_t i = 0; i < d->nhunks; i++)
+		if (symtab_file_matches(d->hunks[i].file, file) && d->hunks[i].first <= last &&
+		    first <= d->hunks[i].last)
+			return true;
+	return false;
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What a unified diff says about itself: the files and line ranges it
+ * changes (new-side numbers, for telling what the diff touched from what
+ * changed only by inlining), the CVE ids in its header (and file name), and a
+ * one-line description (git's Subject:, DEP-3's Description:, or the first
+ * header line).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct diff_hunk {
+	char *file; /* path as in the diff, prefix (a/, b/) stripped */
+	unsigned first, last; /* new-side lines, inclusive */
+};
+
+struct diff_info {
+	struct diff_hunk *hunks;
+	size_t nhunks;
+	char **cves;
+	size_t ncves;
+	char *description;
+};
+
+int diffparse(const char *path, struct diff_info *ret);
+void diffparse_free(struct diff_info *d);
+/* Does the diff touch lines [first, last] of a file named like @file? */
+bool diff_touches(const struct diff_info *d, const char *file, unsigned first, unsigned last);

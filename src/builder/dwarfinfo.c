@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: MIT */
+#include "dwarfinfo.h"
+
+#include <dwarf.h>
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "macro.h"
+#include "error.h"
+
+#define DEPTH_MAX 64
+
+static char *debuginfo_path;
+static const Dwfl_Callbacks offline_callbacks = {
+	.find_elf = dwfl_build_id_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.section_address = dwfl_offline_section_address,
+	.debuginfo_path = &debuginfo_path,
+};
+
+void dwarfinfo_free(struct dw_info *d)
+{
+	for (size_t i = 0; i < d->nstructs; i++) {
+		free(d->structs[i].name);
+		free(d->structs[i].layout);
+	}
+	free(d->structs);
+	for (size_t i = 0; i < d->nfuncs; i++) {
+		free(d->funcs[i].name);
+		free(d->funcs[i].file);
+		for (size_t k = 0; k < d->funcs[i].ninlines; k++)
+			free(d->funcs[i].inlines[k]);
+		free(d->funcs[i].inlines);
+	}
+	free(d->funcs);
+	*d = (struct dw_info){0};
+}
+
+static int add_struct(struct dw_info *d, Dwarf_Die *die)
+{
+	const char *name = dwarf_diename(die);
+	Dwarf_Attribute a;
+	Dwarf_Word size;
+	struct buf layout = {0};
+	struct dw_struct *nv;
+	Dwarf_Die m;
+
+	if (!name || dwarf_hasattr(die, DW_AT_declaration) ||
+	    !dwarf_attr(die, DW_AT_byte_size, &a) || dwarf_formudata(&a, &size) != 0)
+		return 0;
+	for (size_t i = 0; i < d->nstructs; i++)
+		if (strcmp(d->structs[i].name, name) == 0)
+			return 0;
+	if (dwarf_child(die, &m) == 0)
+		do {
+			Dwarf_Word off = 0;
+			const char *mn = dwarf_diename(&m);
+
+			if (dwarf_tag(&m) != DW_TAG_member)
+				continue;
+			if (dwarf_attr(&m, DW_AT_data_member_location, &a))
+				dwarf_formudata(&a, &off);
+			buf_printf(&layout, "%s@%llu;", mn ? mn : "?", (unsigned long long)off);
+		} while (dwarf_siblingof(&m, &m) == 0);
+	nv = realloc(d->structs, (d->nstructs + 1) * sizeof(*nv));
+	if (!nv || layout.oom) {
+		buf_free(&layout);
+		return -ENOMEM;
+	}
+	d->structs = nv;
+	nv[d->nstructs++] = (struct dw_struct){.name = strdup(name), .size = size,
+					       .layout = strdup(buf_cstr(&layout) ? (char *)layout.data
+										   : "")};
+	buf_free(&layout);
+	return 0;
+}
+
+static void collect_inlines(Dwarf_Die *die, struct dw_func *f, int depth)
+{
+	Dwarf_Die c;
+
+	if (depth > DEPTH_MAX || dwarf_child(die, &c) != 0)
+		return;
+	do {
+		if (dwarf_tag(&c) == DW_TAG_inlined_subroutine) {
+			Dwarf_Attribute a;
+			Dwarf_Die origin;
+			const char *n;
+			char **nv;
+
+			if (dwarf_attr(&c, DW_AT_abstract_origin, &a) &&
+			    dwarf_formref_die(&a, &origin) && (n = dwarf_diename(&origin)) &&
+			    (nv = realloc(f->inlines, (f->ninlines + 1) * sizeof(*nv)))) {
+				f->inlines = nv;
+				nv[f->ninlines] = strdup(n);
+				if (nv[f->ninlines])
+					f->ninlines++;
+			}
+		}
+		collect_inlines(&c, f, depth + 1);
+	} while (dwarf_siblingof(&c, &c) == 0);
+}
+
+static int add_func(struct dw_info *d, Dwarf_Die *die)
+{
+	const char *name = dwarf_diename(die), *file;
+	struct dw_func *nv;
+	int line = 0;
+
+	if (!name || dwarf_hasattr(die, DW_AT_declaration))
+		return 0;
+	file = dwarf_decl_file(die);
+	dwarf_decl_line(die, &line);
+	/* A function both inlined and out of line has an abstract entry and a
+	 * concrete one (where the inlines are): one function either way. */
+	for (size_t i = 0; i < d->nfuncs; i++)
+		if (strcmp(d->funcs[i].name, name) == 0 && file &&
+		    strcmp(d->funcs[i].file, file) == 0) {
+			collect_inlines(die, &d->funcs[i], 0);
+			return 0;
+		}
+	nv = realloc(d->funcs, (d->nfuncs + 1) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	d->funcs = nv;
+	nv[d->nfuncs] = (struct dw_func){.name = strdup(name), .file = strdup(file ? file : "?"),
+					 .line = (unsigned)line};
+	collect_inlines(die, &nv[d->nfuncs], 0);
+	d->nfuncs++;
+	return 0;
+}
+
+static int walk(struct dw_info *d, Dwarf_Die *die, int depth)
+{
+	Dwarf_Die c;
+	int r = 0;
+
+	if (depth > DEPTH_MAX || dwarf_child(die, &c) != 0)
+		return 0;
+	do {
+		int tag = dwarf_tag(&c);
+
+		if (tag == DW_TAG_structure_type || tag == DW_TAG_union_type)
+			r = add_struct(d, &c);
+		else if (tag == DW_TAG_subprogram)
+			r = add_func(d, &c);
+		if (r == 0 && tag != DW_TAG_subprogram)
+			r = walk(d, &c, depth + 1);
+	} while (r == 0 && dwarf_siblingof(&c, &c) == 0);
+	return r;
+}
+
+static int cmp_func(const void *a, const void *b)
+{
+	const struct dw_func *x = a, *y = b;
+	int c = strcmp(x->file, y->file);
+
+	return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+/* A function's source runs up to the line before the next one's. */
+static void compute_ends(struct dw_info *d)
+{
+	qsort(d->funcs, d->nfuncs, sizeof(*d->funcs), cmp_func);
+	for (size_t i = 0; i < d->nfuncs; i++) {
+		bool last = i + 1 == d->nfuncs || strcmp(d->funcs[i].file, d->funcs[i + 1].file);
+
+		d->funcs[i].end_line = last ? (unsigned)-1
+					    : MAX(d->funcs[i].line, d->funcs[i + 1].line - 1);
+	}
+}
+
+int dwarfinfo_read(const char *obj_path, struct dw_info *ret)
+{
+	struct dw_info d = {0};
+	Dwfl *dwfl = dwfl_begin(&offline_callbacks);
+	Dwfl_Module *mod;
+	Dwarf_Die *cu = NULL;
+	Dwarf_Addr bias;
+	int r = 0;
+
+	*ret = d;
+	if (!dwfl)
+		return hp_err(-ENOMEM, "libdwfl: %s", dwfl_errmsg(-1));
+	dwfl_report_begin(dwfl);
+	mod = dwfl_report_offline(dwfl, obj_path, obj_path, -1);
+	dwfl_report_end(dwfl, NULL, NULL);
+	while (mod && r == 0 && (cu = dwfl_module_nextcu(mod, cu, &bias)))
+		r = walk(&d, cu, 0);
+	dwfl_end(dwfl);
+	if (r < 0) {
+		dwarfinfo_free(&d);
+		return hp_err(r, "out of memory");
+	}
+	compute_ends(&d);
+	*ret = d;
+	return 0;
+}
+
+const struct dw_func *dwarfinfo_func(const struct dw_info *d, const char *name)
+{
+	size_t n = strcspn(name, "."); /* f.constprop.0 is f */
+
+	for (size_t i = 0; i < d->nfuncs; i++)
+		if (strlen(d->funcs[i].name) == n && strncmp(d->funcs[i].name, name, n) == 0)
+			return &d->funcs[i];
+	return NULL;
+}
+
+const struct dw_struct *dwarfinfo_layout_change(const struct dw_info *orig,
+						const struct dw_info *fixed,
+						const struct dw_struct **ret_orig)
+{
+	for (size_t i = 0; i < fixed->nstructs; i++)
+		for (size_t k = 0; k < orig->nstructs; k++) {
+			const struct dw_struct *a = &orig->structs[k], *b = &fixed->structs[i];
+
+			if (strcmp(a->name, b->name) != 0)
+				continue;
+			if (a->size != b->size || strcmp(a->layout, b->layout) != 0) {
+				*ret_orig = a;
+				return b;
+			}
+		}
+	return NULL;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the debug info of an object says: the layout of each struct (to
+ * refuse a fix that changes one: running code and live data use the old
+ * layout), and for each function where its source starts and which
+ * functions were inlined into it (to say why a function changed: the diff
+ * touched it, or it inlines one the diff touched). Read with libdwfl, which
+ * applies the relocations a relocatable object's DWARF needs.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct dw_struct {
+	char *name;
+	uint64_t size;
+	char *layout; /* "member@offset;..." */
+};
+
+struct dw_func {
+	char *name;
+	char *file;
+	unsigned line;     /* where its definition starts */
+	unsigned end_line; /* up to the next definition in the file */
+	char **inlines;    /* functions inlined into it */
+	size_t ninlines;
+};
+
+struct dw_info {
+	struct dw_struct *structs;
+	size_t nstructs;
+	struct dw_func *funcs;
+	size_t nfuncs;
+};
+
+/* No debug info is not an error: the info is then empty. */
+int dwarfinfo_read(const char *obj_path, struct dw_info *ret);
+void dwarfinfo_free(struct dw_info *d);
+const struct dw_func *dwarfinfo_func(const struct dw_info *d, const char *name);
+/* The first struct whose layout differs, or NULL. */
+const struct dw_struct *dwarfinfo_layout_change(const struct dw_info *orig,
+						const struct dw_info *fixed,
+						const struct dw_struct **ret_orig);
