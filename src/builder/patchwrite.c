@@ -616,6 +616,11 @@ static int describe(struct pw *w)
 			w->res->replaced++;
 			buf_printf(&w->res->explain, "  replaced  %s (%s): %s\n", name, in->obj->file,
 				   ch ? ch->why : "changed");
+			if (strcmp(name, "main") == 0)
+				buf_printf(&w->res->explain,
+					   "  warning: main() is replaced; if it never returns (a "
+					   "server loop), the patch can never apply: mark the "
+					   "function it inlines noinline, or write a patch source\n");
 		} else {
 			w->res->helpers += ch && ch->kind == CHANGE_FUNC;
 			buf_printf(&w->res->explain, "  included  %s (%s): %s\n", name, in->obj->file,

@@ -281,9 +281,14 @@ int flip_run(struct safety *s, const struct flip_write *w, size_t n, const struc
 		if (r <= 0)
 			break;
 		if (now_ns() + backoff > deadline) {
-			r = hp_err(-ETIMEDOUT, "gave up after %d attempts: %s; retry later or raise "
-					       "--timeout",
-				   st->attempts, why);
+			/* The same frame in the way every time is a function that
+			 * does not return (a main loop): no retry will help. */
+			r = hp_err(-ETIMEDOUT, "gave up after %d attempts: %s; %s", st->attempts,
+				   why,
+				   strstr(why, "on its stack")
+					   ? "a function that never returns (a main loop, say) "
+					     "cannot be switched: keep it out of the patch"
+					   : "retry later or raise --timeout");
 			break;
 		}
 		/* Threads that were busy get time to leave the functions. */
