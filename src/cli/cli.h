@@ -30,6 +30,8 @@ int cmd_install(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_enable(int argc, char **argv);
+int cmd_disable(int argc, char **argv);
 
 /* Prints "hotpatch: <message>" for @r and returns EXIT_REFUSED. */
 int cli_refuse(int r);

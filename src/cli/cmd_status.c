@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "control.h"
 #include "error.h"
 #include "json.h"
+#include "paths.h"
 #include "patches.h"
 #include "procfs.h"
 #include "store.h"
@@ -105,6 +107,12 @@ static bool first_of_id(const struct status *st, size_t i)
 	return true;
 }
 
+static void print_daemon_text(const char *daemon)
+{
+	/* A compact rendering of the JSON: one line per process and state. */
+	printf("hotpatchd: %s\n", daemon);
+}
+
 static void print_text(const struct status *st)
 {
 	if (!st->n) {
@@ -139,11 +147,34 @@ static void print_text(const struct status *st)
 	}
 }
 
-static void print_json(const struct status *st)
+/* hotpatchd's view (enabled patches: patched, pending, excluded, failed),
+ * or NULL when it does not run. */
+static char *daemon_view(void)
+{
+	char *reply = NULL;
+
+	if (control_request(paths()->socket, "status", &reply) < 0)
+		return NULL;
+	if (!strstr(reply, "\"patches\"")) {
+		free(reply);
+		return NULL;
+	}
+	reply[strcspn(reply, "\n")] = '\0';
+	return reply;
+}
+
+static void print_json(const struct status *st, const char *daemon)
 {
 	struct json j = {0};
 
 	json_obj_begin(&j);
+	if (daemon) {
+		/* Already JSON: spliced in as the value of "daemon". */
+		json_key(&j, "daemon");
+		buf_printf(&j.out, "%s", daemon);
+		j.after_key = false;
+		j.need_comma[0] = true;
+	}
 	json_key(&j, "patches");
 	json_arr_begin(&j);
 	for (size_t i = 0; i < st->n; i++) {
@@ -198,6 +229,7 @@ int cmd_status(int argc, char **argv)
 	};
 	struct status st = {0};
 	pid_t pid = 0, *pids = NULL;
+	char *daemon = NULL;
 	size_t npids = 0;
 	bool json = false;
 	int c, r;
@@ -224,10 +256,15 @@ int cmd_status(int argc, char **argv)
 		return cli_refuse(r);
 	for (size_t i = 0; i < npids; i++)
 		scan_pid(&st, pids[i]);
-	if (json)
-		print_json(&st);
-	else
+	daemon = daemon_view();
+	if (json) {
+		print_json(&st, daemon);
+	} else {
+		if (daemon)
+			print_daemon_text(daemon);
 		print_text(&st);
+	}
+	free(daemon);
 	free(pids);
 	free(st.v);
 	return EXIT_OK;

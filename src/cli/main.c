@@ -20,6 +20,8 @@ static const struct subcommand commands[] = {
 	{"sign", cmd_sign, "sign a bundle (or attach a minisign signature)"},
 	{"install", cmd_install, "verify a bundle and copy it into the store"},
 	{"remove", cmd_remove, "delete a bundle from the store"},
+	{"enable", cmd_enable, "keep a patch applied everywhere, now and later (hotpatchd)"},
+	{"disable", cmd_disable, "stop keeping a patch applied, revert it everywhere"},
 	{"audit", cmd_audit, "verify the audit log (`hotpatch audit verify`)"},
 	{"doctor", cmd_doctor, "report what this host allows and what blocks patching"},
 };

@@ -41,6 +41,7 @@ int paths_init(const char *root)
 	r |= join(p.objects, p.root, "var/lib/hotpatch/objects");
 	r |= join(p.backups, p.root, "var/lib/hotpatch/backups");
 	r |= join(p.state, p.root, "var/lib/hotpatch/state");
+	r |= join(p.enabled, p.root, "var/lib/hotpatch/state/enabled");
 	r |= join(p.audit_log, p.root, "var/log/hotpatch/audit.log");
 	r |= join(p.run, p.root, "run/hotpatch");
 	r |= join(p.socket, p.root, "run/hotpatch/control.sock");

@@ -17,6 +17,7 @@ struct hp_paths {
 	char objects[PATH_MAX];    /* var/lib/hotpatch/objects */
 	char backups[PATH_MAX];    /* var/lib/hotpatch/backups */
 	char state[PATH_MAX];      /* var/lib/hotpatch/state */
+	char enabled[PATH_MAX];    /* var/lib/hotpatch/state/enabled: one file per id */
 	char audit_log[PATH_MAX];  /* var/log/hotpatch/audit.log */
 	char run[PATH_MAX];        /* run/hotpatch */
 	char socket[PATH_MAX];     /* run/hotpatch/control.sock */

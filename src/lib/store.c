@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "fileio.h"
@@ -17,7 +18,7 @@
 int store_ensure_dirs(void)
 {
 	const struct hp_paths *p = paths();
-	const char *dirs[] = {p->bundles, p->objects, p->backups, p->state};
+	const char *dirs[] = {p->bundles, p->objects, p->backups, p->state, p->enabled};
 
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
 		int r = mkdir_p(dirs[i], 0755);
@@ -128,5 +129,64 @@ int store_lookup(const char *id, char *ret_path, size_t len)
 	if (!matches)
 		return hp_err(-ENOENT, "no bundle %s in the store; install it with `hotpatch install`",
 			      id);
+	return 0;
+}
+
+int store_set_enabled(const char *id, bool enabled)
+{
+	char path[PATH_MAX];
+	int r = store_ensure_dirs();
+
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/%s", paths()->enabled, id);
+	if (enabled)
+		return file_write_atomic(path, "", 0, 0644);
+	if (unlink(path) < 0 && errno != ENOENT)
+		return hp_err(-errno, "cannot remove %s: %m", path);
+	return 0;
+}
+
+bool store_is_enabled(const char *id)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", paths()->enabled, id);
+	return access(path, F_OK) == 0;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int store_enabled(char ***ret, size_t *ret_n)
+{
+	char **v = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	DIR *d = opendir(paths()->enabled);
+
+	while (d && (de = readdir(d))) {
+		char **nv;
+
+		if (strlen(de->d_name) != BUNDLE_ID_LEN ||
+		    strspn(de->d_name, "0123456789abcdef") != BUNDLE_ID_LEN)
+			continue;
+		nv = realloc(v, (n + 1) * sizeof(*nv));
+		if (!nv || !(nv[n] = strdup(de->d_name))) {
+			free(nv ? nv : v);
+			closedir(d);
+			return hp_err(-ENOMEM, "out of memory");
+		}
+		v = nv;
+		n++;
+	}
+	if (d)
+		closedir(d);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_name);
+	*ret = v;
+	*ret_n = n;
 	return 0;
 }

@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "bundle.h"
@@ -19,5 +20,11 @@ int store_save_bundle(const struct bundle *b);
 /* Resolves an id or unique id prefix to bundles/<id>.hpb. */
 int store_lookup(const char *id, char *ret_path, size_t len);
 int store_bundle_path(const char *id, char *ret_path, size_t len);
+/* Enabled patches are kept applied by hotpatchd: an empty file per id under
+ * state/enabled, so the choice survives restarts. */
+int store_set_enabled(const char *id, bool enabled);
+bool store_is_enabled(const char *id);
+/* The ids of every enabled patch (sorted). */
+int store_enabled(char ***ret, size_t *ret_n);
 /* The id of the stored bundle whose manifest is named @name. */
 int store_find_name(const char *name, char ret_id[BUNDLE_ID_LEN + 1]);

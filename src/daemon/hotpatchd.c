@@ -1,0 +1,611 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hotpatchd: keeps every enabled patch applied, in every process that maps
+ * its target build, including processes started (or libraries loaded) later.
+ *
+ * One thread, one epoll loop. Wakes on: process exec and exit events
+ * (netlink), opens of target files (fanotify: a dlopen in a running process),
+ * changes to the store (inotify), the control socket, signals (SIGHUP
+ * reloads hotpatch.conf, SIGTERM stops), worker reports, and timers for
+ * pending processes and a periodic rescan that catches anything missed.
+ * Work that touches a process runs in forked workers (workers.h).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "bundle.h"
+#include "clock.h"
+#include "config.h"
+#include "control.h"
+#include "elffile.h"
+#include "engine.h"
+#include "error.h"
+#include "exclude.h"
+#include "json.h"
+#include "macro.h"
+#include "module.h"
+#include "patches.h"
+#include "paths.h"
+#include "procevents.h"
+#include "procfs.h"
+#include "store.h"
+#include "trust.h"
+#include "view.h"
+#include "watch.h"
+#include "workers.h"
+
+#define RESCAN_NS (10 * NSEC_PER_SEC)
+/* How long after an exec (or an open) a process may take to map a target
+ * library before it is taken to be a process that never will: the dynamic
+ * linker maps DT_NEEDED libraries within milliseconds of the exec, and a
+ * later dlopen shows up as an open of the file. */
+#define YOUNG_NS (200 * NSEC_PER_MSEC)
+#define RETRY_MAX_NS (60 * NSEC_PER_SEC)
+#define EVENTS_MAX 64
+
+struct daemon {
+	struct hp_config conf;
+	struct view view;
+	struct workers *workers;
+	struct engine_opts eo;
+	int ep, proc_fd, store_fd, open_fd, ctl_fd, sig_fd;
+	int64_t next_rescan_ns;
+	bool stop;
+	bool ready;
+	unsigned jobs;
+};
+
+static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void logf_(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* Short first (a library is mapped within milliseconds of an exec), then
+ * longer (a thread busy in a function being replaced). */
+static int64_t backoff_ns(unsigned tries, bool young)
+{
+	static const int64_t young_ms[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000};
+	int64_t ms;
+
+	if (young && tries < sizeof(young_ms) / sizeof(young_ms[0]))
+		return young_ms[tries] * NSEC_PER_MSEC;
+	ms = 1000LL << (tries < 6 ? tries : 6);
+	return MIN(ms * NSEC_PER_MSEC, RETRY_MAX_NS);
+}
+
+static void pend(struct pentry *e, const char *reason, bool young)
+{
+	e->st = PS_PENDING;
+	snprintf(e->reason, sizeof(e->reason), "%s", reason);
+	e->next_ns = now_ns() + backoff_ns(e->tries++, young);
+}
+
+/* Already applied (a restart, or the CLI did it)? The process says. */
+static bool applied_in(const struct patch *p, pid_t pid, const struct proc_maps *maps)
+{
+	struct loaded_patch *lp = NULL, *mine;
+	size_t n = 0;
+	bool yes = false;
+	int memfd = proc_mem_open(pid, false);
+
+	if (memfd < 0)
+		return false;
+	if (patches_scan(pid, memfd, maps, &lp, &n) == 0) {
+		mine = patches_find(lp, n, p->id);
+		yes = mine && mine->rec_valid && mine->nactive == mine->rec.n && mine->rec.n;
+	}
+	patches_free(lp, n);
+	close(memfd);
+	hp_err_clear();
+	return yes;
+}
+
+static void dispatch(struct daemon *d, struct patch *p, struct pentry *e, enum job_op op)
+{
+	struct engine_opts eo = d->eo;
+	int r;
+
+	eo.object_path = p->objpath;
+	r = workers_start(d->workers, op, p->id, e->pid, p->b, &eo);
+
+	if (r == -EAGAIN) {
+		pend(e, "queued: every worker is busy", true);
+		e->next_ns = now_ns() + NSEC_PER_MSEC;
+	} else if (r < 0) {
+		pend(e, hp_err_msg(r), false);
+	} else {
+		e->st = PS_PENDING;
+		snprintf(e->reason, sizeof(e->reason), "%s", op == JOB_APPLY ? "applying"
+									   : "reverting");
+		e->next_ns = 0;
+	}
+}
+
+/* Look at one process for one patch, and act. */
+static void consider(struct daemon *d, struct patch *p, pid_t pid, bool young)
+{
+	struct proc_maps maps = {0};
+	struct proc_module mod;
+	struct pentry *e;
+	char rule[256];
+
+	if (pid == getpid() || p->draining || workers_busy(d->workers, p->id, pid))
+		return;
+	e = view_entry(p, pid, true);
+	if (!e)
+		return;
+	if (young && !e->since_ns)
+		e->since_ns = now_ns();
+	if (exclude_match(&d->conf, pid, rule, sizeof(rule))) {
+		e->st = PS_EXCLUDED;
+		snprintf(e->reason, sizeof(e->reason), "%s", rule);
+		return;
+	}
+	if (proc_maps_read(pid, &maps) < 0) {
+		hp_err_clear();
+		view_drop(p, pid);
+		return;
+	}
+	if (module_find(pid, &maps, p->b->manifest.build_id, p->b->manifest.build_id_len,
+			&mod) < 0) {
+		/* A program is mapped by the exec itself: no point waiting. */
+		if (!p->program && e->since_ns && now_ns() - e->since_ns < YOUNG_NS) {
+			char why[300];
+
+			snprintf(why, sizeof(why), "waiting for %s to be mapped",
+				 p->b->manifest.target_path);
+			pend(e, why, true);
+		} else {
+			view_drop(p, pid);
+		}
+	} else if (applied_in(p, pid, &maps)) {
+		e->st = PS_PATCHED;
+		e->reason[0] = '\0';
+	} else {
+		dispatch(d, p, e, JOB_APPLY);
+	}
+	proc_maps_free(&maps);
+}
+
+static void rescan(struct daemon *d)
+{
+	pid_t *pids = NULL;
+	size_t n = 0;
+
+	d->next_rescan_ns = now_ns() + RESCAN_NS;
+	if (proc_list_pids(&pids, &n) < 0)
+		return;
+	for (size_t k = 0; k < d->view.n; k++) {
+		struct patch *p = &d->view.p[k];
+
+		if (p->draining)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			struct pentry *e = view_entry(p, pids[i], false);
+
+			/* Known entries follow their own schedule. */
+			if (!e || e->st == PS_PATCHED)
+				consider(d, p, pids[i], false);
+		}
+	}
+	free(pids);
+}
+
+/* Disabled or removed: revert wherever the object is still mapped. */
+static void drain(struct daemon *d, struct patch *p)
+{
+	pid_t *pids = NULL;
+	size_t n = 0;
+	bool any = false;
+
+	if (proc_list_pids(&pids, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct proc_maps maps = {0};
+		char id[BUNDLE_ID_LEN + 1];
+		bool mapped = false;
+
+		if (proc_maps_read(pids[i], &maps) < 0)
+			continue;
+		for (size_t m = 0; m < maps.n && !mapped; m++)
+			mapped = patches_is_object_path(maps.v[m].path, id) && !strcmp(id, p->id);
+		proc_maps_free(&maps);
+		if (!mapped)
+			continue;
+		any = true;
+		if (!workers_busy(d->workers, p->id, pids[i])) {
+			struct pentry *e = view_entry(p, pids[i], true);
+
+			if (e)
+				dispatch(d, p, e, JOB_REVERT);
+		}
+	}
+	hp_err_clear();
+	free(pids);
+	if (!any && !workers_running(d->workers))
+		view_remove(&d->view, p);
+}
+
+/* Programs have an interpreter (PT_INTERP) or are ET_EXEC; libraries not. A
+ * target only a container has counts as a library: the cautious guess. */
+static bool is_program(const char *path)
+{
+	struct elf_file *ef;
+	GElf_Phdr ph;
+	bool yes;
+
+	if (elf_file_open(path, &ef) < 0) {
+		hp_err_clear();
+		return false;
+	}
+	yes = elf_file_ehdr(ef)->e_type == ET_EXEC || elf_file_phdr(ef, PT_INTERP, &ph) == 0;
+	elf_file_close(ef);
+	return yes;
+}
+
+static int load_patch(struct daemon *d, const char *id)
+{
+	struct bundle_load_opts lo = {.verify = trust_verify_bundle}; /* never insecure */
+	char path[PATH_MAX];
+	struct patch *p;
+	int r = store_lookup(id, path, sizeof(path));
+
+	if (r == 0) {
+		p = view_add(&d->view, id);
+		if (!p)
+			return hp_err(-ENOMEM, "out of memory");
+		r = bundle_load(path, &lo, &p->b);
+		if (r == 0)
+			r = store_object(p->b, p->objpath, sizeof(p->objpath));
+		if (r < 0) {
+			logf_("patch %s is enabled but unusable: %s", id, hp_err_msg(r));
+			view_remove(&d->view, p);
+			return r;
+		}
+		/* A dlopen of the target library shows up as an open. */
+		if (watch_opens_add(d->open_fd, p->b->manifest.target_path) < 0)
+			hp_err_clear();
+		p->program = is_program(p->b->manifest.target_path);
+		logf_("patch %s (%s) enabled for %s", id, p->b->manifest.name,
+		      p->b->manifest.target_path);
+	}
+	return r;
+}
+
+static void reconcile(struct daemon *d)
+{
+	char **ids = NULL;
+	size_t n = 0;
+
+	if (store_enabled(&ids, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct patch *p = view_patch(&d->view, ids[i]);
+
+		if (p && p->draining)
+			p->draining = false;
+		else if (!p)
+			load_patch(d, ids[i]);
+	}
+	for (size_t k = d->view.n; k-- > 0;) {
+		struct patch *p = &d->view.p[k];
+		bool keep = false;
+
+		for (size_t i = 0; i < n && !keep; i++)
+			keep = strcmp(ids[i], p->id) == 0;
+		if (!keep && !p->draining) {
+			logf_("patch %s disabled: reverting it everywhere", p->id);
+			p->draining = true;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	hp_err_clear();
+	rescan(d);
+}
+
+static void job_done(const struct job_result *res, void *arg)
+{
+	struct daemon *d = arg;
+	struct patch *p = view_patch(&d->view, res->id);
+	struct pentry *e = p ? view_entry(p, res->target, false) : NULL;
+	const struct engine_report *rep = &res->rep;
+
+	if (rep->outcome != OUTCOME_SKIPPED && rep->outcome != OUTCOME_ALREADY)
+		audit_log(&(struct audit_event){
+			.op = res->op == JOB_APPLY ? "apply" : "revert",
+			.result = outcome_name(rep->outcome), .patch_id = res->id,
+			.manifest = p && p->b ? &p->b->manifest : NULL, .pid = res->target,
+			.reason = rep->reason,
+			.pause_us = rep->flip.attempts ? rep->flip.pause_ns / NSEC_PER_USEC : -1});
+	if (rep->outcome == OUTCOME_PATCHED || rep->outcome == OUTCOME_REVERTED)
+		logf_("pid %d (%s): %s %s, pause %lld us", rep->pid, rep->comm,
+		      outcome_name(rep->outcome), res->id,
+		      (long long)(rep->flip.pause_ns / NSEC_PER_USEC));
+	if (!e)
+		return;
+	if (res->op == JOB_REVERT || rep->outcome == OUTCOME_SKIPPED || rep->err == -ESRCH) {
+		view_drop(p, res->target);
+	} else if (rep->outcome == OUTCOME_PATCHED || rep->outcome == OUTCOME_ALREADY) {
+		e->st = PS_PATCHED;
+		e->reason[0] = '\0';
+	} else if (rep->err == -ETIMEDOUT || rep->err == -EBUSY || rep->err == -EAGAIN) {
+		pend(e, rep->reason, false);
+	} else {
+		e->st = PS_FAILED;
+		snprintf(e->reason, sizeof(e->reason), "%s", rep->reason);
+		logf_("pid %d (%s): %s failed: %s", rep->pid, rep->comm, res->id, rep->reason);
+	}
+}
+
+static void on_proc_event(enum proc_event_kind kind, pid_t pid, void *arg)
+{
+	struct daemon *d = arg;
+
+	if (pid == 0) { /* events lost: look at everything */
+		rescan(d);
+		return;
+	}
+	if (kind == PROC_EV_EXIT) {
+		view_drop_pid(&d->view, pid);
+		return;
+	}
+	for (size_t k = 0; k < d->view.n; k++)
+		consider(d, &d->view.p[k], pid, true);
+}
+
+static void on_open(pid_t pid, void *arg)
+{
+	on_proc_event(PROC_EV_EXEC, pid, arg);
+}
+
+static void on_control(struct daemon *d)
+{
+	char req[CONTROL_REQUEST_MAX];
+	struct json j = {0};
+	int fd = control_accept(d->ctl_fd, req, sizeof(req));
+
+	if (fd < 0)
+		return;
+	json_obj_begin(&j);
+	if (strcmp(req, "status") == 0) {
+		view_json(&d->view, &j);
+	} else if (strcmp(req, "reconcile") == 0) {
+		reconcile(d);
+		json_kv_bool(&j, "ok", true);
+	} else if (strcmp(req, "ping") == 0) {
+		json_kv_bool(&j, "ok", true);
+		json_kv_int(&j, "pid", getpid());
+	} else {
+		json_kv_str(&j, "error", "unknown request (status, reconcile or ping)");
+	}
+	json_obj_end(&j);
+	control_reply(fd, json_text(&j));
+	json_free(&j);
+	close(fd);
+}
+
+static void on_signal(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			struct hp_config c;
+
+			if (config_load(&c) < 0) {
+				logf_("keeping the old configuration: %s", hp_err_msg(-EINVAL));
+				continue;
+			}
+			config_free(&d->conf);
+			d->conf = c;
+			d->eo.boost = c.boost;
+			d->eo.boost_grace_ns = c.boost_grace_ns;
+			logf_("configuration reloaded");
+			reconcile(d);
+		} else if (si.ssi_signo != SIGCHLD) {
+			d->stop = true;
+		}
+	}
+}
+
+static int64_t next_wakeup(struct daemon *d)
+{
+	int64_t next = d->next_rescan_ns;
+
+	for (size_t k = 0; k < d->view.n; k++)
+		for (size_t i = 0; i < d->view.p[k].n; i++) {
+			const struct pentry *e = &d->view.p[k].v[i];
+
+			if (e->st == PS_PENDING && e->next_ns && e->next_ns < next)
+				next = e->next_ns;
+		}
+	return next;
+}
+
+static void run_due(struct daemon *d)
+{
+	int64_t now = now_ns();
+
+	for (size_t k = d->view.n; k-- > 0;) {
+		struct patch *p = &d->view.p[k];
+
+		if (p->draining) {
+			drain(d, p);
+			continue;
+		}
+		for (size_t i = 0; i < p->n; i++) {
+			struct pentry *e = &p->v[i];
+
+			if (e->st == PS_PENDING && e->next_ns && e->next_ns <= now) {
+				e->next_ns = 0;
+				consider(d, p, e->pid, e->since_ns != 0);
+			}
+		}
+	}
+	if (now >= d->next_rescan_ns)
+		rescan(d);
+}
+
+static int add_fd(struct daemon *d, int fd)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+
+	return epoll_ctl(d->ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? hp_err(-errno, "epoll: %m") : 0;
+}
+
+static int setup(struct daemon *d)
+{
+	sigset_t mask;
+	int r;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	d->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	d->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (d->sig_fd < 0 || d->ep < 0)
+		return hp_err(-errno, "cannot set up the event loop: %m");
+	r = config_load(&d->conf);
+	if (r < 0)
+		return r;
+	d->eo = (struct engine_opts){.timeout_ns = 10 * NSEC_PER_SEC,
+				     .stop_budget_ns = 100 * NSEC_PER_MSEC,
+				     .boost = d->conf.boost,
+				     .boost_grace_ns = d->conf.boost_grace_ns};
+	r = workers_new(d->jobs, &d->workers);
+	if (r < 0)
+		return r;
+	d->proc_fd = procevents_open();
+	d->store_fd = watch_store_open();
+	d->open_fd = watch_opens_open();
+	d->ctl_fd = control_open(paths()->socket);
+	if (d->proc_fd < 0 || d->store_fd < 0 || d->open_fd < 0 || d->ctl_fd < 0)
+		return MIN(MIN(d->proc_fd, d->store_fd), MIN(d->open_fd, d->ctl_fd));
+	r = add_fd(d, d->sig_fd);
+	if (r == 0)
+		r = add_fd(d, d->proc_fd);
+	if (r == 0)
+		r = add_fd(d, d->store_fd);
+	if (r == 0)
+		r = add_fd(d, d->open_fd);
+	if (r == 0)
+		r = add_fd(d, d->ctl_fd);
+	if (r == 0)
+		r = add_fd(d, workers_fd(d->workers));
+	return r;
+}
+
+static void dispatch_event(struct daemon *d, int fd)
+{
+	if (fd == d->proc_fd)
+		procevents_read(fd, on_proc_event, d);
+	else if (fd == d->open_fd)
+		watch_opens_read(fd, on_open, d);
+	else if (fd == d->store_fd) {
+		if (watch_store_read(fd))
+			reconcile(d);
+	} else if (fd == d->ctl_fd)
+		on_control(d);
+	else if (fd == d->sig_fd)
+		on_signal(d);
+	else if (fd == workers_fd(d->workers))
+		workers_collect(d->workers, job_done, d);
+}
+
+static void loop(struct daemon *d)
+{
+	int64_t last_sync = now_ns();
+
+	while (!d->stop) {
+		struct epoll_event ev[EVENTS_MAX];
+		int64_t wait = next_wakeup(d) - now_ns();
+		int n = epoll_wait(d->ep, ev, EVENTS_MAX,
+				   wait <= 0 ? 0 : (int)MIN(wait / NSEC_PER_MSEC + 1, 10000));
+
+		for (int i = 0; i < n; i++)
+			dispatch_event(d, ev[i].data.fd);
+		workers_collect(d->workers, job_done, d);
+		run_due(d);
+		if (now_ns() - last_sync > NSEC_PER_SEC) {
+			audit_sync();
+			last_sync = now_ns();
+		}
+	}
+}
+
+static int usage(int status)
+{
+	printf("Usage: hotpatchd [--root DIR] [--jobs N]\n\n"
+	       "Keep every enabled patch of the store applied, in every process that maps\n"
+	       "its target build, including processes started later and libraries loaded\n"
+	       "later. Runs in the foreground (systemd Type=notify). See hotpatchd(8).\n");
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"root", required_argument, NULL, 'r'},
+		{"jobs", required_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	struct daemon d = {.proc_fd = -1, .store_fd = -1, .open_fd = -1, .ctl_fd = -1};
+	const char *root = NULL;
+	int c, r;
+
+	d.jobs = (unsigned)sysconf(_SC_NPROCESSORS_ONLN) * 2;
+	while ((c = getopt_long(argc, argv, "hj:", opts, NULL)) != -1) {
+		if (c == 'r')
+			root = optarg;
+		else if (c == 'j')
+			d.jobs = (unsigned)atoi(optarg);
+		else
+			return usage(c == 'h' ? 0 : 2);
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "hotpatchd: must run as root (it patches other users' processes)\n");
+		return 2;
+	}
+	r = paths_init(root);
+	if (r == 0)
+		r = setup(&d);
+	if (r < 0) {
+		fprintf(stderr, "hotpatchd: %s\n", hp_err_msg(r));
+		sd_notifyf(0, "STATUS=failed: %s", hp_err_msg(r));
+		return 1;
+	}
+	reconcile(&d);
+	sd_notifyf(0, "READY=1\nSTATUS=%zu patch%s enabled", d.view.n, d.view.n == 1 ? "" : "es");
+	logf_("hotpatchd ready: %zu patch%s enabled, control socket %s", d.view.n,
+	      d.view.n == 1 ? "" : "es", paths()->socket);
+	loop(&d);
+	sd_notify(0, "STOPPING=1");
+	workers_free(d.workers);
+	unlink(paths()->socket);
+	view_free(&d.view);
+	config_free(&d.conf);
+	audit_sync();
+	return 0;
+}

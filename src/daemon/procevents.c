@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+#include "procevents.h"
+
+#include <errno.h>
+#include <linux/cn_proc.h>
+#include <linux/connector.h>
+#include <linux/netlink.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "error.h"
+
+struct __attribute__((aligned(NLMSG_ALIGNTO))) subscribe {
+	struct nlmsghdr h;
+	struct __attribute__((packed)) {
+		struct cn_msg m;
+		enum proc_cn_mcast_op op;
+	};
+};
+
+int procevents_open(void)
+{
+	struct sockaddr_nl a = {.nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC};
+	struct subscribe req = {0};
+	int fd, size = 4 << 20;
+
+	fd = socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_CONNECTOR);
+	if (fd < 0)
+		return hp_err(-errno, "cannot open the process events connector: %m");
+	/* Room for bursts of execs (an exec storm) between two reads. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		goto fail;
+	req.h.nlmsg_len = sizeof(req);
+	req.h.nlmsg_type = NLMSG_DONE;
+	req.m.id.idx = CN_IDX_PROC;
+	req.m.id.val = CN_VAL_PROC;
+	req.m.len = sizeof(enum proc_cn_mcast_op);
+	req.op = PROC_CN_MCAST_LISTEN;
+	if (send(fd, &req, sizeof(req), 0) < 0)
+		goto fail;
+	return fd;
+fail:
+	close(fd);
+	return hp_err(-errno, "cannot subscribe to process events: %m");
+}
+
+int procevents_read(int fd, void (*cb)(enum proc_event_kind kind, pid_t pid, void *arg),
+		    void *arg)
+{
+	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
+
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+		if (n < 0 && errno == ENOBUFS) {
+			cb(PROC_EV_EXEC, 0, arg); /* events were dropped */
+			continue;
+		}
+		if (n <= 0)
+			return n < 0 && errno != EAGAIN ? -errno : 0;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
+		     h = NLMSG_NEXT(h, n)) {
+			struct cn_msg *m = NLMSG_DATA(h);
+			struct proc_event *e = (struct proc_event *)m->data;
+
+			if (h->nlmsg_type != NLMSG_DONE || m->id.idx != CN_IDX_PROC)
+				continue;
+			if (e->what == PROC_EVENT_EXEC)
+				cb(PROC_EV_EXEC, e->event_data.exec.process_tgid, arg);
+			else if (e->what == PROC_EVENT_EXIT &&
+				 e->event_data.exit.process_pid == e->event_data.exit.process_tgid)
+				cb(PROC_EV_EXIT, e->event_data.exit.process_tgid, arg);
+		}
+	}
+}

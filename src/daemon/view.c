@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+#include "view.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "bundle.h"
+#include "json.h"
+#include "procfs.h"
+
+const char *pstate_name(enum pstate s)
+{
+	static const char *const names[] = {
+		[PS_PATCHED] = "patched",
+		[PS_PENDING] = "pending",
+		[PS_EXCLUDED] = "excluded",
+		[PS_FAILED] = "failed",
+	};
+
+	return names[s];
+}
+
+struct patch *view_patch(struct view *v, const char *id)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (strcmp(v->p[i].id, id) == 0)
+			return &v->p[i];
+	return NULL;
+}
+
+struct patch *view_add(struct view *v, const char *id)
+{
+	struct patch *nv = realloc(v->p, (v->n + 1) * sizeof(*nv));
+
+	if (!nv)
+		return NULL;
+	v->p = nv;
+	nv[v->n] = (struct patch){0};
+	memcpy(nv[v->n].id, id, sizeof(nv[v->n].id) - 1);
+	return &nv[v->n++];
+}
+
+void view_remove(struct view *v, struct patch *p)
+{
+	size_t i = (size_t)(p - v->p);
+
+	bundle_free(p->b);
+	free(p->v);
+	v->p[i] = v->p[--v->n];
+}
+
+struct pentry *view_entry(struct patch *p, pid_t pid, bool create)
+{
+	struct pentry *nv;
+
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i].pid == pid)
+			return &p->v[i];
+	if (!create)
+		return NULL;
+	nv = realloc(p->v, (p->n + 1) * sizeof(*nv));
+	if (!nv)
+		return NULL;
+	p->v = nv;
+	nv[p->n] = (struct pentry){.pid = pid, .st = PS_PENDING};
+	return &nv[p->n++];
+}
+
+void view_drop(struct patch *p, pid_t pid)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i].pid == pid) {
+			p->v[i] = p->v[--p->n];
+			return;
+		}
+}
+
+void view_drop_pid(struct view *v, pid_t pid)
+{
+	for (size_t i = 0; i < v->n; i++)
+		view_drop(&v->p[i], pid);
+}
+
+void view_free(struct view *v)
+{
+	while (v->n)
+		view_remove(v, &v->p[v->n - 1]);
+	free(v->p);
+	*v = (struct view){0};
+}
+
+static void entries_json(const struct patch *p, enum pstate st, struct json *j)
+{
+	json_key(j, pstate_name(st));
+	json_arr_begin(j);
+	for (size_t i = 0; i < p->n; i++) {
+		char comm[32];
+
+		if (p->v[i].st != st)
+			continue;
+		proc_comm(p->v[i].pid, comm, sizeof(comm));
+		json_obj_begin(j);
+		json_kv_int(j, "pid", p->v[i].pid);
+		json_kv_str(j, "comm", comm);
+		if (p->v[i].reason[0])
+			json_kv_str(j, st == PS_EXCLUDED ? "rule" : "reason", p->v[i].reason);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
+void view_json(const struct view *v, struct json *j)
+{
+	json_key(j, "patches");
+	json_arr_begin(j);
+	for (size_t i = 0; i < v->n; i++) {
+		const struct patch *p = &v->p[i];
+
+		json_obj_begin(j);
+		json_kv_str(j, "id", p->id);
+		if (p->b) {
+			json_kv_str(j, "name", p->b->manifest.name);
+			json_kv_str(j, "target", p->b->manifest.target_path);
+			json_key(j, "cves");
+			json_arr_begin(j);
+			for (size_t c = 0; c < p->b->manifest.ncves; c++)
+				json_str(j, p->b->manifest.cves[c]);
+			json_arr_end(j);
+		}
+		json_kv_bool(j, "enabled", !p->draining);
+		for (int st = PS_PATCHED; st <= PS_FAILED; st++)
+			entries_json(p, (enum pstate)st, j);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hotpatchd's view: for each enabled patch, the processes it is applied in,
+ * those pending (with why: its library not mapped yet, a thread busy in a
+ * function being replaced, queued), those excluded (with the rule), and
+ * those where it failed (with the reason). Rebuilt from the processes
+ * themselves when the daemon starts, so a restart loses nothing.
+ */
+#pragma once
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct bundle;
+struct json;
+
+enum pstate { PS_PATCHED, PS_PENDING, PS_EXCLUDED, PS_FAILED };
+
+struct pentry {
+	pid_t pid;
+	enum pstate st;
+	char reason[256];
+	int64_t since_ns;  /* first seen (exec or open event), 0 if found by a scan */
+	int64_t next_ns;   /* when to look again, while pending */
+	unsigned tries;
+};
+
+struct patch {
+	char id[17];
+	struct bundle *b;
+	char objpath[PATH_MAX];
+	bool draining; /* disabled or removed: being reverted everywhere */
+	bool program;  /* the target is a program, not a library */
+	struct pentry *v;
+	size_t n;
+};
+
+struct view {
+	struct patch *p;
+	size_t n;
+};
+
+struct patch *view_patch(struct view *v, const char *id);
+struct patch *view_add(struct view *v, const char *id);
+void view_remove(struct view *v, struct patch *p);
+struct pentry *view_entry(struct patch *p, pid_t pid, bool create);
+void view_drop(struct patch *p, pid_t pid);
+void view_drop_pid(struct view *v, pid_t pid);
+void view_free(struct view *v);
+void view_json(const struct view *v, struct json *j);
+const char *pstate_name(enum pstate s);

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+#include "workers.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bundle.h"
+#include "error.h"
+
+_Static_assert(sizeof(struct job_result) <= PIPE_BUF, "results are written atomically");
+
+struct running {
+	pid_t worker;
+	struct job_result job;
+	bool reported;
+};
+
+struct workers {
+	unsigned max;
+	int rfd, wfd;
+	struct running *v;
+	unsigned n;
+};
+
+int workers_new(unsigned max, struct workers **ret)
+{
+	struct workers *w = calloc(1, sizeof(*w));
+	int fds[2];
+
+	if (!w)
+		return hp_err(-ENOMEM, "out of memory");
+	w->max = max ? max : 1;
+	w->v = calloc(w->max, sizeof(*w->v));
+	if (!w->v || pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) {
+		free(w->v);
+		free(w);
+		return hp_err(-errno, "cannot create the workers' pipe: %m");
+	}
+	w->rfd = fds[0];
+	w->wfd = fds[1];
+	*ret = w;
+	return 0;
+}
+
+void workers_free(struct workers *w)
+{
+	if (!w)
+		return;
+	for (unsigned i = 0; i < w->n; i++)
+		waitpid(w->v[i].worker, NULL, 0);
+	close(w->rfd);
+	close(w->wfd);
+	free(w->v);
+	free(w);
+}
+
+int workers_fd(const struct workers *w)
+{
+	return w->rfd;
+}
+
+unsigned workers_running(const struct workers *w)
+{
+	return w->n;
+}
+
+bool workers_busy(const struct workers *w, const char *id, pid_t target)
+{
+	for (unsigned i = 0; i < w->n; i++)
+		if (w->v[i].job.target == target && strcmp(w->v[i].job.id, id) == 0)
+			return true;
+	return false;
+}
+
+static void worker_main(int wfd, struct job_result *job, const struct bundle *b,
+			const struct engine_opts *eo)
+{
+	ssize_t n;
+
+	prctl(PR_SET_NAME, "hotpatch-work", 0, 0, 0);
+	signal(SIGTERM, SIG_DFL);
+	if (job->op == JOB_APPLY)
+		engine_apply(b, job->target, eo, &job->rep);
+	else
+		engine_revert(job->id, job->target, eo, &job->rep);
+	n = write(wfd, job, sizeof(*job));
+	_exit(n == (ssize_t)sizeof(*job) ? 0 : 1);
+}
+
+int workers_start(struct workers *w, enum job_op op, const char *id, pid_t target,
+		  const struct bundle *b, const struct engine_opts *eo)
+{
+	struct running *r;
+	pid_t pid;
+
+	if (w->n == w->max)
+		return -EAGAIN;
+	r = &w->v[w->n];
+	*r = (struct running){.job = {.op = op, .target = target}};
+	snprintf(r->job.id, sizeof(r->job.id), "%s", id);
+	pid = fork();
+	if (pid < 0)
+		return hp_err(-errno, "cannot fork a worker: %m");
+	if (pid == 0)
+		worker_main(w->wfd, &r->job, b, eo);
+	r->worker = pid;
+	w->n++;
+	return 0;
+}
+
+static struct running *find_job(struct workers *w, const struct job_result *res)
+{
+	for (unsigned i = 0; i < w->n; i++)
+		if (w->v[i].job.target == res->target && strcmp(w->v[i].job.id, res->id) == 0 &&
+		    !w->v[i].reported)
+			return &w->v[i];
+	return NULL;
+}
+
+void workers_collect(struct workers *w, void (*done)(const struct job_result *r, void *arg),
+		     void *arg)
+{
+	struct job_result res;
+
+	while (read(w->rfd, &res, sizeof(res)) == (ssize_t)sizeof(res)) {
+		struct running *r = find_job(w, &res);
+
+		if (r)
+			r->reported = true;
+		done(&res, arg);
+	}
+	for (unsigned i = 0; i < w->n;) {
+		int status;
+
+		if (waitpid(w->v[i].worker, &status, WNOHANG) != w->v[i].worker) {
+			i++;
+			continue;
+		}
+		if (!w->v[i].reported) {
+			struct job_result *j = &w->v[i].job;
+
+			j->rep = (struct engine_report){.pid = j->target, .outcome = OUTCOME_FAILED,
+							.err = -EIO};
+			snprintf(j->rep.reason, sizeof(j->rep.reason),
+				 "the worker died (status 0x%x) before reporting", status);
+			done(j, arg);
+		}
+		w->v[i] = w->v[--w->n];
+	}
+}
