@@ -278,6 +278,17 @@ static void rel_identity(const struct obj *o, const struct orel *r, char *buf, s
 			snprintf(buf, len, "sec:%s%+" PRId64, t->name, r->addend);
 		return;
 	}
+	/* gas keeps local labels (.LC0) for references into merged sections;
+	 * their numbering shifts whenever an earlier literal is added, so the
+	 * text they label is what counts. */
+	if (s->bind == STB_LOCAL && s->shndx != SHN_UNDEF && s->shndx < o->nsec &&
+	    (o->sec[s->shndx].sh.sh_flags & SHF_MERGE)) {
+		struct orel at = *r;
+
+		at.addend += (int64_t)s->value;
+		merged_identity(&o->sec[s->shndx], &at, buf, len);
+		return;
+	}
 	snprintf(buf, len, "%s:%s%+" PRId64, s->shndx == SHN_UNDEF ? "ext" : "sym", s->name,
 		 r->addend);
 }
