@@ -30,7 +30,7 @@ static bool daemon_reconcile(void)
 }
 
 /* The id of a stored bundle, installing @arg first when it is a file. */
-static int resolve(const char *arg, bool insecure, char id[BUNDLE_ID_LEN + 1])
+static int resolve(const char *arg, char id[BUNDLE_ID_LEN + 1])
 {
 	struct bundle *b = NULL;
 	char path[4096];
@@ -43,7 +43,8 @@ static int resolve(const char *arg, bool insecure, char id[BUNDLE_ID_LEN + 1])
 				 strrchr(path, '/') + 1);
 		return r;
 	}
-	r = cli_load_bundle(arg, insecure, &b);
+	/* Never unsigned: hotpatchd would refuse it anyway. */
+	r = cli_load_bundle(arg, false, &b);
 	if (r == 0)
 		r = store_save_bundle(b);
 	if (r == 0)
@@ -57,24 +58,20 @@ static int resolve(const char *arg, bool insecure, char id[BUNDLE_ID_LEN + 1])
 static int run(bool enable, int argc, char **argv)
 {
 	char id[BUNDLE_ID_LEN + 1];
-	bool insecure = false;
 	int r;
 
-	if (argc == 3 && strcmp(argv[2], "--insecure") == 0) {
-		insecure = true;
-		argc--;
-	}
 	if (argc != 2 || argv[1][0] == '-') {
 		printf("Usage: hotpatch %s (ID|BUNDLE)\n\n%s", enable ? "enable" : "disable",
 		       enable ? "Keep a patch applied in every matching process, including ones "
-				"started later\n(hotpatchd). A bundle file is installed first.\n"
+				"started later\n(hotpatchd). A bundle file is installed first; it must be signed by a\n"
+				"trusted key (hotpatchd never applies unsigned bundles).\n"
 			      : "Stop keeping a patch applied, and revert it everywhere.\n");
 		return argc == 2 && !strcmp(argv[1], "--help") ? EXIT_OK : EXIT_REFUSED;
 	}
 	r = cli_require_root(enable ? "enable" : "disable");
 	if (r)
 		return r;
-	r = resolve(argv[1], insecure, id);
+	r = resolve(argv[1], id);
 	if (r == 0)
 		r = store_set_enabled(id, enable);
 	if (r < 0)

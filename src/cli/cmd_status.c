@@ -107,12 +107,6 @@ static bool first_of_id(const struct status *st, size_t i)
 	return true;
 }
 
-static void print_daemon_text(const char *daemon)
-{
-	/* A compact rendering of the JSON: one line per process and state. */
-	printf("hotpatchd: %s\n", daemon);
-}
-
 static void print_text(const struct status *st)
 {
 	if (!st->n) {
@@ -147,19 +141,23 @@ static void print_text(const struct status *st)
 	}
 }
 
-/* hotpatchd's view (enabled patches: patched, pending, excluded, failed),
- * or NULL when it does not run. */
-static char *daemon_view(void)
+/* hotpatchd's view (enabled patches: patched, pending, excluded, failed) as
+ * JSON (@request "status") or text ("status-text"), or NULL when it does not
+ * run. */
+static char *daemon_view(const char *request)
 {
 	char *reply = NULL;
 
-	if (control_request(paths()->socket, "status", &reply) < 0)
+	if (control_request(paths()->socket, request, &reply) < 0)
 		return NULL;
-	if (!strstr(reply, "\"patches\"")) {
+	if (reply[0] == '{' && !strstr(reply, "\"patches\"")) {
 		free(reply);
 		return NULL;
 	}
-	reply[strcspn(reply, "\n")] = '\0';
+	if (reply[0] == '{')
+		reply[strcspn(reply, "\n")] = '\0';
+	for (size_t n = strlen(reply); n && reply[n - 1] == '\n'; n--)
+		reply[n - 1] = '\0';
 	return reply;
 }
 
@@ -256,12 +254,13 @@ int cmd_status(int argc, char **argv)
 		return cli_refuse(r);
 	for (size_t i = 0; i < npids; i++)
 		scan_pid(&st, pids[i]);
-	daemon = daemon_view();
+	daemon = daemon_view(json ? "status" : "status-text");
 	if (json) {
 		print_json(&st, daemon);
 	} else {
 		if (daemon)
-			print_daemon_text(daemon);
+			printf("hotpatchd keeps these patches applied:\n%s\nin the processes now:\n",
+			       daemon);
 		print_text(&st);
 	}
 	free(daemon);

@@ -19,11 +19,14 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "audit.h"
+#include "buf.h"
 #include "bundle.h"
+#include "clients.h"
 #include "clock.h"
 #include "config.h"
 #include "control.h"
@@ -56,6 +59,7 @@
 struct daemon {
 	struct hp_config conf;
 	struct view view;
+	struct clients clients;
 	struct workers *workers;
 	struct engine_opts eo;
 	int ep, proc_fd, store_fd, open_fd, ctl_fd, sig_fd;
@@ -346,7 +350,11 @@ static void job_done(const struct job_result *res, void *arg)
 	} else if (rep->outcome == OUTCOME_PATCHED || rep->outcome == OUTCOME_ALREADY) {
 		e->st = PS_PATCHED;
 		e->reason[0] = '\0';
-	} else if (rep->err == -ETIMEDOUT || rep->err == -EBUSY || rep->err == -EAGAIN) {
+	} else if (rep->err == -ETIMEDOUT || rep->err == -EBUSY || rep->err == -EAGAIN ||
+		   rep->err == -ECHILD) {
+		/* Transient: a thread in a replaced function, another tracer, or a
+		 * worker that died (the engine leaves the process whole, so a
+		 * second try is safe). */
 		pend(e, rep->reason, false);
 	} else {
 		e->st = PS_FAILED;
@@ -355,7 +363,23 @@ static void job_done(const struct job_result *res, void *arg)
 	}
 }
 
-static void on_proc_event(enum proc_event_kind kind, pid_t pid, void *arg)
+/* A process in another root (a container) loads its own copy of a target
+ * library: watch that copy's opens too, so a dlopen there is seen at once. */
+static void watch_container_copy(struct daemon *d, const struct patch *p, pid_t pid)
+{
+	char path[PATH_MAX + 32];
+	struct stat ours, theirs;
+
+	snprintf(path, sizeof(path), "/proc/%d/root", pid);
+	if (stat("/", &ours) < 0 || stat(path, &theirs) < 0 ||
+	    (ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino))
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/root%s", pid, p->b->manifest.target_path);
+	if (access(path, F_OK) == 0 && watch_opens_add(d->open_fd, path) < 0)
+		hp_err_clear();
+}
+
+static void on_proc_event(enum proc_event_kind kind, pid_t pid, pid_t parent, void *arg)
 {
 	struct daemon *d = arg;
 
@@ -367,23 +391,38 @@ static void on_proc_event(enum proc_event_kind kind, pid_t pid, void *arg)
 		view_drop_pid(&d->view, pid);
 		return;
 	}
-	for (size_t k = 0; k < d->view.n; k++)
-		consider(d, &d->view.p[k], pid, true);
+	for (size_t k = 0; k < d->view.n; k++) {
+		struct patch *p = &d->view.p[k];
+
+		/* A child has its parent's code, patched or not: only the children
+		 * of processes the patch concerns need a look (one forked in the
+		 * middle of its parent's apply, say). */
+		if (kind == PROC_EV_FORK && !view_entry(p, parent, false))
+			continue;
+		if (kind == PROC_EV_EXEC && !p->program && p->b)
+			watch_container_copy(d, p, pid);
+		consider(d, p, pid, kind == PROC_EV_EXEC);
+	}
 }
 
 static void on_open(pid_t pid, void *arg)
 {
-	on_proc_event(PROC_EV_EXEC, pid, arg);
+	on_proc_event(PROC_EV_EXEC, pid, 0, arg);
 }
 
-static void on_control(struct daemon *d)
+static void handle_request(const char *req, int fd, void *arg)
 {
-	char req[CONTROL_REQUEST_MAX];
+	struct daemon *d = arg;
 	struct json j = {0};
-	int fd = control_accept(d->ctl_fd, req, sizeof(req));
 
-	if (fd < 0)
+	if (strcmp(req, "status-text") == 0) {
+		struct buf out = {0};
+
+		view_text(&d->view, &out);
+		control_reply(fd, buf_cstr(&out));
+		buf_free(&out);
 		return;
+	}
 	json_obj_begin(&j);
 	if (strcmp(req, "status") == 0) {
 		view_json(&d->view, &j);
@@ -394,12 +433,12 @@ static void on_control(struct daemon *d)
 		json_kv_bool(&j, "ok", true);
 		json_kv_int(&j, "pid", getpid());
 	} else {
-		json_kv_str(&j, "error", "unknown request (status, reconcile or ping)");
+		json_kv_str(&j, "error",
+			    "unknown request (status, status-text, reconcile or ping)");
 	}
 	json_obj_end(&j);
 	control_reply(fd, json_text(&j));
 	json_free(&j);
-	close(fd);
 }
 
 static void on_signal(struct daemon *d)
@@ -484,6 +523,7 @@ static int setup(struct daemon *d)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	d->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	d->ep = epoll_create1(EPOLL_CLOEXEC);
+	d->clients.ep = d->ep;
 	if (d->sig_fd < 0 || d->ep < 0)
 		return hp_err(-errno, "cannot set up the event loop: %m");
 	r = config_load(&d->conf);
@@ -526,7 +566,9 @@ static void dispatch_event(struct daemon *d, int fd)
 		if (watch_store_read(fd))
 			reconcile(d);
 	} else if (fd == d->ctl_fd)
-		on_control(d);
+		clients_accept(&d->clients, fd);
+	else if (clients_owns(&d->clients, fd))
+		clients_read(&d->clients, fd, handle_request, d);
 	else if (fd == d->sig_fd)
 		on_signal(d);
 	else if (fd == workers_fd(d->workers))
@@ -539,7 +581,7 @@ static void loop(struct daemon *d)
 
 	while (!d->stop) {
 		struct epoll_event ev[EVENTS_MAX];
-		int64_t wait = next_wakeup(d) - now_ns();
+		int64_t wait = clients_expire(&d->clients, next_wakeup(d)) - now_ns();
 		int n = epoll_wait(d->ep, ev, EVENTS_MAX,
 				   wait <= 0 ? 0 : (int)MIN(wait / NSEC_PER_MSEC + 1, 10000));
 
@@ -602,6 +644,7 @@ int main(int argc, char **argv)
 	      d.view.n == 1 ? "" : "es", paths()->socket);
 	loop(&d);
 	sd_notify(0, "STOPPING=1");
+	clients_close_all(&d.clients);
 	workers_free(d.workers);
 	unlink(paths()->socket);
 	view_free(&d.view);

@@ -46,7 +46,8 @@ fail:
 	return hp_err(-errno, "cannot subscribe to process events: %m");
 }
 
-int procevents_read(int fd, void (*cb)(enum proc_event_kind kind, pid_t pid, void *arg),
+int procevents_read(int fd,
+		    void (*cb)(enum proc_event_kind kind, pid_t pid, pid_t parent, void *arg),
 		    void *arg)
 {
 	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
@@ -55,7 +56,7 @@ int procevents_read(int fd, void (*cb)(enum proc_event_kind kind, pid_t pid, voi
 		ssize_t n = recv(fd, buf, sizeof(buf), 0);
 
 		if (n < 0 && errno == ENOBUFS) {
-			cb(PROC_EV_EXEC, 0, arg); /* events were dropped */
+			cb(PROC_EV_EXEC, 0, 0, arg); /* events were dropped */
 			continue;
 		}
 		if (n <= 0)
@@ -68,10 +69,14 @@ int procevents_read(int fd, void (*cb)(enum proc_event_kind kind, pid_t pid, voi
 			if (h->nlmsg_type != NLMSG_DONE || m->id.idx != CN_IDX_PROC)
 				continue;
 			if (e->what == PROC_EVENT_EXEC)
-				cb(PROC_EV_EXEC, e->event_data.exec.process_tgid, arg);
+				cb(PROC_EV_EXEC, e->event_data.exec.process_tgid, 0, arg);
+			else if (e->what == PROC_EVENT_FORK &&
+				 e->event_data.fork.child_pid == e->event_data.fork.child_tgid)
+				cb(PROC_EV_FORK, e->event_data.fork.child_tgid,
+				   e->event_data.fork.parent_tgid, arg);
 			else if (e->what == PROC_EVENT_EXIT &&
 				 e->event_data.exit.process_pid == e->event_data.exit.process_tgid)
-				cb(PROC_EV_EXIT, e->event_data.exit.process_tgid, arg);
+				cb(PROC_EV_EXIT, e->event_data.exit.process_tgid, 0, arg);
 		}
 	}
 }

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* The kernel's process events connector (netlink): exec and exit of every
- * process on the host, as they happen, without touching the processes. */
+/* The kernel's process events connector (netlink): exec, fork and exit of
+ * every process on the host, as they happen, without touching the
+ * processes. */
 #pragma once
 
 #include <sys/types.h>
 
-enum proc_event_kind { PROC_EV_EXEC, PROC_EV_EXIT };
+enum proc_event_kind { PROC_EV_EXEC, PROC_EV_FORK, PROC_EV_EXIT };
 
 int procevents_open(void);
-/* Reads what is queued; calls @cb for each exec and each process exit. A
+/* Reads what is queued; calls @cb for each exec, each new process (a fork,
+ * with its @parent; new threads are not reported) and each process exit. A
  * full socket buffer (events lost) is reported as pid 0: rescan. */
-int procevents_read(int fd, void (*cb)(enum proc_event_kind kind, pid_t pid, void *arg),
+int procevents_read(int fd,
+		    void (*cb)(enum proc_event_kind kind, pid_t pid, pid_t parent, void *arg),
 		    void *arg);

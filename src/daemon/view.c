@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "bundle.h"
 #include "json.h"
 #include "procfs.h"
@@ -133,4 +134,44 @@ void view_json(const struct view *v, struct json *j)
 		json_obj_end(j);
 	}
 	json_arr_end(j);
+}
+
+static void entries_text(const struct patch *p, enum pstate st, struct buf *out)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		count += p->v[i].st == st;
+	if (!count)
+		return;
+	buf_printf(out, "  %s: %zu\n", pstate_name(st), count);
+	for (size_t i = 0; i < p->n; i++) {
+		char comm[32];
+
+		if (p->v[i].st != st)
+			continue;
+		proc_comm(p->v[i].pid, comm, sizeof(comm));
+		buf_printf(out, "    pid %d (%s)%s%s\n", p->v[i].pid, comm,
+			   p->v[i].reason[0] ? ": " : "", p->v[i].reason);
+	}
+}
+
+void view_text(const struct view *v, struct buf *out)
+{
+	if (!v->n)
+		buf_printf(out, "no patch is enabled\n");
+	for (size_t i = 0; i < v->n; i++) {
+		const struct patch *p = &v->p[i];
+
+		buf_printf(out, "patch %s", p->id);
+		if (p->b) {
+			buf_printf(out, "  %s", p->b->manifest.name);
+			for (size_t c = 0; c < p->b->manifest.ncves; c++)
+				buf_printf(out, "  %s", p->b->manifest.cves[c]);
+			buf_printf(out, "\n  target %s", p->b->manifest.target_path);
+		}
+		buf_printf(out, "%s\n", p->draining ? "  (disabled: reverting everywhere)" : "");
+		for (int st = PS_PATCHED; st <= PS_FAILED; st++)
+			entries_text(p, (enum pstate)st, out);
+	}
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct buf;
 struct bundle;
 struct json;
 
@@ -51,4 +52,6 @@ void view_drop(struct patch *p, pid_t pid);
 void view_drop_pid(struct view *v, pid_t pid);
 void view_free(struct view *v);
 void view_json(const struct view *v, struct json *j);
+/* The same, for people: one line per process, grouped by state. */
+void view_text(const struct view *v, struct buf *out);
 const char *pstate_name(enum pstate s);

@@ -2,7 +2,7 @@
 #include "control.h"
 
 #include <errno.h>
-#include <poll.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,48 +44,55 @@ int control_open(const char *path)
 
 void control_reply(int fd, const char *json)
 {
-	if (write(fd, json, strlen(json)) < 0 || write(fd, "\n", 1) < 0)
+	struct timeval tv = {.tv_sec = 1};
+	int fl = fcntl(fd, F_GETFL);
+
+	/* A reply can be larger than the socket buffer; a client that stops
+	 * reading gets a second, not the daemon's loop. */
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (write_full(fd, json, strlen(json)) < 0 || write_full(fd, "\n", 1) < 0)
 		return;
 }
 
-static int refuse(int fd, const char *why)
+void control_refuse(int fd, const char *why)
 {
 	char msg[256];
 
 	snprintf(msg, sizeof(msg), "{\"error\":\"%s\"}", why);
 	control_reply(fd, msg);
 	close(fd);
-	return -1;
 }
 
-int control_accept(int lfd, char *buf, size_t len)
+int control_accept(int lfd)
 {
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
-	struct pollfd p;
-	size_t got = 0;
-	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 	if (fd < 0)
 		return -1;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 || cred.uid != 0)
-		return refuse(fd, "permission denied: the control socket is for root only");
-	p = (struct pollfd){.fd = fd, .events = POLLIN};
-	/* A client gets a second to send its line; the loop does not wait on it. */
-	while (got < len - 1 && poll(&p, 1, 1000) == 1) {
-		ssize_t n = read(fd, buf + got, len - 1 - got);
-
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-		if (memchr(buf, '\n', got))
-			break;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 || cred.uid != 0) {
+		control_refuse(fd, "permission denied: the control socket is for root only");
+		return -1;
 	}
-	buf[got] = '\0';
-	if (!memchr(buf, '\n', got))
-		return refuse(fd, "malformed request: one line ending in a newline, at most 4096 bytes");
-	buf[strcspn(buf, "\n")] = '\0';
 	return fd;
+}
+
+int control_parse(char *buf, size_t got, size_t cap)
+{
+	char *nl = memchr(buf, '\n', got);
+
+	if (!nl)
+		return got >= cap ? -EMSGSIZE : -EAGAIN;
+	*nl = '\0';
+	if (strlen(buf) != (size_t)(nl - buf))
+		return -EBADMSG; /* a NUL inside the line */
+	for (const char *c = buf; *c; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+			return -EBADMSG;
+	return 0;
 }
 
 int control_request(const char *path, const char *request, char **ret_reply)

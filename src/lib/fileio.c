@@ -50,7 +50,7 @@ int file_read_all(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
 	return 0;
 }
 
-static int write_full(int fd, const void *data, size_t len)
+int write_full(int fd, const void *data, size_t len)
 {
 	const uint8_t *p = data;
 

@@ -10,3 +10,5 @@ int file_read_all(const char *path, size_t max, uint8_t **ret, size_t *ret_len);
 int file_write_atomic(const char *path, const void *data, size_t len, unsigned mode);
 /* mkdir -p with @mode for the directories it creates. */
 int mkdir_p(const char *path, unsigned mode);
+/* write(2) until all of @data is written (EINTR and short writes retried). */
+int write_full(int fd, const void *data, size_t len);
