@@ -16,6 +16,9 @@ struct build_common {
 	const char *name;
 	const char *description;
 	bool keep_tmp;
+	/* debuginfo is a rebuilt twin whose loaded sections were checked to be
+	 * the target's: use its symbols even if its build-id differs. */
+	bool debuginfo_is_twin;
 };
 
 struct build_source_opts {
@@ -23,6 +26,21 @@ struct build_source_opts {
 	char **sources; /* patch sources (C) */
 	size_t nsources;
 };
+
+/* A function the diff build found changed, for whoever reports per fix. */
+struct fn_change {
+	const char *name;
+	const char *file; /* its source file, as the debug info names it, or NULL */
+	unsigned line, end_line;
+	const char *why;
+};
+
+struct buf;
+/* Called once the changes are known, before the bundle is written: may add
+ * to the explanation (which the bundle carries). @files: the source files of
+ * the objects compared. */
+typedef void (*build_report_fn)(void *ctx, const struct fn_change *v, size_t n,
+				const char *const *files, size_t nfiles, struct buf *explain);
 
 struct build_diff_opts {
 	struct build_common c;
@@ -32,7 +50,26 @@ struct build_diff_opts {
 	const char *built_file; /* the target's path in the build tree, NULL: by name */
 	bool explain;           /* print what changed and why */
 	bool no_file_update;    /* skip the third build (the fixed file for commit) */
+	/* Set by hotpatch build --upgrade-to (build_upgrade.c): */
+	const char *orig_tree;  /* both trees already built diffable: no copy, no build */
+	const char *fixed_tree;
+	const char *fixed_file; /* the fixed file for commit, already built */
+	bool target_objs_only;  /* compare only the objects linked into the target */
+	build_report_fn report;
+	void *report_ctx;
+};
+
+struct build_upgrade_opts {
+	struct build_common c;
+	const char *version;    /* --upgrade-to */
+	const char *sysroot;    /* the root the target lives in, "/" by default */
+	const char *diff;       /* --diff: this fix instead of the newer version's */
+	const char *cache;      /* sources, build roots, builds */
+	const char *build_root; /* a root to build in ("/": the host), NULL: cached one */
+	const char *sources;    /* a directory of .dsc files instead of the archive */
+	bool explain;
 };
 
 int build_from_source(const struct build_source_opts *o);
 int build_from_diff(const struct build_diff_opts *o);
+int build_from_upgrade(const struct build_upgrade_opts *o);

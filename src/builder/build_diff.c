@@ -58,6 +58,12 @@ static int trees(struct dbuild *d)
 {
 	int r;
 
+	if (d->o->orig_tree) {
+		/* Built already, in the package's own way (build_upgrade.c). */
+		snprintf(d->orig, sizeof(d->orig), "%s", d->o->orig_tree);
+		snprintf(d->fixed, sizeof(d->fixed), "%s", d->o->fixed_tree);
+		return 0;
+	}
 	snprintf(d->orig, sizeof(d->orig), "%s/orig", d->b.tmp);
 	snprintf(d->fixed, sizeof(d->fixed), "%s/fixed", d->b.tmp);
 	r = srctree_init(&d->tree, d->b.tmp);
@@ -79,11 +85,39 @@ static int trees(struct dbuild *d)
 
 static int build_both(struct dbuild *d)
 {
-	int r = srctree_build(&d->tree, d->orig, d->cmd, true, "building the original tree");
+	int r;
+
+	if (d->o->orig_tree)
+		return 0;
+	r = srctree_build(&d->tree, d->orig, d->cmd, true, "building the original tree");
 
 	if (r == 0)
 		r = srctree_build(&d->tree, d->fixed, d->cmd, true, "building the fixed tree");
 	return r;
+}
+
+/* Is object @o linked into the target? A source package may build several
+ * programs from the same sources (with other flags, say), and only the
+ * target's copies may be compared. Judged by its functions: most of them
+ * must be in the target's symbol table with the same size. */
+static bool in_target(const struct dbuild *d, const struct obj *o)
+{
+	size_t funcs = 0, found = 0;
+
+	for (size_t i = 0; i < o->nsym; i++) {
+		const struct osym *s = &o->sym[i];
+
+		if (s->type != STT_FUNC || !s->size || s->shndx == SHN_UNDEF)
+			continue;
+		funcs++;
+		for (size_t k = 0; k < d->b.syms.n; k++)
+			if (d->b.syms.v[k].type == STT_FUNC && d->b.syms.v[k].size == s->size &&
+			    strcmp(d->b.syms.v[k].name, s->name) == 0) {
+				found++;
+				break;
+			}
+	}
+	return funcs && found * 2 >= funcs;
 }
 
 /* Pairs the two builds' objects by their path in the tree. A lone object
@@ -98,7 +132,7 @@ static int open_objects(struct dbuild *d)
 	if (r == 0)
 		r = srctree_objects(d->fixed, &f, &nf);
 	if (r == 0 && !nf)
-		r = hp_err(-EINVAL, "the build of %s produced no object files", d->o->source_dir);
+		r = hp_err(-EINVAL, "the build of %s produced no object files", d->fixed);
 	if (r == 0) {
 		d->origs = calloc(nf, sizeof(*d->origs));
 		d->fixeds = calloc(nf, sizeof(*d->fixeds));
@@ -108,13 +142,20 @@ static int open_objects(struct dbuild *d)
 	for (size_t i = 0; r == 0 && i < nf; i++) {
 		char path[PATH_MAX * 2];
 
+		size_t at = d->nobjs;
+
 		snprintf(path, sizeof(path), "%s/%s", d->fixed, f[i]);
-		r = obj_open(path, f[i], &d->fixeds[i]);
+		r = obj_open(path, f[i], &d->fixeds[at]);
+		if (r == 0 && d->o->target_objs_only && !in_target(d, &d->fixeds[at])) {
+			obj_close(&d->fixeds[at]);
+			memset(&d->fixeds[at], 0, sizeof(d->fixeds[at]));
+			continue;
+		}
 		d->nobjs += r == 0;
 		for (size_t k = 0; r == 0 && k < na; k++)
 			if (strcmp(a[k], f[i]) == 0) {
 				snprintf(path, sizeof(path), "%s/%s", d->orig, a[k]);
-				r = obj_open(path, a[k], &d->origs[i]);
+				r = obj_open(path, a[k], &d->origs[at]);
 			}
 	}
 	strv_free_n(a, na);
@@ -246,6 +287,38 @@ static int write_object(struct dbuild *d)
 	return r;
 }
 
+/* Hands what changed to the caller's report (the per-fix verdicts). */
+static int report(struct dbuild *d)
+{
+	struct fn_change *v = calloc(d->changes.n + 1, sizeof(*v));
+	const char **files = calloc(d->nobjs + 1, sizeof(*files));
+	size_t n = 0, nfiles = 0;
+
+	if (!v || !files) {
+		free(v);
+		free(files);
+		return hp_err(-ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < d->changes.n; i++) {
+		const struct change *c = &d->changes.v[i];
+		const char *name = osec_label(c->obj, c->sec);
+		const struct dw_func *f = dwarfinfo_func(&d->dfixed[obj_index(d, c->obj)], name);
+
+		if (c->kind == CHANGE_CONST)
+			continue;
+		v[n++] = (struct fn_change){.name = name, .file = f ? f->file : c->obj->file,
+					    .line = f ? f->line : 0, .end_line = f ? f->end_line : 0,
+					    .why = c->why};
+	}
+	for (size_t i = 0; i < d->nobjs; i++)
+		if (d->fixeds[i].file)
+			files[nfiles++] = d->fixeds[i].file;
+	d->o->report(d->o->report_ctx, v, n, files, nfiles, &d->explain);
+	free(v);
+	free(files);
+	return 0;
+}
+
 static int file_sha(const char *path, uint8_t out[32], uint8_t **ret_data, size_t *ret_len)
 {
 	int r = file_read_all(path, 1ULL << 31, ret_data, ret_len);
@@ -264,15 +337,21 @@ static int file_update(struct dbuild *d)
 	size_t olen, flen;
 	int r;
 
-	snprintf(d->plain, sizeof(d->plain), "%s/plain", d->b.tmp);
-	r = srctree_copy(d->o->source_dir, d->plain);
-	if (r == 0)
-		r = srctree_apply(d->plain, d->o->diff);
-	if (r == 0)
-		r = srctree_build(&d->tree, d->plain, d->cmd, false, "building the fixed file");
-	if (r == 0)
-		r = srctree_find_output(d->plain, d->o->c.target, d->o->built_file, out,
-					sizeof(out));
+	if (d->o->fixed_file) {
+		snprintf(out, sizeof(out), "%s", d->o->fixed_file);
+		r = 0;
+	} else {
+		snprintf(d->plain, sizeof(d->plain), "%s/plain", d->b.tmp);
+		r = srctree_copy(d->o->source_dir, d->plain);
+		if (r == 0)
+			r = srctree_apply(d->plain, d->o->diff);
+		if (r == 0)
+			r = srctree_build(&d->tree, d->plain, d->cmd, false,
+					  "building the fixed file");
+		if (r == 0)
+			r = srctree_find_output(d->plain, d->o->c.target, d->o->built_file, out,
+						sizeof(out));
+	}
 	if (r == 0)
 		r = file_sha(d->o->c.target, d->b.man.file_sha_orig, &orig, &olen);
 	if (r == 0)
@@ -330,6 +409,8 @@ int build_from_diff(const struct build_diff_opts *o)
 		r = compare(&d);
 	if (r == 0)
 		r = write_object(&d);
+	if (r == 0 && o->report)
+		r = report(&d);
 	if (r == 0 && !o->no_file_update)
 		r = file_update(&d);
 	if (r == 0) {

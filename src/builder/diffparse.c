@@ -158,3 +158,8 @@ bool diff_touches(const struct diff_info *d, const char *file, unsigned first, u
 			return true;
 	return false;
 }
+
+int diffparse_add_cves(struct diff_info *d, const char *text)
+{
+	return scan_cves(d, text);
+}

@@ -28,3 +28,5 @@ int diffparse(const char *path, struct diff_info *ret);
 void diffparse_free(struct diff_info *d);
 /* Does the diff touch lines [first, last] of a file named like @file? */
 bool diff_touches(const struct diff_info *d, const char *file, unsigned first, unsigned last);
+/* Adds the CVE ids found in @text (a changelog entry, say) to @d's. */
+int diffparse_add_cves(struct diff_info *d, const char *text);

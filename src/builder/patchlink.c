@@ -81,6 +81,8 @@ static int open_target(struct build *b)
 	b->man.target_path = realpath(b->o->target, NULL);
 	if (!b->man.target_path)
 		return hp_err(-errno, "cannot resolve %s: %m", b->o->target);
+	if (b->o->debuginfo_is_twin)
+		return symtab_load_twin(b->o->debuginfo, &b->syms);
 	return symtab_load(b->target, b->o->debuginfo, NULL, &b->syms);
 }
 

@@ -241,3 +241,20 @@ int symtab_lookup(const struct symtab *st, const char *name, const char *file,
 	return hp_err(-ENOENT, "the target has no symbol '%s'%s", name,
 		      st->has_locals ? "" : " (only exported symbols are known: pass --debuginfo)");
 }
+
+int symtab_load_twin(const char *twin, struct symtab *ret)
+{
+	struct symtab st = {0};
+	struct elf_file *ef = NULL;
+	int r = elf_file_open(twin, &ef);
+
+	if (r == 0)
+		r = load_from(ef, false, twin, &st);
+	elf_file_close(ef);
+	if (r < 0) {
+		symtab_free(&st);
+		return r == -ENOENT ? hp_err(r, "the twin %s has no symbol table", twin) : r;
+	}
+	*ret = st;
+	return 0;
+}

@@ -34,6 +34,11 @@ struct symtab {
  * @debug_root/.build-id/ (normally /usr/lib/debug). */
 int symtab_load(struct elf_file *target, const char *debuginfo, const char *debug_root,
 		struct symtab *ret);
+/* The symbols of a rebuilt twin of the target (or its debuginfo), without
+ * the build-id check: for a twin whose loaded sections were found identical
+ * to the target's (twincheck.c), while its debug info, and so its build-id,
+ * differ. */
+int symtab_load_twin(const char *twin, struct symtab *ret);
 void symtab_free(struct symtab *st);
 
 /* Resolve @name (optionally the static one of @file). Returns -ENOENT when

@@ -12,7 +12,9 @@ static void usage(void)
 {
 	printf("Usage: hotpatch build --target FILE -o OUT.hpb [options] PATCH.c...\n"
 	       "       hotpatch build --target FILE --source DIR --diff FIX.patch -o OUT.hpb "
-	       "[options]\n\n"
+	       "[options]\n"
+	       "       hotpatch build --target FILE --upgrade-to VERSION [--sysroot DIR] "
+	       "-o OUT.hpb [options]\n\n"
 	       "From patch sources: compile them into a bundle for FILE (an executable or a\n"
 	       "shared library). From a source diff: build DIR (the tree FILE was built from)\n"
 	       "twice, without and with FIX.patch, on copies; compare the objects function\n"
@@ -36,7 +38,17 @@ static void usage(void)
 	       "  --cflag FLAG       any other compiler flag (repeatable)\n"
 	       "  --name NAME        patch name (default: OUT without .hpb)\n"
 	       "  --description TXT  overrides HOTPATCH_DESCRIPTION or the diff's subject\n"
-	       "  --keep-tmp         keep the intermediate files\n");
+	       "  --keep-tmp         keep the intermediate files\n"
+	       "  --upgrade-to VER   (upgrade) FILE belongs to an installed Debian package:\n"
+	       "                     patch in the fixes between its version and VER, built\n"
+	       "                     from both source packages in a clean build root\n"
+	       "  --sysroot DIR      (upgrade) the root FILE's system lives in (default /)\n"
+	       "  --diff FIX.patch   (upgrade) instead of VER, this fix to the installed source\n"
+	       "  --cache DIR        (upgrade) sources, build roots and builds (default\n"
+	       "                     <root>/var/cache/hotpatch)\n"
+	       "  --build-root DIR   (upgrade) build in this root; / builds on the host\n"
+	       "                     (default: a cached mmdebstrap root of FILE's release)\n"
+	       "  --sources DIR      (upgrade) take source packages (.dsc) from DIR, not apt\n");
 }
 
 static int push(char ***v, size_t *n, const char *s)
@@ -55,6 +67,7 @@ struct args {
 	char **sources;
 	size_t nsources;
 	struct build_diff_opts d;
+	struct build_upgrade_opts u;
 };
 
 static int parse(struct args *a, int argc, char **argv)
@@ -74,6 +87,11 @@ static int parse(struct args *a, int argc, char **argv)
 		{"built-file", required_argument, NULL, 'F'},
 		{"explain", no_argument, NULL, 'E'},
 		{"no-file-update", no_argument, NULL, 'N'},
+		{"upgrade-to", required_argument, NULL, 'U'},
+		{"sysroot", required_argument, NULL, 'R'},
+		{"cache", required_argument, NULL, 'C'},
+		{"build-root", required_argument, NULL, 'O'},
+		{"sources", required_argument, NULL, 'Z'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -102,6 +120,11 @@ static int parse(struct args *a, int argc, char **argv)
 		case 'F': a->d.built_file = optarg; break;
 		case 'E': a->d.explain = true; break;
 		case 'N': a->d.no_file_update = true; break;
+		case 'U': a->u.version = optarg; break;
+		case 'R': a->u.sysroot = optarg; break;
+		case 'C': a->u.cache = optarg; break;
+		case 'O': a->u.build_root = optarg; break;
+		case 'Z': a->u.sources = optarg; break;
 		case 'h':
 			usage();
 			return -1;
@@ -124,6 +147,18 @@ int cmd_build(int argc, char **argv)
 		return r < 0 ? EXIT_OK : r;
 	if (!a.c.target || !a.c.output)
 		return cli_usage("build needs --target FILE and -o OUT.hpb");
+	if (a.u.version || a.u.sysroot || a.u.build_root || a.u.sources) {
+		if (a.d.source_dir || a.nsources)
+			return cli_usage("--upgrade-to builds from the package's own sources; "
+					 "drop --source and patch sources");
+		if (!a.u.version == !a.d.diff)
+			return cli_usage("give --upgrade-to VERSION or --diff FIX.patch, not both");
+		a.u.c = a.c;
+		a.u.diff = a.d.diff;
+		a.u.explain = a.d.explain;
+		r = build_from_upgrade(&a.u);
+		goto done;
+	}
 	if (!a.d.source_dir != !a.d.diff)
 		return cli_usage("--source DIR and --diff FIX.patch go together");
 	if (a.d.source_dir && a.nsources)
@@ -137,6 +172,7 @@ int cmd_build(int argc, char **argv)
 	} else {
 		return cli_usage("build needs patch sources (PATCH.c) or --source DIR --diff FIX");
 	}
+done:
 	free(a.sources);
 	free(a.c.cflags);
 	if (r < 0)

@@ -1,0 +1,423 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hotpatch build --upgrade-to VERSION: a live patch for an installed,
+ * stripped, shipped file of a Debian package, made from the fixes between
+ * its installed version and VERSION.
+ *
+ * The pipeline, and what holds after each phase:
+ *   1. owner     -> dpkg's database (in the sysroot) named the package, its
+ *                   installed version and its source package
+ *   2. sources   -> both source packages are extracted (private apt config)
+ *   3. fixes     -> the Debian patches VERSION adds, their CVE ids
+ *   4. twin      -> the installed version, rebuilt in the clean build root at
+ *                   /build/reproducible-path/<source>-<upstream>, reproduces
+ *                   the target (exact or code-identical), or we stopped
+ *   5. builds    -> both versions built again with per-function sections,
+ *                   and the newer one plainly (the fixed file for commit);
+ *                   every build is kept in the cache and reused
+ *   6. diff build -> build_diff.c compares the objects linked into the
+ *                   target, pairwise, and writes the bundle; the twin's
+ *                   .symtab stands in for the target's missing one
+ *   7. verdicts  -> each fix: in the live patch, refused (why), not in this
+ *                   file; in --explain and in the bundle
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "aptsource.h"
+#include "build.h"
+#include "buildroot.h"
+#include "clock.h"
+#include "debpkg.h"
+#include "elffile.h"
+#include "error.h"
+#include "fileio.h"
+#include "fixlist.h"
+#include "hex.h"
+#include "macro.h"
+#include "paths.h"
+#include "runcmd.h"
+#include "srctree.h"
+#include "twincheck.h"
+
+#define DIFFABLE_FLAGS "-ffunction-sections -fdata-sections"
+
+struct upgrade {
+	const struct build_upgrade_opts *o;
+	char cache[PATH_MAX];
+	char target[PATH_MAX];  /* host path of the target */
+	char sysroot[PATH_MAX];
+	struct debpkg pkg;
+	char *upstream;
+	char *new_label;        /* the newer version, or the installed one + the diff's name */
+	struct aptsource apt;
+	struct buildroot root;
+	char work[PATH_MAX];    /* <cache>/work/<source>: the kept builds */
+	char srcs[PATH_MAX];    /* plain extracted sources a/ (installed) and b/ (newer) */
+	char old_twin[PATH_MAX], old_diffable[PATH_MAX];
+	char new_twin[PATH_MAX], new_diffable[PATH_MAX];
+	char twin_file[PATH_MAX], twin_syms[PATH_MAX], fixed_file[PATH_MAX];
+	char diff[PATH_MAX];
+	enum twin_verdict twin;
+	char *twin_why;
+	struct fixlist fixes;
+	int64_t t0;
+};
+
+static int locate_target(struct upgrade *u)
+{
+	const char *root = u->o->sysroot ? u->o->sysroot : "/";
+	_cleanup_free_ char *real = realpath(root, NULL);
+	const char *t = u->o->c.target;
+	size_t n;
+
+	if (!real)
+		return hp_err(-errno, "cannot resolve the sysroot %s: %m", root);
+	snprintf(u->sysroot, sizeof(u->sysroot), "%s", strcmp(real, "/") ? real : "");
+	n = strlen(u->sysroot);
+	/* FILE may be given as the host sees it or as the root sees it. */
+	if (n && strncmp(t, u->sysroot, n) == 0 && t[n] == '/')
+		t += n;
+	snprintf(u->target, sizeof(u->target), "%s%s", u->sysroot, t);
+	if (access(u->target, R_OK) < 0)
+		return hp_err(-errno, "cannot read %s: %m", u->target);
+	return debpkg_owner(n ? u->sysroot : "/", t, &u->pkg);
+}
+
+/* The release of the sysroot (bookworm...), for the build root. */
+static void release_of(const char *sysroot, char *ret, size_t len)
+{
+	char path[PATH_MAX + 32], line[256];
+	FILE *f;
+
+	snprintf(ret, len, "bookworm");
+	snprintf(path, sizeof(path), "%s/etc/os-release", sysroot);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "VERSION_CODENAME=", 17) == 0 && line[17] != '\n')
+			snprintf(ret, len, "%.*s", (int)strcspn(line + 17, "\n\""), line + 17);
+	fclose(f);
+}
+
+static int setup(struct upgrade *u)
+{
+	char suite[64];
+	int r;
+
+	if (u->o->cache)
+		snprintf(u->cache, sizeof(u->cache), "%s", u->o->cache);
+	else
+		snprintf(u->cache, sizeof(u->cache), "%s/var/cache/hotpatch",
+			 strcmp(paths()->root, "/") ? paths()->root : "");
+	u->upstream = debver_upstream(u->pkg.source_version);
+	if (u->o->diff)
+		r = asprintf(&u->new_label, "%s+%s", debver_noepoch(u->pkg.source_version),
+			     strrchr(u->o->diff, '/') ? strrchr(u->o->diff, '/') + 1 : u->o->diff);
+	else
+		r = asprintf(&u->new_label, "%s", debver_noepoch(u->o->version));
+	if (r < 0 || !u->upstream)
+		return hp_err(-ENOMEM, "out of memory");
+	snprintf(u->work, sizeof(u->work), "%s/work/%s", u->cache, u->pkg.source);
+	snprintf(u->srcs, sizeof(u->srcs), "%s/sources", u->work);
+	r = mkdir_p(u->work, 0755);
+	if (r < 0)
+		return hp_err(r, "cannot create %s: %s", u->work, strerror(-r));
+	r = aptsource_init(&u->apt, u->cache, u->o->sources);
+	release_of(u->sysroot[0] ? u->sysroot : "/", suite, sizeof(suite));
+	if (r == 0)
+		r = buildroot_open(&u->root, u->cache, u->o->build_root, suite);
+	return r;
+}
+
+static int rm_rf(const char *path)
+{
+	return runcmd((char *[]){"rm", "-rf", (char *)path, NULL}, NULL);
+}
+
+/* Extracts the source of @version (plus --diff when @with_diff) into @dest. */
+static int extract(struct upgrade *u, const char *version, bool with_diff, const char *dest)
+{
+	int r = rm_rf(dest);
+
+	if (r == 0)
+		r = aptsource_extract(&u->apt, u->pkg.source, version, dest);
+	if (r == 0 && with_diff)
+		r = srctree_apply(dest, u->o->diff);
+	return r;
+}
+
+/*
+ * One build of one version, kept at @keep and reused when its stamp is
+ * there. The build itself happens at the path Debian builds in, since some
+ * packages embed it; the tree is moved away afterwards so the next build can
+ * use the same path.
+ */
+static int build_tree(struct upgrade *u, const char *version, bool with_diff, const char *cflags,
+		      const char *keep, const char *label)
+{
+	char at[PATH_MAX * 2], stamp[PATH_MAX + 8];
+	int r;
+
+	snprintf(stamp, sizeof(stamp), "%s.ok", keep);
+	if (!with_diff && access(stamp, F_OK) == 0) {
+		fprintf(stderr, "hotpatch: %s: reusing %s\n", label, keep);
+		return 0;
+	}
+	snprintf(at, sizeof(at), "%s/%s-%s", u->root.base, u->pkg.source, u->upstream);
+	unlink(stamp);
+	r = extract(u, version, with_diff, at);
+	if (r == 0)
+		r = buildroot_build_deps(&u->root, at);
+	if (r == 0)
+		r = buildroot_build(&u->root, at, cflags, label);
+	if (r == 0)
+		r = rm_rf(keep);
+	if (r == 0 && rename(at, keep) < 0)
+		r = hp_err(-errno, "cannot move %s to %s: %m", at, keep);
+	if (r == 0 && !with_diff)
+		r = file_write_atomic(stamp, "", 0, 0644);
+	return r;
+}
+
+static int build_old(struct upgrade *u)
+{
+	const char *v = u->pkg.source_version;
+	char label[256];
+	int r;
+
+	snprintf(u->old_twin, sizeof(u->old_twin), "%s/%s-twin", u->work, debver_noepoch(v));
+	snprintf(u->old_diffable, sizeof(u->old_diffable), "%s/%s-diffable", u->work,
+		 debver_noepoch(v));
+	snprintf(label, sizeof(label), "building the twin of %s %s", u->pkg.source, v);
+	r = build_tree(u, v, false, NULL, u->old_twin, label);
+	return r;
+}
+
+static int build_new(struct upgrade *u)
+{
+	const char *v = u->o->diff ? u->pkg.source_version : u->o->version;
+	bool d = u->o->diff != NULL;
+	char label[256];
+	int r;
+
+	snprintf(u->new_twin, sizeof(u->new_twin), "%s/%s-twin", u->work, u->new_label);
+	snprintf(u->new_diffable, sizeof(u->new_diffable), "%s/%s-diffable", u->work, u->new_label);
+	snprintf(u->old_diffable, sizeof(u->old_diffable), "%s/%s-diffable", u->work,
+		 debver_noepoch(u->pkg.source_version));
+	snprintf(label, sizeof(label), "building %s %s for comparison", u->pkg.source,
+		 debver_noepoch(u->pkg.source_version));
+	r = build_tree(u, u->pkg.source_version, false, DIFFABLE_FLAGS, u->old_diffable, label);
+	snprintf(label, sizeof(label), "building %s %s for comparison", u->pkg.source, u->new_label);
+	if (r == 0)
+		r = build_tree(u, v, d, DIFFABLE_FLAGS, u->new_diffable, label);
+	snprintf(label, sizeof(label), "building %s %s (the fixed file)", u->pkg.source,
+		 u->new_label);
+	if (r == 0)
+		r = build_tree(u, v, d, NULL, u->new_twin, label);
+	return r;
+}
+
+/* The package's file as its build left it in debian/<package>/. */
+static int packaged_file(struct upgrade *u, const char *tree, char *ret, size_t len)
+{
+	const char *p = u->pkg.path;
+
+	snprintf(ret, len, "%s/debian/%s%s", tree, u->pkg.package, p);
+	if (access(ret, R_OK) == 0)
+		return 0;
+	/* usrmerge: listed as /bin/x, built as /usr/bin/x, or the other way */
+	if (strncmp(p, "/usr/", 5) == 0)
+		snprintf(ret, len, "%s/debian/%s%s", tree, u->pkg.package, p + 4);
+	else
+		snprintf(ret, len, "%s/debian/%s/usr%s", tree, u->pkg.package, p);
+	if (access(ret, R_OK) == 0)
+		return 0;
+	return hp_err(-ENOENT, "the build of %s made no %s in package %s", tree, p,
+		      u->pkg.package);
+}
+
+/* The twin with its symbols: the dbgsym file dh_strip made, found by
+ * build-id, else the unstripped file the build left. */
+static int twin_symbols(struct upgrade *u)
+{
+	struct elf_file *ef = NULL;
+	uint8_t id[64];
+	char hex[130], pat[PATH_MAX * 2];
+	size_t idlen;
+	glob_t g;
+	int r = elf_file_open(u->twin_file, &ef);
+
+	if (r == 0)
+		r = elf_file_build_id(ef, id, &idlen);
+	elf_file_close(ef);
+	if (r < 0)
+		return hp_err_prefix(r, "the twin %s: ", u->twin_file);
+	hex_encode(id, idlen, hex);
+	snprintf(pat, sizeof(pat), "%s/debian/.debhelper/*/dbgsym-root/usr/lib/debug/.build-id/%.2s/%s.debug",
+		 u->old_twin, hex, hex + 2);
+	if (glob(pat, 0, NULL, &g) == 0 && g.gl_pathc) {
+		snprintf(u->twin_syms, sizeof(u->twin_syms), "%s", g.gl_pathv[0]);
+		globfree(&g);
+		return 0;
+	}
+	return hp_err(-ENOENT, "the twin build left no debug symbols for %s (no dbgsym file "
+			       "with build-id %s); hotpatch needs the static functions' symbols",
+		      u->twin_file, hex);
+}
+
+static int check_twin(struct upgrade *u)
+{
+	int r = packaged_file(u, u->old_twin, u->twin_file, sizeof(u->twin_file));
+
+	if (r == 0)
+		r = twincheck(u->target, u->twin_file, &u->twin, &u->twin_why);
+	if (r < 0)
+		return r;
+	fprintf(stderr, "hotpatch: twin check: %s: %s\n", twin_verdict_name(u->twin), u->twin_why);
+	if (u->twin == TWIN_REFUSED)
+		return hp_err(-EINVAL, "%s; nothing was built and %s is untouched", u->twin_why,
+			      u->target);
+	return twin_symbols(u);
+}
+
+/* The sources of both versions, plain, and the diff between them (the
+ * Debian packaging left out), headed by every fix's CVE ids. */
+static int make_diff(struct upgrade *u)
+{
+	char a[PATH_MAX + 4], b[PATH_MAX + 4], script[PATH_MAX * 3];
+	struct buf head = {0};
+	int r;
+
+	snprintf(a, sizeof(a), "%s/a", u->srcs);
+	snprintf(b, sizeof(b), "%s/b", u->srcs);
+	r = extract(u, u->pkg.source_version, false, a);
+	if (r == 0)
+		r = extract(u, u->o->diff ? u->pkg.source_version : u->o->version, u->o->diff, b);
+	if (r == 0)
+		r = fixlist_read(a, b, u->pkg.source_version, &u->fixes);
+	if (r < 0)
+		return r;
+	if (u->o->diff && !u->fixes.n) {
+		/* --diff: the one fix is the given diff */
+		u->fixes.v = calloc(1, sizeof(*u->fixes.v));
+		if (!u->fixes.v)
+			return hp_err(-ENOMEM, "out of memory");
+		u->fixes.v[0].name = strdup(strrchr(u->o->diff, '/') ? strrchr(u->o->diff, '/') + 1
+								     : u->o->diff);
+		r = diffparse(u->o->diff, &u->fixes.v[0].diff);
+		u->fixes.n = r == 0;
+		if (r < 0)
+			return r;
+	}
+	buf_printf(&head, "Description: %s %s -> %s, %zu fix%s\n", u->pkg.source,
+		   u->pkg.source_version, u->new_label, u->fixes.n, u->fixes.n == 1 ? "" : "es");
+	for (size_t i = 0; i < u->fixes.n; i++)
+		for (size_t k = 0; k < u->fixes.v[i].diff.ncves; k++)
+			buf_printf(&head, "CVE: %s\n", u->fixes.v[i].diff.cves[k]);
+	buf_printf(&head, "---\n");
+	snprintf(u->diff, sizeof(u->diff), "%s/%s_%s.diff", u->work,
+		 debver_noepoch(u->pkg.source_version), u->new_label);
+	r = file_write_atomic(u->diff, head.data, head.len, 0644);
+	buf_free(&head);
+	snprintf(script, sizeof(script),
+		 "cd '%s' && diff -ruN -x debian -x .pc a b >> '%s'; test $? -le 1", u->srcs,
+		 u->diff);
+	if (r == 0)
+		r = runcmd((char *[]){"sh", "-c", script, NULL}, NULL);
+	return r < 0 ? hp_err(r, "cannot diff the two versions' sources in %s", u->srcs) : 0;
+}
+
+static void report(void *ctx, const struct fn_change *v, size_t n, const char *const *files,
+		   size_t nfiles, struct buf *explain)
+{
+	struct upgrade *u = ctx;
+
+	fixlist_assign(&u->fixes, v, n, files, nfiles);
+	buf_printf(explain, "package %s %s (source %s), fixes from %s\n", u->pkg.package,
+		   u->pkg.version, u->pkg.source, u->new_label);
+	buf_printf(explain, "twin check: %s: %s\n", twin_verdict_name(u->twin), u->twin_why);
+	fixlist_explain(&u->fixes, explain);
+	buf_printf(explain, "fixed file: %s, the newer version built in the same root as the "
+			    "twin that reproduced %s\n",
+		   u->fixed_file, u->target);
+}
+
+static int diff_build(struct upgrade *u)
+{
+	struct build_diff_opts d = {
+		.c = u->o->c,
+		.source_dir = u->old_diffable,
+		.diff = u->diff,
+		.explain = u->o->explain,
+		.orig_tree = u->old_diffable,
+		.fixed_tree = u->new_diffable,
+		.fixed_file = u->fixed_file,
+		.target_objs_only = true,
+		.report = report,
+		.report_ctx = u,
+	};
+	int r = packaged_file(u, u->new_twin, u->fixed_file, sizeof(u->fixed_file));
+
+	if (r < 0)
+		return r;
+	d.c.target = u->target;
+	d.c.debuginfo = u->twin_syms;
+	d.c.debuginfo_is_twin = true;
+	return build_from_diff(&d);
+}
+
+static void print_refusal(struct upgrade *u, int r)
+{
+	struct buf out = {0};
+
+	if (!u->fixes.n)
+		return;
+	fixlist_refuse(&u->fixes, hp_err_msg(r));
+	fixlist_explain(&u->fixes, &out);
+	if (u->o->explain && buf_cstr(&out))
+		fputs((char *)out.data, stdout);
+	buf_free(&out);
+}
+
+int build_from_upgrade(const struct build_upgrade_opts *o)
+{
+	struct upgrade u = {.o = o, .t0 = now_ns()};
+	int r;
+
+	r = locate_target(&u);
+	if (r == 0) {
+		fprintf(stderr, "hotpatch: %s belongs to %s %s (source %s %s)\n", u.target,
+			u.pkg.package, u.pkg.version, u.pkg.source, u.pkg.source_version);
+		r = setup(&u);
+	}
+	if (r == 0)
+		r = make_diff(&u);
+	if (r == 0)
+		r = build_old(&u);
+	if (r == 0)
+		r = check_twin(&u);
+	if (r == 0)
+		r = build_new(&u);
+	if (r == 0) {
+		r = diff_build(&u);
+		if (r < 0)
+			print_refusal(&u, r);
+	}
+	if (r == 0)
+		fprintf(stderr, "hotpatch: upgrade build done in %.1f s\n",
+			(double)(now_ns() - u.t0) / NSEC_PER_SEC);
+	fixlist_free(&u.fixes);
+	debpkg_free(&u.pkg);
+	free(u.upstream);
+	free(u.new_label);
+	free(u.twin_why);
+	return r;
+}

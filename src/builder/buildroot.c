@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+#include "buildroot.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "aptsource.h"
+#include "clock.h"
+#include "error.h"
+#include "fileio.h"
+#include "macro.h"
+#include "runcmd.h"
+
+static int make_root(const char *root, const char *suite, const char *log)
+{
+	_cleanup_free_ char *mirrors = NULL;
+	char tmp[PATH_MAX + 8];
+	char *argv[16] = {"mmdebstrap", "--variant=buildd", "--include=apt,dpkg-dev,fakeroot",
+			  (char *)suite, tmp};
+	size_t n = 5;
+	int r = aptsource_mirrors(&mirrors);
+
+	if (r < 0)
+		return r;
+	/* Only the suites of the release: bookworm, bookworm-updates, ... */
+	for (char *save = NULL, *l = strtok_r(mirrors, "\n", &save); l && n < ARRAY_SIZE(argv) - 1;
+	     l = strtok_r(NULL, "\n", &save)) {
+		char uri[512], s[128];
+
+		if (sscanf(l, "deb %511s %127s", uri, s) == 2 && strncmp(s, suite, strlen(suite)) == 0)
+			argv[n++] = l;
+	}
+	argv[n] = NULL;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", root);
+	fprintf(stderr, "hotpatch: making a %s build root in %s (once) ...\n", suite, root);
+	r = runcmd((char *[]){"rm", "-rf", tmp, NULL}, NULL);
+	if (r == 0)
+		r = runcmd(argv, &(struct runcmd_opts){.log = log});
+	if (r < 0)
+		return hp_err(r, "mmdebstrap of %s failed; see %s", suite, log);
+	if (rename(tmp, root) < 0)
+		return hp_err(-errno, "cannot rename %s: %m", tmp);
+	return 0;
+}
+
+int buildroot_open(struct buildroot *b, const char *cache, const char *root, const char *suite)
+{
+	char roots[PATH_MAX];
+	int r;
+
+	*b = (struct buildroot){0};
+	snprintf(b->log, sizeof(b->log), "%s/build.log", cache);
+	b->host = root && strcmp(root, "/") == 0;
+	if (b->host) {
+		snprintf(b->root, sizeof(b->root), "/");
+		snprintf(b->base, sizeof(b->base), "%s/build/reproducible-path", cache);
+		snprintf(b->inroot, sizeof(b->inroot), "%s", b->base);
+		return mkdir_p(b->base, 0755);
+	}
+	if (root) {
+		snprintf(b->root, sizeof(b->root), "%s", root);
+	} else {
+		snprintf(roots, sizeof(roots), "%s/roots", cache);
+		r = mkdir_p(roots, 0755);
+		if (r < 0)
+			return hp_err(r, "cannot create %s", roots);
+		snprintf(b->root, sizeof(b->root), "%s/%s", roots, suite);
+		if (access(b->root, F_OK) < 0) {
+			r = make_root(b->root, suite, b->log);
+			if (r < 0)
+				return r;
+		}
+	}
+	snprintf(b->base, sizeof(b->base), "%s/build/reproducible-path", b->root);
+	snprintf(b->inroot, sizeof(b->inroot), "/build/reproducible-path");
+	return mkdir_p(b->base, 0755);
+}
+
+/* The path of host path @dir (under b->base) as the build sees it. */
+static void in_root(const struct buildroot *b, const char *dir, char *ret, size_t len)
+{
+	size_t n = strlen(b->base);
+
+	snprintf(ret, len, "%s%s", b->inroot, strncmp(dir, b->base, n) == 0 ? dir + n : "");
+}
+
+/* Runs @script in the root: chrooted, with its own /proc in a private mount
+ * namespace so nothing stays mounted, and with a clean environment. */
+static int run(const struct buildroot *b, const char *script, const char *const env[])
+{
+	char *argv[32];
+	size_t n = 0;
+
+	if (b->host) {
+		argv[n++] = "env";
+		argv[n++] = "-i";
+		argv[n++] = "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
+	} else {
+		argv[n++] = "unshare";
+		argv[n++] = "--mount";
+		argv[n++] = "--propagation";
+		argv[n++] = "private";
+		argv[n++] = "--";
+		argv[n++] = "sh";
+		argv[n++] = "-c";
+		argv[n++] = "mount -t proc proc \"$1/proc\" || exit 1; r=$1; shift; "
+			    "exec chroot \"$r\" \"$@\"";
+		argv[n++] = "sh";
+		argv[n++] = (char *)b->root;
+		argv[n++] = "env";
+		argv[n++] = "-i";
+		argv[n++] = "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
+	}
+	argv[n++] = "HOME=/root";
+	argv[n++] = "LC_ALL=C.UTF-8";
+	argv[n++] = "DEBIAN_FRONTEND=noninteractive";
+	for (size_t i = 0; env && env[i] && n < ARRAY_SIZE(argv) - 4; i++)
+		argv[n++] = (char *)env[i];
+	argv[n++] = "sh";
+	argv[n++] = "-c";
+	argv[n++] = (char *)script;
+	argv[n] = NULL;
+	return runcmd(argv, &(struct runcmd_opts){.log = b->log});
+}
+
+/* apt inside the root needs the host's resolver and fresh package lists. */
+static int refresh_lists(const struct buildroot *b)
+{
+	char path[PATH_MAX + 32];
+	_cleanup_free_ uint8_t *resolv = NULL;
+	size_t len;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/etc/resolv.conf", b->root);
+	if (file_read_all("/etc/resolv.conf", 1 << 16, &resolv, &len) == 0)
+		file_write_atomic(path, resolv, len, 0644);
+	snprintf(path, sizeof(path), "%s/var/lib/apt/lists/hotpatch-updated", b->root);
+	if (access(path, F_OK) == 0)
+		return 0;
+	r = run(b, "apt-get -q update", NULL);
+	if (r < 0)
+		return hp_err(r, "apt-get update in the build root %s failed; see %s", b->root,
+			      b->log);
+	return file_write_atomic(path, "", 0, 0644);
+}
+
+int buildroot_build_deps(const struct buildroot *b, const char *dir)
+{
+	char where[PATH_MAX], script[PATH_MAX * 2];
+	int r;
+
+	in_root(b, dir, where, sizeof(where));
+	if (b->host) {
+		snprintf(script, sizeof(script), "cd '%s' && dpkg-checkbuilddeps", where);
+		r = run(b, script, NULL);
+		return r < 0 ? hp_err(r, "the host lacks build dependencies of %s (see %s); "
+					 "build in a root instead of on the host",
+				      dir, b->log)
+			     : 0;
+	}
+	r = refresh_lists(b);
+	if (r < 0)
+		return r;
+	fprintf(stderr, "hotpatch: installing the build dependencies in the build root ...\n");
+	snprintf(script, sizeof(script),
+		 "apt-get -q -y --no-install-recommends build-dep '%s'", where);
+	r = run(b, script, NULL);
+	return r < 0 ? hp_err(r, "apt-get build-dep in %s failed; see %s", b->root, b->log) : 0;
+}
+
+int buildroot_build(const struct buildroot *b, const char *dir, const char *cflags,
+		    const char *label)
+{
+	char where[PATH_MAX], script[PATH_MAX * 2], jobs[64], cf[512], cxf[512];
+	const char *env[4] = {jobs};
+	int64_t t0 = now_ns();
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int r;
+
+	in_root(b, dir, where, sizeof(where));
+	/* nocheck: a package's test suite does not change what it ships. */
+	snprintf(jobs, sizeof(jobs), "DEB_BUILD_OPTIONS=nocheck parallel=%ld", cpus > 0 ? cpus : 1);
+	if (cflags) {
+		snprintf(cf, sizeof(cf), "DEB_CFLAGS_APPEND=%s", cflags);
+		snprintf(cxf, sizeof(cxf), "DEB_CXXFLAGS_APPEND=%s", cflags);
+		env[1] = cf;
+		env[2] = cxf;
+	}
+	snprintf(script, sizeof(script), "cd '%s' && dpkg-buildpackage -B -uc -us", where);
+	fprintf(stderr, "hotpatch: %s ...\n", label);
+	r = run(b, script, env);
+	if (r < 0)
+		return hp_err(r, "%s failed; see %s", label, b->log);
+	fprintf(stderr, "hotpatch: %s: done in %.1f s\n", label,
+		(double)(now_ns() - t0) / NSEC_PER_SEC);
+	return 0;
+}

@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: MIT */
+#include "fixlist.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "debpkg.h"
+#include "error.h"
+#include "fileio.h"
+#include "macro.h"
+
+static const char *const verdict_names[] = {
+	[FIX_IN_PATCH] = "in the live patch",
+	[FIX_REFUSED] = "refused",
+	[FIX_NOT_IN_FILE] = "not in this file",
+	[FIX_NO_CODE] = "no code change in this file",
+};
+
+/* The patch names of a quilt series, in order ("" when there is none). */
+static int read_series(const char *tree, char ***ret, size_t *ret_n)
+{
+	char path[PATH_MAX];
+	_cleanup_free_ uint8_t *data = NULL;
+	char **v = NULL, *save = NULL;
+	size_t len, n = 0;
+
+	snprintf(path, sizeof(path), "%s/debian/patches/series", tree);
+	if (file_read_all(path, 1 << 20, &data, &len) < 0) {
+		*ret = NULL;
+		*ret_n = 0;
+		return 0;
+	}
+	for (char *l = strtok_r((char *)data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char name[PATH_MAX], **nv;
+
+		if (sscanf(l, " %4095s", name) != 1 || name[0] == '#')
+			continue;
+		nv = realloc(v, (n + 1) * sizeof(*nv));
+		if (!nv || !(nv[n] = strdup(name)))
+			return hp_err(-ENOMEM, "out of memory");
+		v = nv;
+		n++;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static bool same_file(const char *a, const char *b)
+{
+	_cleanup_free_ uint8_t *x = NULL, *y = NULL;
+	size_t lx, ly;
+
+	if (file_read_all(a, 1 << 26, &x, &lx) < 0 || file_read_all(b, 1 << 26, &y, &ly) < 0)
+		return false;
+	return lx == ly && memcmp(x, y, lx) == 0;
+}
+
+/* New in the newer series, or changed since the older one. */
+static bool is_new(const char *old_tree, const char *new_tree, char **old, size_t nold,
+		   const char *name)
+{
+	char a[PATH_MAX * 2], b[PATH_MAX * 2];
+
+	for (size_t i = 0; i < nold; i++)
+		if (strcmp(old[i], name) == 0) {
+			snprintf(a, sizeof(a), "%s/debian/patches/%s", old_tree, name);
+			snprintf(b, sizeof(b), "%s/debian/patches/%s", new_tree, name);
+			return !same_file(a, b);
+		}
+	return true;
+}
+
+static int add_fix(struct fixlist *fl, const char *tree, const char *name)
+{
+	char path[PATH_MAX * 2];
+	struct fix *nv = realloc(fl->v, (fl->n + 1) * sizeof(*nv));
+	struct fix *f;
+	int r;
+
+	if (!nv)
+		return hp_err(-ENOMEM, "out of memory");
+	fl->v = nv;
+	f = &fl->v[fl->n];
+	*f = (struct fix){.name = strdup(name)};
+	snprintf(path, sizeof(path), "%s/debian/patches/%s", tree, name);
+	r = diffparse(path, &f->diff);
+	if (r < 0)
+		return hp_err_prefix(r, "patch %s: ", name);
+	fl->n++;
+	return f->name ? 0 : hp_err(-ENOMEM, "out of memory");
+}
+
+/* Does a changelog bullet name this patch (with or without its extension)? */
+static bool mentions(const char *bullet, const char *patch)
+{
+	const char *base = strrchr(patch, '/') ? strrchr(patch, '/') + 1 : patch;
+	size_t n = strcspn(base, ".");
+	char stem[PATH_MAX];
+
+	snprintf(stem, sizeof(stem), "%.*s", (int)n, base);
+	return strstr(bullet, base) || (n >= 4 && strstr(bullet, stem));
+}
+
+static void take_bullet(struct fixlist *fl, struct buf *bullet)
+{
+	const char *text = buf_cstr(bullet);
+
+	if (!text || !*text)
+		return;
+	diffparse_add_cves(&fl->changelog, text);
+	for (size_t i = 0; i < fl->n; i++)
+		if (mentions(text, fl->v[i].name))
+			diffparse_add_cves(&fl->v[i].diff, text);
+	bullet->len = 0;
+}
+
+/* The changelog entries newer than @old_version: their CVE ids, and each
+ * bullet's to the patches it names. */
+static int read_changelog(struct fixlist *fl, const char *tree, const char *old_version)
+{
+	char path[PATH_MAX + 32];
+	_cleanup_free_ uint8_t *data = NULL;
+	struct buf bullet = {0};
+	char *save = NULL;
+	size_t len;
+	bool first = true;
+
+	snprintf(path, sizeof(path), "%s/debian/changelog", tree);
+	if (file_read_all(path, 1 << 24, &data, &len) < 0)
+		return hp_err(-ENOENT, "%s is missing", path);
+	for (char *l = strtok_r((char *)data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (l[0] != ' ') {
+			char ver[256];
+
+			take_bullet(fl, &bullet);
+			if (l[0] == '-' || sscanf(l, "%*s (%255[^)])", ver) != 1)
+				continue;
+			/* The older version's own entry ends the range. */
+			if (!first && strcmp(debver_noepoch(ver), debver_noepoch(old_version)) == 0)
+				break;
+			first = false;
+			continue;
+		}
+		if (strncmp(l, "  * ", 4) == 0 || strncmp(l, " -- ", 4) == 0)
+			take_bullet(fl, &bullet);
+		if (strncmp(l, " -- ", 4))
+			buf_printf(&bullet, "%s\n", l);
+	}
+	take_bullet(fl, &bullet);
+	buf_free(&bullet);
+	return 0;
+}
+
+int fixlist_read(const char *old_tree, const char *new_tree, const char *old_version,
+		 struct fixlist *ret)
+{
+	struct fixlist fl = {0};
+	char **old = NULL, **cur = NULL;
+	size_t nold = 0, ncur = 0;
+	int r;
+
+	r = read_series(old_tree, &old, &nold);
+	if (r == 0)
+		r = read_series(new_tree, &cur, &ncur);
+	for (size_t i = 0; r == 0 && i < ncur; i++)
+		if (is_new(old_tree, new_tree, old, nold, cur[i]))
+			r = add_fix(&fl, new_tree, cur[i]);
+	if (r == 0)
+		r = read_changelog(&fl, new_tree, old_version);
+	for (size_t i = 0; i < nold; i++)
+		free(old[i]);
+	for (size_t i = 0; i < ncur; i++)
+		free(cur[i]);
+	free(old);
+	free(cur);
+	if (r < 0) {
+		fixlist_free(&fl);
+		return r;
+	}
+	*ret = fl;
+	return 0;
+}
+
+static void add_func(struct fix *f, const char *name)
+{
+	char **nv;
+
+	for (size_t i = 0; i < f->nfuncs; i++)
+		if (strcmp(f->funcs[i], name) == 0)
+			return;
+	nv = realloc(f->funcs, (f->nfuncs + 1) * sizeof(*nv));
+	if (!nv)
+		return;
+	f->funcs = nv;
+	if ((nv[f->nfuncs] = strdup(name)))
+		f->nfuncs++;
+}
+
+/* Is @path (as a patch names it) one of the target's source files? */
+static bool is_target_file(const char *path, const char *const *files, size_t nfiles)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+
+	for (size_t i = 0; i < nfiles; i++) {
+		const char *fb = strrchr(files[i], '/') ? strrchr(files[i], '/') + 1 : files[i];
+
+		if (strcmp(fb, base) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void assign_one(struct fix *f, const struct fn_change *v, size_t n,
+		       const char *const *files, size_t nfiles)
+{
+	bool touches_target = false;
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i].file && diff_touches(&f->diff, v[i].file, v[i].line, v[i].end_line))
+			add_func(f, v[i].name);
+	for (size_t h = 0; h < f->diff.nhunks; h++)
+		touches_target |= is_target_file(f->diff.hunks[h].file, files, nfiles);
+	if (f->nfuncs)
+		f->verdict = FIX_IN_PATCH;
+	else
+		f->verdict = touches_target ? FIX_NO_CODE : FIX_NOT_IN_FILE;
+}
+
+void fixlist_assign(struct fixlist *fl, const struct fn_change *v, size_t n,
+		    const char *const *files, size_t nfiles)
+{
+	for (size_t i = 0; i < fl->n; i++)
+		assign_one(&fl->v[i], v, n, files, nfiles);
+}
+
+void fixlist_refuse(struct fixlist *fl, const char *reason)
+{
+	for (size_t i = 0; i < fl->n; i++) {
+		free(fl->v[i].reason);
+		fl->v[i].reason = strdup(reason);
+		if (fl->v[i].verdict != FIX_NOT_IN_FILE)
+			fl->v[i].verdict = FIX_REFUSED;
+	}
+}
+
+size_t fixlist_count(const struct fixlist *fl, enum fix_verdict v)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < fl->n; i++)
+		n += fl->v[i].verdict == v;
+	return n;
+}
+
+void fixlist_explain(const struct fixlist *fl, struct buf *out)
+{
+	buf_printf(out, "fixes between the versions: %zu (%zu in the live patch, %zu refused, "
+			"%zu not in this file, %zu without a code change here)\n",
+		   fl->n, fixlist_count(fl, FIX_IN_PATCH), fixlist_count(fl, FIX_REFUSED),
+		   fixlist_count(fl, FIX_NOT_IN_FILE), fixlist_count(fl, FIX_NO_CODE));
+	for (size_t i = 0; i < fl->n; i++) {
+		const struct fix *f = &fl->v[i];
+
+		buf_printf(out, "fix %s: %s", f->name, verdict_names[f->verdict]);
+		if (f->verdict == FIX_REFUSED && f->reason)
+			buf_printf(out, " (%s)", f->reason);
+		buf_printf(out, "\n  cves:");
+		for (size_t k = 0; k < f->diff.ncves; k++)
+			buf_printf(out, " %s", f->diff.cves[k]);
+		buf_printf(out, "%s\n  functions:", f->diff.ncves ? "" : " none");
+		for (size_t k = 0; k < f->nfuncs; k++)
+			buf_printf(out, " %s()", f->funcs[k]);
+		buf_printf(out, "%s\n", f->nfuncs ? "" : " none");
+		if (f->diff.description)
+			buf_printf(out, "  about: %s\n", f->diff.description);
+	}
+	if (fl->changelog.ncves) {
+		buf_printf(out, "changelog CVE ids between the versions:");
+		for (size_t k = 0; k < fl->changelog.ncves; k++)
+			buf_printf(out, " %s", fl->changelog.cves[k]);
+		buf_printf(out, "\n");
+	}
+}
+
+void fixlist_free(struct fixlist *fl)
+{
+	for (size_t i = 0; i < fl->n; i++) {
+		free(fl->v[i].name);
+		diffparse_free(&fl->v[i].diff);
+		for (size_t k = 0; k < fl->v[i].nfuncs; k++)
+			free(fl->v[i].funcs[k]);
+		free(fl->v[i].funcs);
+		free(fl->v[i].reason);
+	}
+	free(fl->v);
+	diffparse_free(&fl->changelog);
+	*fl = (struct fixlist){0};
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The fixes between two versions of a Debian source package: the patches
+ * the newer one's debian/patches/series adds (or changes), each with its CVE
+ * ids (from the patch's header and name, and from the changelog entries
+ * between the two versions that mention it), and, once the live patch is
+ * built, the functions of the target it changes and its verdict.
+ */
+#pragma once
+
+#include <stddef.h>
+
+#include "build.h"
+#include "buf.h"
+#include "diffparse.h"
+
+enum fix_verdict {
+	FIX_IN_PATCH,    /* its functions are replaced by the live patch */
+	FIX_REFUSED,     /* it changes the target, but not in a way that can be patched live */
+	FIX_NOT_IN_FILE, /* it changes other files of the package (another binary, tests) */
+	FIX_NO_CODE,     /* it changes a source file of the target, but no function's code */
+};
+
+struct fix {
+	char *name; /* file name in debian/patches */
+	struct diff_info diff;
+	char **funcs;
+	size_t nfuncs;
+	enum fix_verdict verdict;
+	char *reason;
+};
+
+struct fixlist {
+	struct fix *v;
+	size_t n;
+	struct diff_info changelog; /* every CVE id the changelog names between the versions */
+};
+
+int fixlist_read(const char *old_tree, const char *new_tree, const char *old_version,
+		 struct fixlist *ret);
+/* Gives each fix its functions and verdict, from what the diff build found
+ * changed in the target (@files: the source files of the target's objects). */
+void fixlist_assign(struct fixlist *fl, const struct fn_change *v, size_t n,
+		    const char *const *files, size_t nfiles);
+/* The whole live patch was refused: every fix that changes the target is
+ * refused for @reason. */
+void fixlist_refuse(struct fixlist *fl, const char *reason);
+/* One paragraph per fix, for --explain and the bundle. */
+void fixlist_explain(const struct fixlist *fl, struct buf *out);
+size_t fixlist_count(const struct fixlist *fl, enum fix_verdict v);
+void fixlist_free(struct fixlist *fl);
