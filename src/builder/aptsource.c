@@ -286,12 +286,18 @@ static int find_dsc(struct aptsource *a, const char *source, const char *version
 int aptsource_extract(struct aptsource *a, const char *source, const char *version,
 		      const char *dest)
 {
-	char dsc[4400];
+	char dsc[4400], parent[4400];
 	int r = find_dsc(a, source, version, dsc, sizeof(dsc));
 	char *argv[] = {"dpkg-source", "--no-check", "-x", dsc, (char *)dest, NULL};
 
 	if (r < 0)
 		return r;
-	r = runcmd(argv, &(struct runcmd_opts){.quiet = true});
+	/* dpkg-source links the tarballs next to @dest: its parent must exist. */
+	snprintf(parent, sizeof(parent), "%s", dest);
+	if (strrchr(parent, '/'))
+		*strrchr(parent, '/') = '\0';
+	r = mkdir_p(parent, 0755);
+	if (r == 0)
+		r = runcmd(argv, &(struct runcmd_opts){.quiet = true});
 	return r < 0 ? hp_err(r, "dpkg-source -x %s failed", dsc) : 0;
 }

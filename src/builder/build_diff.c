@@ -209,6 +209,43 @@ static int compare_pair(struct dbuild *d, size_t i)
 	return objdiff_pair(&d->origs[i], &d->fixeds[i], &d->changes);
 }
 
+static size_t obj_index(const struct dbuild *d, const struct obj *o)
+{
+	return (size_t)(o - d->fixeds);
+}
+
+/* Hands what changed to the caller's report (the per-fix verdicts). */
+static int report(struct dbuild *d)
+{
+	struct fn_change *v = calloc(d->changes.n + 1, sizeof(*v));
+	const char **files = calloc(d->nobjs + 1, sizeof(*files));
+	size_t n = 0, nfiles = 0;
+
+	if (!v || !files) {
+		free(v);
+		free(files);
+		return hp_err(-ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < d->changes.n; i++) {
+		const struct change *c = &d->changes.v[i];
+		const char *name = osec_label(c->obj, c->sec);
+		const struct dw_func *f = dwarfinfo_func(&d->dfixed[obj_index(d, c->obj)], name);
+
+		if (c->kind == CHANGE_CONST)
+			continue;
+		v[n++] = (struct fn_change){.name = name, .file = f ? f->file : c->obj->file,
+					    .line = f ? f->line : 0, .end_line = f ? f->end_line : 0,
+					    .why = c->why};
+	}
+	for (size_t i = 0; i < d->nobjs; i++)
+		if (d->fixeds[i].file)
+			files[nfiles++] = d->fixeds[i].file;
+	d->o->report(d->o->report_ctx, v, n, files, nfiles, &d->explain);
+	free(v);
+	free(files);
+	return 0;
+}
+
 static int compare(struct dbuild *d)
 {
 	int r = 0;
@@ -219,15 +256,14 @@ static int compare(struct dbuild *d)
 		return hp_err(-ENOMEM, "out of memory");
 	for (size_t i = 0; r == 0 && i < d->nobjs; i++)
 		r = compare_pair(d, i);
-	if (r == 0 && !d->changes.n)
-		r = hp_err(-EINVAL, "the fix changes no code that was built (comments, other "
-				    "files, or code the build does not compile?)");
+	if (r == 0 && !d->changes.n) {
+		/* The caller's report still says, per fix, where its change went. */
+		if (d->o->report)
+			report(d);
+		r = hp_err(-ENODATA, "the fix changes no code that was built (comments, other "
+				     "files, or code the build does not compile?)");
+	}
 	return r;
-}
-
-static size_t obj_index(const struct dbuild *d, const struct obj *o)
-{
-	return (size_t)(o - d->fixeds);
 }
 
 /* Why a function changed, in words: the diff touched its source, or it
@@ -285,38 +321,6 @@ static int write_object(struct dbuild *d)
 	}
 	buf_free(&res.explain);
 	return r;
-}
-
-/* Hands what changed to the caller's report (the per-fix verdicts). */
-static int report(struct dbuild *d)
-{
-	struct fn_change *v = calloc(d->changes.n + 1, sizeof(*v));
-	const char **files = calloc(d->nobjs + 1, sizeof(*files));
-	size_t n = 0, nfiles = 0;
-
-	if (!v || !files) {
-		free(v);
-		free(files);
-		return hp_err(-ENOMEM, "out of memory");
-	}
-	for (size_t i = 0; i < d->changes.n; i++) {
-		const struct change *c = &d->changes.v[i];
-		const char *name = osec_label(c->obj, c->sec);
-		const struct dw_func *f = dwarfinfo_func(&d->dfixed[obj_index(d, c->obj)], name);
-
-		if (c->kind == CHANGE_CONST)
-			continue;
-		v[n++] = (struct fn_change){.name = name, .file = f ? f->file : c->obj->file,
-					    .line = f ? f->line : 0, .end_line = f ? f->end_line : 0,
-					    .why = c->why};
-	}
-	for (size_t i = 0; i < d->nobjs; i++)
-		if (d->fixeds[i].file)
-			files[nfiles++] = d->fixeds[i].file;
-	d->o->report(d->o->report_ctx, v, n, files, nfiles, &d->explain);
-	free(v);
-	free(files);
-	return 0;
 }
 
 static int file_sha(const char *path, uint8_t out[32], uint8_t **ret_data, size_t *ret_len)

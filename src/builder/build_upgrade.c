@@ -374,17 +374,28 @@ static int diff_build(struct upgrade *u)
 	return build_from_diff(&d);
 }
 
-static void print_refusal(struct upgrade *u, int r)
+/* No bundle: still say, per fix, why. */
+static int print_refusal(struct upgrade *u, int r)
 {
 	struct buf out = {0};
 
-	if (!u->fixes.n)
-		return;
-	fixlist_refuse(&u->fixes, hp_err_msg(r));
+	if (r == -ENODATA) {
+		r = hp_err(-ENODATA, "none of the %zu fixes between %s and %s changes the code of "
+				     "%s as the package builds it: nothing to patch",
+			   u->fixes.n, u->pkg.source_version, u->new_label, u->target);
+	} else {
+		_cleanup_free_ char *why = strdup(hp_err_msg(r));
+
+		fixlist_refuse(&u->fixes, why ? why : "out of memory");
+	}
+	buf_printf(&out, "package %s %s (source %s), fixes from %s\n", u->pkg.package,
+		   u->pkg.version, u->pkg.source, u->new_label);
+	buf_printf(&out, "twin check: %s: %s\n", twin_verdict_name(u->twin), u->twin_why);
 	fixlist_explain(&u->fixes, &out);
 	if (u->o->explain && buf_cstr(&out))
 		fputs((char *)out.data, stdout);
 	buf_free(&out);
+	return r;
 }
 
 int build_from_upgrade(const struct build_upgrade_opts *o)
@@ -409,7 +420,7 @@ int build_from_upgrade(const struct build_upgrade_opts *o)
 	if (r == 0) {
 		r = diff_build(&u);
 		if (r < 0)
-			print_refusal(&u, r);
+			r = print_refusal(&u, r);
 	}
 	if (r == 0)
 		fprintf(stderr, "hotpatch: upgrade build done in %.1f s\n",

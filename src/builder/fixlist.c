@@ -95,15 +95,13 @@ static int add_fix(struct fixlist *fl, const char *tree, const char *name)
 	return f->name ? 0 : hp_err(-ENOMEM, "out of memory");
 }
 
-/* Does a changelog bullet name this patch (with or without its extension)? */
+/* Does a changelog bullet name this patch? Only its full file name counts:
+ * a bullet that lists several CVE ids names no patch by naming one. */
 static bool mentions(const char *bullet, const char *patch)
 {
 	const char *base = strrchr(patch, '/') ? strrchr(patch, '/') + 1 : patch;
-	size_t n = strcspn(base, ".");
-	char stem[PATH_MAX];
 
-	snprintf(stem, sizeof(stem), "%.*s", (int)n, base);
-	return strstr(bullet, base) || (n >= 4 && strstr(bullet, stem));
+	return strstr(bullet, base) != NULL;
 }
 
 static void take_bullet(struct fixlist *fl, struct buf *bullet)
@@ -225,10 +223,20 @@ static void assign_one(struct fix *f, const struct fn_change *v, size_t n,
 			add_func(f, v[i].name);
 	for (size_t h = 0; h < f->diff.nhunks; h++)
 		touches_target |= is_target_file(f->diff.hunks[h].file, files, nfiles);
-	if (f->nfuncs)
+	free(f->reason);
+	f->reason = NULL;
+	if (f->nfuncs) {
 		f->verdict = FIX_IN_PATCH;
-	else
-		f->verdict = touches_target ? FIX_NO_CODE : FIX_NOT_IN_FILE;
+	} else if (touches_target) {
+		f->verdict = FIX_NO_CODE;
+		f->reason = strdup("it changes source files of this file, but no function of it "
+				   "as the package builds it: the code is compiled out by the "
+				   "build's configuration, or only comments or macros changed");
+	} else {
+		f->verdict = FIX_NOT_IN_FILE;
+		f->reason = strdup("it changes files that are not compiled into this file "
+				   "(another binary of the package, tests, or disabled features)");
+	}
 }
 
 void fixlist_assign(struct fixlist *fl, const struct fn_change *v, size_t n,
@@ -241,10 +249,11 @@ void fixlist_assign(struct fixlist *fl, const struct fn_change *v, size_t n,
 void fixlist_refuse(struct fixlist *fl, const char *reason)
 {
 	for (size_t i = 0; i < fl->n; i++) {
+		if (fl->v[i].verdict != FIX_IN_PATCH)
+			continue;
 		free(fl->v[i].reason);
 		fl->v[i].reason = strdup(reason);
-		if (fl->v[i].verdict != FIX_NOT_IN_FILE)
-			fl->v[i].verdict = FIX_REFUSED;
+		fl->v[i].verdict = FIX_REFUSED;
 	}
 }
 
@@ -267,7 +276,7 @@ void fixlist_explain(const struct fixlist *fl, struct buf *out)
 		const struct fix *f = &fl->v[i];
 
 		buf_printf(out, "fix %s: %s", f->name, verdict_names[f->verdict]);
-		if (f->verdict == FIX_REFUSED && f->reason)
+		if (f->reason)
 			buf_printf(out, " (%s)", f->reason);
 		buf_printf(out, "\n  cves:");
 		for (size_t k = 0; k < f->diff.ncves; k++)
