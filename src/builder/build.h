@@ -36,11 +36,13 @@ struct fn_change {
 };
 
 struct buf;
-/* Called once the changes are known, before the bundle is written: may add
- * to the explanation (which the bundle carries). @files: the source files of
- * the objects compared. */
+/* Called once the changes are known, before the patch object is written: may
+ * add to the explanation (which the bundle carries) and narrow the bundle's
+ * CVE ids (@cves, malloc'ed strings in a malloc'ed array). @files: the source
+ * files of the objects compared. */
 typedef void (*build_report_fn)(void *ctx, const struct fn_change *v, size_t n,
-				const char *const *files, size_t nfiles, struct buf *explain);
+				const char *const *files, size_t nfiles, struct buf *explain,
+				char ***cves, size_t *ncves);
 
 struct build_diff_opts {
 	struct build_common c;

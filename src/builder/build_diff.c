@@ -240,7 +240,8 @@ static int report(struct dbuild *d)
 	for (size_t i = 0; i < d->nobjs; i++)
 		if (d->fixeds[i].file)
 			files[nfiles++] = d->fixeds[i].file;
-	d->o->report(d->o->report_ctx, v, n, files, nfiles, &d->explain);
+	d->o->report(d->o->report_ctx, v, n, files, nfiles, &d->explain, &d->diff.cves,
+		     &d->diff.ncves);
 	free(v);
 	free(files);
 	return 0;
@@ -411,10 +412,10 @@ int build_from_diff(const struct build_diff_opts *o)
 		r = open_objects(&d);
 	if (r == 0)
 		r = compare(&d);
-	if (r == 0)
-		r = write_object(&d);
 	if (r == 0 && o->report)
 		r = report(&d);
+	if (r == 0)
+		r = write_object(&d);
 	if (r == 0 && !o->no_file_update)
 		r = file_update(&d);
 	if (r == 0) {

@@ -335,12 +335,29 @@ static int make_diff(struct upgrade *u)
 	return r < 0 ? hp_err(r, "cannot diff the two versions' sources in %s", u->srcs) : 0;
 }
 
+/* The bundle claims the CVE ids of the fixes it carries, no others. */
+static void narrow_cves(struct upgrade *u, char ***cves, size_t *ncves)
+{
+	struct diff_info kept = {0};
+
+	for (size_t i = 0; i < u->fixes.n; i++)
+		for (size_t k = 0; u->fixes.v[i].verdict == FIX_IN_PATCH &&
+				   k < u->fixes.v[i].diff.ncves; k++)
+			diffparse_add_cves(&kept, u->fixes.v[i].diff.cves[k]);
+	for (size_t i = 0; i < *ncves; i++)
+		free((*cves)[i]);
+	free(*cves);
+	*cves = kept.cves;
+	*ncves = kept.ncves;
+}
+
 static void report(void *ctx, const struct fn_change *v, size_t n, const char *const *files,
-		   size_t nfiles, struct buf *explain)
+		   size_t nfiles, struct buf *explain, char ***cves, size_t *ncves)
 {
 	struct upgrade *u = ctx;
 
 	fixlist_assign(&u->fixes, v, n, files, nfiles);
+	narrow_cves(u, cves, ncves);
 	buf_printf(explain, "package %s %s (source %s), fixes from %s\n", u->pkg.package,
 		   u->pkg.version, u->pkg.source, u->new_label);
 	buf_printf(explain, "twin check: %s: %s\n", twin_verdict_name(u->twin), u->twin_why);

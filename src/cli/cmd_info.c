@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -71,6 +72,9 @@ static void print_text(const struct bundle *b, int vr, const char *why)
 				       s->version, s->weak ? " (weak)" : "");
 		}
 	}
+	/* What the builder found: why each function changed, per-fix verdicts. */
+	if (b->explain_len)
+		printf("explain:\n%.*s", (int)b->explain_len, b->explain);
 }
 
 static void print_json(const struct bundle *b, int vr)
@@ -121,6 +125,13 @@ static void print_json(const struct bundle *b, int vr)
 	json_arr_end(&j);
 	json_kv_int(&j, "created", (int64_t)m->created);
 	json_kv_str(&j, "tool_version", m->tool_version);
+	if (b->explain_len) {
+		char *text = strndup(b->explain, b->explain_len);
+
+		if (text)
+			json_kv_str(&j, "explain", text);
+		free(text);
+	}
 	json_obj_end(&j);
 	printf("%s\n", json_text(&j));
 	json_free(&j);

@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""hotpatch build --upgrade-to on a tiny Debian package built in the test.
+
+The installed version (hptiny 1.0-1, built with dpkg-buildpackage, unpacked
+into a system root with its dpkg database) runs; the builder finds its
+package and version in that root, rebuilds its twin, checks it (exact), and
+makes a live patch from the fixes of 1.0-2: the check_len() fix is in the
+patch, the fix of the other binary is "not in this file", each with its CVE.
+Applied to the running process, its answers change while it keeps serving.
+An installed build with another compiler flag is refused by the twin check,
+naming the differing sections, with the target untouched and no bundle.
+"""
+import hashlib
+import socket
+import sys, os
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../lib"))
+from hptest import *
+import debtiny
+
+
+def ask(path, n):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(5)
+    s.connect(path)
+    s.sendall(f"{n}\n".encode())
+    out = s.recv(64).decode().split()
+    s.close()
+    return int(out[0]), int(out[1])
+
+
+def sha(path):
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def build(env, sysroot, cache, archive, out, check=True):
+    return env.hp("build", "--target", "/usr/bin/hptiny", "--sysroot", sysroot,
+                  "--upgrade-to", "1.0-2", "--build-root", "/", "--sources", archive,
+                  "--cache", cache, "--explain", "-o", out, check=check, timeout=600)
+
+
+def test(env):
+    archive = debtiny.make_sources(env.dir)
+    cache = os.path.join(env.dir, "cache")
+    twin_path = os.path.join(cache, "build/reproducible-path/hptiny-1.0")
+
+    # Built the way Debian builds, so the twin must reproduce it exactly.
+    sysroot = os.path.join(env.dir, "sysroot")
+    target = debtiny.install(env.dir, archive, sysroot, twin_path)
+    out = os.path.join(env.dir, "tiny.hpb")
+    r = build(env, sysroot, cache, archive, out)
+    text = r.stdout
+    expect("twin check: exact" in text, f"an exact twin:\n{text}{r.stderr}")
+    expect("fix 0001-check-len.patch: in the live patch" in text, text)
+    expect("cves: CVE-2099-1234\n  functions: check_len()" in text, text)
+    expect("fix 0002-other-len.patch: not in this file" in text, text)
+    expect("cves: CVE-2099-5678" in text, "the changelog's CVE goes to the patch it names")
+    info = json.loads(env.hp("info", "--json", out).stdout)
+    expect_eq(info["cves"], ["CVE-2099-1234"], "the bundle claims the CVE it fixes, no other")
+    explain = env.hp("info", out).stdout
+    expect("0002-other-len.patch: not in this file" in explain,
+           f"the verdicts travel in the bundle:\n{explain}")
+
+    # The installed binary, running, before and after the live patch.
+    sock = os.path.join(env.dir, "tiny.sock")
+    log = open(os.path.join(env.dir, "tiny.log"), "w")
+    p = subprocess.Popen([target, sock], stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+    env.procs.append(p)
+    wait_for(lambda: os.path.exists(sock), what="hptiny listening")
+    expect_eq(ask(sock, 100), (100, 1), "the installed version accepts 100")
+    before = sha(target)
+    env.hp("apply", out, "--pid", p.pid, "--insecure")
+    expect_eq(ask(sock, 100), (-1, 2), "the patched process refuses 100, counting on")
+    expect_eq(ask(sock, 10), (10, 3), "and still serves")
+    expect_eq(sha(target), before, "apply leaves the file on disk alone")
+
+    # Installed from a build with another flag: no twin, no bundle.
+    other = os.path.join(env.dir, "sysroot-O1")
+    target2 = debtiny.install(env.dir, archive, other, twin_path, cflags="-O1")
+    before = sha(target2)
+    out2 = os.path.join(env.dir, "refused.hpb")
+    r = build(env, other, cache, archive, out2, check=False)
+    expect(r.returncode != 0, "a twin that does not reproduce is refused")
+    expect("twin check: refused" in r.stderr and ".text" in r.stderr and
+           "likely cause" in r.stderr, f"names the sections and the cause:\n{r.stderr}")
+    expect(not os.path.exists(out2), "no bundle written")
+    expect_eq(sha(target2), before, "the target is untouched")
+
+
+main(test)

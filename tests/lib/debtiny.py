@@ -1,0 +1,229 @@
+# SPDX-License-Identifier: MIT
+"""A tiny Debian source package, in two versions, for the --upgrade-to tests.
+
+hptiny 1.0-1 ships /usr/bin/hptiny, a server on a UNIX socket that answers
+each line N with check_len(N), and /usr/bin/hptiny-other. hptiny 1.0-2 adds
+two Debian patches: one fixes check_len() (CVE-2099-1234), the other fixes
+hptiny-other only (CVE-2099-5678), so for /usr/bin/hptiny it is "not in this
+file". The sources are real source packages (dpkg-source -b), and the
+installed version is built with dpkg-buildpackage and unpacked into a system
+root with a dpkg database, the way the package manager would leave it.
+"""
+import os
+import shutil
+import subprocess
+
+TINY_C = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static long served;
+
+__attribute__((noinline)) int check_len(int n)
+{
+	served++;
+	return n < 0 ? -1 : n;
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	if (argc < 2 || s < 0)
+		return 1;
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", argv[1]);
+	unlink(a.sun_path);
+	if (bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 8) < 0)
+		return 1;
+	for (;;) {
+		char buf[64] = {0}, out[64];
+		int c = accept(s, NULL, NULL);
+		ssize_t n;
+
+		if (c < 0)
+			continue;
+		n = read(c, buf, sizeof(buf) - 1);
+		if (n > 0) {
+			int v = check_len(atoi(buf));
+			int len = snprintf(out, sizeof(out), "%d %ld\n", v, served);
+			if (write(c, out, (size_t)len) < 0)
+				perror("write");
+		}
+		close(c);
+	}
+}
+"""
+
+OTHER_C = r"""
+#include <stdio.h>
+#include <stdlib.h>
+
+__attribute__((noinline)) int other_len(int n)
+{
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	printf("%d\n", other_len(argc > 1 ? atoi(argv[1]) : 0));
+	return 0;
+}
+"""
+
+MAKEFILE = """
+all: hptiny hptiny-other
+%.o: %.c
+\t$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+hptiny: tiny.o
+\t$(CC) $(CFLAGS) $(LDFLAGS) -o $@ tiny.o
+hptiny-other: other.o
+\t$(CC) $(CFLAGS) $(LDFLAGS) -o $@ other.o
+install:
+\tinstall -D -m 755 hptiny $(DESTDIR)/usr/bin/hptiny
+\tinstall -D -m 755 hptiny-other $(DESTDIR)/usr/bin/hptiny-other
+clean:
+\trm -f hptiny hptiny-other *.o
+"""
+
+CONTROL = """Source: hptiny
+Section: utils
+Priority: optional
+Maintainer: Hotpatch Tests <tests@example.org>
+Build-Depends: debhelper-compat (= 13)
+Standards-Version: 4.6.2
+Rules-Requires-Root: no
+
+Package: hptiny
+Architecture: any
+Depends: ${shlibs:Depends}, ${misc:Depends}
+Description: tiny server for hotpatch's upgrade tests
+ Answers check_len(N) on a UNIX socket.
+"""
+
+FIX_OWN = """Description: check_len: refuse lengths above 64
+ A length above 64 overflows the caller's buffer.
+Author: Hotpatch Tests <tests@example.org>
+CVE: CVE-2099-1234
+--- a/tiny.c
++++ b/tiny.c
+@@ -11,7 +11,7 @@
+ __attribute__((noinline)) int check_len(int n)
+ {
+ 	served++;
+-	return n < 0 ? -1 : n;
++	return n < 0 || n > 64 ? -1 : n;
+ }
+ 
+ int main(int argc, char **argv)
+"""
+
+FIX_OTHER = """Description: other_len: refuse negative lengths
+--- a/other.c
++++ b/other.c
+@@ -4,7 +4,7 @@
+ 
+ __attribute__((noinline)) int other_len(int n)
+ {
+-	return n;
++	return n < 0 ? 0 : n;
+ }
+ 
+ int main(int argc, char **argv)
+"""
+
+CHANGELOG_OLD = """hptiny (1.0-1) bookworm; urgency=medium
+
+  * Initial release.
+
+ -- Hotpatch Tests <tests@example.org>  Mon, 02 Jan 2023 10:00:00 +0000
+"""
+
+CHANGELOG_NEW = """hptiny (1.0-2) bookworm-security; urgency=high
+
+  * 0001-check-len.patch: refuse lengths above 64 (CVE-2099-1234).
+  * 0002-other-len.patch: fix hptiny-other (CVE-2099-5678).
+
+ -- Hotpatch Tests <tests@example.org>  Tue, 03 Jan 2023 10:00:00 +0000
+
+""" + CHANGELOG_OLD
+
+
+def run(cmd, cwd=None, env=None):
+    e = dict(os.environ)
+    e.update(env or {})
+    r = subprocess.run(cmd, cwd=cwd, env=e, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{r.stdout}{r.stderr}")
+    return r
+
+
+def write(path, text, mode=0o644):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+
+
+def make_sources(work):
+    """Source packages hptiny 1.0-1 and 1.0-2 in work/archive (.dsc)."""
+    archive = os.path.join(work, "archive")
+    up = os.path.join(work, "up", "hptiny-1.0")
+    write(os.path.join(up, "tiny.c"), TINY_C)
+    write(os.path.join(up, "other.c"), OTHER_C)
+    write(os.path.join(up, "Makefile"), MAKEFILE)
+    os.makedirs(archive)
+    run(["tar", "-czf", os.path.join(archive, "hptiny_1.0.orig.tar.gz"), "--mtime=2023-01-01",
+         "--owner=0", "--group=0", "hptiny-1.0"], cwd=os.path.dirname(up))
+    for version, changelog, patches in (
+            ("1.0-1", CHANGELOG_OLD, {}),
+            ("1.0-2", CHANGELOG_NEW, {"0001-check-len.patch": FIX_OWN,
+                                      "0002-other-len.patch": FIX_OTHER})):
+        tree = os.path.join(work, "src-" + version, "hptiny-1.0")
+        shutil.copytree(up, tree)
+        deb = os.path.join(tree, "debian")
+        write(os.path.join(deb, "control"), CONTROL)
+        write(os.path.join(deb, "rules"), "#!/usr/bin/make -f\n%:\n\tdh $@\n", 0o755)
+        write(os.path.join(deb, "changelog"), changelog)
+        write(os.path.join(deb, "copyright"), "Public domain test package.\n")
+        write(os.path.join(deb, "source", "format"), "3.0 (quilt)\n")
+        if patches:
+            write(os.path.join(deb, "patches", "series"), "".join(p + "\n" for p in patches))
+            for name, text in patches.items():
+                write(os.path.join(deb, "patches", name), text)
+        shutil.copy(os.path.join(archive, "hptiny_1.0.orig.tar.gz"), os.path.dirname(tree))
+        run(["dpkg-source", "-b", "hptiny-1.0"], cwd=os.path.dirname(tree))
+        for f in os.listdir(os.path.dirname(tree)):
+            if f.startswith(f"hptiny_{version}."):
+                shutil.copy(os.path.join(os.path.dirname(tree), f), archive)
+    return archive
+
+
+def install(work, archive, sysroot, build_dir, cflags=None):
+    """Build hptiny 1.0-1 with dpkg-buildpackage at @build_dir (the path the
+    twin will be built in, as Debian's builders do) and install its binary
+    package into @sysroot: files, info/hptiny.list and the status entry."""
+    shutil.rmtree(build_dir, ignore_errors=True)
+    os.makedirs(os.path.dirname(build_dir), exist_ok=True)
+    run(["dpkg-source", "-x", os.path.join(archive, "hptiny_1.0-1.dsc"), build_dir])
+    env = {"DEB_BUILD_OPTIONS": "nocheck", "LC_ALL": "C.UTF-8"}
+    if cflags:
+        env["DEB_CFLAGS_APPEND"] = cflags
+    run(["dpkg-buildpackage", "-B", "-uc", "-us"], cwd=build_dir, env=env)
+    parent = os.path.dirname(build_dir)
+    deb = os.path.join(parent, "hptiny_1.0-1_amd64.deb")
+    run(["dpkg-deb", "-x", deb, sysroot])
+    listing = run(["dpkg-deb", "-c", deb]).stdout.splitlines()
+    info = os.path.join(sysroot, "var/lib/dpkg/info")
+    os.makedirs(info, exist_ok=True)
+    paths = [l.split()[-1].lstrip(".") for l in listing]
+    write(os.path.join(info, "hptiny.list"), "".join(p.rstrip("/") + "\n" for p in paths if p))
+    write(os.path.join(sysroot, "var/lib/dpkg/status"),
+          "Package: hptiny\nStatus: install ok installed\nPriority: optional\n"
+          "Architecture: amd64\nVersion: 1.0-1\nDescription: test\n\n")
+    shutil.rmtree(build_dir)
+    return os.path.join(sysroot, "usr/bin/hptiny")
