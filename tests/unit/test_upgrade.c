@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: MIT */
+/* The parts of build --upgrade-to that decide: is a rebuild the shipped
+ * file's twin (twincheck.c), which fixes lie between two versions of a
+ * package and what each one's verdict is (fixlist.c), and which package owns
+ * a file (debpkg.c). Wrong answers here would patch a process with code
+ * built from other sources, or claim a CVE fixed that is not. */
+#include <sys/stat.h>
+
+#include "debpkg.h"
+#include "fixlist.h"
+#include "test.h"
+#include "twincheck.h"
+
+static const char prog_c[] = "#include <stdio.h>\n"
+			     "static const char *greeting = \"hello\";\n"
+			     "int twice(int n) { return 2 * n; }\n"
+			     "int main(int argc, char **argv) {\n"
+			     "\t(void)argv; printf(\"%s %d\\n\", greeting, twice(argc));\n"
+			     "\treturn 0;\n}\n";
+
+/* Compiles prog.c in @dir/@sub with @flags into @dir/@sub/prog. */
+static void compile(const char *dir, const char *sub, const char *flags, char *ret, size_t len)
+{
+	char path[PATH_MAX], script[PATH_MAX * 2];
+	char *sh[] = {"sh", "-c", script, NULL};
+
+	snprintf(path, sizeof(path), "%s/%s", dir, sub);
+	ASSERT_EQ(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/%s/prog.c", dir, sub);
+	test_write_file(path, prog_c, strlen(prog_c));
+	snprintf(script, sizeof(script),
+		 "command -v cc >/dev/null || exit 77; cd '%s/%s' && cc %s -o prog prog.c", dir,
+		 sub, flags);
+	switch (test_spawn(sh)) {
+	case 0:
+		break;
+	case 77:
+		TEST_SKIP("no C compiler");
+	default:
+		test_fail(__FILE__, __LINE__, "cannot compile the test program");
+	}
+	snprintf(ret, len, "%s/%s/prog", dir, sub);
+}
+
+TEST(twin_with_equal_build_id_is_exact)
+{
+	const char *dir = test_tmpdir();
+	char a[PATH_MAX], b[PATH_MAX], *why = NULL;
+	enum twin_verdict v;
+
+	/* Same flags, same directory name relative to the build: same build-id. */
+	compile(dir, "one", "-O2 -g -ffile-prefix-map=$PWD=.", a, sizeof(a));
+	compile(dir, "two", "-O2 -g -ffile-prefix-map=$PWD=.", b, sizeof(b));
+	ASSERT_OK(twincheck(a, b, &v, &why));
+	ASSERT_EQ(v, TWIN_EXACT);
+	ASSERT_STREQ(twin_verdict_name(v), "exact");
+	free(why);
+}
+
+TEST(twin_differing_only_in_debug_info_is_code_identical)
+{
+	const char *dir = test_tmpdir();
+	char a[PATH_MAX], b[PATH_MAX], *why = NULL;
+	enum twin_verdict v;
+
+	/* The build directory lands in DW_AT_comp_dir, so in the build-id only. */
+	compile(dir, "one", "-O2 -g", a, sizeof(a));
+	compile(dir, "other-dir", "-O2 -g", b, sizeof(b));
+	ASSERT_OK(twincheck(a, b, &v, &why));
+	ASSERT_EQ(v, TWIN_CODE_IDENTICAL);
+	ASSERT_CONTAINS(why, "byte-identical");
+	free(why);
+}
+
+TEST(twin_with_other_code_is_refused_naming_sections)
+{
+	const char *dir = test_tmpdir();
+	char a[PATH_MAX], b[PATH_MAX], *why = NULL;
+	enum twin_verdict v;
+
+	compile(dir, "one", "-O2 -g", a, sizeof(a));
+	compile(dir, "two", "-O0 -g", b, sizeof(b));
+	ASSERT_OK(twincheck(a, b, &v, &why));
+	ASSERT_EQ(v, TWIN_REFUSED);
+	ASSERT_CONTAINS(why, ".text");
+	ASSERT_CONTAINS(why, "likely cause: the code differs");
+	free(why);
+}
+
+static void put(const char *dir, const char *rel, const char *text)
+{
+	char path[PATH_MAX], script[PATH_MAX + 32];
+	char *sh[] = {"sh", "-c", script, NULL};
+
+	snprintf(script, sizeof(script), "mkdir -p \"$(dirname '%s/%s')\"", dir, rel);
+	ASSERT_EQ(test_spawn(sh), 0);
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	test_write_file(path, text, strlen(text));
+}
+
+static const char changelog[] =
+	"pkg (1.0-2) bookworm-security; urgency=high\n\n"
+	"  * fix-parse.patch: CVE-2099-0002.\n"
+	"  * Fix CVE-2099-0003, CVE-2099-0004.\n\n"
+	" -- T <t@example.org>  Tue, 03 Jan 2023 10:00:00 +0000\n\n"
+	"pkg (1.0-1) bookworm; urgency=medium\n\n"
+	"  * Fix CVE-1999-0001 (older: not between the versions).\n\n"
+	" -- T <t@example.org>  Mon, 02 Jan 2023 10:00:00 +0000\n";
+
+static const char fix_parse[] = "Description: parse: bound the length\n"
+				"CVE: CVE-2099-0001\n"
+				"--- a/src/parse.c\n+++ b/src/parse.c\n"
+				"@@ -10,3 +10,3 @@\n ctx\n-old\n+new\n ctx\n";
+static const char fix_tool[] = "--- a/tools/tool.c\n+++ b/tools/tool.c\n"
+			       "@@ -1,3 +1,3 @@\n ctx\n-old\n+new\n ctx\n";
+static const char fix_cfg[] = "--- a/src/config.c\n+++ b/src/config.c\n"
+			      "@@ -50,3 +50,3 @@\n ctx\n-old\n+new\n ctx\n";
+
+TEST(fixes_between_versions_with_cves_and_verdicts)
+{
+	const char *dir = test_tmpdir();
+	char old[PATH_MAX], cur[PATH_MAX];
+	struct fixlist fl;
+	struct buf out = {0};
+	const struct fn_change changed[] = {
+		{.name = "parse_len", .file = "src/parse.c", .line = 8, .end_line = 20},
+		{.name = "unrelated", .file = "src/other.c", .line = 1, .end_line = 5},
+	};
+	const char *files[] = {"parse.c", "config.c", "other.c"};
+
+	snprintf(old, sizeof(old), "%s/old", dir);
+	snprintf(cur, sizeof(cur), "%s/new", dir);
+	put(old, "debian/patches/series", "keep.patch\n");
+	put(old, "debian/patches/keep.patch", fix_tool);
+	put(cur, "debian/patches/series", "keep.patch\n# a comment\nfix-parse.patch\n"
+					  "tool.patch\ncfg.patch\n");
+	put(cur, "debian/patches/keep.patch", fix_tool);
+	put(cur, "debian/patches/fix-parse.patch", fix_parse);
+	put(cur, "debian/patches/tool.patch", fix_tool);
+	put(cur, "debian/patches/cfg.patch", fix_cfg);
+	put(cur, "debian/changelog", changelog);
+
+	ASSERT_OK(fixlist_read(old, cur, "1.0-1", &fl));
+	ASSERT_EQ(fl.n, 3); /* keep.patch was there already, unchanged */
+	ASSERT_STREQ(fl.v[0].name, "fix-parse.patch");
+	/* Its header's id, and the changelog bullet that names it. */
+	ASSERT_EQ(fl.v[0].diff.ncves, 2);
+	ASSERT_STREQ(fl.v[0].diff.cves[0], "CVE-2099-0001");
+	ASSERT_STREQ(fl.v[0].diff.cves[1], "CVE-2099-0002");
+	/* A bullet naming no patch gives its ids to none. */
+	ASSERT_EQ(fl.v[2].diff.ncves, 0);
+	ASSERT_EQ(fl.changelog.ncves, 3);
+
+	fixlist_assign(&fl, changed, 2, files, 3);
+	ASSERT_EQ(fl.v[0].verdict, FIX_IN_PATCH);
+	ASSERT_EQ(fl.v[0].nfuncs, 1);
+	ASSERT_STREQ(fl.v[0].funcs[0], "parse_len");
+	ASSERT_EQ(fl.v[1].verdict, FIX_NOT_IN_FILE);
+	ASSERT_EQ(fl.v[2].verdict, FIX_NO_CODE);
+
+	fixlist_explain(&fl, &out);
+	ASSERT_CONTAINS(buf_cstr(&out), "fix fix-parse.patch: in the live patch");
+	ASSERT_CONTAINS(buf_cstr(&out), "functions: parse_len()");
+	ASSERT_CONTAINS(buf_cstr(&out), "fix tool.patch: not in this file");
+
+	fixlist_refuse(&fl, "the fix changes the layout of struct s");
+	ASSERT_EQ(fl.v[0].verdict, FIX_REFUSED);
+	ASSERT_EQ(fl.v[1].verdict, FIX_NOT_IN_FILE);
+	buf_free(&out);
+	fixlist_free(&fl);
+}
+
+TEST(owner_from_a_roots_dpkg_database)
+{
+	const char *root = test_tmpdir();
+	struct debpkg p;
+
+	put(root, "var/lib/dpkg/info/libfoo1:amd64.list", "/.\n/usr\n/usr/lib/libfoo.so.1\n");
+	put(root, "var/lib/dpkg/info/bar.list", "/bin/bar\n");
+	put(root, "var/lib/dpkg/status",
+	    "Package: libfoo1\nStatus: deinstall ok config-files\nVersion: 0.9-1\n\n"
+	    "Package: libfoo1\nStatus: install ok installed\nArchitecture: amd64\n"
+	    "Source: foo (1:1.2-3)\nVersion: 1:1.2-3+b1\n\n"
+	    "Package: bar\nStatus: install ok installed\nVersion: 2.0-1\n");
+
+	ASSERT_OK(debpkg_owner(root, "/usr/lib/libfoo.so.1", &p));
+	ASSERT_STREQ(p.package, "libfoo1");
+	ASSERT_STREQ(p.version, "1:1.2-3+b1");
+	ASSERT_STREQ(p.source, "foo");
+	ASSERT_STREQ(p.source_version, "1:1.2-3");
+	debpkg_free(&p);
+	/* usrmerge: listed as /bin/bar, asked as /usr/bin/bar */
+	ASSERT_OK(debpkg_owner(root, "/usr/bin/bar", &p));
+	ASSERT_STREQ(p.source, "bar");
+	ASSERT_STREQ(p.source_version, "2.0-1");
+	debpkg_free(&p);
+	ASSERT_ERR(debpkg_owner(root, "/usr/bin/nobody", &p), -ENOENT);
+
+	{
+		char *up = debver_upstream("1:2.9.14+dfsg-1.3~deb12u4");
+
+		ASSERT_STREQ(up, "2.9.14+dfsg");
+		free(up);
+	}
+	ASSERT_STREQ(debver_noepoch("1:1.2-3"), "1.2-3");
+}
