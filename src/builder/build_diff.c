@@ -96,11 +96,11 @@ static int build_both(struct dbuild *d)
 	return r;
 }
 
-/* Is object @o linked into the target? A source package may build several
- * programs from the same sources (with other flags, say), and only the
- * target's copies may be compared. Judged by its functions: most of them
- * must be in the target's symbol table with the same size. */
-static bool in_target(const struct dbuild *d, const struct obj *o)
+/* How much object @o looks linked into the target: the share of its
+ * functions that are in the target's symbol table with the same size. A
+ * source package may build several programs from the same sources (with
+ * other flags, say), and only the target's copies may be compared. */
+static double target_score(const struct dbuild *d, const struct obj *o)
 {
 	size_t funcs = 0, found = 0;
 
@@ -117,7 +117,56 @@ static bool in_target(const struct dbuild *d, const struct obj *o)
 				break;
 			}
 	}
-	return funcs && found * 2 >= funcs;
+	return funcs ? (double)found / (double)funcs : 0;
+}
+
+/* libtool builds each file twice, PIC in .libs/ (what shared libraries are
+ * linked from) and not; when the sizes cannot tell them apart, that can. */
+static bool preferred_copy(const struct dbuild *d, const struct obj *o)
+{
+	const char *t = d->b.man.target_path;
+
+	return t && strstr(t, ".so") && (strncmp(o->rel, ".libs/", 6) == 0 ||
+					 strstr(o->rel, "/.libs/"));
+}
+
+/* With target_objs_only: the kept object compiled from the same source file
+ * as @o, if any, else -1. */
+static ssize_t same_source(const struct dbuild *d, const struct obj *o)
+{
+	for (size_t i = 0; i < d->nobjs; i++)
+		if (d->fixeds[i].file && o->file && strcmp(d->fixeds[i].file, o->file) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* Whether to keep the object just opened at d->fixeds[d->nobjs] (and where):
+ * an object of the target, and the best copy of its source file. */
+static bool keep_object(struct dbuild *d, double *scores, size_t *ret_at)
+{
+	struct obj *o = &d->fixeds[d->nobjs];
+	double score = target_score(d, o);
+	ssize_t twin = same_source(d, o);
+
+	*ret_at = d->nobjs;
+	if (score < 0.5)
+		return false;
+	if (twin >= 0) {
+		bool better = score > scores[twin] ||
+			      (score == scores[twin] && preferred_copy(d, o) &&
+			       !preferred_copy(d, &d->fixeds[twin]));
+
+		if (!better)
+			return false;
+		obj_close(&d->fixeds[twin]);
+		obj_close(&d->origs[twin]);
+		memset(&d->origs[twin], 0, sizeof(d->origs[twin]));
+		d->fixeds[twin] = *o;
+		*ret_at = (size_t)twin;
+		memset(o, 0, sizeof(*o));
+	}
+	scores[*ret_at] = score;
+	return true;
 }
 
 /* Pairs the two builds' objects by their path in the tree. A lone object
@@ -125,6 +174,7 @@ static bool in_target(const struct dbuild *d, const struct obj *o)
 static int open_objects(struct dbuild *d)
 {
 	char **a = NULL, **f = NULL;
+	double *scores = NULL;
 	size_t na = 0, nf = 0;
 	int r;
 
@@ -139,25 +189,29 @@ static int open_objects(struct dbuild *d)
 		if (!d->origs || !d->fixeds)
 			r = hp_err(-ENOMEM, "out of memory");
 	}
+	if (r == 0 && !(scores = calloc(nf, sizeof(*scores))))
+		r = hp_err(-ENOMEM, "out of memory");
 	for (size_t i = 0; r == 0 && i < nf; i++) {
 		char path[PATH_MAX * 2];
-
 		size_t at = d->nobjs;
 
 		snprintf(path, sizeof(path), "%s/%s", d->fixed, f[i]);
 		r = obj_open(path, f[i], &d->fixeds[at]);
-		if (r == 0 && d->o->target_objs_only && !in_target(d, &d->fixeds[at])) {
-			obj_close(&d->fixeds[at]);
-			memset(&d->fixeds[at], 0, sizeof(d->fixeds[at]));
+		if (r < 0)
+			break;
+		if (d->o->target_objs_only && !keep_object(d, scores, &at)) {
+			obj_close(&d->fixeds[d->nobjs]);
+			memset(&d->fixeds[d->nobjs], 0, sizeof(d->fixeds[d->nobjs]));
 			continue;
 		}
-		d->nobjs += r == 0;
+		d->nobjs += at == d->nobjs;
 		for (size_t k = 0; r == 0 && k < na; k++)
 			if (strcmp(a[k], f[i]) == 0) {
 				snprintf(path, sizeof(path), "%s/%s", d->orig, a[k]);
 				r = obj_open(path, a[k], &d->origs[at]);
 			}
 	}
+	free(scores);
 	strv_free_n(a, na);
 	strv_free_n(f, nf);
 	return r;
