@@ -147,7 +147,9 @@ int cmd_build(int argc, char **argv)
 		return r < 0 ? EXIT_OK : r;
 	if (!a.c.target || !a.c.output)
 		return cli_usage("build needs --target FILE and -o OUT.hpb");
-	if (a.u.version || a.u.sysroot || a.u.build_root || a.u.sources) {
+	/* --diff without --source: the fix is for an installed package's file. */
+	if (a.u.version || a.u.sysroot || a.u.build_root || a.u.sources ||
+	    (a.d.diff && !a.d.source_dir)) {
 		if (a.d.source_dir || a.nsources)
 			return cli_usage("--upgrade-to builds from the package's own sources; "
 					 "drop --source and patch sources");

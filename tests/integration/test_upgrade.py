@@ -74,6 +74,16 @@ def test(env):
     expect_eq(ask(sock, 10), (10, 3), "and still serves")
     expect_eq(sha(target), before, "apply leaves the file on disk alone")
 
+    # --diff: one given fix to the installed version's source, same twin.
+    fix = env.write("own.patch", debtiny.FIX_OWN)
+    out3 = os.path.join(env.dir, "own.hpb")
+    r = env.hp("build", "--target", "/usr/bin/hptiny", "--sysroot", sysroot, "--diff", fix,
+               "--build-root", "/", "--sources", archive, "--cache", cache, "--explain",
+               "-o", out3, timeout=600)
+    expect("fix own.patch: in the live patch" in r.stdout, r.stdout)
+    info = json.loads(env.hp("info", "--json", out3).stdout)
+    expect_eq([f["name"] for f in info["functions"]], ["check_len"], "--diff replaces check_len")
+
     # Installed from a build with another flag: no twin, no bundle.
     other = os.path.join(env.dir, "sysroot-O1")
     target2 = debtiny.install(env.dir, archive, other, twin_path, cflags="-O1")
