@@ -142,15 +142,52 @@ static int rm_rf(const char *path)
 	return runcmd((char *[]){"rm", "-rf", (char *)path, NULL}, NULL);
 }
 
-/* Extracts the source of @version (plus --diff when @with_diff) into @dest. */
-static int extract(struct upgrade *u, const char *version, bool with_diff, const char *dest)
+/* What a tree to build holds. */
+enum tree_kind {
+	TREE_PLAIN,   /* a version's source package, as it is (cached) */
+	TREE_DIFF,    /* the installed version plus --diff */
+	TREE_PARTIAL, /* the installed version plus the fixes not refused so far */
+};
+
+/* Applies the fixes not refused so far, in the newer series' order, on the
+ * installed version's tree. A patch the newer version changed (rather than
+ * added) comes off in its old form first. Its debian/ stays the installed
+ * version's, which already counts every patch it holds as applied. */
+static int apply_kept(struct upgrade *u, const char *dest)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < u->fixes.n; i++) {
+		char old[PATH_MAX * 2], cur[PATH_MAX * 2];
+
+		if (u->fixes.v[i].verdict == FIX_REFUSED)
+			continue;
+		snprintf(old, sizeof(old), "%s/a/debian/patches/%s", u->srcs, u->fixes.v[i].name);
+		snprintf(cur, sizeof(cur), "%s/b/debian/patches/%s", u->srcs, u->fixes.v[i].name);
+		if (access(old, R_OK) == 0)
+			r = runcmd((char *[]){"patch", "-R", "-p1", "--batch", "--silent", "-d",
+					      (char *)dest, "-i", old, NULL},
+				   &(struct runcmd_opts){.quiet = true});
+		if (r == 0)
+			r = srctree_apply(dest, cur);
+		if (r < 0)
+			return hp_err_prefix(r, "%s without the refused fixes: %s: ", u->pkg.source,
+					     u->fixes.v[i].name);
+	}
+	return 0;
+}
+
+static int extract(struct upgrade *u, const char *version, enum tree_kind kind, const char *dest)
 {
 	int r = rm_rf(dest);
 
 	if (r == 0)
-		r = aptsource_extract(&u->apt, u->pkg.source, version, dest);
-	if (r == 0 && with_diff)
+		r = aptsource_extract(&u->apt, u->pkg.source,
+				      kind == TREE_PLAIN ? version : u->pkg.source_version, dest);
+	if (r == 0 && kind == TREE_DIFF)
 		r = srctree_apply(dest, u->o->diff);
+	if (r == 0 && kind == TREE_PARTIAL)
+		r = apply_kept(u, dest);
 	return r;
 }
 
@@ -160,20 +197,20 @@ static int extract(struct upgrade *u, const char *version, bool with_diff, const
  * packages embed it; the tree is moved away afterwards so the next build can
  * use the same path.
  */
-static int build_tree(struct upgrade *u, const char *version, bool with_diff, const char *cflags,
-		      const char *keep, const char *label)
+static int build_tree(struct upgrade *u, const char *version, enum tree_kind kind,
+		      const char *cflags, const char *keep, const char *label)
 {
 	char at[PATH_MAX * 2], stamp[PATH_MAX + 8];
 	int r;
 
 	snprintf(stamp, sizeof(stamp), "%s.ok", keep);
-	if (!with_diff && access(stamp, F_OK) == 0) {
+	if (kind == TREE_PLAIN && access(stamp, F_OK) == 0) {
 		fprintf(stderr, "hotpatch: %s: reusing %s\n", label, keep);
 		return 0;
 	}
 	snprintf(at, sizeof(at), "%s/%s-%s", u->root.base, u->pkg.source, u->upstream);
 	unlink(stamp);
-	r = extract(u, version, with_diff, at);
+	r = extract(u, version, kind, at);
 	if (r == 0)
 		r = buildroot_build_deps(&u->root, at);
 	if (r == 0)
@@ -182,7 +219,7 @@ static int build_tree(struct upgrade *u, const char *version, bool with_diff, co
 		r = rm_rf(keep);
 	if (r == 0 && rename(at, keep) < 0)
 		r = hp_err(-errno, "cannot move %s to %s: %m", at, keep);
-	if (r == 0 && !with_diff)
+	if (r == 0 && kind == TREE_PLAIN)
 		r = file_write_atomic(stamp, "", 0, 0644);
 	return r;
 }
@@ -197,14 +234,14 @@ static int build_old(struct upgrade *u)
 	snprintf(u->old_diffable, sizeof(u->old_diffable), "%s/%s-diffable", u->work,
 		 debver_noepoch(v));
 	snprintf(label, sizeof(label), "building the twin of %s %s", u->pkg.source, v);
-	r = build_tree(u, v, false, NULL, u->old_twin, label);
+	r = build_tree(u, v, TREE_PLAIN, NULL, u->old_twin, label);
 	return r;
 }
 
 static int build_new(struct upgrade *u)
 {
 	const char *v = u->o->diff ? u->pkg.source_version : u->o->version;
-	bool d = u->o->diff != NULL;
+	enum tree_kind d = u->o->diff ? TREE_DIFF : TREE_PLAIN;
 	char label[256];
 	int r;
 
@@ -214,7 +251,8 @@ static int build_new(struct upgrade *u)
 		 debver_noepoch(u->pkg.source_version));
 	snprintf(label, sizeof(label), "building %s %s for comparison", u->pkg.source,
 		 debver_noepoch(u->pkg.source_version));
-	r = build_tree(u, u->pkg.source_version, false, DIFFABLE_FLAGS, u->old_diffable, label);
+	r = build_tree(u, u->pkg.source_version, TREE_PLAIN, DIFFABLE_FLAGS, u->old_diffable,
+		       label);
 	snprintf(label, sizeof(label), "building %s %s for comparison", u->pkg.source, u->new_label);
 	if (r == 0)
 		r = build_tree(u, v, d, DIFFABLE_FLAGS, u->new_diffable, label);
@@ -288,19 +326,46 @@ static int check_twin(struct upgrade *u)
 	return twin_symbols(u);
 }
 
-/* The sources of both versions, plain, and the diff between them (the
- * Debian packaging left out), headed by every fix's CVE ids. */
+/* The diff from the installed version's plain sources (srcs/a) to srcs/@to,
+ * the Debian packaging left out, headed by the kept fixes' CVE ids. */
+static int write_diff(struct upgrade *u, const char *to)
+{
+	char script[PATH_MAX * 3];
+	struct buf head = {0};
+	int r;
+
+	buf_printf(&head, "Description: %s %s -> %s, %zu fix%s\n", u->pkg.source,
+		   u->pkg.source_version, u->new_label, u->fixes.n, u->fixes.n == 1 ? "" : "es");
+	for (size_t i = 0; i < u->fixes.n; i++)
+		for (size_t k = 0; u->fixes.v[i].verdict != FIX_REFUSED &&
+				   k < u->fixes.v[i].diff.ncves; k++)
+			buf_printf(&head, "CVE: %s\n", u->fixes.v[i].diff.cves[k]);
+	buf_printf(&head, "---\n");
+	snprintf(u->diff, sizeof(u->diff), "%s/%s_%s.diff", u->work,
+		 debver_noepoch(u->pkg.source_version), u->new_label);
+	r = file_write_atomic(u->diff, head.data, head.len, 0644);
+	buf_free(&head);
+	snprintf(script, sizeof(script),
+		 "cd '%s' && diff -ruN -x debian -x .pc a '%s' >> '%s'; test $? -le 1", u->srcs,
+		 to, u->diff);
+	if (r == 0)
+		r = runcmd((char *[]){"sh", "-c", script, NULL}, NULL);
+	return r < 0 ? hp_err(r, "cannot diff the two versions' sources in %s", u->srcs) : 0;
+}
+
+/* The sources of both versions, plain, the fixes between them, and the
+ * diff. */
 static int make_diff(struct upgrade *u)
 {
-	char a[PATH_MAX + 4], b[PATH_MAX + 4], script[PATH_MAX * 3];
-	struct buf head = {0};
+	char a[PATH_MAX + 4], b[PATH_MAX + 4];
 	int r;
 
 	snprintf(a, sizeof(a), "%s/a", u->srcs);
 	snprintf(b, sizeof(b), "%s/b", u->srcs);
-	r = extract(u, u->pkg.source_version, false, a);
+	r = extract(u, u->pkg.source_version, TREE_PLAIN, a);
 	if (r == 0)
-		r = extract(u, u->o->diff ? u->pkg.source_version : u->o->version, u->o->diff, b);
+		r = extract(u, u->o->diff ? u->pkg.source_version : u->o->version,
+			    u->o->diff ? TREE_DIFF : TREE_PLAIN, b);
 	if (r == 0)
 		r = fixlist_read(a, b, u->pkg.source_version, &u->fixes);
 	if (r < 0)
@@ -317,22 +382,7 @@ static int make_diff(struct upgrade *u)
 		if (r < 0)
 			return r;
 	}
-	buf_printf(&head, "Description: %s %s -> %s, %zu fix%s\n", u->pkg.source,
-		   u->pkg.source_version, u->new_label, u->fixes.n, u->fixes.n == 1 ? "" : "es");
-	for (size_t i = 0; i < u->fixes.n; i++)
-		for (size_t k = 0; k < u->fixes.v[i].diff.ncves; k++)
-			buf_printf(&head, "CVE: %s\n", u->fixes.v[i].diff.cves[k]);
-	buf_printf(&head, "---\n");
-	snprintf(u->diff, sizeof(u->diff), "%s/%s_%s.diff", u->work,
-		 debver_noepoch(u->pkg.source_version), u->new_label);
-	r = file_write_atomic(u->diff, head.data, head.len, 0644);
-	buf_free(&head);
-	snprintf(script, sizeof(script),
-		 "cd '%s' && diff -ruN -x debian -x .pc a b >> '%s'; test $? -le 1", u->srcs,
-		 u->diff);
-	if (r == 0)
-		r = runcmd((char *[]){"sh", "-c", script, NULL}, NULL);
-	return r < 0 ? hp_err(r, "cannot diff the two versions' sources in %s", u->srcs) : 0;
+	return write_diff(u, "b");
 }
 
 /* The bundle claims the CVE ids of the fixes it carries, no others. */
@@ -391,6 +441,83 @@ static int diff_build(struct upgrade *u)
 	return build_from_diff(&d);
 }
 
+/* The fixes a refusal names (by a file their hunks change) are refused with
+ * it. Returns how many. */
+static size_t implicate(struct upgrade *u, const char *msg)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < u->fixes.n; i++) {
+		struct fix *f = &u->fixes.v[i];
+		bool hit = false;
+
+		for (size_t h = 0; f->verdict != FIX_REFUSED && h < f->diff.nhunks && !hit; h++) {
+			const char *file = f->diff.hunks[h].file;
+			const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+
+			/* refusals name the source file: "(relaxng.c)", "relaxng.c:" */
+			hit = strlen(base) > 2 && strstr(msg, base);
+		}
+		if (!hit)
+			continue;
+		f->verdict = FIX_REFUSED;
+		free(f->reason);
+		f->reason = strdup(msg);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * The live patch was refused because of some fixes (a struct layout change,
+ * say): build the fixed trees again from the installed version's sources
+ * with every other fix, so the rest still get patched.
+ */
+static int without_refused(struct upgrade *u)
+{
+	char label[256], c[PATH_MAX + 4];
+	int r;
+
+	snprintf(u->new_diffable, sizeof(u->new_diffable), "%s/%s-partial-diffable", u->work,
+		 u->new_label);
+	snprintf(u->new_twin, sizeof(u->new_twin), "%s/%s-partial-twin", u->work, u->new_label);
+	snprintf(label, sizeof(label), "building %s %s without the refused fixes, for comparison",
+		 u->pkg.source, u->new_label);
+	r = build_tree(u, NULL, TREE_PARTIAL, DIFFABLE_FLAGS, u->new_diffable, label);
+	snprintf(label, sizeof(label), "building %s %s without the refused fixes (the fixed file)",
+		 u->pkg.source, u->new_label);
+	if (r == 0)
+		r = build_tree(u, NULL, TREE_PARTIAL, NULL, u->new_twin, label);
+	snprintf(c, sizeof(c), "%s/c", u->srcs);
+	if (r == 0)
+		r = extract(u, NULL, TREE_PARTIAL, c);
+	return r == 0 ? write_diff(u, "c") : r;
+}
+
+/* Builds the live patch, leaving out the fixes its refusals name, as long as
+ * some are left. */
+static int diff_build_all(struct upgrade *u)
+{
+	int r = diff_build(u);
+
+	for (int round = 0; r < 0 && r != -ENODATA && !u->o->diff && round < 4; round++) {
+		_cleanup_free_ char *msg = strdup(hp_err_msg(r));
+		size_t left;
+
+		if (!msg || !implicate(u, msg))
+			break;
+		left = u->fixes.n - fixlist_count(&u->fixes, FIX_REFUSED);
+		fprintf(stderr, "hotpatch: refused: %s\nhotpatch: trying again with the other "
+				"%zu fix%s\n", msg, left, left == 1 ? "" : "es");
+		if (!left)
+			return hp_err(-EINVAL, "%s", msg);
+		r = without_refused(u);
+		if (r == 0)
+			r = diff_build(u);
+	}
+	return r;
+}
+
 /* No bundle: still say, per fix, why. */
 static int print_refusal(struct upgrade *u, int r)
 {
@@ -435,7 +562,7 @@ int build_from_upgrade(const struct build_upgrade_opts *o)
 	if (r == 0)
 		r = build_new(&u);
 	if (r == 0) {
-		r = diff_build(&u);
+		r = diff_build_all(&u);
 		if (r < 0)
 			r = print_refusal(&u, r);
 	}

@@ -243,7 +243,8 @@ void fixlist_assign(struct fixlist *fl, const struct fn_change *v, size_t n,
 		    const char *const *files, size_t nfiles)
 {
 	for (size_t i = 0; i < fl->n; i++)
-		assign_one(&fl->v[i], v, n, files, nfiles);
+		if (fl->v[i].verdict != FIX_REFUSED) /* refused before this build */
+			assign_one(&fl->v[i], v, n, files, nfiles);
 }
 
 void fixlist_refuse(struct fixlist *fl, const char *reason)

@@ -6,7 +6,9 @@ The installed version (hptiny 1.0-1, built with dpkg-buildpackage, unpacked
 into a system root with its dpkg database) runs; the builder finds its
 package and version in that root, rebuilds its twin, checks it (exact), and
 makes a live patch from the fixes of 1.0-2: the check_len() fix is in the
-patch, the fix of the other binary is "not in this file", each with its CVE.
+patch, the fix of the other binary is "not in this file", the struct layout
+change is refused and left out (the patch is built again without it), each
+with its CVE.
 Applied to the running process, its answers change while it keeps serving.
 An installed build with another compiler flag is refused by the twin check,
 naming the differing sections, with the target untouched and no bundle.
@@ -54,6 +56,8 @@ def test(env):
     expect("fix 0001-check-len.patch: in the live patch" in text, text)
     expect("cves: CVE-2099-1234\n  functions: check_len()" in text, text)
     expect("fix 0002-other-len.patch: not in this file" in text, text)
+    expect("fix 0003-counter-misses.patch: refused (the fix changes the layout of struct "
+           "counter" in text, f"the layout change is refused, the rest still patched:\n{text}")
     expect("cves: CVE-2099-5678" in text, "the changelog's CVE goes to the patch it names")
     info = json.loads(env.hp("info", "--json", out).stdout)
     expect_eq(info["cves"], ["CVE-2099-1234"], "the bundle claims the CVE it fixes, no other")

@@ -3,9 +3,10 @@
 
 hptiny 1.0-1 ships /usr/bin/hptiny, a server on a UNIX socket that answers
 each line N with check_len(N), and /usr/bin/hptiny-other. hptiny 1.0-2 adds
-two Debian patches: one fixes check_len() (CVE-2099-1234), the other fixes
+three Debian patches: one fixes check_len() (CVE-2099-1234), one fixes
 hptiny-other only (CVE-2099-5678), so for /usr/bin/hptiny it is "not in this
-file". The sources are real source packages (dpkg-source -b), and the
+file", and one changes the layout of a struct that live data uses
+(CVE-2099-4321), which cannot be patched live. The sources are real source packages (dpkg-source -b), and the
 installed version is built with dpkg-buildpackage and unpacked into a system
 root with a dpkg database, the way the package manager would leave it.
 """
@@ -31,6 +32,7 @@ __attribute__((noinline)) int check_len(int n)
 
 int main(int argc, char **argv)
 {
+	extern int count_hit(void);
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	int s = socket(AF_UNIX, SOCK_STREAM, 0);
 
@@ -50,12 +52,27 @@ int main(int argc, char **argv)
 		n = read(c, buf, sizeof(buf) - 1);
 		if (n > 0) {
 			int v = check_len(atoi(buf));
+
+			count_hit();
 			int len = snprintf(out, sizeof(out), "%d %ld\n", v, served);
 			if (write(c, out, (size_t)len) < 0)
 				perror("write");
 		}
 		close(c);
 	}
+}
+"""
+
+STATS_C = r"""
+struct counter {
+	int hits;
+};
+
+static struct counter counter;
+
+__attribute__((noinline)) int count_hit(void)
+{
+	return ++counter.hits;
 }
 """
 
@@ -79,8 +96,8 @@ MAKEFILE = """
 all: hptiny hptiny-other
 %.o: %.c
 \t$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
-hptiny: tiny.o
-\t$(CC) $(CFLAGS) $(LDFLAGS) -o $@ tiny.o
+hptiny: tiny.o stats.o
+\t$(CC) $(CFLAGS) $(LDFLAGS) -o $@ tiny.o stats.o
 hptiny-other: other.o
 \t$(CC) $(CFLAGS) $(LDFLAGS) -o $@ other.o
 install:
@@ -120,6 +137,22 @@ CVE: CVE-2099-1234
  }
  
  int main(int argc, char **argv)
+"""
+
+FIX_LAYOUT = """Description: counter: count misses too
+ Changes the layout of struct counter, which live data uses: cannot be
+ patched live.
+CVE: CVE-2099-4321
+--- a/stats.c
++++ b/stats.c
+@@ -1,6 +1,7 @@
+ 
+ struct counter {
+ 	int hits;
++	int misses;
+ };
+ 
+ static struct counter counter;
 """
 
 FIX_OTHER = """Description: other_len: refuse negative lengths
@@ -175,6 +208,7 @@ def make_sources(work):
     up = os.path.join(work, "up", "hptiny-1.0")
     write(os.path.join(up, "tiny.c"), TINY_C)
     write(os.path.join(up, "other.c"), OTHER_C)
+    write(os.path.join(up, "stats.c"), STATS_C)
     write(os.path.join(up, "Makefile"), MAKEFILE)
     os.makedirs(archive)
     run(["tar", "-czf", os.path.join(archive, "hptiny_1.0.orig.tar.gz"), "--mtime=2023-01-01",
@@ -182,7 +216,8 @@ def make_sources(work):
     for version, changelog, patches in (
             ("1.0-1", CHANGELOG_OLD, {}),
             ("1.0-2", CHANGELOG_NEW, {"0001-check-len.patch": FIX_OWN,
-                                      "0002-other-len.patch": FIX_OTHER})):
+                                      "0002-other-len.patch": FIX_OTHER,
+                                      "0003-counter-misses.patch": FIX_LAYOUT})):
         tree = os.path.join(work, "src-" + version, "hptiny-1.0")
         shutil.copytree(up, tree)
         deb = os.path.join(tree, "debian")
