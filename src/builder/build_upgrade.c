@@ -441,30 +441,81 @@ static int diff_build(struct upgrade *u)
 	return build_from_diff(&d);
 }
 
-/* The fixes a refusal names (by a file their hunks change) are refused with
- * it. Returns how many. */
+/* What a refusal blames, when it names it: "struct NAME" or 'NAME'. */
+static bool blamed_name(const char *msg, char *ret, size_t len)
+{
+	const char *p = strstr(msg, "struct ");
+	size_t n;
+
+	if (p)
+		p += 7;
+	else if ((p = strchr(msg, '\'')))
+		p++;
+	if (!p)
+		return false;
+	n = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+	if (n < 2 || n >= len)
+		return false;
+	snprintf(ret, len, "%.*s", (int)n, p);
+	return true;
+}
+
+/* Does fix @f's patch text mention @name? */
+static bool patch_mentions(struct upgrade *u, const struct fix *f, const char *name)
+{
+	char path[PATH_MAX * 2];
+	_cleanup_free_ uint8_t *text = NULL;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/b/debian/patches/%s", u->srcs, f->name);
+	if (file_read_all(path, 1 << 26, &text, &len) < 0)
+		return false;
+	return memmem(text, len, name, strlen(name)) != NULL;
+}
+
+static bool touches_named_file(const struct fix *f, const char *msg)
+{
+	for (size_t h = 0; h < f->diff.nhunks; h++) {
+		const char *file = f->diff.hunks[h].file;
+		const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+
+		/* refusals name the source file: "(relaxng.c)", "relaxng.c:" */
+		if (strlen(base) > 2 && strstr(msg, base))
+			return true;
+	}
+	return false;
+}
+
+static void refuse_fix(struct fix *f, const char *msg)
+{
+	f->verdict = FIX_REFUSED;
+	free(f->reason);
+	/* a layout's member list is for the log, not for a verdict */
+	f->reason = strlen(msg) > 200 ? strndup(msg, 200) : strdup(msg);
+	if (f->reason && strlen(msg) > 200)
+		strcpy(f->reason + 196, "...");
+}
+
+/* The fixes a refusal names are refused with it: the ones whose patch
+ * mentions what it blames, else the ones changing the file it names.
+ * Returns how many. */
 static size_t implicate(struct upgrade *u, const char *msg)
 {
+	char name[256];
 	size_t n = 0;
+	bool by_name = blamed_name(msg, name, sizeof(name));
 
-	for (size_t i = 0; i < u->fixes.n; i++) {
-		struct fix *f = &u->fixes.v[i];
-		bool hit = false;
+	for (int pass = by_name ? 0 : 1; pass < 2 && !n; pass++)
+		for (size_t i = 0; i < u->fixes.n; i++) {
+			struct fix *f = &u->fixes.v[i];
 
-		for (size_t h = 0; f->verdict != FIX_REFUSED && h < f->diff.nhunks && !hit; h++) {
-			const char *file = f->diff.hunks[h].file;
-			const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
-
-			/* refusals name the source file: "(relaxng.c)", "relaxng.c:" */
-			hit = strlen(base) > 2 && strstr(msg, base);
+			if (f->verdict == FIX_REFUSED)
+				continue;
+			if (pass == 0 ? !patch_mentions(u, f, name) : !touches_named_file(f, msg))
+				continue;
+			refuse_fix(f, msg);
+			n++;
 		}
-		if (!hit)
-			continue;
-		f->verdict = FIX_REFUSED;
-		free(f->reason);
-		f->reason = strdup(msg);
-		n++;
-	}
 	return n;
 }
 
