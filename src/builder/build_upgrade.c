@@ -214,7 +214,7 @@ static int build_tree(struct upgrade *u, const char *version, enum tree_kind kin
 	if (r == 0)
 		r = buildroot_build_deps(&u->root, at);
 	if (r == 0)
-		r = buildroot_build(&u->root, at, cflags, label);
+		r = buildroot_build(&u->root, at, cflags, kind == TREE_PARTIAL, label);
 	if (r == 0)
 		r = rm_rf(keep);
 	if (r == 0 && rename(at, keep) < 0)

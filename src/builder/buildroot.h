@@ -31,6 +31,8 @@ int buildroot_open(struct buildroot *b, const char *cache, const char *root, con
 int buildroot_build_deps(const struct buildroot *b, const char *dir);
 /* dpkg-buildpackage of the tree at @dir (host path, under b->base), binary
  * architecture-dependent packages only. @cflags: appended to the package's
- * compiler flags, or NULL. */
+ * compiler flags, or NULL. @partial: the tree is a version Debian never
+ * built (some fixes left out), so its exported symbols need not match the
+ * package's symbols file. */
 int buildroot_build(const struct buildroot *b, const char *dir, const char *cflags,
-		    const char *label);
+		    bool partial, const char *label);
