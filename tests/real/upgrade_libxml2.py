@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""libxml2 2.9.14+dfsg-1.3~deb12u4 -> ~deb12u6, live, on Debian's own library.
+
+Installs the older libxml2 in a debootstrapped root, starts long-running
+programs there that use it (a small Python program driving libxml2's catalog
+API through ctypes: one line in, one answer out), builds the live patch with
+`hotpatch build --upgrade-to 2.9.14+dfsg-1.3~deb12u6` against the root's
+libxml2.so.2, applies it from the host to the running programs, and runs
+each reproducible fix's reproducer: on an unpatched twin process it crashes
+or hangs (failing before), on the patched process it answers (passing
+after). Every patched process keeps serving. Prints the table row.
+
+Run as root: python3 tests/real/upgrade_libxml2.py
+"""
+import os
+import select
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from upgrade_common import *
+
+OLD, NEW = "2.9.14+dfsg-1.3~deb12u4", "2.9.14+dfsg-1.3~deb12u6"
+LIB = "/usr/lib/x86_64-linux-gnu/libxml2.so.2"
+
+SERVER = r'''
+import ctypes, sys
+x = ctypes.CDLL("libxml2.so.2")
+x.xmlCatalogResolveURI.restype = ctypes.c_char_p
+x.xmlCatalogResolveURI.argtypes = [ctypes.c_char_p]
+x.xmlLoadCatalog.argtypes = [ctypes.c_char_p]
+x.xmlInitParser()
+for line in sys.stdin:
+    cmd, _, arg = line.strip().partition(" ")
+    if cmd == "load":
+        print("load", x.xmlLoadCatalog(arg.encode()), flush=True)
+    elif cmd == "uri":
+        print("uri", x.xmlCatalogResolveURI(arg.encode()), flush=True)
+    else:
+        print("pong", flush=True)
+'''
+
+NS = 'xmlns="urn:oasis:names:tc:entity:xmlns:xml:catalog"'
+
+# fix name -> (catalog files, commands, what the patched process answers last)
+REPRODUCERS = {
+    # SGML catalog whose CATALOG entry is itself: unbounded recursion.
+    "CVE-2025-8732.patch": (
+        {"sgml/self.cat": 'CATALOG "/tmp/hp/sgml/self.cat"\n'},
+        ["load /tmp/hp/sgml/self.cat"], "load"),
+    # XML catalog delegating a URI prefix to itself.
+    "CVE-2026-0990.patch": (
+        {"deleg/self.xml": f'<?xml version="1.0"?>\n<catalog {NS}>\n'
+         '<delegateURI uriStartString="http://example.org/" '
+         'catalog="file:///tmp/hp/deleg/self.xml"/>\n</catalog>\n'},
+        ["load /tmp/hp/deleg/self.xml", "uri http://example.org/a"], "uri"),
+    # Repeated nextCatalog entries: 24^6 resolutions before, 6 after.
+    "CVE-2026-0992/01-4af23b523.patch": (
+        {f"next/c{i}.xml": f'<?xml version="1.0"?>\n<catalog {NS}>\n' +
+         "".join(f'<nextCatalog catalog="file:///tmp/hp/next/c{i + 1}.xml"/>\n'
+                 for _ in range(24 if i < 6 else 0)) + "</catalog>\n"
+         for i in range(7)},
+        ["load /tmp/hp/next/c0.xml", "uri http://example.org/none"], "uri"),
+}
+# Fixes of the same code path, proven by the same reproducer.
+SAME_PATH = {"0039-catalog-fix-stack-overflow-from-self-referencing-SGM.patch":
+             "CVE-2025-8732.patch",
+             "CVE-2026-0992/02-096402c94.patch": "CVE-2026-0992/01-4af23b523.patch"}
+
+
+class XmlProc:
+    """A long-running program of the root that uses libxml2."""
+
+    def __init__(self, root):
+        with open(os.path.join(root, "tmp/hp/server.py"), "w") as f:
+            f.write(SERVER)
+        self.p = subprocess.Popen(
+            ["chroot", root, "env", "XML_CATALOG_FILES=", "python3", "/tmp/hp/server.py"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            text=True, bufsize=1)
+        expect(self.ask("ping", 10) == "pong", "the libxml2 program answers")
+        self.pid = self.p.pid
+
+    def ask(self, line, timeout):
+        """The answer, or None when the process died or hung (failure)."""
+        try:
+            self.p.stdin.write(line + "\n")
+            self.p.stdin.flush()
+        except BrokenPipeError:
+            return None
+        r, _, _ = select.select([self.p.stdout], [], [], timeout)
+        if not r:
+            return None
+        return self.p.stdout.readline().strip() or None
+
+    def stop(self):
+        self.p.kill()
+        self.p.wait()
+
+
+def reproduce(proc, commands, timeout=15):
+    """True when every command got an answer (no crash, no hang)."""
+    for c in commands:
+        if proc.ask(c, timeout) is None:
+            return False
+    return True
+
+
+def main():
+    root = make_root("libxml2-py-root", [f"libxml2={OLD}", f"libxml2-utils={OLD}",
+                                         "python3-lxml"])
+    for name, (files, _, _) in REPRODUCERS.items():
+        for rel, text in files.items():
+            path = os.path.join(root, "tmp/hp", rel)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w") as f:
+                f.write(text)
+    # A pair per reproducer: catalogs are process-global state in libxml2.
+    procs = {n: (XmlProc(root), XmlProc(root)) for n in REPRODUCERS}
+    try:
+        out = os.path.join(WORK, "libxml2.hpb")
+        if os.path.exists(out):
+            os.unlink(out)
+        rc, text, err, took = build(LIB, root, NEW, out)
+        fixes = parse_fixes(text)
+        expect(twin_verdict(text) in ("exact", "code-identical"), "the twin reproduces")
+        expect(rc == 0 and os.path.exists(out), f"a bundle: {err[-2000:]}")
+        store = Store()
+        for n, (control, patched) in procs.items():
+            store.apply(out, patched.pid)
+        proven = {}
+        for n, (control, patched) in procs.items():
+            if fixes.get(n, {}).get("verdict") != "in the live patch":
+                say(f"{n}: {fixes.get(n, {}).get('verdict')}: no live run")
+                continue
+            _, commands, _ = REPRODUCERS[n]
+            before = reproduce(control, commands)
+            after = reproduce(patched, commands)
+            say(f"{n}: unpatched {'passes' if before else 'fails (crash or hang)'}, "
+                f"patched {'passes' if after else 'fails'}")
+            expect(not before, f"{n}: the reproducer fails on the unpatched library")
+            expect(after, f"{n}: the reproducer passes on the patched library")
+            expect(patched.ask("ping", 5) == "pong", f"{n}: the patched process keeps serving")
+            proven[n] = True
+        for other, same in SAME_PATH.items():
+            if proven.get(same) and fixes.get(other, {}).get("verdict") == "in the live patch":
+                proven[other] = True
+        size = f"{os.path.getsize(out)} bytes"
+        table_row("libxml2", OLD, NEW, fixes, twin_verdict(text), took, size)
+        print(f"fixes proven live by their reproducer: {len(proven)}: {', '.join(sorted(proven))}")
+        print("ok")
+    finally:
+        for control, patched in procs.values():
+            control.stop()
+            patched.stop()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Failure as e:
+        print(f"FAIL: {e}")
+        sys.exit(1)
