@@ -77,6 +77,8 @@ int fixedfile_build(const struct bundle *b, const uint8_t *orig, size_t orig_len
 			   b->manifest.file_method);
 	if (r == 0)
 		r = check_digest(b, data, want);
+	else if (r == -EBADMSG)
+		r = hp_err_prefix(r, "refusing the bundle's fixed file (damaged or tampered): ");
 	if (r < 0) {
 		free(data);
 		return r;
