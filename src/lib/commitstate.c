@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,14 +48,29 @@ void commitstate_backup_path(const char *id, char *ret, size_t len)
 	snprintf(ret, len, "%s/%s", paths()->backups, id);
 }
 
+static void fsync_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
 int commitstate_ensure_dirs(void)
 {
 	char dir[PATH_MAX];
 	int r = store_ensure_dirs();
 
 	record_dir(dir, sizeof(dir));
-	if (r == 0)
+	if (r == 0 && access(dir, F_OK) < 0) {
 		r = mkdir_p(dir, 0755);
+		/* The records and backups written next are fsynced with their
+		 * directory; the directories' own entries must be durable too. */
+		fsync_dir(paths()->state);
+		fsync_dir(paths()->store);
+	}
 	if (r < 0)
 		return r;
 	/* Backups are copies of system files, some of them not world-readable:
