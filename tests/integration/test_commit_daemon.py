@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../lib"))
 from commitlib import (FIXED_ANSWER, PROBE, build_tree, diff_bundle, sha256,  # noqa: E402
                        state)
 from daemon import Daemon  # noqa: E402
-from hptest import expect, expect_eq, main, trust_key, wait_for  # noqa: E402
+from hptest import Failure, expect, expect_eq, main, trust_key, wait_for  # noqa: E402
 
 
 def daemon_pids(d, bid):
@@ -35,8 +35,11 @@ def audited_pids(env):
 
 
 def patched_by_daemon(d, bid, v):
-    wait_for(lambda: v.pid in daemon_pids(d, bid)["patched"] and v.maps_objects(), timeout=20,
-             what=f"hotpatchd to patch pid {v.pid}")
+    try:
+        wait_for(lambda: v.pid in daemon_pids(d, bid)["patched"] and v.maps_objects(),
+                 timeout=30, what=f"hotpatchd to patch pid {v.pid}")
+    except Failure as e:
+        raise Failure(f"{e}\nview: {d.patch_view(bid)}\nlog:\n{d.log()}")
     expect_eq(v.ask(PROBE), FIXED_ANSWER, f"pid {v.pid} patched by hotpatchd")
 
 
