@@ -24,6 +24,7 @@ static const struct subcommand commands[] = {
 	{"disable", cmd_disable, "stop keeping a patch applied, revert it everywhere"},
 	{"audit", cmd_audit, "verify the audit log (`hotpatch audit verify`)"},
 	{"doctor", cmd_doctor, "report what this host allows and what blocks patching"},
+	{"package", cmd_package, "wrap a signed bundle in a Debian package (.deb)"},
 };
 
 static void usage(FILE *f)
