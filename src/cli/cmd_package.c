@@ -145,7 +145,8 @@ static const char postinst_body[] =
 static const char prerm_body[] =
 	"case \"$1\" in\n"
 	"remove|deconfigure)\n"
-	"\tif ! hotpatch info \"$id\" >/dev/null 2>&1; then\n"
+	"\t# Already removed from the store by hand: nothing left to undo.\n"
+	"\tif [ ! -e \"${HOTPATCH_ROOT:-}/var/lib/hotpatch/bundles/$id.hpb\" ]; then\n"
 	"\t\texit 0\n"
 	"\tfi\n"
 	"\thotpatch disable \"$id\"\n"
@@ -251,6 +252,8 @@ static int package(const struct bundle *b, const char *dir, char *ret_out, size_
 	snprintf(p.stage, sizeof(p.stage), "%s/.hotpatch-package.XXXXXX", dir);
 	if (!mkdtemp(p.stage))
 		return hp_err(-errno, "cannot create a work directory in %s: %m", dir);
+	/* The tree's top is the hosts' "/": mkdtemp made it 0700. */
+	chmod(p.stage, 0755);
 	snprintf(tmp, sizeof(tmp), "%s.deb", p.stage);
 	snprintf(ret_out, len, "%s/%s_%s_amd64.deb", dir, p.name, p.version);
 	r = write_tree(&p);
