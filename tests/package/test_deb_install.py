@@ -67,7 +67,7 @@ def build_deb(work):
     """dpkg-buildpackage on a copy of the source tree (it writes its output
     beside the tree, which must not be the developer's checkout)."""
     tree = os.path.join(work, "src", "hotpatch")
-    if os.path.isdir(os.path.join(SRC, ".git")):
+    if os.path.exists(os.path.join(SRC, ".git")):  # a file in a worktree
         files = run(["git", "-C", SRC, "ls-files", "-z", "--cached", "--others",
                      "--exclude-standard"]).stdout.split("\0")
         for f in filter(None, files):
@@ -76,8 +76,10 @@ def build_deb(work):
             os.makedirs(os.path.dirname(os.path.join(tree, f)), exist_ok=True)
             shutil.copy2(os.path.join(SRC, f), os.path.join(tree, f), follow_symlinks=False)
     else:
-        shutil.copytree(SRC, tree, symlinks=True,
-                        ignore=shutil.ignore_patterns("build*", ".git"))
+        # Build directories sit at the top; src/builder must stay.
+        top = os.path.realpath(SRC)
+        shutil.copytree(SRC, tree, symlinks=True, ignore=lambda d, names: [
+            n for n in names if os.path.realpath(d) == top and n.startswith("build")])
     t0 = time.time()
     run(["dpkg-buildpackage", "-us", "-uc", "-b"], cwd=tree, timeout=1200)
     debs = glob.glob(os.path.join(work, "src", "hotpatch_*_amd64.deb"))
