@@ -329,8 +329,10 @@ def test(work):
         ch.setup()
         shutil.copy(deb, ch.path("/tmp/"))
         ch.run("apt-get", "update", "-q")
-        ch.run("apt-get", "install", "-y", "-q", "--no-install-recommends",
-               "/tmp/" + os.path.basename(deb), timeout=1800)
+        # As an administrator would: Recommends (the toolchain `hotpatch
+        # build` and the demo need) come along.
+        ch.run("apt-get", "install", "-y", "-q", "/tmp/" + os.path.basename(deb),
+               timeout=1800)
         log(f"installed into a fresh {SUITE} root with apt in {time.time() - t0:.0f} s")
         check_files(ch)
         check_man(ch)
