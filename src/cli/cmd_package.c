@@ -77,6 +77,24 @@ static void add_oneline(struct buf *o, const char *s)
 	}
 }
 
+/* Who made the package: $DEBFULLNAME and $DEBEMAIL, as Debian's own tools
+ * take them, or the local root. */
+static void maintainer(struct buf *o)
+{
+	const char *name = getenv("DEBFULLNAME"), *mail = getenv("DEBEMAIL");
+
+	buf_printf(o, "Maintainer: ");
+	if (mail && strchr(mail, '<')) {
+		add_oneline(o, mail);
+	} else {
+		add_oneline(o, name && *name ? name : "hotpatch package");
+		buf_printf(o, " <");
+		add_oneline(o, mail && *mail ? mail : "root@localhost");
+		buf_printf(o, ">");
+	}
+	buf_printf(o, "\n");
+}
+
 static void control_text(const struct pkg *p, struct buf *o)
 {
 	const struct manifest *m = &p->b->manifest;
@@ -84,13 +102,14 @@ static void control_text(const struct pkg *p, struct buf *o)
 
 	hex_encode(m->build_id, m->build_id_len, bid);
 	buf_printf(o, "Package: %s\nVersion: %s\nArchitecture: amd64\n", p->name, p->version);
-	buf_printf(o, "Maintainer: hotpatch package <root@localhost>\nSection: admin\n"
-		      "Priority: optional\nDepends: hotpatch\nInstalled-Size: %zu\n",
+	maintainer(o);
+	buf_printf(o, "Section: admin\nPriority: optional\nDepends: hotpatch\n"
+		      "Installed-Size: %zu\n",
 		   (p->b->size + 1023) / 1024);
 	buf_printf(o, "Description: live patch %s for %s\n ", p->b->id, m->target_path);
 	add_oneline(o, m->description && *m->description ? m->description : m->name);
 	buf_printf(o, "\n .\n Installing this package applies the fix to every running process\n"
-		      " that maps %s with build-id %s,\n and keeps it applied with hotpatchd; "
+		      " that maps %s\n with build-id %s,\n and keeps it applied with hotpatchd; "
 		      "removing it reverts the fix.\n",
 		   m->target_path, bid);
 	if (m->ncves) {

@@ -94,7 +94,8 @@ def test(env):
     bid = env.bundle_id(bundle)
     out = os.path.join(env.dir, "debs")
     os.makedirs(out)
-    r = env.hp("package", bundle, "-o", out)
+    r = env.hp("package", bundle, "-o", out,
+               env_vars={"DEBFULLNAME": "Security Team", "DEBEMAIL": "sec@example.org"})
     debs = glob.glob(os.path.join(out, "*.deb"))
     expect_eq(len(debs), 1, "one .deb written")
     deb = debs[0]
@@ -104,6 +105,8 @@ def test(env):
     expect(os.path.basename(deb).startswith(pkg + "_"), deb)
     expect(field(deb, "Depends") == "hotpatch", "depends on hotpatch")
     expect_eq(field(deb, "Architecture"), "amd64", "architecture")
+    expect_eq(field(deb, "Maintainer"), "Security Team <sec@example.org>",
+              "maintainer from DEBFULLNAME and DEBEMAIL")
     created = env.hp_json("info", bundle)["created"]
     expect_eq(field(deb, "Version"), time.strftime("%Y%m%d.%H%M%S", time.gmtime(created)),
               "version from the bundle's creation time")
