@@ -199,6 +199,17 @@ def check_files(ch):
     for line in ["Type=oneshot", "DefaultDependencies=no",
                  "ExecStart=/usr/sbin/hotpatch commit --staged"]:
         expect(line in commit, f"hotpatch-commit.service has {line}")
+    # Every line of both units parses (systemd warns about the rest and
+    # carries on, so a typo would silently drop a setting). The host's
+    # systemd-analyze reads the installed files; it also complains about
+    # what a chroot lacks (no init, no man), which is not checked here.
+    units = [ch.path("/lib/systemd/system/" + u)
+             for u in ("hotpatchd.service", "hotpatch-commit.service")]
+    r = subprocess.run(["systemd-analyze", "verify", *units], capture_output=True, text=True,
+                       timeout=60)
+    bad = [l for l in (r.stdout + r.stderr).splitlines()
+           if re.search(r"\.service:\d+: ", l)]
+    expect_eq(bad, [], "systemd-analyze verify: lines of the units it could not parse")
     conffiles = open(ch.path("/var/lib/dpkg/info/hotpatch.conffiles")).read().split()
     expect_eq(conffiles, ["/etc/hotpatch/hotpatch.conf"], "conffiles")
     # The shipped hotpatch.conf is valid: a command that reads it works.
