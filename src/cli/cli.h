@@ -46,6 +46,7 @@ void cli_commit_after_revert(const char *id, bool json);
 struct json;
 void status_store_text(const char *const *applied, size_t napplied);
 void status_store_json(struct json *j, const char *const *applied, size_t napplied);
+int cmd_package(int argc, char **argv);
 
 /* Prints "hotpatch: <message>" for @r and returns EXIT_REFUSED. */
 int cli_refuse(int r);

@@ -26,6 +26,7 @@ static const struct subcommand commands[] = {
 	{"rollback", cmd_rollback, "undo a commit: put the original file back"},
 	{"audit", cmd_audit, "verify the audit log (`hotpatch audit verify`)"},
 	{"doctor", cmd_doctor, "report what this host allows and what blocks patching"},
+	{"package", cmd_package, "wrap a signed bundle in a Debian package (.deb)"},
 };
 
 static void usage(FILE *f)
