@@ -12,7 +12,8 @@
 - a bundle built from patch source has no fixed file: live-only, refused;
 - the policy: `commit = immediately` commits on apply, `never` never
   stages, `revert --all` withdraws a staging, unsigned bundles are never
-  staged.
+  staged; removing a committed bundle keeps the fixed file and drops the
+  backup.
 """
 import os
 import sys
@@ -162,6 +163,15 @@ def policies(env, key):
     expect(f"commit {bid} (immediate): committed" in r.stdout, f"apply commits: {r.stdout}")
     expect(sha256(os.path.join(tree, "server")) != before, "the file was replaced")
     expect_eq(state(env, bid), "committed", "immediately: committed")
+    # Removing a committed bundle leaves the fixed file, and takes its
+    # backup and record along (nothing could roll back without the bundle).
+    env.hp("revert", bid, "--pid", v.pid)
+    fixed = sha256(os.path.join(tree, "server"))
+    r = env.hp("remove", bid)
+    expect("its committed file stays" in r.stdout, f"remove of a committed bundle: {r.stdout}")
+    expect_eq(sha256(os.path.join(tree, "server")), fixed, "the file stays fixed")
+    for left in ("var/lib/hotpatch/backups", "var/lib/hotpatch/state/commit"):
+        expect(not os.path.exists(os.path.join(env.root, left, bid)), f"no {left}/{bid} left")
 
     # never: nothing is staged, and --staged does nothing.
     set_policy(env, "never")
