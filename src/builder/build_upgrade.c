@@ -201,11 +201,20 @@ static int build_tree(struct upgrade *u, const char *version, enum tree_kind kin
 		      const char *cflags, const char *keep, const char *label)
 {
 	char at[PATH_MAX * 2], stamp[PATH_MAX + 8];
+	_cleanup_free_ uint8_t *had = NULL;
+	struct buf key = {0};
+	size_t len;
 	int r;
 
+	/* A partial tree is reused only for the same fixes left out. */
+	for (size_t i = 0; kind == TREE_PARTIAL && i < u->fixes.n; i++)
+		if (u->fixes.v[i].verdict == FIX_REFUSED)
+			buf_printf(&key, "%s\n", u->fixes.v[i].name);
 	snprintf(stamp, sizeof(stamp), "%s.ok", keep);
-	if (kind == TREE_PLAIN && access(stamp, F_OK) == 0) {
+	if (kind != TREE_DIFF && file_read_all(stamp, 1 << 20, &had, &len) == 0 &&
+	    len == key.len && (!len || memcmp(had, key.data, len) == 0)) {
 		fprintf(stderr, "hotpatch: %s: reusing %s\n", label, keep);
+		buf_free(&key);
 		return 0;
 	}
 	snprintf(at, sizeof(at), "%s/%s-%s", u->root.base, u->pkg.source, u->upstream);
@@ -219,8 +228,9 @@ static int build_tree(struct upgrade *u, const char *version, enum tree_kind kin
 		r = rm_rf(keep);
 	if (r == 0 && rename(at, keep) < 0)
 		r = hp_err(-errno, "cannot move %s to %s: %m", at, keep);
-	if (r == 0 && kind == TREE_PLAIN)
-		r = file_write_atomic(stamp, "", 0, 0644);
+	if (r == 0 && kind != TREE_DIFF)
+		r = file_write_atomic(stamp, key.len ? key.data : (uint8_t *)"", key.len, 0644);
+	buf_free(&key);
 	return r;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "fixlist.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -86,13 +87,13 @@ static int add_fix(struct fixlist *fl, const char *tree, const char *name)
 		return hp_err(-ENOMEM, "out of memory");
 	fl->v = nv;
 	f = &fl->v[fl->n];
-	*f = (struct fix){.name = strdup(name)};
 	snprintf(path, sizeof(path), "%s/debian/patches/%s", tree, name);
+	*f = (struct fix){.name = strdup(name), .path = strdup(path)};
 	r = diffparse(path, &f->diff);
 	if (r < 0)
 		return hp_err_prefix(r, "patch %s: ", name);
 	fl->n++;
-	return f->name ? 0 : hp_err(-ENOMEM, "out of memory");
+	return f->name && f->path ? 0 : hp_err(-ENOMEM, "out of memory");
 }
 
 /* Does a changelog bullet name this patch? Only its full file name counts:
@@ -213,14 +214,74 @@ static bool is_target_file(const char *path, const char *const *files, size_t nf
 	return false;
 }
 
+static const char *base_name(const char *path)
+{
+	return strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+}
+
+/* Is the patch text at @p, a "+++ " line, about a file named like @file? */
+static bool header_is(const char *p, const char *file)
+{
+	char path[PATH_MAX];
+
+	if (sscanf(p + 4, "%4095s", path) != 1)
+		return false;
+	return strcmp(base_name(path), base_name(file)) == 0;
+}
+
+/*
+ * When the debug info does not give a function's lines (exported functions
+ * behind aliases, say), the patch itself may still name it in @file's part:
+ * in a hunk's header (diff -p puts the enclosing function there) or on a
+ * changed line.
+ */
+static bool patch_names_func(const char *text, const char *file, const char *name)
+{
+	size_t n = strlen(name);
+	bool in_file = false;
+
+	for (const char *l = text; *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : l + strlen(l)) {
+		const char *end = strchr(l, '\n') ? strchr(l, '\n') : l + strlen(l);
+		const char *p = l;
+
+		if (strncmp(l, "+++ ", 4) == 0) {
+			in_file = header_is(l, file);
+			continue;
+		}
+		if (!in_file || (strncmp(l, "@@", 2) && *l != '+' && *l != '-') ||
+		    strncmp(l, "---", 3) == 0)
+			continue;
+		while ((p = strstr(p, name)) && p < end) {
+			if (p[n] == '(' && (p == l || !(isalnum((unsigned char)p[-1]) || p[-1] == '_')))
+				return true;
+			p += n;
+		}
+	}
+	return false;
+}
+
 static void assign_one(struct fix *f, const struct fn_change *v, size_t n,
 		       const char *const *files, size_t nfiles)
 {
+	_cleanup_free_ uint8_t *text = NULL;
 	bool touches_target = false;
+	size_t len;
 
-	for (size_t i = 0; i < n; i++)
-		if (v[i].file && diff_touches(&f->diff, v[i].file, v[i].line, v[i].end_line))
+	if (f->path && file_read_all(f->path, 1 << 26, &text, &len) < 0)
+		text = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const char *base = v[i].name;
+		char plain[256];
+
+		/* xmlFoo.part.0, .constprop.0, .cold: the function they came from */
+		snprintf(plain, sizeof(plain), "%.*s", (int)strcspn(base, "."), base);
+		if (v[i].file && v[i].line &&
+		    diff_touches(&f->diff, v[i].file, v[i].line, v[i].end_line))
 			add_func(f, v[i].name);
+		else if (!v[i].line && v[i].file && text &&
+			 patch_names_func((const char *)text, v[i].file, plain))
+			add_func(f, v[i].name);
+	}
 	for (size_t h = 0; h < f->diff.nhunks; h++)
 		touches_target |= is_target_file(f->diff.hunks[h].file, files, nfiles);
 	free(f->reason);
@@ -301,6 +362,7 @@ void fixlist_free(struct fixlist *fl)
 {
 	for (size_t i = 0; i < fl->n; i++) {
 		free(fl->v[i].name);
+		free(fl->v[i].path);
 		diffparse_free(&fl->v[i].diff);
 		for (size_t k = 0; k < fl->v[i].nfuncs; k++)
 			free(fl->v[i].funcs[k]);

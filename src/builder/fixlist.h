@@ -23,6 +23,7 @@ enum fix_verdict {
 
 struct fix {
 	char *name; /* file name in debian/patches */
+	char *path; /* the patch file */
 	struct diff_info diff;
 	char **funcs;
 	size_t nfuncs;
