@@ -104,7 +104,7 @@ class Store:
     def apply(self, bundle, pid):
         r = self.hp("apply", bundle, "--pid", pid, "--insecure", "--json")
         res = json.loads(r.stdout)["processes"][0]
-        expect(res["result"] == "applied", f"apply to {pid}: {res}")
+        expect(res["result"] == "patched", f"apply to {pid}: {res}")
         return res
 
 
