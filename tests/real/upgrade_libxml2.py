@@ -32,9 +32,22 @@ x.xmlCatalogResolveURI.restype = ctypes.c_char_p
 x.xmlCatalogResolveURI.argtypes = [ctypes.c_char_p]
 x.xmlLoadCatalog.argtypes = [ctypes.c_char_p]
 x.xmlInitParser()
+
+def dyn():
+    # EXSLT dyn:evaluate of an expression that evaluates itself: each nested
+    # evaluation used to reset the XPath depth counter (CVE-2025-9714).
+    from lxml import etree
+    xsl = etree.XML(open("/tmp/hp/dyn.xsl", "rb").read())
+    try:
+        return str(etree.XSLT(xsl)(etree.XML(b"<a/>"))).strip()
+    except etree.XSLTApplyError as e:
+        return "refused: " + str(e)
+
 for line in sys.stdin:
     cmd, _, arg = line.strip().partition(" ")
-    if cmd == "load":
+    if cmd == "dyn":
+        print("dyn", " ".join(dyn().split()), flush=True)
+    elif cmd == "load":
         print("load", x.xmlLoadCatalog(arg.encode()), flush=True)
     elif cmd == "uri":
         print("uri", x.xmlCatalogResolveURI(arg.encode()), flush=True)
@@ -56,14 +69,22 @@ REPRODUCERS = {
          '<delegateURI uriStartString="http://example.org/" '
          'catalog="file:///tmp/hp/deleg/self.xml"/>\n</catalog>\n'},
         ["load /tmp/hp/deleg/self.xml", "uri http://example.org/a"], "uri"),
-    # Repeated nextCatalog entries: 24^6 resolutions before, 6 after.
+    # Repeated nextCatalog entries: 32^7 resolutions before, 7 after.
     "CVE-2026-0992/01-4af23b523.patch": (
         {f"next/c{i}.xml": f'<?xml version="1.0"?>\n<catalog {NS}>\n' +
          "".join(f'<nextCatalog catalog="file:///tmp/hp/next/c{i + 1}.xml"/>\n'
-                 for _ in range(24 if i < 6 else 0)) + "</catalog>\n"
-         for i in range(7)},
+                 for _ in range(32 if i < 7 else 0)) + "</catalog>\n"
+         for i in range(8)},
         ["load /tmp/hp/next/c0.xml", "uri http://example.org/none"], "uri"),
 }
+REPRODUCERS["CVE-2025-9714.patch"] = (
+    {"dyn.xsl": '<xsl:stylesheet version="1.0" '
+     'xmlns:xsl="http://www.w3.org/1999/XSL/Transform" '
+     'xmlns:dyn="http://exslt.org/dynamic" extension-element-prefixes="dyn">\n'
+     '<xsl:variable name="e" select="\'dyn:evaluate($e)\'"/>\n'
+     '<xsl:template match="/"><r><xsl:value-of select="dyn:evaluate($e)"/></r>'
+     '</xsl:template>\n</xsl:stylesheet>\n'},
+    ["dyn"], "dyn")
 # Fixes of the same code path, proven by the same reproducer.
 SAME_PATH = {"0039-catalog-fix-stack-overflow-from-self-referencing-SGM.patch":
              "CVE-2025-8732.patch",
@@ -103,8 +124,10 @@ class XmlProc:
 def reproduce(proc, commands, timeout=15):
     """True when every command got an answer (no crash, no hang)."""
     for c in commands:
-        if proc.ask(c, timeout) is None:
+        answer = proc.ask(c, timeout)
+        if answer is None:
             return False
+        say(f"  {c} -> {answer[:120]}")
     return True
 
 
