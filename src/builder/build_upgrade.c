@@ -422,9 +422,13 @@ static void report(void *ctx, const struct fn_change *v, size_t n, const char *c
 		   u->pkg.version, u->pkg.source, u->new_label);
 	buf_printf(explain, "twin check: %s: %s\n", twin_verdict_name(u->twin), u->twin_why);
 	fixlist_explain(&u->fixes, explain);
-	buf_printf(explain, "fixed file: %s, the newer version built in the same root as the "
-			    "twin that reproduced %s\n",
-		   u->fixed_file, u->target);
+	buf_printf(explain, "fixed file: %s, %s built in the same root as the twin that "
+			    "reproduced %s\n",
+		   u->fixed_file,
+		   fixlist_count(&u->fixes, FIX_REFUSED) ? "the installed version plus the fixes "
+							   "not refused,"
+							 : "the newer version,",
+		   u->target);
 }
 
 static int diff_build(struct upgrade *u)
