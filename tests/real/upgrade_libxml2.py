@@ -43,9 +43,36 @@ def dyn():
     except etree.XSLTApplyError as e:
         return "refused: " + str(e)
 
+def shell():
+    # xmlShell fed 2000 blank command lines of 16 kB: each one used to leak
+    # (CVE-2026-1757). Answers how many heap bytes the run left in use.
+    libc = ctypes.CDLL("libc.so.6")
+    class MallInfo(ctypes.Structure):
+        _fields_ = [(n, ctypes.c_size_t) for n in
+                    "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks "
+                    "keepcost".split()]
+    libc.mallinfo2.restype = MallInfo
+    libc.strdup.restype = ctypes.c_void_p
+    libc.strdup.argtypes = [ctypes.c_char_p]
+    libc.fopen.restype = ctypes.c_void_p
+    x.xmlNewDoc.restype = ctypes.c_void_p
+    x.xmlShell.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_void_p]
+    line, left = b" " * 16000, [2000]
+    def read(prompt):
+        left[0] -= 1
+        return libc.strdup(line) if left[0] >= 0 else None
+    cb = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_char_p)(read)
+    doc = x.xmlNewDoc(b"1.0")
+    out = libc.fopen(b"/dev/null", b"w")
+    before = libc.mallinfo2().uordblks
+    x.xmlShell(doc, b"doc", ctypes.cast(cb, ctypes.c_void_p), out)
+    return libc.mallinfo2().uordblks - before
+
 for line in sys.stdin:
     cmd, _, arg = line.strip().partition(" ")
-    if cmd == "dyn":
+    if cmd == "shell":
+        print("shell", shell(), flush=True)
+    elif cmd == "dyn":
         print("dyn", " ".join(dyn().split()), flush=True)
     elif cmd == "load":
         print("load", x.xmlLoadCatalog(arg.encode()), flush=True)
@@ -57,25 +84,25 @@ for line in sys.stdin:
 
 NS = 'xmlns="urn:oasis:names:tc:entity:xmlns:xml:catalog"'
 
-# fix name -> (catalog files, commands, what the patched process answers last)
+# fix name -> (files, commands, a check of the last answer or None)
 REPRODUCERS = {
     # SGML catalog whose CATALOG entry is itself: unbounded recursion.
     "CVE-2025-8732.patch": (
         {"sgml/self.cat": 'CATALOG "/tmp/hp/sgml/self.cat"\n'},
-        ["load /tmp/hp/sgml/self.cat"], "load"),
+        ["load /tmp/hp/sgml/self.cat"], None),
     # XML catalog delegating a URI prefix to itself.
     "CVE-2026-0990.patch": (
         {"deleg/self.xml": f'<?xml version="1.0"?>\n<catalog {NS}>\n'
          '<delegateURI uriStartString="http://example.org/" '
          'catalog="file:///tmp/hp/deleg/self.xml"/>\n</catalog>\n'},
-        ["load /tmp/hp/deleg/self.xml", "uri http://example.org/a"], "uri"),
+        ["load /tmp/hp/deleg/self.xml", "uri http://example.org/a"], None),
     # Repeated nextCatalog entries: 32^7 resolutions before, 7 after.
     "CVE-2026-0992/01-4af23b523.patch": (
         {f"next/c{i}.xml": f'<?xml version="1.0"?>\n<catalog {NS}>\n' +
          "".join(f'<nextCatalog catalog="file:///tmp/hp/next/c{i + 1}.xml"/>\n'
                  for _ in range(32 if i < 7 else 0)) + "</catalog>\n"
          for i in range(8)},
-        ["load /tmp/hp/next/c0.xml", "uri http://example.org/none"], "uri"),
+        ["load /tmp/hp/next/c0.xml", "uri http://example.org/none"], None),
 }
 REPRODUCERS["CVE-2025-9714.patch"] = (
     {"dyn.xsl": '<xsl:stylesheet version="1.0" '
@@ -84,7 +111,9 @@ REPRODUCERS["CVE-2025-9714.patch"] = (
      '<xsl:variable name="e" select="\'dyn:evaluate($e)\'"/>\n'
      '<xsl:template match="/"><r><xsl:value-of select="dyn:evaluate($e)"/></r>'
      '</xsl:template>\n</xsl:stylesheet>\n'},
-    ["dyn"], "dyn")
+    ["dyn"], None)
+REPRODUCERS["CVE-2026-1757.patch"] = (
+    {}, ["shell"], lambda answer: int(answer.split()[1]) < 1000000)
 # Fixes of the same code path, proven by the same reproducer.
 SAME_PATH = {"0039-catalog-fix-stack-overflow-from-self-referencing-SGM.patch":
              "CVE-2025-8732.patch",
@@ -121,14 +150,15 @@ class XmlProc:
         self.p.wait()
 
 
-def reproduce(proc, commands, timeout=15):
-    """True when every command got an answer (no crash, no hang)."""
+def reproduce(proc, commands, check, timeout=15):
+    """True when every command got an answer (no crash, no hang) and the
+    last one passes @check."""
     for c in commands:
         answer = proc.ask(c, timeout)
         if answer is None:
             return False
         say(f"  {c} -> {answer[:120]}")
-    return True
+    return check is None or check(answer)
 
 
 def main():
@@ -158,10 +188,10 @@ def main():
             if fixes.get(n, {}).get("verdict") != "in the live patch":
                 say(f"{n}: {fixes.get(n, {}).get('verdict')}: no live run")
                 continue
-            _, commands, _ = REPRODUCERS[n]
-            before = reproduce(control, commands)
-            after = reproduce(patched, commands)
-            say(f"{n}: unpatched {'passes' if before else 'fails (crash or hang)'}, "
+            _, commands, check = REPRODUCERS[n]
+            before = reproduce(control, commands, check)
+            after = reproduce(patched, commands, check)
+            say(f"{n}: unpatched {'passes' if before else 'fails (crash, hang or leak)'}, "
                 f"patched {'passes' if after else 'fails'}")
             expect(not before, f"{n}: the reproducer fails on the unpatched library")
             expect(after, f"{n}: the reproducer passes on the patched library")
