@@ -110,9 +110,10 @@ static const char changelog[] =
 static const char fix_parse[] = "Description: parse: bound the length\n"
 				"CVE: CVE-2099-0001\n"
 				"--- a/src/parse.c\n+++ b/src/parse.c\n"
-				"@@ -10,3 +10,3 @@\n ctx\n-old\n+new\n ctx\n";
+				"@@ -10,3 +10,3 @@\n ctx\n-old\n+new\n ctx\n"
+				"@@ -40,3 +40,3 @@ int parse_fast(int n)\n ctx\n-old\n+new\n ctx\n";
 static const char fix_tool[] = "--- a/tools/tool.c\n+++ b/tools/tool.c\n"
-			       "@@ -1,3 +1,3 @@\n ctx\n-old\n+new\n ctx\n";
+			       "@@ -1,3 +1,3 @@\n ctx\n-old\n+new = parse_alias(1);\n ctx\n";
 static const char fix_cfg[] = "--- a/src/config.c\n+++ b/src/config.c\n"
 			      "@@ -50,3 +50,3 @@\n ctx\n-old\n+new\n ctx\n";
 
@@ -125,6 +126,10 @@ TEST(fixes_between_versions_with_cves_and_verdicts)
 	const struct fn_change changed[] = {
 		{.name = "parse_len", .file = "src/parse.c", .line = 8, .end_line = 20},
 		{.name = "unrelated", .file = "src/other.c", .line = 1, .end_line = 5},
+		/* no lines from the debug info: named by the patch's hunk header */
+		{.name = "parse_fast.part.0", .file = "parse.c"},
+		/* named by a patch, but in another file's part of it */
+		{.name = "parse_alias", .file = "parse.c"},
 	};
 	const char *files[] = {"parse.c", "config.c", "other.c"};
 
@@ -151,10 +156,11 @@ TEST(fixes_between_versions_with_cves_and_verdicts)
 	ASSERT_EQ(fl.v[2].diff.ncves, 0);
 	ASSERT_EQ(fl.changelog.ncves, 3);
 
-	fixlist_assign(&fl, changed, 2, files, 3);
+	fixlist_assign(&fl, changed, 4, files, 3);
 	ASSERT_EQ(fl.v[0].verdict, FIX_IN_PATCH);
-	ASSERT_EQ(fl.v[0].nfuncs, 1);
+	ASSERT_EQ(fl.v[0].nfuncs, 2);
 	ASSERT_STREQ(fl.v[0].funcs[0], "parse_len");
+	ASSERT_STREQ(fl.v[0].funcs[1], "parse_fast.part.0");
 	ASSERT_EQ(fl.v[1].verdict, FIX_NOT_IN_FILE);
 	ASSERT_EQ(fl.v[2].verdict, FIX_NO_CODE);
 
