@@ -352,6 +352,13 @@ static void job_done(const struct job_result *res, void *arg)
 		 * worker that died (the engine leaves the process whole, so a
 		 * second try is safe). */
 		pend(e, rep->reason, false);
+	} else if (e->since_ns && now_ns() - e->since_ns < YOUNG_NS) {
+		/* Caught between the exec and the end of the dynamic linker's
+		 * work: a library the patch calls into is not mapped yet (or
+		 * not even libc, whose syscall instruction the loader borrows).
+		 * That is over within milliseconds; the bound keeps a real
+		 * failure a failure. Found by the Debian package test. */
+		pend(e, rep->reason, true);
 	} else {
 		e->st = PS_FAILED;
 		snprintf(e->reason, sizeof(e->reason), "%s", rep->reason);
