@@ -8,7 +8,9 @@ man pages that render, bash completion), then run the demo inside that root:
 the vulnerable server leaks, the installed hotpatch builds, signs and
 applies the fix and the leak is gone, revert brings it back; and the same
 fix shipped as a package made by `hotpatch package` is applied by
-`apt install` and reverted by `apt remove`.
+`apt install` and reverted by `apt remove`, without the daemon and then with
+the installed hotpatchd running (which also patches a server started after
+the install).
 
 The minbase root and apt's downloads are cached in $HOTPATCH_TEST_CACHE
 (default /var/cache/hotpatch-test), so a rerun needs the network only for
