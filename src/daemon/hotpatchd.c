@@ -309,6 +309,10 @@ static void reconcile(struct daemon *d)
 			p->draining = false;
 		else if (!p)
 			load_patch(d, ids[i]);
+		else if (p->b && watch_opens_add(d->open_fd, p->b->manifest.target_path) < 0)
+			hp_err_clear();
+		/* (Marked again: a commit or rollback puts a new inode at the
+		 * target's path, and the mark follows the inode.) */
 	}
 	for (size_t k = d->view.n; k-- > 0;) {
 		struct patch *p = &d->view.p[k];
