@@ -104,7 +104,8 @@ _hotpatch()
         keygen) opts="-k --force --help" ;;
         sign) opts="-k -o --attach --detach --help" ;;
         install) opts="--insecure --help" ;;
-        commit) opts="--staged --help" ;;
+        commit) opts="--staged --insecure --help" ;;
+        rollback) opts="--no-apply --help" ;;
         package) opts="-o --output --help" ;;
         audit)
             [[ $cword -eq $((i + 1)) ]] && COMPREPLY=($(compgen -W verify -- "$cur"))
