@@ -220,6 +220,9 @@ def check_files(ch):
     out = ch.run("hotpatch", "status", "--pid", "1").stdout
     expect("no patches are applied" in out, out)
     expect_eq(ch.run("hotpatch", "--version").stdout.split()[0], "hotpatch", "--version")
+    # What hotpatch-commit.service runs at boot works on a fresh install.
+    out = ch.run("hotpatch", "commit", "--staged").stdout
+    expect("nothing is staged for commit" in out, out)
 
 
 def check_man(ch):
