@@ -8,6 +8,7 @@
 
 #include "audit.h"
 #include "cli.h"
+#include "commitstate.h"
 #include "error.h"
 #include "patches.h"
 #include "paths.h"
@@ -95,6 +96,7 @@ int cmd_remove(int argc, char **argv)
 {
 	char path[4096], obj[4096], id[BUNDLE_ID_LEN + 1];
 	const char *base;
+	bool had_backup = false;
 	pid_t first = 0;
 	size_t n;
 	int r;
@@ -126,8 +128,14 @@ int cmd_remove(int argc, char **argv)
 	if (unlink(path) < 0)
 		return cli_refuse(hp_err(-errno, "cannot remove %s: %m", path));
 	unlink(obj);
+	/* A committed file stays fixed; without its bundle it can no longer be
+	 * rolled back, so its backup and record go too. */
+	if (commitstate_forget(id, &had_backup) < 0)
+		cli_warn("%s", hp_err_msg(-EIO));
 	audit_log(&(struct audit_event){.op = "remove", .result = "ok", .patch_id = id,
 					.pause_us = -1});
-	printf("removed %s\n", id);
+	printf("removed %s%s\n", id,
+	       had_backup ? " (its committed file stays; the backup of the original is deleted)"
+			  : "");
 	return EXIT_OK;
 }

@@ -155,6 +155,17 @@ int commitstate_set(const char *id, enum commit_state state, const char *target)
 	return file_write_atomic(path, text, (size_t)n, 0644);
 }
 
+int commitstate_forget(const char *id, bool *ret_had_backup)
+{
+	char path[PATH_MAX];
+
+	commitstate_backup_path(id, path, sizeof(path));
+	*ret_had_backup = access(path, F_OK) == 0;
+	if (unlink(path) < 0 && errno != ENOENT)
+		return hp_err(-errno, "cannot remove %s: %m", path);
+	return commitstate_set(id, CS_NONE, NULL);
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

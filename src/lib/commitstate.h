@@ -13,6 +13,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "bundle.h"
@@ -38,6 +39,10 @@ int commitstate_get(const char *id, struct commit_record *ret);
 int commitstate_set(const char *id, enum commit_state state, const char *target);
 /* The ids that have a record (sorted); the caller frees each and the array. */
 int commitstate_list(char ***ret, size_t *ret_n);
+
+/* A bundle leaves the store: its record and its backup go too (the file on
+ * disk stays as it is). Sets @ret_had_backup. */
+int commitstate_forget(const char *id, bool *ret_had_backup);
 
 /* var/lib/hotpatch/backups/<id>: the original file, root-only. */
 void commitstate_backup_path(const char *id, char *ret, size_t len);

@@ -6,15 +6,26 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "elffile.h"
 #include "error.h"
 #include "macro.h"
 
+/* Device and inode number alone do not name a file for long: a deleted
+ * file's inode number is soon given to a new one (a commit or a rollback
+ * makes exactly such files at a target's path). The change time and size
+ * tell a reused number from the file it named before. */
+struct stamp {
+	int64_t ctime_ns;
+	int64_t size;
+};
+
 struct cache_entry {
 	unsigned dev_major, dev_minor;
 	uint64_t inode;
+	struct stamp stamp;
 	uint8_t id[HP_BUILD_ID_MAX];
 	size_t idlen; /* 0: no build-id or not ELF */
 	uint64_t first_vaddr; /* p_vaddr of the PT_LOAD at offset 0 */
@@ -33,18 +44,41 @@ void module_cache_clear(void)
 	pthread_mutex_unlock(&cache_lock);
 }
 
-static bool same_file(const struct cache_entry *c, const struct map_entry *e)
+static bool same_inode(const struct cache_entry *c, unsigned major, unsigned minor, uint64_t ino)
 {
-	return c->inode == e->inode && c->dev_major == e->dev_major && c->dev_minor == e->dev_minor;
+	return c->inode == ino && c->dev_major == major && c->dev_minor == minor;
 }
 
-static bool cache_get(const struct map_entry *e, struct cache_entry *ret)
+static struct stamp stamp_of(const struct stat *st)
 {
+	return (struct stamp){.ctime_ns = st->st_ctim.tv_sec * 1000000000LL + st->st_ctim.tv_nsec,
+			      .size = st->st_size};
+}
+
+/* The mapped inode's stamp, through map_files (any mount namespace). */
+static int map_stamp(pid_t pid, const struct map_entry *e, struct stamp *ret)
+{
+	char path[128];
+	struct stat st;
+
+	proc_map_files_path(pid, e, path, sizeof(path));
+	if (stat(path, &st) < 0)
+		return -errno;
+	*ret = stamp_of(&st);
+	return 0;
+}
+
+static bool cache_get(pid_t pid, const struct map_entry *e, struct cache_entry *ret)
+{
+	struct stamp now = {0};
 	bool found = false;
 
+	if (map_stamp(pid, e, &now) < 0)
+		return false;
 	pthread_mutex_lock(&cache_lock);
 	for (size_t i = 0; i < cache_n && !found; i++)
-		if (same_file(&cache[i], e)) {
+		if (same_inode(&cache[i], e->dev_major, e->dev_minor, e->inode) &&
+		    cache[i].stamp.ctime_ns == now.ctime_ns && cache[i].stamp.size == now.size) {
 			*ret = cache[i];
 			found = true;
 		}
@@ -52,9 +86,16 @@ static bool cache_get(const struct map_entry *e, struct cache_entry *ret)
 	return found;
 }
 
+/* One entry per device and inode number: a newer file with a reused number
+ * replaces the old one's entry, so the cache does not grow with them. */
 static void cache_put(const struct cache_entry *c)
 {
 	pthread_mutex_lock(&cache_lock);
+	for (size_t i = 0; i < cache_n; i++)
+		if (same_inode(&cache[i], c->dev_major, c->dev_minor, c->inode)) {
+			cache[i] = *c;
+			goto out;
+		}
 	if (cache_n == cache_cap) {
 		size_t cap = cache_cap ? cache_cap * 2 : 64;
 		struct cache_entry *nv = realloc(cache, cap * sizeof(*nv));
@@ -88,6 +129,7 @@ static void identify(pid_t pid, const struct map_entry *e, struct cache_entry *c
 {
 	char path[128];
 	struct elf_file *ef;
+	struct stat st;
 	int fd;
 
 	*c = (struct cache_entry){.dev_major = e->dev_major, .dev_minor = e->dev_minor,
@@ -96,6 +138,11 @@ static void identify(pid_t pid, const struct map_entry *e, struct cache_entry *c
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return; /* not cached: the process may just have exited */
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return;
+	}
+	c->stamp = stamp_of(&st);
 	if (elf_file_open_fd(fd, e->path, &ef) == 0) {
 		if (elf_file_build_id(ef, c->id, &c->idlen) < 0 ||
 		    first_load_vaddr(ef, &c->first_vaddr) < 0)
@@ -132,7 +179,7 @@ int module_find(pid_t pid, const struct proc_maps *maps, const uint8_t *build_id
 		/* A module's first mapping covers its ELF header. */
 		if (!e->path || e->path[0] != '/' || e->offset != 0 || !e->inode)
 			continue;
-		if (!cache_get(e, &c))
+		if (!cache_get(pid, e, &c))
 			identify(pid, e, &c);
 		if (c.idlen != build_id_len || memcmp(c.id, build_id, build_id_len) != 0)
 			continue;

@@ -5,8 +5,9 @@
  * Matching is by build-id only: the path may differ (a container, a chroot, a
  * file replaced on disk since the process started). Each mapped file is
  * opened through /proc/PID/map_files, which reaches the very inode the
- * process maps, in any mount namespace. Build-ids are cached by device and
- * inode, so scanning a thousand processes reads each library once.
+ * process maps, in any mount namespace. Build-ids are cached by device,
+ * inode, change time and size (inode numbers are reused), so scanning a
+ * thousand processes reads each library once.
  */
 #pragma once
 

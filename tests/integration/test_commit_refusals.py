@@ -9,10 +9,13 @@
   damaged payload, re-sealed and signed by a trusted key; a fixed file of
   another fix): refused, exit 2, the file untouched, no backup, no litter;
 - a stored bundle changed after it was signed: refused by its signature;
+- the fixed file put in place by someone else: "already committed", and
+  rollback refuses (there is no backup);
 - a bundle built from patch source has no fixed file: live-only, refused;
 - the policy: `commit = immediately` commits on apply, `never` never
   stages, `revert --all` withdraws a staging, unsigned bundles are never
-  staged.
+  staged; removing a committed bundle keeps the fixed file and drops the
+  backup.
 """
 import os
 import sys
@@ -74,6 +77,26 @@ def upgraded_after_commit(env, key):
     r = env.hp("rollback", bid, "--no-apply")
     expect("superseded" in r.stdout, f"rollback of a replaced file: {r.stdout}")
     expect_eq(snapshot(target), before, "rollback leaves the upgraded file alone")
+
+
+def fixed_elsewhere(env, key):
+    """The fixed file put in place by someone else (the distribution shipped
+    the same build): commit has nothing to do, and rollback has no backup."""
+    tree = build_tree(env, "elsewhere")
+    target = os.path.join(tree, "server")
+    bundle = diff_bundle(env, tree, key, name="elsewhere")
+    bid = env.bundle_id(bundle)
+    env.hp("commit", bundle)
+    os.unlink(os.path.join(env.root, "var/lib/hotpatch/backups", bid))
+    os.unlink(os.path.join(env.root, "var/lib/hotpatch/state/commit", bid))
+    before = snapshot(target)
+    r = env.hp("commit", bid)
+    expect("already committed" in r.stdout and "no backup" in r.stdout,
+           f"commit of a file fixed by someone else: {r.stdout}")
+    r = env.hp("rollback", bid, "--no-apply", check=False)
+    expect_eq(r.returncode, 2, f"rollback without a backup: {r.stdout}{r.stderr}")
+    expect("no backup" in r.stdout, f"it says why: {r.stdout}")
+    expect_eq(snapshot(target), before, "the file is untouched")
 
 
 def refused(env, bundle, target, why, bid=None):
@@ -162,6 +185,15 @@ def policies(env, key):
     expect(f"commit {bid} (immediate): committed" in r.stdout, f"apply commits: {r.stdout}")
     expect(sha256(os.path.join(tree, "server")) != before, "the file was replaced")
     expect_eq(state(env, bid), "committed", "immediately: committed")
+    # Removing a committed bundle leaves the fixed file, and takes its
+    # backup and record along (nothing could roll back without the bundle).
+    env.hp("revert", bid, "--pid", v.pid)
+    fixed = sha256(os.path.join(tree, "server"))
+    r = env.hp("remove", bid)
+    expect("its committed file stays" in r.stdout, f"remove of a committed bundle: {r.stdout}")
+    expect_eq(sha256(os.path.join(tree, "server")), fixed, "the file stays fixed")
+    for left in ("var/lib/hotpatch/backups", "var/lib/hotpatch/state/commit"):
+        expect(not os.path.exists(os.path.join(env.root, left, bid)), f"no {left}/{bid} left")
 
     # never: nothing is staged, and --staged does nothing.
     set_policy(env, "never")
@@ -198,6 +230,7 @@ def test(env):
     key = trust_key(env)
     superseded(env, key)
     upgraded_after_commit(env, key)
+    fixed_elsewhere(env, key)
     tampered(env, key)
     live_only(env, key)
     policies(env, key)
