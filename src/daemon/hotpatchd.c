@@ -120,13 +120,19 @@ static bool applied_in(const struct patch *p, pid_t pid, const struct proc_maps 
 	return yes;
 }
 
+/* Just after its exec (or open): a failure then is retried (job_done). */
+static bool young(const struct pentry *e)
+{
+	return e->since_ns && now_ns() - e->since_ns < YOUNG_NS;
+}
+
 static void dispatch(struct daemon *d, struct patch *p, struct pentry *e, enum job_op op)
 {
 	struct engine_opts eo = d->eo;
 	int r;
 
 	eo.object_path = p->objpath;
-	r = workers_start(d->workers, op, p->id, e->pid, p->b, &eo);
+	r = workers_start(d->workers, op, p->id, e->pid, young(e), p->b, &eo);
 
 	if (r == -EAGAIN) {
 		pend(e, "queued: every worker is busy", true);
@@ -356,6 +362,13 @@ static void job_done(const struct job_result *res, void *arg)
 		 * worker that died (the engine leaves the process whole, so a
 		 * second try is safe). */
 		pend(e, rep->reason, false);
+	} else if (res->retry_on_failure) {
+		/* Caught between the exec and the end of the dynamic linker's
+		 * work: a library the patch calls into is not mapped yet (or
+		 * not even libc, whose syscall instruction the loader borrows).
+		 * That is over within milliseconds; the bound keeps a real
+		 * failure a failure. Found by the Debian package test. */
+		pend(e, rep->reason, true);
 	} else {
 		e->st = PS_FAILED;
 		snprintf(e->reason, sizeof(e->reason), "%s", rep->reason);

@@ -88,7 +88,8 @@ static void job_audit(const struct job_result *job, const struct bundle *b)
 {
 	const struct engine_report *rep = &job->rep;
 
-	if (rep->outcome == OUTCOME_SKIPPED || rep->outcome == OUTCOME_ALREADY)
+	if (rep->outcome == OUTCOME_SKIPPED || rep->outcome == OUTCOME_ALREADY ||
+	    (rep->outcome == OUTCOME_FAILED && job->retry_on_failure))
 		return;
 	audit_log(&(struct audit_event){
 		.op = job->op == JOB_APPLY ? "apply" : "revert", .result = outcome_name(rep->outcome),
@@ -117,7 +118,7 @@ static void worker_main(int wfd, struct job_result *job, const struct bundle *b,
 }
 
 int workers_start(struct workers *w, enum job_op op, const char *id, pid_t target,
-		  const struct bundle *b, const struct engine_opts *eo)
+		  bool retry_on_failure, const struct bundle *b, const struct engine_opts *eo)
 {
 	struct running *r;
 	pid_t pid;
@@ -125,7 +126,8 @@ int workers_start(struct workers *w, enum job_op op, const char *id, pid_t targe
 	if (w->n == w->max)
 		return -EAGAIN;
 	r = &w->v[w->n];
-	*r = (struct running){.job = {.op = op, .target = target}};
+	*r = (struct running){.job = {.op = op, .target = target,
+				      .retry_on_failure = retry_on_failure}};
 	snprintf(r->job.id, sizeof(r->job.id), "%s", id);
 	pid = fork();
 	if (pid < 0)

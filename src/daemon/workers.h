@@ -20,6 +20,9 @@ struct job_result {
 	enum job_op op;
 	char id[17];
 	pid_t target;
+	/* A failure will be retried (a process caught right after its exec):
+	 * not worth an audit entry; the retry's outcome gets one. */
+	bool retry_on_failure;
 	struct engine_report rep;
 };
 
@@ -33,7 +36,7 @@ unsigned workers_running(const struct workers *w);
 bool workers_busy(const struct workers *w, const char *id, pid_t target);
 /* Starts a job if a slot is free (-EAGAIN otherwise). */
 int workers_start(struct workers *w, enum job_op op, const char *id, pid_t target,
-		  const struct bundle *b, const struct engine_opts *eo);
+		  bool retry_on_failure, const struct bundle *b, const struct engine_opts *eo);
 /* Reads finished results (calling @done for each) and reaps workers; a
  * worker that died without a result is reported as failed. */
 void workers_collect(struct workers *w, void (*done)(const struct job_result *r, void *arg),

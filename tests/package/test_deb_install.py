@@ -8,7 +8,9 @@ man pages that render, bash completion), then run the demo inside that root:
 the vulnerable server leaks, the installed hotpatch builds, signs and
 applies the fix and the leak is gone, revert brings it back; and the same
 fix shipped as a package made by `hotpatch package` is applied by
-`apt install` and reverted by `apt remove`.
+`apt install` and reverted by `apt remove`, without the daemon and then with
+the installed hotpatchd running (which also patches a server started after
+the install).
 
 The minbase root and apt's downloads are cached in $HOTPATCH_TEST_CACHE
 (default /var/cache/hotpatch-test), so a rerun needs the network only for
@@ -218,6 +220,9 @@ def check_files(ch):
     out = ch.run("hotpatch", "status", "--pid", "1").stdout
     expect("no patches are applied" in out, out)
     expect_eq(ch.run("hotpatch", "--version").stdout.split()[0], "hotpatch", "--version")
+    # What hotpatch-commit.service runs at boot works on a fresh install.
+    out = ch.run("hotpatch", "commit", "--staged").stdout
+    expect("nothing is staged for commit" in out, out)
 
 
 def check_man(ch):
@@ -268,68 +273,110 @@ c hotpatch pack
     expect_eq(out[4], "package", "completion of the package command")
 
 
-def demo(ch, work):
+class Server:
+    """A demo server running inside the root; probed from outside over TCP,
+    like any client."""
+
+    def __init__(self, ch, work, name):
+        self.log = os.path.join(work, name + ".log")
+        with open(self.log, "w") as logf:
+            self.proc = subprocess.Popen(ch.cmd("/opt/demo/demo-server", "0"), stdout=logf,
+                                         stderr=subprocess.STDOUT, env=CHROOT_ENV)
+        self.pid = str(self.proc.pid)
+        self.port = None
+        wait_for(self._listening, timeout=10, what=f"{name} to listen")
+
+    def _listening(self):
+        if self.proc.poll() is not None:
+            raise Failure(f"demo-server exited: {open(self.log).read()}")
+        m = re.search(r"^listening on 127\.0\.0\.1:(\d+)$", open(self.log).read(), re.M)
+        self.port = m and m.group(1)
+        return bool(self.port)
+
+    def probe(self):
+        client = os.path.join(SRC, "demo/client.py")
+        return run([sys.executable, client, "probe", self.port, "160", "hi"]).stdout
+
+    def leaks(self):
+        return "LEAKED:" in self.probe()
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+
+def demo(ch, work, servers):
     """The demo, with the installed hotpatch, inside the new root."""
-    d = ch.path("/opt/demo")
-    shutil.copytree(os.path.join(SRC, "demo"), d)
+    shutil.copytree(os.path.join(SRC, "demo"), ch.path("/opt/demo"))
     ch.run("cc", "-std=gnu17", "-O2", "-g", "-pthread", "-Wl,-z,now", "-o",
            "/opt/demo/demo-server", "/opt/demo/server.c")
-    logf = open(os.path.join(work, "server.log"), "w")
-    server = subprocess.Popen(ch.cmd("/opt/demo/demo-server", "0"), stdout=logf,
-                              stderr=subprocess.STDOUT, env=CHROOT_ENV)
+    server = Server(ch, work, "server")
+    servers.append(server)
+    expect(server.leaks(), "the unpatched server leaks the secret")
+    pid = server.pid
+    ch.run("hotpatch", "build", "--target", "/opt/demo/demo-server", "-o",
+           "/opt/demo/fix.hpb", "/opt/demo/fix.c")
+    ch.run("hotpatch", "keygen", "-k", "/root/demo.key")
+    ch.run("install", "-m", "0644", "/root/demo.key.pub", "/etc/hotpatch/trusted.d/demo.pub")
+    ch.run("hotpatch", "sign", "/opt/demo/fix.hpb", "-k", "/root/demo.key")
+    out = ch.run("hotpatch", "apply", "/opt/demo/fix.hpb", "--pid", pid).stdout
+    expect(f"pid {pid} (demo-server): patched" in out, out)
+    out = server.probe()
+    expect("LEAKED:" not in out and re.search(r"reply: *2 bytes: hi$", out, re.M),
+           f"the patched server replies with what was sent only:\n{out}")
+    out = ch.run("hotpatch", "status", "--pid", pid).stdout
+    expect("applied" in out, out)
+    out = ch.run("hotpatch", "revert", "fix", "--pid", pid).stdout
+    expect(f"pid {pid} (demo-server): reverted" in out, out)
+    expect(server.leaks(), "the leak is back after the revert")
+    log("demo in the new root: leak, fixed after apply, back after revert")
+    return server
+
+
+def fleet(ch, work, server, servers):
+    """The same fix as a package, through apt, as a fleet would get it:
+    first with no daemon (the maintainer scripts patch), then with the
+    installed hotpatchd running (it patches, including a server started
+    after the install, and reverts on removal)."""
+    ch.run("hotpatch", "package", "/opt/demo/fix.hpb", "-o", "/opt/demo")
+    debs = glob.glob(ch.path("/opt/demo/hotpatch-patch-fix-*.deb"))
+    expect_eq(len(debs), 1, "hotpatch package wrote one .deb")
+    deb = "/opt/demo/" + os.path.basename(debs[0])
+    pkg = os.path.basename(deb).split("_")[0]
+    ch.run("apt-get", "install", "-y", "-q", deb)
+    expect(not server.leaks(), "apt install of the patch package fixes the server")
+    ch.run("apt-get", "remove", "-y", "-q", pkg)
+    expect(server.leaks(), "apt remove of the patch package reverts it")
+    expect_eq(os.listdir(ch.path("/var/lib/hotpatch/bundles")), [],
+              "apt remove took the bundle out of the store")
+    log("patch package: apt install fixes, apt remove reverts")
+
+    with open(os.path.join(work, "hotpatchd.log"), "w") as logf:
+        daemon = subprocess.Popen(ch.cmd("/usr/sbin/hotpatchd"), stdout=logf,
+                                  stderr=subprocess.STDOUT, env=CHROOT_ENV)
     try:
-        port = None
-
-        def listening():
-            nonlocal port
-            if server.poll() is not None:
-                raise Failure(f"demo-server exited: {open(logf.name).read()}")
-            m = re.search(r"^listening on 127\.0\.0\.1:(\d+)$", open(logf.name).read(), re.M)
-            port = m and m.group(1)
-            return bool(port)
-
-        wait_for(listening, timeout=10, what="the demo server to listen")
-        # The client talks TCP: it runs outside the root, like any peer.
-        client = os.path.join(SRC, "demo/client.py")
-
-        def probe():
-            return run([sys.executable, client, "probe", port, "160", "hi"]).stdout
-
-        expect("LEAKED:" in probe(), "the unpatched server leaks the secret")
-        pid = str(server.pid)
-        ch.run("hotpatch", "build", "--target", "/opt/demo/demo-server", "-o",
-               "/opt/demo/fix.hpb", "/opt/demo/fix.c")
-        ch.run("hotpatch", "keygen", "-k", "/root/demo.key")
-        ch.run("install", "-m", "0644", "/root/demo.key.pub", "/etc/hotpatch/trusted.d/demo.pub")
-        ch.run("hotpatch", "sign", "/opt/demo/fix.hpb", "-k", "/root/demo.key")
-        out = ch.run("hotpatch", "apply", "/opt/demo/fix.hpb", "--pid", pid).stdout
-        expect(f"pid {pid} (demo-server): patched" in out, out)
-        out = probe()
-        expect("LEAKED:" not in out and re.search(r"reply: *2 bytes: hi$", out, re.M),
-               f"the patched server replies with what was sent only:\n{out}")
-        out = ch.run("hotpatch", "status", "--pid", pid).stdout
-        expect("applied" in out, out)
-        out = ch.run("hotpatch", "revert", "fix", "--pid", pid).stdout
-        expect(f"pid {pid} (demo-server): reverted" in out, out)
-        expect("LEAKED:" in probe(), "the leak is back after the revert")
-        log("demo in the new root: leak, fixed after apply, back after revert")
-
-        # The same fix as a package, through apt, as a fleet would get it.
-        ch.run("hotpatch", "package", "/opt/demo/fix.hpb", "-o", "/opt/demo")
-        debs = glob.glob(ch.path("/opt/demo/hotpatch-patch-fix-*.deb"))
-        expect_eq(len(debs), 1, "hotpatch package wrote one .deb")
-        pkg = os.path.basename(debs[0]).split("_")[0]
-        ch.run("apt-get", "install", "-y", "-q", "/opt/demo/" + os.path.basename(debs[0]))
-        expect("LEAKED:" not in probe(), "apt install of the patch package fixes the server")
+        wait_for(lambda: "hotpatchd ready" in open(logf.name).read() or daemon.poll() is not None,
+                 timeout=20, what="the installed hotpatchd to start")
+        expect(daemon.poll() is None, f"hotpatchd exited: {open(logf.name).read()}")
+        ch.run("apt-get", "install", "-y", "-q", deb)
+        wait_for(lambda: not server.leaks(), timeout=20, what="hotpatchd to patch the server")
+        later = Server(ch, work, "later-server")
+        servers.append(later)
+        try:
+            wait_for(lambda: not later.leaks(), timeout=20,
+                     what="hotpatchd to patch a server started after the install")
+        except Failure as e:
+            raise Failure(f"{e}; hotpatchd's log:\n{open(logf.name).read()}")
         ch.run("apt-get", "remove", "-y", "-q", pkg)
-        expect("LEAKED:" in probe(), "apt remove of the patch package reverts it")
+        expect(server.leaks() and later.leaks(), "apt remove reverts both servers")
         expect_eq(os.listdir(ch.path("/var/lib/hotpatch/bundles")), [],
                   "apt remove took the bundle out of the store")
-        expect(subprocess.run(["kill", "-0", pid]).returncode == 0, "same server throughout")
-        log("patch package: apt install fixes, apt remove reverts")
+        expect_eq(server.proc.poll(), None, "the first server ran throughout")
+        log("with hotpatchd: apt install patches running and new servers, apt remove reverts")
     finally:
-        server.send_signal(signal.SIGKILL)
-        server.wait()
+        daemon.terminate()
+        daemon.wait(timeout=30)
 
 
 def test(work):
@@ -338,6 +385,7 @@ def test(work):
     t0 = time.time()
     root = minbase(work)
     ch = Chroot(root)
+    servers = []
     try:
         ch.setup()
         shutil.copy(deb, ch.path("/tmp/"))
@@ -350,8 +398,11 @@ def test(work):
         check_files(ch)
         check_man(ch)
         check_completion(ch)
-        demo(ch, work)
+        server = demo(ch, work, servers)
+        fleet(ch, work, server, servers)
     finally:
+        for sv in servers:
+            sv.kill()
         if not ch.teardown():
             raise Failure(f"could not unmount everything under {root}; left it in place")
 
