@@ -61,6 +61,10 @@ int buildroot_open(struct buildroot *b, const char *cache, const char *root, con
 		snprintf(b->inroot, sizeof(b->inroot), "%s", b->base);
 		return mkdir_p(b->base, 0755);
 	}
+	if (geteuid() != 0)
+		return hp_err(-EPERM, "building in a clean root needs root (mmdebstrap, chroot, a "
+				      "private mount namespace); run as root, or build on the host "
+				      "with --build-root /");
 	if (root) {
 		snprintf(b->root, sizeof(b->root), "%s", root);
 	} else {
