@@ -176,6 +176,7 @@ static int compare(struct dbuild *d)
 	d->dfixed = calloc(d->nobjs ? d->nobjs : 1, sizeof(*d->dfixed));
 	if (!d->dorig || !d->dfixed)
 		return hp_err(-ENOMEM, "out of memory");
+	d->changes.diff = &d->diff;
 	for (size_t i = 0; r == 0 && i < d->nobjs; i++)
 		r = compare_pair(d, i);
 	if (r == 0 && !d->changes.n)
@@ -240,6 +241,10 @@ static int write_object(struct dbuild *d)
 			   d->o->diff, res.replaced, res.replaced == 1 ? "" : "s", res.helpers,
 			   res.helpers == 1 ? "" : "s", res.dropped, res.textrels,
 			   res.textrels == 1 ? "" : "s");
+		if (d->changes.moved)
+			buf_printf(&d->explain, "  %zu function%s left alone: only line numbers "
+						"(__LINE__) the diff moved differ\n",
+				   d->changes.moved, d->changes.moved == 1 ? "" : "s");
 		buf_put(&d->explain, res.explain.data, res.explain.len);
 	}
 	buf_free(&res.explain);

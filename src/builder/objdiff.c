@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "elffile.h"
+#include "linemove.h"
 #include "error.h"
 #include "macro.h"
 
@@ -344,6 +345,16 @@ void changes_free(struct changes *c)
 	*c = (struct changes){0};
 }
 
+/* Same code, relocations and all, but for line numbers the diff moved. */
+static bool only_lines_moved(const struct obj *a, const struct osec *sa, const struct obj *b,
+			     const struct osec *sb, const struct diff_info *diff)
+{
+	if (!diff || sa->sh.sh_size != sb->sh.sh_size || sa->sh.sh_type != sb->sh.sh_type ||
+	    !same_relocations(a, sa, b, sb))
+		return false;
+	return linemove_only(sa->data, sb->data, sa->sh.sh_size, diff);
+}
+
 static int compare_code(struct obj *orig, struct obj *fixed, size_t i, struct changes *out)
 {
 	const struct osec *s = &fixed->sec[i];
@@ -353,6 +364,10 @@ static int compare_code(struct obj *orig, struct obj *fixed, size_t i, struct ch
 		return add_change(out, CHANGE_NEW_FUNC, fixed, i, "new function");
 	if (same_section(orig, &orig->sec[j], fixed, s))
 		return 0;
+	if (only_lines_moved(orig, &orig->sec[j], fixed, s, out->diff)) {
+		out->moved++;
+		return 0;
+	}
 	/* Code outside per-function sections cannot be told apart. */
 	if (strcmp(s->name, ".text") == 0 && s->sh.sh_size)
 		return hp_err(-EINVAL, "%s: its code is not in per-function sections (assembly, or "
