@@ -1,14 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Builds libexpat from a Debian expat source tree (the current directory),
-# with Debian's own compiler flags, into build directory $1 (default
-# _hp_build). Used both for the target and as `hotpatch build --build`.
-# dpkg-buildflags maps the current directory to "." in debug info and
-# __FILE__, so every copy of the tree compiles to the same bytes.
+# Builds libexpat in a Debian expat source tree (the current directory) the
+# way debian/rules does: autotools, Debian's compiler and linker flags. Used
+# for the target and as `hotpatch build --build`. The tree's configure was
+# made beforehand by expat's buildconf.sh (run_expat.py does it once per
+# source package). dpkg-buildflags maps the current directory to "." in
+# debug info and __FILE__, so every copy of the tree builds the same bytes.
 set -e
-out=${1:-_hp_build}
-flags="$(dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --get CPPFLAGS)"
-cmake -S expat -B "$out" -DCMAKE_BUILD_TYPE=None "-DCMAKE_C_FLAGS=$flags" \
-	-DEXPAT_BUILD_TESTS=OFF -DEXPAT_BUILD_TOOLS=OFF -DEXPAT_BUILD_EXAMPLES=OFF \
-	-DEXPAT_BUILD_DOCS=OFF -DEXPAT_BUILD_PKGCONFIG=OFF >/dev/null
-cmake --build "$out" >/dev/null
+cflags="$(dpkg-buildflags --get CFLAGS) -Wall"
+cppflags="$(dpkg-buildflags --get CPPFLAGS)"
+ldflags="-Wl,-Bsymbolic-functions $(dpkg-buildflags --get LDFLAGS)"
+cd expat
+./configure --disable-static --without-docbook --without-examples --without-tests \
+	CFLAGS="$cflags" CPPFLAGS="$cppflags" LDFLAGS="$ldflags" >/dev/null
+make -C lib >/dev/null
