@@ -263,11 +263,48 @@ static void merged_identity(const struct osec *s, const struct orel *r, char *bu
 		snprintf(buf + strlen(buf), len - strlen(buf), "%02x", s->data[off + i]);
 }
 
+/* GCC numbers function-local statics (__PRETTY_FUNCTION__.9) in the order
+ * it meets them in a file, so a fix that adds one (an assert()) renumbers
+ * every later one, and their sections get new names. One that is read-only
+ * and holds no address is just its bytes: it is named by those. */
+static bool numbered_local_const(const struct obj *o, size_t shndx)
+{
+	const struct osec *s = &o->sec[shndx];
+	const struct osym *owner;
+	const char *dot;
+
+	if (s->owner < 0 || (s->sh.sh_flags & (SHF_WRITE | SHF_MERGE)) || s->nrel || !s->data ||
+	    strncmp(s->name, ".data.rel.ro", 12) == 0)
+		return false;
+	owner = &o->sym[s->owner];
+	if (owner->bind != STB_LOCAL || owner->type != STT_OBJECT)
+		return false;
+	dot = strrchr(owner->name, '.');
+	return dot && dot[1] && strspn(dot + 1, "0123456789") == strlen(dot + 1);
+}
+
+static void const_identity(const struct obj *o, size_t shndx, int64_t addend, char *buf,
+			   size_t len)
+{
+	const struct osec *s = &o->sec[shndx];
+	const char *name = o->sym[s->owner].name;
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+
+	for (size_t i = 0; i < s->sh.sh_size; i++)
+		h = (h ^ s->data[i]) * 0x100000001b3ULL;
+	snprintf(buf, len, "const:%.*s:%" PRIx64 ":%" PRIu64 "%+" PRId64,
+		 (int)(strrchr(name, '.') - name), name, h, (uint64_t)s->sh.sh_size, addend);
+}
+
 /* What a relocation points to, independent of layout. */
 static void rel_identity(const struct obj *o, const struct orel *r, char *buf, size_t len)
 {
 	const struct osym *s = &o->sym[r->sym];
 
+	if (s->shndx != SHN_UNDEF && s->shndx < o->nsec && numbered_local_const(o, s->shndx)) {
+		const_identity(o, s->shndx, r->addend + (int64_t)s->value, buf, len);
+		return;
+	}
 	if (s->type == STT_SECTION && s->shndx < o->nsec) {
 		const struct osec *t = &o->sec[s->shndx];
 
@@ -383,8 +420,8 @@ static int compare_data(struct obj *orig, struct obj *fixed, size_t i, struct ch
 	int j = obj_find_section(orig, s->name);
 	const char *what = osec_label(fixed, i);
 
-	if (s->sh.sh_flags & SHF_MERGE)
-		return 0; /* compared through the code that uses it */
+	if ((s->sh.sh_flags & SHF_MERGE) || numbered_local_const(fixed, i))
+		return 0; /* compared through the code that uses it, by its bytes */
 	if (strncmp(s->name, ".init_array", 11) == 0 || strncmp(s->name, ".fini_array", 11) == 0 ||
 	    strncmp(s->name, ".ctors", 6) == 0 || strncmp(s->name, ".dtors", 6) == 0) {
 		if (j < 0 || !same_section(orig, &orig->sec[j], fixed, s))

@@ -7,7 +7,7 @@
 # Builds hotpatch in build/ if it is not built yet, then runs every fix of
 # tests/real/expat-fixes (or those named). Needs root (it patches running
 # processes) and the Debian mirror (apt-get source, cached in
-# $HP_REAL_CACHE, default /var/tmp/hotpatch-real). Not part of
+# $HP_REAL_CACHE, default /var/tmp/hotpatch-real-expat). Not part of
 # scripts/test.sh: it takes about 15 minutes on 2 cores.
 set -e
 top=$(cd "$(dirname "$0")/../.." && pwd)

@@ -33,7 +33,7 @@ FIXES = os.path.join(HERE, "expat-fixes")
 BUILD_SH = os.path.join(HERE, "expat-build.sh")
 PROBE_C = os.path.join(HERE, "expat-probe.c")
 SERVER_C = os.path.join(HERE, "../corpus/common/server.c")
-CACHE = os.environ.get("HP_REAL_CACHE", "/var/tmp/hotpatch-real")
+CACHE = os.environ.get("HP_REAL_CACHE", "/var/tmp/hotpatch-real-expat")
 # Requests every build answers alike: ordinary parsing must not change.
 SANITY = ["version", "parse <a x='1'><b/>text</a>", "parse <a><b></a>",
           "parse <!DOCTYPE d [<!ENTITY e 'x'>]><d>&e;</d>"]
