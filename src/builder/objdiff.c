@@ -470,6 +470,66 @@ static bool already(const struct changes *c, const struct obj *o, size_t sec)
 	return false;
 }
 
+/* The writable function-local static (count.3) a relocation reaches, or
+ * NULL: GCC's numbering of those shifts when a fix adds one. */
+static const char *numbered_local_var(const struct obj *o, const struct orel *r)
+{
+	const struct osym *t = &o->sym[r->sym];
+	const struct osec *s;
+	const char *name, *dot;
+
+	if (t->shndx == SHN_UNDEF || t->shndx >= o->nsec)
+		return NULL;
+	s = &o->sec[t->shndx];
+	if (s->owner < 0 || !(s->sh.sh_flags & SHF_WRITE) || strncmp(s->name, ".data.rel.ro", 12) == 0)
+		return NULL;
+	name = o->sym[s->owner].name;
+	if (o->sym[s->owner].bind != STB_LOCAL || o->sym[s->owner].type != STT_OBJECT)
+		return NULL;
+	dot = strrchr(name, '.');
+	return dot && dot[1] && strspn(dot + 1, "0123456789") == strlen(dot + 1) ? name : NULL;
+}
+
+/* Does code section @s use a numbered static called @base.N other than @name? */
+static const char *uses_other_number(const struct obj *o, const struct osec *s, const char *name)
+{
+	size_t base = (size_t)(strrchr(name, '.') - name);
+
+	for (size_t k = 0; k < s->nrel; k++) {
+		const char *v = numbered_local_var(o, &s->rel[k]);
+
+		if (v && strncmp(v, name, base + 1) == 0 && strcmp(v, name) != 0)
+			return v;
+	}
+	return NULL;
+}
+
+/* A function's own static variable is named by its number (count.3), and a
+ * patch reaches the process's copy by that name. When the fix renumbers it,
+ * the name means another variable of the original, or none: refuse rather
+ * than let the patched code use the wrong data. */
+static int check_static_numbers(const struct obj *orig, const struct obj *fixed, size_t i)
+{
+	const struct osec *s = &fixed->sec[i];
+	int j = obj_find_section(orig, s->name);
+
+	if (j < 0)
+		return 0;
+	for (size_t k = 0; k < s->nrel; k++) {
+		const char *v = numbered_local_var(fixed, &s->rel[k]);
+		const char *was = v ? uses_other_number(orig, &orig->sec[j], v) : NULL;
+
+		if (was)
+			return hp_err(-EINVAL,
+				      "the fix renumbers static variable '%s' of %s (%s; it was "
+				      "'%s'): by that name the patch would use another variable, or a "
+				      "new one, instead of the process's; write a patch source that "
+				      "names it",
+				      v, osec_label(fixed, i), fixed->file, was);
+	}
+	return 0;
+}
+
 int objdiff_pair(struct obj *orig, struct obj *fixed, struct changes *out)
 {
 	size_t first = out->n;
@@ -479,6 +539,8 @@ int objdiff_pair(struct obj *orig, struct obj *fixed, struct changes *out)
 		const struct osec *s = &fixed->sec[i];
 
 		if (osec_is_code(s))
+			r = check_static_numbers(orig, fixed, i);
+		if (r == 0 && osec_is_code(s))
 			r = compare_code(orig, fixed, i, out);
 		else if (osec_is_data(s))
 			r = compare_data(orig, fixed, i, out);
