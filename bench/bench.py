@@ -8,6 +8,10 @@
              of `apply --all` / `revert --all` over 100 and 1000 processes
   3. calls   ns per call of a patched function, and of one never patched
   4. memory  the extra memory of a patched process, and what of it is shared
+  5. loaded  the pause with idle, spinning and half-busy threads next to CPU
+             hogs, boost on and off, against the plain stop; and redis-server's
+             p99 latency under redis-benchmark during apply/revert cycles
+             (loaded.py)
 
 Everything runs against real processes with the real hotpatch binary, in a
 private --root; every process started here is killed on the way out (and
@@ -26,9 +30,10 @@ import subprocess
 import sys
 import time
 
+import loaded
 import procmem
 import report
-from runner import BIN, BUILD, SRC, Runner, log, snapshot_binaries, unique_copy
+from runner import BIN, BUILD, SRC, Runner, log, run_floor, snapshot_binaries, unique_copy
 from stats import median_diff_ci, summary
 
 RESULTS = os.path.join(SRC, "bench/results")
@@ -39,9 +44,18 @@ PAUSE_CELLS = [(1, 1), (1, 10), (1, 100), (16, 1), (16, 10), (16, 100), (64, 10)
 ALL_FUNCS = 10  # functions of the patch used for --all and the 1000-process memory
 
 FULL = dict(cycles=200, floor_iters=400, all_runs={100: 10, 1000: 3},
-            call_cycles=10, call_requests=12, call_n=20_000_000)
+            call_cycles=10, call_requests=12, call_n=20_000_000,
+            # 5. loaded: each run of hotpatch shares the CPUs with the busy
+            # threads, so 256 of them get fewer cycles (p99 is then the max).
+            loaded_threads=(4, 16, 64, 256),
+            loaded_cycles={4: 100, 16: 100, 64: 100, 256: 20},
+            loaded_floor={4: 100, 16: 100, 64: 100, 256: 40},
+            redis_block_s=4, redis_min_blocks=5, redis_max_blocks=12, redis_cycles=100)
 QUICK = dict(cycles=15, floor_iters=30, all_runs={100: 2, 1000: 1},
-             call_cycles=2, call_requests=6, call_n=10_000_000)
+             call_cycles=2, call_requests=6, call_n=10_000_000,
+             loaded_threads=(4, 64), loaded_cycles={4: 10, 64: 10},
+             loaded_floor={4: 20, 64: 20},
+             redis_block_s=1.5, redis_min_blocks=2, redis_max_blocks=4, redis_cycles=20)
 
 
 def patch_source(nfuncs):
@@ -75,17 +89,6 @@ def boost_modes():
     return [("on", [], []), ("off", ["--no-boost"], ["--no-boost"] if has[1] else [])]
 
 
-def run_floor(pid, threads, iters):
-    # Released threads must be back in their wait before the next stop, as
-    # they are between two hotpatch runs: allow about 20 us each.
-    gap_us = 2000 + 20 * threads
-    out = subprocess.run([BIN["floor"], str(pid), str(iters), str(gap_us)],
-                         capture_output=True, text=True, timeout=600)
-    if out.returncode != 0:
-        raise RuntimeError(f"bench-floor: {out.stderr}")
-    return [ns / 1000 for ns in json.loads(out.stdout)["pause_ns"]]
-
-
 def bench_pause(r, cfg, exe, bundles):
     modes = boost_modes()
     cells, floors = [], {}
@@ -94,11 +97,11 @@ def bench_pause(r, cfg, exe, bundles):
         pid = r.spawn([exe, str(threads)])[0].pid
         # Half the floor before the cells and half after, so that a change
         # of the host's load during the cells weighs on both alike.
-        floor = run_floor(pid, threads, cfg["floor_iters"] // 2)
+        floor = run_floor(pid, threads, cfg["floor_iters"] // 2)[0]
         for nfuncs in [f for t, f in PAUSE_CELLS if t == threads]:
             for mode in modes:
                 cells.append(pause_cell(r, cfg, pid, threads, nfuncs, *bundles[nfuncs], *mode))
-        floor += run_floor(pid, threads, cfg["floor_iters"] - cfg["floor_iters"] // 2)
+        floor += run_floor(pid, threads, cfg["floor_iters"] - cfg["floor_iters"] // 2)[0]
         floors[threads] = summary(floor)
         r.kill(r.procs)
     for c in cells:
@@ -349,12 +352,16 @@ def run_all(r, shm, cfg):
     many = procmem.figures(exe, mem_many["before"], mem_many["after"], mem_many["reverted"])
     many["funcs"] = ALL_FUNCS
     res["memory"] = {"one": bench_memory_one(r, exe, bundles), "many": many}
+    res["loaded"] = {"pause": loaded.bench_loaded_pause(r, cfg, exe, *bundles[loaded.FUNCS]),
+                     "redis": loaded.bench_redis(r, cfg)}
     return res
 
 
 def main():
     ap = argparse.ArgumentParser(description="Run hotpatch's benchmarks (see bench/README.md).")
     ap.add_argument("--quick", action="store_true", help="small repetition counts")
+    ap.add_argument("--only", choices=["loaded"],
+                    help="run only this benchmark; prints its tables, writes no results")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench: needs root (ptrace of other processes)")
@@ -371,6 +378,15 @@ def main():
         env = environment()
         if env["build"].get("b_sanitize", "none") != "none":
             log(f"warning: {BUILD} is built with sanitizers: the figures are not representative")
+        if args.only:
+            exe = unique_copy(BIN["target"], os.path.join(r.dir, "bench-target"))
+            bid = r.build_bundle(exe, patch_source(loaded.FUNCS), "loaded")
+            res = {"pause": loaded.bench_loaded_pause(r, cfg, exe, *bid),
+                   "redis": loaded.bench_redis(r, cfg)}
+            print(report.loaded(res["pause"], res["redis"], cfg))
+            with open(os.path.join(r.dir, "..", "hp-bench-loaded.json"), "w") as f:
+                json.dump(res, f, indent=1)
+            return
         res = run_all(r, shm, cfg)
     finally:
         r.cleanup()
@@ -391,7 +407,8 @@ def main():
                        report.whole(res["pause"], w["all"], w["one_tmpfs"],
                                     w["exec_baseline_ms"]),
                        report.calls(res["calls"]),
-                       report.memory(res["memory"]["one"], res["memory"]["many"])]))
+                       report.memory(res["memory"]["one"], res["memory"]["many"]),
+                       report.loaded(res["loaded"]["pause"], res["loaded"]["redis"], cfg)]))
     print(text)
     os.makedirs(RESULTS, exist_ok=True)
     with open(os.path.join(RESULTS, "latest.txt"), "w") as f:

@@ -170,3 +170,114 @@ def memory(one_proc, many):
                rows, ["target code = the target executable's r-x mapping, where the jumps are "
                       "written (copy-on-write: private dirty pages)."])
     return t1 + "\n" + t2
+
+
+GOAL_LOADED_P99_US = 1000   # issue 9: p99 pause under 1 ms, 64 threads, every scenario
+GOAL_LOADED_THREADS = 64
+GOAL_REDIS_P99_RATIO = 1.10  # issue 9: redis p99 during cycles within 10% of baseline
+
+
+def loaded_goal(c):
+    """None for rows without a goal, else whether the p99 goal is met."""
+    if c["threads"] != GOAL_LOADED_THREADS:
+        return None
+    return max(c["apply_us"]["p99"], c["revert_us"]["p99"]) < GOAL_LOADED_P99_US
+
+
+def loaded(p, redis, cfg):
+    rows = []
+    for c in p["cells"]:
+        met = loaded_goal(c)
+        ph = c["phases_us"]
+        phases = "/".join(f"{ph[k]['median']:.0f}" for k in ("stop", "evacuate", "check",
+                                                            "release")) if ph else "-"
+        rows.append([c["scenario"], c["threads"], c["boost"],
+                     f"{c['apply_us']['median']:.0f}", f"{c['apply_us']['p99']:.0f}",
+                     f"{c['revert_us']['median']:.0f}", f"{c['revert_us']['p99']:.0f}",
+                     f"{c['floor_us']['median']:.0f}", f"{c['floor_us']['p99']:.0f}",
+                     f"{c['ratio_apply']:.2f}", f"{c['ratio_revert']:.2f}",
+                     f"{c['boost_used']}/{c['runs']}" if c["boost"] == "on" else "-",
+                     f"{c['threads_boosted']['median']:.0f}" if c["boost"] == "on" else "-",
+                     phases,
+                     f"p99 <{GOAL_LOADED_P99_US} us" if met is not None else "-",
+                     yes(met) if met is not None else "-",
+                     len(c["failures"]) + c["retried"] + c["floor_timeouts"]])
+    judged = [loaded_goal(c) for c in p["cells"] if c["boost"] == "on"]
+    judged = [m for m in judged if m is not None]
+    counts = ", ".join(f"{t} threads: {cfg['loaded_cycles'][t]}"
+                       for t in cfg["loaded_threads"])
+    notes = [f"apply/revert --pid of bench-target, a {p['funcs']}-function patch; cycles per row "
+             f"({counts}); boost on and off alternate cycle by cycle.",
+             "idle: threads blocked (as table 1). spinning: every thread calls f0..f99 in a "
+             "loop. loaded: every thread calls f0..f99 for 200 us of CPU, then sleeps 200 us,",
+             f"next to {p['hogs']} CPU hogs (2 per CPU: separate processes at normal priority, "
+             "started for this scenario only).",
+             "floor = the plain stop (bench-floor: threads_stop..threads_release, no boost, "
+             "normal priority) of the same process under the same load, half before, half after.",
+             "x floor = median pause / median floor. boost used = runs whose --json says "
+             "\"boost\": \"used\" (apply + revert); boosted = median threads_boosted.",
+             "phases = median stop/evacuate/check/release of the attempt that wrote "
+             "(HOTPATCH_DEBUG=1), in us; odd = failed runs + retried runs + floor stops timed out.",
+             f"Goal (issue 9): p99 pause under {GOAL_LOADED_P99_US} us for {GOAL_LOADED_THREADS} "
+             f"threads in every scenario, boost on: "
+             f"{'met' if judged and all(judged) else 'NOT met'}."]
+    t1 = table("5a. Pause on a loaded host (us): the priority-assisted stop",
+               ["scenario", "threads", "boost", "apply med", "p99", "revert med", "p99",
+                "floor med", "p99", "apply x floor", "revert x floor", "boost used", "boosted",
+                "stop/evac/check/rel", "goal", "met", "odd"], rows, notes)
+    return t1 + "\n" + redis_table(redis)
+
+
+def redis_table(rd):
+    title = "5b. redis-server p99 latency under redis-benchmark, loaded host, during apply/revert"
+    if "skipped" in rd:
+        return table(title, ["skipped"], [[rd["skipped"]]])
+    rows = []
+    for kind, label in (("baseline", "baseline (no cycles)"), ("on", "cycles, boost on"),
+                        ("off", "cycles, boost off")):
+        row = rd["rows"][kind]
+        cells = [label, row["blocks"], row["cycles"] if kind != "baseline" else "-"]
+        for t in ("SET", "GET"):
+            v = row[t]["p99_latency_ms"]
+            cells += [f"{row[t]['p99_median']:.2f}", f"{min(v):.2f}-{max(v):.2f}"]
+        rps = sorted(x for t in ("SET", "GET") for x in row[t]["rps"])
+        mx = sorted(x for t in ("SET", "GET") for x in row[t]["max_latency_ms"])
+        cells += [f"{rps[len(rps) // 2]:.0f}", f"{mx[len(mx) // 2]:.1f}"]
+        if kind == "baseline":
+            cells += ["-"] * 7
+        else:
+            pu, ld = row["pause_us"], row["load_us"]
+            ratio = max(row["SET"]["ratio"], row["GET"]["ratio"])
+            cells += [f"{pu['median']:.0f}/{pu['p99']:.0f}" if pu else "-",
+                      f"{ld['median'] / 1000:.1f}/{ld['p99'] / 1000:.1f}" if ld else "-",
+                      f"{row['boost_used']}/{row['runs']}" if kind == "on" else "-",
+                      f"{row['SET']['ratio']:.2f}", f"{row['GET']['ratio']:.2f}",
+                      f"<= {GOAL_REDIS_P99_RATIO:.2f}x",
+                      yes(ratio <= GOAL_REDIS_P99_RATIO and not row["failures"])]
+        rows.append(cells)
+    notes = [f"redis-server ({rd['threads']} threads); per block redis-benchmark -c {rd['clients']} "
+             f"-t set,get -n {rd['requests_per_test']} --csv, next to {rd['hogs']} CPU hogs; "
+             "blocks baseline / boost on / boost off in turn.",
+             "cycles = apply + revert of a patch to pingCommand, back to back for the whole "
+             "block. p99 = median over the blocks of redis-benchmark's p99; range = min-max "
+             "over the blocks;",
+             "rps, max = median over blocks and tests of redis-benchmark's rps and max latency. "
+             "pause = pause_us of the applies and reverts, median/p99.",
+             "load = apply's loading of the patch object (HOTPATCH_DEBUG=1), median/p99: "
+             "redis's main thread is borrowed for hotpatch's system calls and serves no "
+             "client meanwhile.",
+             "x base = p99 / baseline p99. Goal (issue 9): p99 during cycles within 10% of "
+             "baseline (both tests, no failed run)."]
+    for kind in ("on", "off"):
+        r = rd["rows"][kind]
+        if r.get("apply_total_us"):
+            notes.append(f"boost {kind}: total_us median apply {r['apply_total_us']['median'] / 1000:.1f} ms, "
+                         f"revert {r['revert_total_us']['median'] / 1000:.1f} ms; cycles took "
+                         f"{r['duration_s']:.0f} s of blocks; p99 - baseline p99, bootstrap 95% "
+                         f"interval: SET {r['SET']['diff_ci95_ms'][0]:+.2f}..{r['SET']['diff_ci95_ms'][1]:+.2f} ms, "
+                         f"GET {r['GET']['diff_ci95_ms'][0]:+.2f}..{r['GET']['diff_ci95_ms'][1]:+.2f} ms.")
+        notes += [f"boost {kind}: failed: {f}" for f in r["failures"][:3]]
+    notes.append(f"redis-server alive and answering at the end: {yes(rd['redis_alive'])}.")
+    return table(title, ["", "blocks", "cycles", "SET p99 ms", "range", "GET p99 ms", "range",
+                         "rps", "max ms", "pause us", "load ms", "boost used", "SET x base",
+                         "GET x base", "goal", "met"], rows, notes)

@@ -15,7 +15,8 @@ SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("HP_BUILD_ROOT", os.path.join(SRC, "build"))
 BIN = {name: os.path.join(BUILD, path) for name, path in (
     ("hotpatch", "src/cli/hotpatch"), ("target", "bench/bench-target"),
-    ("calls", "bench/bench-calls"), ("floor", "bench/bench-floor"))}
+    ("calls", "bench/bench-calls"), ("floor", "bench/bench-floor"),
+    ("hog", "bench/bench-hog"))}
 
 
 def snapshot_binaries(dest):
@@ -41,20 +42,25 @@ class Runner:
         self.procs = []
         self.stderr = open(os.path.join(self.dir, "targets.log"), "w")
 
-    def hp(self, *args, check=True):
-        """Run hotpatch; returns (CompletedProcess, wall seconds)."""
+    def hp(self, *args, check=True, env=None):
+        """Run hotpatch (with @env added to the environment); returns
+        (CompletedProcess, wall seconds)."""
         cmd = [BIN["hotpatch"], "--root", self.root, *map(str, args)]
         t0 = time.perf_counter()
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
+                           env={**os.environ, **env} if env else None)
         wall = time.perf_counter() - t0
         if check and r.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} exited {r.returncode}:\n{r.stdout}{r.stderr}")
         return r, wall
 
-    def hp_json(self, *args):
+    def hp_json(self, *args, env=None, stderr=None):
         """hotpatch ... --json; returns (parsed output, wall seconds). A
-        process that failed is in the output, not raised."""
-        r, wall = self.hp(*args, "--json", check=False)
+        process that failed is in the output, not raised. @stderr, a list,
+        gets what hotpatch wrote to stderr."""
+        r, wall = self.hp(*args, "--json", check=False, env=env)
+        if stderr is not None:
+            stderr.append(r.stderr)
         try:
             return json.loads(r.stdout), wall
         except json.JSONDecodeError:
@@ -124,6 +130,20 @@ class Runner:
         self.hp("build", "--target", target, "-I", os.path.join(SRC, "bench"), "--name", name,
                 "-o", out, src)
         return out, json.loads(self.hp("info", "--json", out)[0].stdout)["id"]
+
+
+def run_floor(pid, threads, iters):
+    """The plain stop of @pid's threads, @iters times (bench-floor): the
+    pauses in us, and how many stops did not complete in the stop budget."""
+    # Released threads must be back in their wait before the next stop, as
+    # they are between two hotpatch runs: allow about 20 us each.
+    gap_us = 2000 + 20 * threads
+    out = subprocess.run([BIN["floor"], str(pid), str(iters), str(gap_us)],
+                         capture_output=True, text=True, timeout=1800)
+    if out.returncode != 0:
+        raise RuntimeError(f"bench-floor: {out.stderr}")
+    res = json.loads(out.stdout)
+    return [ns / 1000 for ns in res["pause_ns"]], res.get("timeouts", 0)
 
 
 def unique_copy(path, dest):

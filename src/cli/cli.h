@@ -32,6 +32,21 @@ int cmd_audit(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_enable(int argc, char **argv);
 int cmd_disable(int argc, char **argv);
+int cmd_commit(int argc, char **argv);
+int cmd_rollback(int argc, char **argv);
+
+/* The commit policy (cmd_commit.c): after an apply that patched a process
+ * or an enable, stage the stored bundle @id for commit (or commit it, with
+ * `commit = immediately`); after `revert --all` or disable, withdraw the
+ * staging. Notes go to stdout, or stderr when stdout is JSON. */
+void cli_commit_after_apply(const char *id, bool json);
+void cli_commit_after_revert(const char *id, bool json);
+/* status: every stored bundle and its commit state (status_store.c).
+ * @applied: the id of each patch found in a process, once per process. */
+struct json;
+void status_store_text(const char *const *applied, size_t napplied);
+void status_store_json(struct json *j, const char *const *applied, size_t napplied);
+int cmd_package(int argc, char **argv);
 
 /* Prints "hotpatch: <message>" for @r and returns EXIT_REFUSED. */
 int cli_refuse(int r);

@@ -356,6 +356,10 @@ static int run(bool revert, int argc, char **argv)
 	}
 	pool_run(op.pids, op.npids, op.jobs ? op.jobs : pool_default_jobs(), run_one, on_done, &op);
 	r = finish(&op, t0);
+	if (!revert && op.count[OUTCOME_PATCHED] + op.count[OUTCOME_ALREADY])
+		cli_commit_after_apply(op.id, op.json);
+	else if (revert && op.all)
+		cli_commit_after_revert(op.id, op.json);
 out:
 	bundle_free(op.b);
 	free(op.pids);

@@ -78,6 +78,10 @@ static int run(bool enable, int argc, char **argv)
 		return cli_refuse(r);
 	audit_log(&(struct audit_event){.op = enable ? "enable" : "disable", .result = "ok",
 					.patch_id = id, .pause_us = -1});
+	if (enable)
+		cli_commit_after_apply(id, false);
+	else
+		cli_commit_after_revert(id, false);
 	if (daemon_reconcile()) {
 		printf("%s %s: hotpatchd %s\n", enable ? "enabled" : "disabled", id,
 		       enable ? "applies it to every matching process, now and later"

@@ -161,7 +161,18 @@ static char *daemon_view(const char *request)
 	return reply;
 }
 
-static void print_json(const struct status *st, const char *daemon)
+/* The id of each sighting, for the store's view of how many processes
+ * carry each patch. */
+static const char **sighting_ids(const struct status *st)
+{
+	const char **ids = calloc(st->n + 1, sizeof(*ids));
+
+	for (size_t i = 0; ids && i < st->n; i++)
+		ids[i] = st->v[i].id;
+	return ids;
+}
+
+static void print_json(const struct status *st, const char *daemon, bool stored)
 {
 	struct json j = {0};
 
@@ -212,6 +223,12 @@ static void print_json(const struct status *st, const char *daemon)
 		bundle_free(b);
 	}
 	json_arr_end(&j);
+	if (stored) {
+		const char **ids = sighting_ids(st);
+
+		status_store_json(&j, ids, ids ? st->n : 0);
+		free(ids);
+	}
 	json_obj_end(&j);
 	printf("%s\n", json_text(&j));
 	json_free(&j);
@@ -256,12 +273,18 @@ int cmd_status(int argc, char **argv)
 		scan_pid(&st, pids[i]);
 	daemon = daemon_view(json ? "status" : "status-text");
 	if (json) {
-		print_json(&st, daemon);
+		print_json(&st, daemon, !pid);
 	} else {
 		if (daemon)
 			printf("hotpatchd keeps these patches applied:\n%s\nin the processes now:\n",
 			       daemon);
 		print_text(&st);
+		if (!pid) {
+			const char **ids = sighting_ids(&st);
+
+			status_store_text(ids, ids ? st.n : 0);
+			free(ids);
+		}
 	}
 	free(daemon);
 	free(pids);

@@ -22,8 +22,11 @@ static const struct subcommand commands[] = {
 	{"remove", cmd_remove, "delete a bundle from the store"},
 	{"enable", cmd_enable, "keep a patch applied everywhere, now and later (hotpatchd)"},
 	{"disable", cmd_disable, "stop keeping a patch applied, revert it everywhere"},
+	{"commit", cmd_commit, "make a patch permanent: put its fixed file on disk"},
+	{"rollback", cmd_rollback, "undo a commit: put the original file back"},
 	{"audit", cmd_audit, "verify the audit log (`hotpatch audit verify`)"},
 	{"doctor", cmd_doctor, "report what this host allows and what blocks patching"},
+	{"package", cmd_package, "wrap a signed bundle in a Debian package (.deb)"},
 };
 
 static void usage(FILE *f)

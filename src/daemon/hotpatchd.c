@@ -156,7 +156,9 @@ static void consider(struct daemon *d, struct patch *p, pid_t pid, bool young)
 		return;
 	if (young && !e->since_ns)
 		e->since_ns = now_ns();
-	if (exclude_match(&d->conf, pid, rule, sizeof(rule))) {
+	/* A rule added later does not undo a patch already in place: it stops
+	 * new applies (hotpatch revert --pid undoes one). */
+	if (e->st != PS_PATCHED && exclude_match(&d->conf, pid, rule, sizeof(rule))) {
 		e->st = PS_EXCLUDED;
 		snprintf(e->reason, sizeof(e->reason), "%s", rule);
 		return;
@@ -203,8 +205,9 @@ static void rescan(struct daemon *d)
 		for (size_t i = 0; i < n; i++) {
 			struct pentry *e = view_entry(p, pids[i], false);
 
-			/* Known entries follow their own schedule. */
-			if (!e || e->st == PS_PATCHED)
+			/* Known entries follow their own schedule; an excluded
+			 * one is looked at again in case the rules changed. */
+			if (!e || e->st == PS_PATCHED || e->st == PS_EXCLUDED)
 				consider(d, p, pids[i], false);
 		}
 	}
@@ -306,6 +309,10 @@ static void reconcile(struct daemon *d)
 			p->draining = false;
 		else if (!p)
 			load_patch(d, ids[i]);
+		else if (p->b && watch_opens_add(d->open_fd, p->b->manifest.target_path) < 0)
+			hp_err_clear();
+		/* (Marked again: a commit or rollback puts a new inode at the
+		 * target's path, and the mark follows the inode.) */
 	}
 	for (size_t k = d->view.n; k-- > 0;) {
 		struct patch *p = &d->view.p[k];
@@ -332,13 +339,6 @@ static void job_done(const struct job_result *res, void *arg)
 	struct pentry *e = p ? view_entry(p, res->target, false) : NULL;
 	const struct engine_report *rep = &res->rep;
 
-	if (rep->outcome != OUTCOME_SKIPPED && rep->outcome != OUTCOME_ALREADY)
-		audit_log(&(struct audit_event){
-			.op = res->op == JOB_APPLY ? "apply" : "revert",
-			.result = outcome_name(rep->outcome), .patch_id = res->id,
-			.manifest = p && p->b ? &p->b->manifest : NULL, .pid = res->target,
-			.reason = rep->reason,
-			.pause_us = rep->flip.attempts ? rep->flip.pause_ns / NSEC_PER_USEC : -1});
 	if (rep->outcome == OUTCOME_PATCHED || rep->outcome == OUTCOME_REVERTED)
 		logf_("pid %d (%s): %s %s, pause %lld us", rep->pid, rep->comm,
 		      outcome_name(rep->outcome), res->id,

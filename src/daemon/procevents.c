@@ -64,10 +64,14 @@ int procevents_read(int fd,
 		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
 		     h = NLMSG_NEXT(h, n)) {
 			struct cn_msg *m = NLMSG_DATA(h);
-			struct proc_event *e = (struct proc_event *)m->data;
+			struct proc_event ev, *e = &ev;
 
-			if (h->nlmsg_type != NLMSG_DONE || m->id.idx != CN_IDX_PROC)
+			if (h->nlmsg_type != NLMSG_DONE || m->id.idx != CN_IDX_PROC ||
+			    m->len < sizeof(ev))
 				continue;
+			/* The event sits 4 bytes past an 8-byte boundary (after the
+			 * 20-byte cn_msg): copy it out rather than read it in place. */
+			memcpy(&ev, m->data, sizeof(ev));
 			if (e->what == PROC_EVENT_EXEC)
 				cb(PROC_EV_EXEC, e->event_data.exec.process_tgid, 0, arg);
 			else if (e->what == PROC_EVENT_FORK &&

@@ -12,7 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "bundle.h"
+#include "clock.h"
 #include "error.h"
 
 _Static_assert(sizeof(struct job_result) <= PIPE_BUF, "results are written atomically");
@@ -80,6 +82,21 @@ bool workers_busy(const struct workers *w, const char *id, pid_t target)
 	return false;
 }
 
+/* The worker records its own outcome: a daemon killed while the job ran
+ * would never read the report, and the trail must still have the apply. */
+static void job_audit(const struct job_result *job, const struct bundle *b)
+{
+	const struct engine_report *rep = &job->rep;
+
+	if (rep->outcome == OUTCOME_SKIPPED || rep->outcome == OUTCOME_ALREADY)
+		return;
+	audit_log(&(struct audit_event){
+		.op = job->op == JOB_APPLY ? "apply" : "revert", .result = outcome_name(rep->outcome),
+		.patch_id = job->id, .manifest = b ? &b->manifest : NULL, .pid = job->target,
+		.reason = rep->reason,
+		.pause_us = rep->flip.attempts ? rep->flip.pause_ns / NSEC_PER_USEC : -1});
+}
+
 static void worker_main(int wfd, struct job_result *job, const struct bundle *b,
 			const struct engine_opts *eo)
 {
@@ -94,6 +111,7 @@ static void worker_main(int wfd, struct job_result *job, const struct bundle *b,
 		engine_apply(b, out.target, eo, &out.rep);
 	else
 		engine_revert(out.id, out.target, eo, &out.rep);
+	job_audit(&out, b);
 	n = write(wfd, &out, sizeof(out));
 	_exit(n == (ssize_t)sizeof(out) ? 0 : 1);
 }

@@ -228,6 +228,9 @@ int audit_log(const struct audit_event *ev)
 		r = -errno;
 	else
 		r = append_locked(fd, &j);
+	/* Unlocked explicitly: a child forked meanwhile shares this open file,
+	 * and close() alone would leave the lock held for as long as it lives. */
+	flock(fd, LOCK_UN);
 	close(fd);
 	json_free(&j);
 out:

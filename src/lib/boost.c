@@ -127,7 +127,11 @@ static void start_guardian(void)
 	table = p;
 	pid = fork();
 	if (pid == 0) {
-		close(fds[1]);
+		/* Hold nothing of the tool's: an inherited descriptor would keep
+		 * its lock (the audit log's flock) or its target alive after the
+		 * tool closed it, until the tool exits. */
+		close_range(3, (unsigned)fds[0] - 1, 0);
+		close_range((unsigned)fds[0] + 1, ~0U, 0);
 		guardian_main(fds[0]);
 	}
 	close(fds[0]);

@@ -20,6 +20,19 @@ const char *const fault_points[] = {
 	"revert-flipped",     /* original bytes back, object still mapped */
 	"revert-seized",      /* a thread seized to unmap the object */
 	"revert-done",        /* object unmapped */
+	"commit-start",       /* commit lock taken, nothing read */
+	"commit-backup-saved", /* the original is durable in the store */
+	"commit-temp-written", /* fixed file written next to the target, not synced */
+	"commit-temp-synced", /* fixed file synced and read back, not renamed */
+	"commit-renamed",     /* renamed over the target, directory not synced */
+	"commit-dir-synced",  /* directory synced, state not recorded */
+	"commit-recorded",    /* state recorded, before the report */
+	"rollback-start",
+	"rollback-temp-written",
+	"rollback-temp-synced",
+	"rollback-renamed",
+	"rollback-dir-synced",
+	"rollback-recorded",  /* state recorded, backup not yet removed */
 };
 const size_t fault_points_n = sizeof(fault_points) / sizeof(fault_points[0]);
 

@@ -1,0 +1,381 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""The Debian package, end to end: build it with dpkg-buildpackage, check
+lintian reports no error, install it with apt into a fresh Debian 12 root
+(debootstrap minbase from the host's configured mirror; apt resolves its
+dependencies there), check what it installed (files, owners, modes, units,
+man pages that render, bash completion), then run the demo inside that root:
+the vulnerable server leaks, the installed hotpatch builds, signs and
+applies the fix and the leak is gone, revert brings it back; and the same
+fix shipped as a package made by `hotpatch package` is applied by
+`apt install` and reverted by `apt remove`.
+
+The minbase root and apt's downloads are cached in $HOTPATCH_TEST_CACHE
+(default /var/cache/hotpatch-test), so a rerun needs the network only for
+apt's indexes."""
+import glob
+import os
+import re
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../lib"))
+from hptest import SKIP, SRC, Failure, expect, expect_eq, wait_for
+
+SUITE = "bookworm"
+CACHE = os.environ.get("HOTPATCH_TEST_CACHE", "/var/cache/hotpatch-test")
+CHROOT_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "DEBIAN_FRONTEND": "noninteractive",
+              "LC_ALL": "C", "HOME": "/root"}
+
+
+def log(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def run(cmd, timeout=900, **kw):
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
+    if r.returncode != 0:
+        raise Failure(f"{' '.join(cmd)} exited {r.returncode}:\n{r.stdout[-3000:]}"
+                      f"{r.stderr[-3000:]}")
+    return r
+
+
+def mirror():
+    """The Debian mirror apt on this host is configured with."""
+    files = ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*"))
+    for path in files:
+        try:
+            text = open(path).read()
+        except OSError:
+            continue
+        for m in re.finditer(r"^deb\s+(?:\[[^]]*\]\s+)?(\S+)\s+" + SUITE + r"\s", text, re.M):
+            return m.group(1)
+        for stanza in text.split("\n\n"):
+            uris = re.search(r"^URIs:\s*(\S+)", stanza, re.M)
+            suites = re.search(r"^Suites:(.*)$", stanza, re.M)
+            if uris and suites and SUITE in suites.group(1).split():
+                return uris.group(1)
+    return "http://deb.debian.org/debian"
+
+
+def build_deb(work):
+    """dpkg-buildpackage on a copy of the source tree (it writes its output
+    beside the tree, which must not be the developer's checkout)."""
+    tree = os.path.join(work, "src", "hotpatch")
+    if os.path.exists(os.path.join(SRC, ".git")):  # a file in a worktree
+        files = run(["git", "-C", SRC, "ls-files", "-z", "--cached", "--others",
+                     "--exclude-standard"]).stdout.split("\0")
+        for f in filter(None, files):
+            if not os.path.lexists(os.path.join(SRC, f)):
+                continue
+            os.makedirs(os.path.dirname(os.path.join(tree, f)), exist_ok=True)
+            shutil.copy2(os.path.join(SRC, f), os.path.join(tree, f), follow_symlinks=False)
+    else:
+        # Build directories sit at the top; src/builder must stay.
+        top = os.path.realpath(SRC)
+        shutil.copytree(SRC, tree, symlinks=True, ignore=lambda d, names: [
+            n for n in names if os.path.realpath(d) == top and n.startswith("build")])
+    t0 = time.time()
+    run(["dpkg-buildpackage", "-us", "-uc", "-b"], cwd=tree, timeout=1200)
+    debs = glob.glob(os.path.join(work, "src", "hotpatch_*_amd64.deb"))
+    expect_eq(len(debs), 1, "one hotpatch .deb built")
+    log(f"built {os.path.basename(debs[0])} ({os.path.getsize(debs[0])} bytes) "
+        f"in {time.time() - t0:.0f} s")
+    return debs[0]
+
+
+def check_lintian(deb):
+    r = subprocess.run(["lintian", "--no-tag-display-limit", deb], capture_output=True,
+                       text=True, timeout=600)
+    errors = [l for l in r.stdout.splitlines() if l.startswith("E:")]
+    expect_eq(errors, [], "lintian errors")
+    warnings = [l for l in r.stdout.splitlines() if l.startswith("W:")]
+    log(f"lintian: no errors, {len(warnings)} warnings")
+    for w in warnings:
+        print("  " + w)
+
+
+def minbase(work):
+    """A fresh minbase root, from the cached tarball of a finished
+    debootstrap (made on the first run)."""
+    url = mirror()
+    key = re.sub(r"[^A-Za-z0-9.]+", "_", url.split("://")[-1]).strip("_")
+    tarball = os.path.join(CACHE, f"{SUITE}-minbase-{key}.tar.gz")
+    root = os.path.join(work, "root")
+    os.makedirs(CACHE, mode=0o755, exist_ok=True)
+    if not os.path.exists(tarball):
+        log(f"debootstrap --variant=minbase {SUITE} from {url} (first run only)")
+        fresh = os.path.join(work, "debootstrap")
+        run(["debootstrap", "--variant=minbase", SUITE, fresh, url], timeout=1800)
+        tmp = tarball + ".tmp"
+        run(["tar", "-C", fresh, "--numeric-owner", "-czf", tmp, "."], timeout=600)
+        os.rename(tmp, tarball)
+        shutil.rmtree(fresh)
+    os.makedirs(root)
+    run(["tar", "-C", root, "--numeric-owner", "-xzf", tarball], timeout=600)
+    return root
+
+
+class Chroot:
+    """A root with /proc, /dev and apt's download cache mounted; every mount
+    is undone before the tree is deleted (a still-mounted /dev would be
+    deleted through it)."""
+
+    def __init__(self, root):
+        self.root = root
+        self.mounts = []
+
+    def mount(self, what, where, *opts):
+        target = os.path.join(self.root, where.lstrip("/"))
+        os.makedirs(target, exist_ok=True)
+        run(["mount", *opts, what, target])
+        self.mounts.append(target)
+
+    def setup(self):
+        self.mount("proc", "/proc", "-t", "proc")
+        self.mount("/dev", "/dev", "--bind")
+        archives = os.path.join(CACHE, "apt-archives")
+        os.makedirs(os.path.join(archives, "partial"), exist_ok=True)
+        self.mount(archives, "/var/cache/apt/archives", "--bind")
+        shutil.copy("/etc/resolv.conf", os.path.join(self.root, "etc/resolv.conf"))
+        # Nothing is started from a maintainer script here: no init runs.
+        policy = os.path.join(self.root, "usr/sbin/policy-rc.d")
+        open(policy, "w").write("#!/bin/sh\nexit 101\n")
+        os.chmod(policy, 0o755)
+
+    def cmd(self, *args):
+        return ["chroot", self.root, *args]
+
+    def run(self, *args, timeout=900):
+        return run(self.cmd(*args), timeout=timeout, env=CHROOT_ENV)
+
+    def path(self, p):
+        return os.path.join(self.root, p.lstrip("/"))
+
+    def teardown(self):
+        """True when nothing is mounted under the root any more."""
+        for target in reversed(self.mounts):
+            if subprocess.run(["umount", target]).returncode != 0:
+                subprocess.run(["umount", "-l", target])
+        with open("/proc/self/mounts") as f:
+            mounted = [l.split()[1] for l in f]
+        return not any(m == self.root or m.startswith(self.root + "/") for m in mounted)
+
+
+def check_mode(ch, path, mode, kind=stat.S_IFDIR):
+    st = os.lstat(ch.path(path))
+    expect_eq(stat.S_IFMT(st.st_mode), kind, f"{path} file type")
+    expect_eq(stat.S_IMODE(st.st_mode), mode, f"{path} mode")
+    expect_eq((st.st_uid, st.st_gid), (0, 0), f"{path} owner")
+
+
+def check_files(ch):
+    for d, mode in [("/etc/hotpatch", 0o755), ("/etc/hotpatch/trusted.d", 0o755),
+                    ("/var/lib/hotpatch", 0o755), ("/var/lib/hotpatch/bundles", 0o755),
+                    ("/var/lib/hotpatch/objects", 0o755), ("/var/lib/hotpatch/state", 0o755),
+                    ("/var/lib/hotpatch/backups", 0o700), ("/var/log/hotpatch", 0o750)]:
+        check_mode(ch, d, mode)
+    for f, mode in [("/usr/sbin/hotpatch", 0o755), ("/usr/sbin/hotpatchd", 0o755),
+                    ("/usr/include/hotpatch/patch.h", 0o644),
+                    ("/etc/hotpatch/hotpatch.conf", 0o644),
+                    ("/usr/share/bash-completion/completions/hotpatch", 0o644),
+                    ("/lib/systemd/system/hotpatchd.service", 0o644),
+                    ("/lib/systemd/system/hotpatch-commit.service", 0o644)]:
+        check_mode(ch, f, mode, stat.S_IFREG)
+    # Enabled by the maintainer scripts (deb-systemd-helper), not started.
+    for link in ["/etc/systemd/system/multi-user.target.wants/hotpatchd.service",
+                 "/etc/systemd/system/sysinit.target.wants/hotpatch-commit.service"]:
+        expect(os.path.islink(ch.path(link)), f"{link} enables the unit")
+    unit = open(ch.path("/lib/systemd/system/hotpatchd.service")).read()
+    for line in ["Type=notify", "ExecStart=/usr/sbin/hotpatchd",
+                 "ExecReload=/bin/kill -HUP $MAINPID", "Restart=on-failure"]:
+        expect(line in unit, f"hotpatchd.service has {line}")
+    commit = open(ch.path("/lib/systemd/system/hotpatch-commit.service")).read()
+    for line in ["Type=oneshot", "DefaultDependencies=no",
+                 "ExecStart=/usr/sbin/hotpatch commit --staged"]:
+        expect(line in commit, f"hotpatch-commit.service has {line}")
+    # Every line of both units parses (systemd warns about the rest and
+    # carries on, so a typo would silently drop a setting). The host's
+    # systemd-analyze reads the installed files; it also complains about
+    # what a chroot lacks (no init, no man), which is not checked here.
+    units = [ch.path("/lib/systemd/system/" + u)
+             for u in ("hotpatchd.service", "hotpatch-commit.service")]
+    r = subprocess.run(["systemd-analyze", "verify", *units], capture_output=True, text=True,
+                       timeout=60)
+    bad = [l for l in (r.stdout + r.stderr).splitlines()
+           if re.search(r"\.service:\d+: ", l)]
+    expect_eq(bad, [], "systemd-analyze verify: lines of the units it could not parse")
+    conffiles = open(ch.path("/var/lib/dpkg/info/hotpatch.conffiles")).read().split()
+    expect_eq(conffiles, ["/etc/hotpatch/hotpatch.conf"], "conffiles")
+    # The shipped hotpatch.conf is valid: a command that reads it works.
+    # (Only pid 1: the root shares /proc, and so the processes, of a host
+    # where other tests may have patches applied.)
+    out = ch.run("hotpatch", "status", "--pid", "1").stdout
+    expect("no patches are applied" in out, out)
+    expect_eq(ch.run("hotpatch", "--version").stdout.split()[0], "hotpatch", "--version")
+
+
+def check_man(ch):
+    for page, words in [("man8/hotpatch.8.gz", ["hotpatch - apply signed", "--root",
+                                                "package BUNDLE", "EXIT STATUS"]),
+                        ("man8/hotpatchd.8.gz", ["hotpatchd - keep", "SIGHUP",
+                                                 "status-text", "--jobs"]),
+                        ("man5/hotpatch.conf.5.gz", ["boost-grace-us", "exclude-unit",
+                                                     "commit = at-boot"])]:
+        path = ch.path("/usr/share/man/" + page)
+        r = subprocess.run(["man", "--warnings", "-l", path], capture_output=True, text=True,
+                           env={**os.environ, "MANWIDTH": "80", "MAN_KEEP_FORMATTING": "",
+                                "LC_ALL": "C.UTF-8"}, timeout=60)
+        expect_eq(r.returncode, 0, f"man -l {page}: {r.stderr}")
+        expect_eq(r.stderr.strip(), "", f"man -l {page} warnings")
+        text = re.sub(r".\x08", "", r.stdout).replace("\u2010", "-").replace("\u2212", "-")
+        for w in words:
+            expect(w in text, f"{page} renders {w!r}")
+
+
+def check_completion(ch):
+    """The installed completion, run by bash with bash-completion's helpers:
+    commands, options, pids and stored ids."""
+    bc = "/usr/share/bash-completion/bash_completion"
+    if not os.path.exists(bc):
+        raise Failure("bash-completion is not installed (debian/control lists it)")
+    fake_root = os.path.join(os.path.dirname(ch.root), "comproot")
+    os.makedirs(os.path.join(fake_root, "var/lib/hotpatch/bundles"))
+    open(os.path.join(fake_root, "var/lib/hotpatch/bundles/0123456789abcdef.hpb"), "w")
+    script = f"""
+source {bc}
+source {ch.path('/usr/share/bash-completion/completions/hotpatch')}
+c() {{ COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${{#COMP_LINE}};
+      COMPREPLY=(); _hotpatch; echo "${{COMPREPLY[*]}}"; }}
+echo $$
+c hotpatch ap
+c hotpatch apply --a
+c hotpatch --root {fake_root} revert 01
+c hotpatch status --pid $$
+c hotpatch pack
+"""
+    out = run(["bash", "-c", script]).stdout.splitlines()
+    shell_pid, out = out[0], out[1:]
+    expect_eq(out[0], "apply", "completion of a command")
+    expect_eq(out[1], "--all", "completion of an option")
+    expect_eq(out[2], "0123456789abcdef", "completion of a stored id")
+    expect(shell_pid in out[3].split(), f"completion of pids: {out[3]}")
+    expect_eq(out[4], "package", "completion of the package command")
+
+
+def demo(ch, work):
+    """The demo, with the installed hotpatch, inside the new root."""
+    d = ch.path("/opt/demo")
+    shutil.copytree(os.path.join(SRC, "demo"), d)
+    ch.run("cc", "-std=gnu17", "-O2", "-g", "-pthread", "-Wl,-z,now", "-o",
+           "/opt/demo/demo-server", "/opt/demo/server.c")
+    logf = open(os.path.join(work, "server.log"), "w")
+    server = subprocess.Popen(ch.cmd("/opt/demo/demo-server", "0"), stdout=logf,
+                              stderr=subprocess.STDOUT, env=CHROOT_ENV)
+    try:
+        port = None
+
+        def listening():
+            nonlocal port
+            if server.poll() is not None:
+                raise Failure(f"demo-server exited: {open(logf.name).read()}")
+            m = re.search(r"^listening on 127\.0\.0\.1:(\d+)$", open(logf.name).read(), re.M)
+            port = m and m.group(1)
+            return bool(port)
+
+        wait_for(listening, timeout=10, what="the demo server to listen")
+        # The client talks TCP: it runs outside the root, like any peer.
+        client = os.path.join(SRC, "demo/client.py")
+
+        def probe():
+            return run([sys.executable, client, "probe", port, "160", "hi"]).stdout
+
+        expect("LEAKED:" in probe(), "the unpatched server leaks the secret")
+        pid = str(server.pid)
+        ch.run("hotpatch", "build", "--target", "/opt/demo/demo-server", "-o",
+               "/opt/demo/fix.hpb", "/opt/demo/fix.c")
+        ch.run("hotpatch", "keygen", "-k", "/root/demo.key")
+        ch.run("install", "-m", "0644", "/root/demo.key.pub", "/etc/hotpatch/trusted.d/demo.pub")
+        ch.run("hotpatch", "sign", "/opt/demo/fix.hpb", "-k", "/root/demo.key")
+        out = ch.run("hotpatch", "apply", "/opt/demo/fix.hpb", "--pid", pid).stdout
+        expect(f"pid {pid} (demo-server): patched" in out, out)
+        out = probe()
+        expect("LEAKED:" not in out and re.search(r"reply: *2 bytes: hi$", out, re.M),
+               f"the patched server replies with what was sent only:\n{out}")
+        out = ch.run("hotpatch", "status", "--pid", pid).stdout
+        expect("applied" in out, out)
+        out = ch.run("hotpatch", "revert", "fix", "--pid", pid).stdout
+        expect(f"pid {pid} (demo-server): reverted" in out, out)
+        expect("LEAKED:" in probe(), "the leak is back after the revert")
+        log("demo in the new root: leak, fixed after apply, back after revert")
+
+        # The same fix as a package, through apt, as a fleet would get it.
+        ch.run("hotpatch", "package", "/opt/demo/fix.hpb", "-o", "/opt/demo")
+        debs = glob.glob(ch.path("/opt/demo/hotpatch-patch-fix-*.deb"))
+        expect_eq(len(debs), 1, "hotpatch package wrote one .deb")
+        pkg = os.path.basename(debs[0]).split("_")[0]
+        ch.run("apt-get", "install", "-y", "-q", "/opt/demo/" + os.path.basename(debs[0]))
+        expect("LEAKED:" not in probe(), "apt install of the patch package fixes the server")
+        ch.run("apt-get", "remove", "-y", "-q", pkg)
+        expect("LEAKED:" in probe(), "apt remove of the patch package reverts it")
+        expect_eq(os.listdir(ch.path("/var/lib/hotpatch/bundles")), [],
+                  "apt remove took the bundle out of the store")
+        expect(subprocess.run(["kill", "-0", pid]).returncode == 0, "same server throughout")
+        log("patch package: apt install fixes, apt remove reverts")
+    finally:
+        server.send_signal(signal.SIGKILL)
+        server.wait()
+
+
+def test(work):
+    deb = build_deb(work)
+    check_lintian(deb)
+    t0 = time.time()
+    root = minbase(work)
+    ch = Chroot(root)
+    try:
+        ch.setup()
+        shutil.copy(deb, ch.path("/tmp/"))
+        ch.run("apt-get", "update", "-q")
+        # As an administrator would: Recommends (the toolchain `hotpatch
+        # build` and the demo need) come along.
+        ch.run("apt-get", "install", "-y", "-q", "/tmp/" + os.path.basename(deb),
+               timeout=1800)
+        log(f"installed into a fresh {SUITE} root with apt in {time.time() - t0:.0f} s")
+        check_files(ch)
+        check_man(ch)
+        check_completion(ch)
+        demo(ch, work)
+    finally:
+        if not ch.teardown():
+            raise Failure(f"could not unmount everything under {root}; left it in place")
+
+
+def main():
+    if os.geteuid() != 0:
+        print("skipped: needs root (debootstrap, chroot, mount, ptrace)")
+        sys.exit(SKIP)
+    work = tempfile.mkdtemp(prefix="hp-deb-")
+    ok = False
+    try:
+        test(work)
+        ok = True
+    except Failure as e:
+        print(f"FAIL: {e}")
+    finally:
+        # Only a tree with nothing mounted in it is removed.
+        with open("/proc/self/mounts") as f:
+            busy = any(l.split()[1].startswith(work + "/") for l in f)
+        if not busy:
+            shutil.rmtree(work, ignore_errors=True)
+    print("ok" if ok else "")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
