@@ -228,6 +228,23 @@ static int check_lto(const struct obj *o)
 	return 0;
 }
 
+/* The first member@offset entry where two layouts ("a@0;b@8") differ, or
+ * "the end": the whole layouts of a big struct would drown the message. */
+static void first_difference(const char *a, const char *b, char *ret_a, char *ret_b, size_t len)
+{
+	for (;;) {
+		size_t na = strcspn(a, ";"), nb = strcspn(b, ";");
+
+		if (na != nb || strncmp(a, b, na) != 0 || !na) {
+			snprintf(ret_a, len, "%.*s", na ? (int)na : 7, na ? a : "the end");
+			snprintf(ret_b, len, "%.*s", nb ? (int)nb : 7, nb ? b : "the end");
+			return;
+		}
+		a += na + (a[na] == ';');
+		b += nb + (b[nb] == ';');
+	}
+}
+
 static int compare_pair(struct dbuild *d, size_t i)
 {
 	const struct dw_struct *before, *after;
@@ -252,14 +269,18 @@ static int compare_pair(struct dbuild *d, size_t i)
 		return r;
 	}
 	after = dwarfinfo_layout_change(&d->dorig[i], &d->dfixed[i], &before);
-	if (after)
+	if (after) {
+		char was[128], now[128];
+
+		first_difference(before->layout, after->layout, was, now, sizeof(was));
 		return hp_err(-EINVAL,
-			      "the fix changes the layout of struct %s (%s): %llu bytes (%s) "
-			      "become %llu bytes (%s); running code and live data use the old "
+			      "the fix changes the layout of struct %s (%s): %llu bytes become "
+			      "%llu, first at %s (was %s); running code and live data use the old "
 			      "layout, so this cannot be patched live: write a patch source that "
 			      "keeps the struct as it is",
 			      after->name, d->fixeds[i].file, (unsigned long long)before->size,
-			      before->layout, (unsigned long long)after->size, after->layout);
+			      (unsigned long long)after->size, now, was);
+	}
 	return objdiff_pair(&d->origs[i], &d->fixeds[i], &d->changes);
 }
 
@@ -309,6 +330,7 @@ static int compare(struct dbuild *d)
 	d->dfixed = calloc(d->nobjs ? d->nobjs : 1, sizeof(*d->dfixed));
 	if (!d->dorig || !d->dfixed)
 		return hp_err(-ENOMEM, "out of memory");
+	d->changes.diff = &d->diff;
 	for (size_t i = 0; r == 0 && i < d->nobjs; i++)
 		r = compare_pair(d, i);
 	if (r == 0 && !d->changes.n) {
@@ -372,6 +394,10 @@ static int write_object(struct dbuild *d)
 			   d->o->diff, res.replaced, res.replaced == 1 ? "" : "s", res.helpers,
 			   res.helpers == 1 ? "" : "s", res.dropped, res.textrels,
 			   res.textrels == 1 ? "" : "s");
+		if (d->changes.moved)
+			buf_printf(&d->explain, "  %zu function%s left alone: only line numbers "
+						"(__LINE__) the diff moved differ\n",
+				   d->changes.moved, d->changes.moved == 1 ? "" : "s");
 		buf_put(&d->explain, res.explain.data, res.explain.len);
 	}
 	buf_free(&res.explain);

@@ -67,7 +67,8 @@ static char *strip_prefix(const char *path)
 	return strndup(p, n);
 }
 
-static int add_hunk(struct diff_info *d, const char *file, unsigned first, unsigned count)
+static int add_hunk(struct diff_info *d, const char *file, unsigned old_first,
+		    unsigned old_count, unsigned first, unsigned count)
 {
 	struct diff_hunk *nv = realloc(d->hunks, (d->nhunks + 1) * sizeof(*nv));
 
@@ -75,7 +76,9 @@ static int add_hunk(struct diff_info *d, const char *file, unsigned first, unsig
 		return -ENOMEM;
 	d->hunks = nv;
 	nv[d->nhunks] = (struct diff_hunk){.file = strdup(file), .first = first,
-					   .last = count ? first + count - 1 : first};
+					   .last = count ? first + count - 1 : first,
+					   .old_first = old_first, .old_count = old_count,
+					   .new_count = count};
 	return nv[d->nhunks++].file ? 0 : -ENOMEM;
 }
 
@@ -104,7 +107,7 @@ static int parse_lines(FILE *f, struct diff_info *d)
 	int r = 0;
 
 	while (r == 0 && getline(&line, &cap, f) > 0) {
-		unsigned first, count = 1;
+		unsigned old_first, old_count = 1, first, count = 1;
 
 		if (strncmp(line, "+++ ", 4) == 0) {
 			in_header = false;
@@ -119,11 +122,11 @@ static int parse_lines(FILE *f, struct diff_info *d)
 			continue;
 		}
 		if (file && strncmp(line, "@@ ", 3) == 0 &&
-		    sscanf(line, "@@ -%*u,%*u +%u,%u", &first, &count) >= 1)
-			r = add_hunk(d, file, first, count);
+		    sscanf(line, "@@ -%u,%u +%u,%u", &old_first, &old_count, &first, &count) >= 3)
+			r = add_hunk(d, file, old_first, old_count, first, count);
 		else if (file && strncmp(line, "@@ ", 3) == 0 &&
-			 sscanf(line, "@@ -%*u +%u,%u", &first, &count) >= 1)
-			r = add_hunk(d, file, first, count);
+			 sscanf(line, "@@ -%u +%u,%u", &old_first, &first, &count) >= 2)
+			r = add_hunk(d, file, old_first, 1, first, count);
 	}
 	return r;
 }
@@ -162,4 +165,34 @@ bool diff_touches(const struct diff_info *d, const char *file, unsigned first, u
 int diffparse_add_cves(struct diff_info *d, const char *text)
 {
 	return scan_cves(d, text);
+}
+
+/* Where line @old of @file lands in the fixed file: shifted by every hunk
+ * of that file above it; 0 when a hunk covers it (it may have changed). */
+static unsigned moved_line(const struct diff_info *d, const char *file, unsigned old)
+{
+	long shift = 0;
+
+	for (size_t i = 0; i < d->nhunks; i++) {
+		const struct diff_hunk *h = &d->hunks[i];
+
+		if (strcmp(h->file, file) != 0)
+			continue;
+		if (old >= h->old_first && old < h->old_first + h->old_count)
+			return 0;
+		/* Past the hunk (for "-N,0", which adds after line N: past N). */
+		if (old > h->old_first)
+			shift += (long)h->new_count - (long)h->old_count;
+	}
+	return (unsigned)((long)old + shift);
+}
+
+bool diff_moves_line(const struct diff_info *d, unsigned old, unsigned moved)
+{
+	if (old == moved || !old)
+		return false;
+	for (size_t i = 0; i < d->nhunks; i++)
+		if (moved_line(d, d->hunks[i].file, old) == moved)
+			return true;
+	return false;
 }

@@ -14,6 +14,7 @@
 struct diff_hunk {
 	char *file; /* path as in the diff, prefix (a/, b/) stripped */
 	unsigned first, last; /* new-side lines, inclusive */
+	unsigned old_first, old_count, new_count; /* as the @@ line says them */
 };
 
 struct diff_info {
@@ -30,3 +31,7 @@ void diffparse_free(struct diff_info *d);
 bool diff_touches(const struct diff_info *d, const char *file, unsigned first, unsigned last);
 /* Adds the CVE ids found in @text (a changelog entry, say) to @d's. */
 int diffparse_add_cves(struct diff_info *d, const char *text);
+/* Is line @old of some file the diff changes a line the diff leaves alone
+ * but moves, to line @moved of the fixed file? (__LINE__ in code after a
+ * hunk becomes another number with no other change.) */
+bool diff_moves_line(const struct diff_info *d, unsigned old, unsigned moved);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "elffile.h"
+#include "linemove.h"
 #include "error.h"
 #include "macro.h"
 
@@ -262,11 +263,48 @@ static void merged_identity(const struct osec *s, const struct orel *r, char *bu
 		snprintf(buf + strlen(buf), len - strlen(buf), "%02x", s->data[off + i]);
 }
 
+/* GCC numbers function-local statics (__PRETTY_FUNCTION__.9) in the order
+ * it meets them in a file, so a fix that adds one (an assert()) renumbers
+ * every later one, and their sections get new names. One that is read-only
+ * and holds no address is just its bytes: it is named by those. */
+static bool numbered_local_const(const struct obj *o, size_t shndx)
+{
+	const struct osec *s = &o->sec[shndx];
+	const struct osym *owner;
+	const char *dot;
+
+	if (s->owner < 0 || (s->sh.sh_flags & (SHF_WRITE | SHF_MERGE)) || s->nrel || !s->data ||
+	    strncmp(s->name, ".data.rel.ro", 12) == 0)
+		return false;
+	owner = &o->sym[s->owner];
+	if (owner->bind != STB_LOCAL || owner->type != STT_OBJECT)
+		return false;
+	dot = strrchr(owner->name, '.');
+	return dot && dot[1] && strspn(dot + 1, "0123456789") == strlen(dot + 1);
+}
+
+static void const_identity(const struct obj *o, size_t shndx, int64_t addend, char *buf,
+			   size_t len)
+{
+	const struct osec *s = &o->sec[shndx];
+	const char *name = o->sym[s->owner].name;
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+
+	for (size_t i = 0; i < s->sh.sh_size; i++)
+		h = (h ^ s->data[i]) * 0x100000001b3ULL;
+	snprintf(buf, len, "const:%.*s:%" PRIx64 ":%" PRIu64 "%+" PRId64,
+		 (int)(strrchr(name, '.') - name), name, h, (uint64_t)s->sh.sh_size, addend);
+}
+
 /* What a relocation points to, independent of layout. */
 static void rel_identity(const struct obj *o, const struct orel *r, char *buf, size_t len)
 {
 	const struct osym *s = &o->sym[r->sym];
 
+	if (s->shndx != SHN_UNDEF && s->shndx < o->nsec && numbered_local_const(o, s->shndx)) {
+		const_identity(o, s->shndx, r->addend + (int64_t)s->value, buf, len);
+		return;
+	}
 	if (s->type == STT_SECTION && s->shndx < o->nsec) {
 		const struct osec *t = &o->sec[s->shndx];
 
@@ -344,6 +382,16 @@ void changes_free(struct changes *c)
 	*c = (struct changes){0};
 }
 
+/* Same code, relocations and all, but for line numbers the diff moved. */
+static bool only_lines_moved(const struct obj *a, const struct osec *sa, const struct obj *b,
+			     const struct osec *sb, const struct diff_info *diff)
+{
+	if (!diff || sa->sh.sh_size != sb->sh.sh_size || sa->sh.sh_type != sb->sh.sh_type ||
+	    !same_relocations(a, sa, b, sb))
+		return false;
+	return linemove_only(sa->data, sb->data, sa->sh.sh_size, diff);
+}
+
 static int compare_code(struct obj *orig, struct obj *fixed, size_t i, struct changes *out)
 {
 	const struct osec *s = &fixed->sec[i];
@@ -353,6 +401,10 @@ static int compare_code(struct obj *orig, struct obj *fixed, size_t i, struct ch
 		return add_change(out, CHANGE_NEW_FUNC, fixed, i, "new function");
 	if (same_section(orig, &orig->sec[j], fixed, s))
 		return 0;
+	if (only_lines_moved(orig, &orig->sec[j], fixed, s, out->diff)) {
+		out->moved++;
+		return 0;
+	}
 	/* Code outside per-function sections cannot be told apart. */
 	if (strcmp(s->name, ".text") == 0 && s->sh.sh_size)
 		return hp_err(-EINVAL, "%s: its code is not in per-function sections (assembly, or "
@@ -368,8 +420,8 @@ static int compare_data(struct obj *orig, struct obj *fixed, size_t i, struct ch
 	int j = obj_find_section(orig, s->name);
 	const char *what = osec_label(fixed, i);
 
-	if (s->sh.sh_flags & SHF_MERGE)
-		return 0; /* compared through the code that uses it */
+	if ((s->sh.sh_flags & SHF_MERGE) || numbered_local_const(fixed, i))
+		return 0; /* compared through the code that uses it, by its bytes */
 	if (strncmp(s->name, ".init_array", 11) == 0 || strncmp(s->name, ".fini_array", 11) == 0 ||
 	    strncmp(s->name, ".ctors", 6) == 0 || strncmp(s->name, ".dtors", 6) == 0) {
 		if (j < 0 || !same_section(orig, &orig->sec[j], fixed, s))
@@ -418,6 +470,66 @@ static bool already(const struct changes *c, const struct obj *o, size_t sec)
 	return false;
 }
 
+/* The writable function-local static (count.3) a relocation reaches, or
+ * NULL: GCC's numbering of those shifts when a fix adds one. */
+static const char *numbered_local_var(const struct obj *o, const struct orel *r)
+{
+	const struct osym *t = &o->sym[r->sym];
+	const struct osec *s;
+	const char *name, *dot;
+
+	if (t->shndx == SHN_UNDEF || t->shndx >= o->nsec)
+		return NULL;
+	s = &o->sec[t->shndx];
+	if (s->owner < 0 || !(s->sh.sh_flags & SHF_WRITE) || strncmp(s->name, ".data.rel.ro", 12) == 0)
+		return NULL;
+	name = o->sym[s->owner].name;
+	if (o->sym[s->owner].bind != STB_LOCAL || o->sym[s->owner].type != STT_OBJECT)
+		return NULL;
+	dot = strrchr(name, '.');
+	return dot && dot[1] && strspn(dot + 1, "0123456789") == strlen(dot + 1) ? name : NULL;
+}
+
+/* Does code section @s use a numbered static called @base.N other than @name? */
+static const char *uses_other_number(const struct obj *o, const struct osec *s, const char *name)
+{
+	size_t base = (size_t)(strrchr(name, '.') - name);
+
+	for (size_t k = 0; k < s->nrel; k++) {
+		const char *v = numbered_local_var(o, &s->rel[k]);
+
+		if (v && strncmp(v, name, base + 1) == 0 && strcmp(v, name) != 0)
+			return v;
+	}
+	return NULL;
+}
+
+/* A function's own static variable is named by its number (count.3), and a
+ * patch reaches the process's copy by that name. When the fix renumbers it,
+ * the name means another variable of the original, or none: refuse rather
+ * than let the patched code use the wrong data. */
+static int check_static_numbers(const struct obj *orig, const struct obj *fixed, size_t i)
+{
+	const struct osec *s = &fixed->sec[i];
+	int j = obj_find_section(orig, s->name);
+
+	if (j < 0)
+		return 0;
+	for (size_t k = 0; k < s->nrel; k++) {
+		const char *v = numbered_local_var(fixed, &s->rel[k]);
+		const char *was = v ? uses_other_number(orig, &orig->sec[j], v) : NULL;
+
+		if (was)
+			return hp_err(-EINVAL,
+				      "the fix renumbers static variable '%s' of %s (%s; it was "
+				      "'%s'): by that name the patch would use another variable, or a "
+				      "new one, instead of the process's; write a patch source that "
+				      "names it",
+				      v, osec_label(fixed, i), fixed->file, was);
+	}
+	return 0;
+}
+
 int objdiff_pair(struct obj *orig, struct obj *fixed, struct changes *out)
 {
 	size_t first = out->n;
@@ -427,6 +539,8 @@ int objdiff_pair(struct obj *orig, struct obj *fixed, struct changes *out)
 		const struct osec *s = &fixed->sec[i];
 
 		if (osec_is_code(s))
+			r = check_static_numbers(orig, fixed, i);
+		if (r == 0 && osec_is_code(s))
 			r = compare_code(orig, fixed, i, out);
 		else if (osec_is_data(s))
 			r = compare_data(orig, fixed, i, out);

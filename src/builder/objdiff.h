@@ -79,9 +79,15 @@ struct change {
 	char *why;       /* for --explain */
 };
 
+struct diff_info;
+
 struct changes {
 	struct change *v;
 	size_t n;
+	/* The diff, if known: a function whose only difference is a line
+	 * number the diff moved does not count as changed (linemove.h). */
+	const struct diff_info *diff;
+	size_t moved; /* how many functions that spared */
 };
 
 /* Compares one pair of objects, appending to @out. Returns a negative errno
