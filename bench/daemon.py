@@ -74,8 +74,9 @@ class Setup:
                               capture_output=True, text=True).stdout
 
     def start_daemon(self):
+        self.log = open(os.path.join(self.dir, "hotpatchd.log"), "a")
         self.daemon = subprocess.Popen([HOTPATCHD, "--root", self.root],
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                       stdout=self.log, stderr=self.log)
         sock = os.path.join(self.root, "run/hotpatch/control.sock")
         for _ in range(500):
             try:
@@ -91,6 +92,9 @@ class Setup:
         raise RuntimeError("hotpatchd did not start")
 
     def stop_daemon(self):
+        if self.daemon and self.daemon.poll() is not None:
+            raise RuntimeError(f"hotpatchd died ({self.daemon.returncode}); its log:\n"
+                               + open(self.log.name).read()[-3000:])
         if self.daemon:
             self.daemon.terminate()
             self.daemon.wait()
@@ -132,6 +136,8 @@ def exec_to_patched(s, n):
         rep = dict(kv.split("=") for kv in r.stdout.split())
         if r.returncode != 0:
             missed += 1
+            if s.daemon.poll() is not None:
+                s.stop_daemon()  # raises with the daemon's log
             continue
         delays.append(int(rep["exec_to_patched_us"]) / 1000)
         main_delays.append(int(rep["main_to_patched_us"]) / 1000)

@@ -534,6 +534,8 @@ static int setup(struct daemon *d)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
+	/* Every socket write is MSG_NOSIGNAL; this covers any other pipe. */
+	signal(SIGPIPE, SIG_IGN);
 	d->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	d->ep = epoll_create1(EPOLL_CLOEXEC);
 	d->clients.ep = d->ep;

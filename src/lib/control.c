@@ -42,6 +42,23 @@ int control_open(const char *path)
 	return fd;
 }
 
+/* send() with MSG_NOSIGNAL: a client that hung up before its answer must
+ * cost the daemon an EPIPE, not a SIGPIPE that kills it. */
+static int send_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -errno;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
 void control_reply(int fd, const char *json)
 {
 	struct timeval tv = {.tv_sec = 1};
@@ -52,8 +69,8 @@ void control_reply(int fd, const char *json)
 	if (fl >= 0)
 		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (write_full(fd, json, strlen(json)) < 0 || write_full(fd, "\n", 1) < 0)
-		return;
+	if (send_all(fd, json, strlen(json)) == 0)
+		send_all(fd, "\n", 1);
 }
 
 void control_refuse(int fd, const char *why)

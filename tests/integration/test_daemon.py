@@ -183,6 +183,15 @@ def check_control(d):
     expect('"error"' in raw_request(d, b"\x1b[2J\n"), "control characters are refused")
     expect('"error"' in raw_request(d, b"s" * 5000 + b"\n"), "an overlong line is refused")
 
+    # Clients that hang up before their answer: the daemon's write fails
+    # (EPIPE) and it carries on (a SIGPIPE once killed it).
+    for _ in range(50):
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(d.sock)
+        s.sendall(b"status\n")
+        s.close()
+    expect(d.ping_ok(), "the daemon survives clients that hang up before the answer")
+
     # A client that never ends its line holds nothing up, and is dropped
     # after its deadline.
     slow = socket.socket(socket.AF_UNIX)
