@@ -54,6 +54,11 @@
  * later dlopen shows up as an open of the file. */
 #define YOUNG_NS (200 * NSEC_PER_MSEC)
 #define RETRY_MAX_NS (60 * NSEC_PER_SEC)
+/* Every wakeup of the daemon costs the process that caused it (on a small
+ * VM, 15-20 us of an exec's time: bench/daemon.py, 6b). An event that comes
+ * alone is read at once; once they come faster than this, they are read
+ * once per this period instead of one wakeup each. */
+#define QUIET_NS (5 * NSEC_PER_MSEC)
 #define EVENTS_MAX 64
 
 struct daemon {
@@ -64,6 +69,8 @@ struct daemon {
 	struct engine_opts eo;
 	int ep, proc_fd, store_fd, open_fd, ctl_fd, sig_fd;
 	int64_t next_rescan_ns;
+	int64_t proc_last_ns, proc_rearm_ns; /* see QUIET_NS */
+	struct stat root; /* our "/", to tell a process in a container */
 	bool stop;
 	bool ready;
 	unsigned jobs;
@@ -162,13 +169,6 @@ static void consider(struct daemon *d, struct patch *p, pid_t pid, bool young)
 		return;
 	if (young && !e->since_ns)
 		e->since_ns = now_ns();
-	/* A rule added later does not undo a patch already in place: it stops
-	 * new applies (hotpatch revert --pid undoes one). */
-	if (e->st != PS_PATCHED && exclude_match(&d->conf, pid, rule, sizeof(rule))) {
-		e->st = PS_EXCLUDED;
-		snprintf(e->reason, sizeof(e->reason), "%s", rule);
-		return;
-	}
 	if (proc_maps_read(pid, &maps) < 0) {
 		hp_err_clear();
 		view_drop(p, pid);
@@ -176,8 +176,10 @@ static void consider(struct daemon *d, struct patch *p, pid_t pid, bool young)
 	}
 	if (module_find(pid, &maps, p->b->manifest.build_id, p->b->manifest.build_id_len,
 			&mod) < 0) {
-		/* A program is mapped by the exec itself: no point waiting. */
-		if (!p->program && e->since_ns && now_ns() - e->since_ns < YOUNG_NS) {
+		/* Just after an exec or an open, the target may not be mapped
+		 * yet: the dynamic linker maps a library after opening it, and
+		 * an exec-open comes before the exec replaces the old image. */
+		if (e->since_ns && now_ns() - e->since_ns < YOUNG_NS) {
 			char why[300];
 
 			snprintf(why, sizeof(why), "waiting for %s to be mapped",
@@ -189,6 +191,11 @@ static void consider(struct daemon *d, struct patch *p, pid_t pid, bool young)
 	} else if (applied_in(p, pid, &maps)) {
 		e->st = PS_PATCHED;
 		e->reason[0] = '\0';
+	} else if (exclude_match(&d->conf, pid, rule, sizeof(rule))) {
+		/* (Only here: a rule added later does not undo a patch already
+		 * in place, and only processes that map the target are listed.) */
+		e->st = PS_EXCLUDED;
+		snprintf(e->reason, sizeof(e->reason), "%s", rule);
 	} else {
 		dispatch(d, p, e, JOB_APPLY);
 	}
@@ -272,6 +279,27 @@ static bool is_program(const char *path)
 	return yes;
 }
 
+/* A dlopen of the target library shows up as an open of its file, and an
+ * exec of the target program as an exec-open: both wake the daemon at once,
+ * with the process's pid, while the process events of the rest of the host
+ * are read in batches (QUIET_NS). The mark follows the inode, and a commit,
+ * a rollback or a package reinstall puts a new inode at the target's path:
+ * marked again whenever that happened. */
+static void mark_target(struct daemon *d, struct patch *p)
+{
+	struct stat st;
+
+	if (stat(p->b->manifest.target_path, &st) < 0 ||
+	    (st.st_dev == p->mark_dev && st.st_ino == p->mark_ino))
+		return;
+	if (watch_opens_add(d->open_fd, p->b->manifest.target_path, p->program) < 0) {
+		hp_err_clear();
+		return;
+	}
+	p->mark_dev = st.st_dev;
+	p->mark_ino = st.st_ino;
+}
+
 static int load_patch(struct daemon *d, const char *id)
 {
 	struct bundle_load_opts lo = {.verify = trust_verify_bundle}; /* never insecure */
@@ -291,10 +319,8 @@ static int load_patch(struct daemon *d, const char *id)
 			view_remove(&d->view, p);
 			return r;
 		}
-		/* A dlopen of the target library shows up as an open. */
-		if (watch_opens_add(d->open_fd, p->b->manifest.target_path) < 0)
-			hp_err_clear();
 		p->program = is_program(p->b->manifest.target_path);
+		mark_target(d, p);
 		logf_("patch %s (%s) enabled for %s", id, p->b->manifest.name,
 		      p->b->manifest.target_path);
 	}
@@ -315,10 +341,8 @@ static void reconcile(struct daemon *d)
 			p->draining = false;
 		else if (!p)
 			load_patch(d, ids[i]);
-		else if (p->b && watch_opens_add(d->open_fd, p->b->manifest.target_path) < 0)
-			hp_err_clear();
-		/* (Marked again: a commit or rollback puts a new inode at the
-		 * target's path, and the mark follows the inode.) */
+		else if (p->b)
+			mark_target(d, p);
 	}
 	for (size_t k = d->view.n; k-- > 0;) {
 		struct patch *p = &d->view.p[k];
@@ -376,32 +400,63 @@ static void job_done(const struct job_result *res, void *arg)
 	}
 }
 
+static bool in_our_root(const struct daemon *d, pid_t pid)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/root", pid);
+	return stat(path, &st) == 0 && st.st_dev == d->root.st_dev && st.st_ino == d->root.st_ino;
+}
+
 /* A process in another root (a container) loads its own copy of a target
  * library: watch that copy's opens too, so a dlopen there is seen at once. */
 static void watch_container_copy(struct daemon *d, const struct patch *p, pid_t pid)
 {
 	char path[PATH_MAX + 32];
-	struct stat ours, theirs;
 
-	snprintf(path, sizeof(path), "/proc/%d/root", pid);
-	if (stat("/", &ours) < 0 || stat(path, &theirs) < 0 ||
-	    (ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino))
-		return;
 	snprintf(path, sizeof(path), "/proc/%d/root%s", pid, p->b->manifest.target_path);
-	if (access(path, F_OK) == 0 && watch_opens_add(d->open_fd, path) < 0)
+	if (access(path, F_OK) == 0 && watch_opens_add(d->open_fd, path, false) < 0)
 		hp_err_clear();
 }
 
-static void on_proc_event(enum proc_event_kind kind, pid_t pid, pid_t parent, void *arg)
+/* The first look at an exec: can it concern @p? Most execs on a host have
+ * nothing to do with any patch and must not pay for one, so this costs a
+ * stat or two and reads nothing of the process (bench/daemon.py, 6b). */
+static bool exec_concerns(struct daemon *d, struct patch *p, pid_t pid)
+{
+	uint8_t id[HP_BUILD_ID_MAX];
+	size_t len;
+
+	if (!p->b)
+		return false;
+	if (p->program)
+		return module_exe_build_id(pid, id, &len) == 0 &&
+		       len == p->b->manifest.build_id_len &&
+		       memcmp(id, p->b->manifest.build_id, len) == 0;
+	/* A library is mapped after the exec, by the dynamic linker, which
+	 * opens it first: the open is reported (on_open). A process in
+	 * another root opens its own copy, watched from now on; it may have
+	 * opened it already, so it is looked at now as well. */
+	mark_target(d, p);
+	if (in_our_root(d, pid))
+		return false;
+	watch_container_copy(d, p, pid);
+	return true;
+}
+
+static void on_proc_event(const struct proc_ev *ev, void *arg)
 {
 	struct daemon *d = arg;
+	enum proc_event_kind kind = ev->kind;
+	pid_t pid = ev->pid;
 
 	if (pid == 0) { /* events lost: look at everything */
 		rescan(d);
 		return;
 	}
 	if (kind == PROC_EV_EXIT) {
-		view_drop_pid(&d->view, pid);
+		view_drop_pid(&d->view, pid, ev->t_ns);
 		return;
 	}
 	for (size_t k = 0; k < d->view.n; k++) {
@@ -410,17 +465,36 @@ static void on_proc_event(enum proc_event_kind kind, pid_t pid, pid_t parent, vo
 		/* A child has its parent's code, patched or not: only the children
 		 * of processes the patch concerns need a look (one forked in the
 		 * middle of its parent's apply, say). */
-		if (kind == PROC_EV_FORK && !view_entry(p, parent, false))
+		if (kind == PROC_EV_FORK && !view_entry(p, ev->parent, false))
 			continue;
-		if (kind == PROC_EV_EXEC && !p->program && p->b)
-			watch_container_copy(d, p, pid);
+		/* (An entry of the image the exec replaced is stale.) */
+		if (kind == PROC_EV_EXEC && !exec_concerns(d, p, pid)) {
+			view_drop_before(p, pid, ev->t_ns);
+			continue;
+		}
 		consider(d, p, pid, kind == PROC_EV_EXEC);
 	}
 }
 
+static void arm_proc_events(struct daemon *d)
+{
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.fd = d->proc_fd};
+
+	d->proc_rearm_ns = 0;
+	epoll_ctl(d->ep, EPOLL_CTL_MOD, d->proc_fd, &ev);
+}
+
+/* An open of a target file: a dynamic linker about to map it, a dlopen, or
+ * the exec of a target program, whose exec event (it is mapped) should then
+ * wake the daemon at once even in a quiet period. */
 static void on_open(pid_t pid, void *arg)
 {
-	on_proc_event(PROC_EV_EXEC, pid, 0, arg);
+	struct daemon *d = arg;
+
+	if (d->proc_rearm_ns)
+		arm_proc_events(d);
+	for (size_t k = 0; k < d->view.n; k++)
+		consider(d, &d->view.p[k], pid, true);
 }
 
 static void handle_request(const char *req, int fd, void *arg)
@@ -478,10 +552,27 @@ static void on_signal(struct daemon *d)
 	}
 }
 
+/* Read the queued process events. @woken: the socket woke the loop; else the
+ * quiet period is over. Events close together leave the socket disarmed for
+ * QUIET_NS, and it is read then; an event alone re-arms it at once. */
+static void read_proc_events(struct daemon *d, bool woken)
+{
+	int64_t now = now_ns();
+	int n = procevents_read(d->proc_fd, on_proc_event, d);
+
+	if (woken ? now - d->proc_last_ns < QUIET_NS : n > 0)
+		d->proc_rearm_ns = now + QUIET_NS;
+	else
+		arm_proc_events(d);
+	d->proc_last_ns = now;
+}
+
 static int64_t next_wakeup(struct daemon *d)
 {
 	int64_t next = d->next_rescan_ns;
 
+	if (d->proc_rearm_ns && d->proc_rearm_ns < next)
+		next = d->proc_rearm_ns;
 	for (size_t k = 0; k < d->view.n; k++)
 		for (size_t i = 0; i < d->view.p[k].n; i++) {
 			const struct pentry *e = &d->view.p[k].v[i];
@@ -512,13 +603,17 @@ static void run_due(struct daemon *d)
 			}
 		}
 	}
+	if (d->proc_rearm_ns && now >= d->proc_rearm_ns)
+		read_proc_events(d, false);
 	if (now >= d->next_rescan_ns)
 		rescan(d);
 }
 
 static int add_fd(struct daemon *d, int fd)
 {
-	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+	/* Process events wake the loop once, then are re-armed (QUIET_NS). */
+	struct epoll_event ev = {.events = EPOLLIN | (fd == d->proc_fd ? EPOLLONESHOT : 0),
+				 .data.fd = fd};
 
 	return epoll_ctl(d->ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? hp_err(-errno, "epoll: %m") : 0;
 }
@@ -541,6 +636,8 @@ static int setup(struct daemon *d)
 	d->clients.ep = d->ep;
 	if (d->sig_fd < 0 || d->ep < 0)
 		return hp_err(-errno, "cannot set up the event loop: %m");
+	if (stat("/", &d->root) < 0)
+		return hp_err(-errno, "cannot stat /: %m");
 	r = config_load(&d->conf);
 	if (r < 0)
 		return r;
@@ -574,7 +671,7 @@ static int setup(struct daemon *d)
 static void dispatch_event(struct daemon *d, int fd)
 {
 	if (fd == d->proc_fd)
-		procevents_read(fd, on_proc_event, d);
+		read_proc_events(d, true);
 	else if (fd == d->open_fd)
 		watch_opens_read(fd, on_open, d);
 	else if (fd == d->store_fd) {

@@ -46,25 +46,27 @@ fail:
 	return hp_err(-errno, "cannot subscribe to process events: %m");
 }
 
-int procevents_read(int fd,
-		    void (*cb)(enum proc_event_kind kind, pid_t pid, pid_t parent, void *arg),
-		    void *arg)
+int procevents_read(int fd, void (*cb)(const struct proc_ev *ev, void *arg), void *arg)
 {
 	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
+	int count = 0;
 
-	for (;;) {
+	for (;; count++) {
 		ssize_t n = recv(fd, buf, sizeof(buf), 0);
 
 		if (n < 0 && errno == ENOBUFS) {
-			cb(PROC_EV_EXEC, 0, 0, arg); /* events were dropped */
+			struct proc_ev lost = {.kind = PROC_EV_EXEC};
+
+			cb(&lost, arg); /* events were dropped */
 			continue;
 		}
 		if (n <= 0)
-			return n < 0 && errno != EAGAIN ? -errno : 0;
+			return n < 0 && errno != EAGAIN ? -errno : count;
 		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
 		     h = NLMSG_NEXT(h, n)) {
 			struct cn_msg *m = NLMSG_DATA(h);
 			struct proc_event ev, *e = &ev;
+			struct proc_ev out = {0};
 
 			if (h->nlmsg_type != NLMSG_DONE || m->id.idx != CN_IDX_PROC ||
 			    m->len < sizeof(ev))
@@ -72,15 +74,24 @@ int procevents_read(int fd,
 			/* The event sits 4 bytes past an 8-byte boundary (after the
 			 * 20-byte cn_msg): copy it out rather than read it in place. */
 			memcpy(&ev, m->data, sizeof(ev));
-			if (e->what == PROC_EVENT_EXEC)
-				cb(PROC_EV_EXEC, e->event_data.exec.process_tgid, 0, arg);
-			else if (e->what == PROC_EVENT_FORK &&
-				 e->event_data.fork.child_pid == e->event_data.fork.child_tgid)
-				cb(PROC_EV_FORK, e->event_data.fork.child_tgid,
-				   e->event_data.fork.parent_tgid, arg);
-			else if (e->what == PROC_EVENT_EXIT &&
-				 e->event_data.exit.process_pid == e->event_data.exit.process_tgid)
-				cb(PROC_EV_EXIT, e->event_data.exit.process_tgid, 0, arg);
+			out.t_ns = (int64_t)e->timestamp_ns; /* ktime_get_ns: monotonic */
+			if (e->what == PROC_EVENT_EXEC) {
+				out.kind = PROC_EV_EXEC;
+				out.pid = e->event_data.exec.process_tgid;
+			} else if (e->what == PROC_EVENT_FORK &&
+				   e->event_data.fork.child_pid == e->event_data.fork.child_tgid) {
+				out.kind = PROC_EV_FORK;
+				out.pid = e->event_data.fork.child_tgid;
+				out.parent = e->event_data.fork.parent_tgid;
+			} else if (e->what == PROC_EVENT_EXIT &&
+				   e->event_data.exit.process_pid ==
+					   e->event_data.exit.process_tgid) {
+				out.kind = PROC_EV_EXIT;
+				out.pid = e->event_data.exit.process_tgid;
+			} else {
+				continue;
+			}
+			cb(&out, arg);
 		}
 	}
 }

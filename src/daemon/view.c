@@ -6,6 +6,7 @@
 
 #include "buf.h"
 #include "bundle.h"
+#include "clock.h"
 #include "json.h"
 #include "procfs.h"
 
@@ -63,7 +64,7 @@ struct pentry *view_entry(struct patch *p, pid_t pid, bool create)
 	if (!nv)
 		return NULL;
 	p->v = nv;
-	nv[p->n] = (struct pentry){.pid = pid, .st = PS_PENDING};
+	nv[p->n] = (struct pentry){.pid = pid, .st = PS_PENDING, .seen_ns = now_ns()};
 	return &nv[p->n++];
 }
 
@@ -76,10 +77,18 @@ void view_drop(struct patch *p, pid_t pid)
 		}
 }
 
-void view_drop_pid(struct view *v, pid_t pid)
+void view_drop_before(struct patch *p, pid_t pid, int64_t t_ns)
+{
+	struct pentry *e = view_entry(p, pid, false);
+
+	if (e && e->seen_ns < t_ns)
+		view_drop(p, pid);
+}
+
+void view_drop_pid(struct view *v, pid_t pid, int64_t t_ns)
 {
 	for (size_t i = 0; i < v->n; i++)
-		view_drop(&v->p[i], pid);
+		view_drop_before(&v->p[i], pid, t_ns);
 }
 
 void view_free(struct view *v)

@@ -24,6 +24,7 @@ struct pentry {
 	pid_t pid;
 	enum pstate st;
 	char reason[256];
+	int64_t seen_ns;   /* when the entry was made */
 	int64_t since_ns;  /* first seen (exec or open event), 0 if found by a scan */
 	int64_t next_ns;   /* when to look again, while pending */
 	unsigned tries;
@@ -35,6 +36,8 @@ struct patch {
 	char objpath[PATH_MAX];
 	bool draining; /* disabled or removed: being reverted everywhere */
 	bool program;  /* the target is a program, not a library */
+	dev_t mark_dev; /* the target file whose opens are watched */
+	ino_t mark_ino;
 	struct pentry *v;
 	size_t n;
 };
@@ -49,7 +52,11 @@ struct patch *view_add(struct view *v, const char *id);
 void view_remove(struct view *v, struct patch *p);
 struct pentry *view_entry(struct patch *p, pid_t pid, bool create);
 void view_drop(struct patch *p, pid_t pid);
-void view_drop_pid(struct view *v, pid_t pid);
+/* Events are read in batches (hotpatchd.c, QUIET_NS): an exit or an exec at
+ * @t_ns (CLOCK_MONOTONIC) drops only entries made before it, not one made
+ * since for a new process with the same pid or for the new image. */
+void view_drop_before(struct patch *p, pid_t pid, int64_t t_ns);
+void view_drop_pid(struct view *v, pid_t pid, int64_t t_ns);
 void view_free(struct view *v);
 void view_json(const struct view *v, struct json *j);
 /* The same, for people: one line per process, grouped by state. */

@@ -44,9 +44,10 @@ int watch_opens_open(void)
 	return fd < 0 ? hp_err(-errno, "fanotify: %m") : fd;
 }
 
-int watch_opens_add(int fd, const char *path)
+int watch_opens_add(int fd, const char *path, bool exec_only)
 {
-	if (fanotify_mark(fd, FAN_MARK_ADD, FAN_OPEN, AT_FDCWD, path) < 0)
+	if (fanotify_mark(fd, FAN_MARK_ADD, exec_only ? FAN_OPEN_EXEC : FAN_OPEN, AT_FDCWD,
+			  path) < 0)
 		return hp_err(-errno, "cannot watch opens of %s: %m", path);
 	return 0;
 }

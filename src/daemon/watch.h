@@ -7,6 +7,8 @@
  */
 #pragma once
 
+#include <stdbool.h>
+
 #include <sys/types.h>
 
 int watch_store_open(void);
@@ -14,7 +16,7 @@ int watch_store_open(void);
 int watch_store_read(int fd);
 
 int watch_opens_open(void);
-/* Watches opens of @path (a target file). */
-int watch_opens_add(int fd, const char *path);
+/* Watches opens of @path (a target file), or only its execs. */
+int watch_opens_add(int fd, const char *path, bool exec_only);
 /* Drains the fanotify queue, calling @cb with each opener's pid. */
 int watch_opens_read(int fd, void (*cb)(pid_t pid, void *arg), void *arg);

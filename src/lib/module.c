@@ -6,7 +6,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "elffile.h"
@@ -125,11 +127,31 @@ static int first_load_vaddr(struct elf_file *ef, uint64_t *ret)
 	return -ENOEXEC;
 }
 
+/* Read the build-id of the file open at @fd into @c (keyed already), and
+ * cache it. @fd is the ELF reader's from then on (closed on failure too). */
+static void identify_fd(int fd, const char *name, struct cache_entry *c)
+{
+	struct elf_file *ef;
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return;
+	}
+	c->stamp = stamp_of(&st);
+	if (elf_file_open_fd(fd, name, &ef) == 0) {
+		if (elf_file_build_id(ef, c->id, &c->idlen) < 0 ||
+		    first_load_vaddr(ef, &c->first_vaddr) < 0)
+			c->idlen = 0;
+		elf_file_close(ef);
+	}
+	hp_err_clear();
+	cache_put(c);
+}
+
 static void identify(pid_t pid, const struct map_entry *e, struct cache_entry *c)
 {
 	char path[128];
-	struct elf_file *ef;
-	struct stat st;
 	int fd;
 
 	*c = (struct cache_entry){.dev_major = e->dev_major, .dev_minor = e->dev_minor,
@@ -138,19 +160,7 @@ static void identify(pid_t pid, const struct map_entry *e, struct cache_entry *c
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return; /* not cached: the process may just have exited */
-	if (fstat(fd, &st) < 0) {
-		close(fd);
-		return;
-	}
-	c->stamp = stamp_of(&st);
-	if (elf_file_open_fd(fd, e->path, &ef) == 0) {
-		if (elf_file_build_id(ef, c->id, &c->idlen) < 0 ||
-		    first_load_vaddr(ef, &c->first_vaddr) < 0)
-			c->idlen = 0;
-		elf_file_close(ef);
-	}
-	hp_err_clear();
-	cache_put(c);
+	identify_fd(fd, e->path ? e->path : path, c);
 }
 
 static void module_span(const struct proc_maps *maps, const struct map_entry *first,
@@ -204,4 +214,38 @@ int module_open(pid_t pid, const struct proc_module *m)
 	if (fd < 0)
 		return hp_err(-errno, "cannot open %s of process %d: %m", m->path, pid);
 	return fd;
+}
+
+int module_exe_build_id(pid_t pid, uint8_t *ret_id, size_t *ret_len)
+{
+	struct cache_entry c = {0};
+	struct stamp now;
+	char path[64];
+	struct stat st;
+	bool found = false;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	if (stat(path, &st) < 0)
+		return -errno;
+	now = stamp_of(&st);
+	pthread_mutex_lock(&cache_lock);
+	for (size_t i = 0; i < cache_n && !found; i++)
+		if (same_inode(&cache[i], major(st.st_dev), minor(st.st_dev), st.st_ino) &&
+		    cache[i].stamp.ctime_ns == now.ctime_ns && cache[i].stamp.size == now.size) {
+			c = cache[i];
+			found = true;
+		}
+	pthread_mutex_unlock(&cache_lock);
+	if (!found) {
+		c = (struct cache_entry){.dev_major = major(st.st_dev),
+					 .dev_minor = minor(st.st_dev), .inode = st.st_ino};
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		identify_fd(fd, path, &c);
+	}
+	memcpy(ret_id, c.id, c.idlen);
+	*ret_len = c.idlen;
+	return 0;
 }

@@ -28,6 +28,10 @@ struct proc_module {
 /* 0 and @ret filled when a mapped file has this build-id; -ENOENT if none. */
 int module_find(pid_t pid, const struct proc_maps *maps, const uint8_t *build_id,
 		size_t build_id_len, struct proc_module *ret);
+/* The build-id of the program @pid runs (through /proc/PID/exe), from the
+ * same cache: the daemon's look at every exec costs a stat when the program
+ * is known. @ret_id holds HP_BUILD_ID_MAX bytes; *ret_len 0: none. */
+int module_exe_build_id(pid_t pid, uint8_t *ret_id, size_t *ret_len);
 /* Open the module's file (the mapped inode) read-only. */
 int module_open(pid_t pid, const struct proc_module *m);
 void module_cache_clear(void);

@@ -46,6 +46,21 @@ def test(env):
                         ["--dlopen", lib, "--after-ms", 2000, "--wait-ms", 7000])
     code, rep, err = probe_result(early)
     expect_eq(code, 0, f"a running process that dlopens later is patched ({rep})")
+
+    # The library is put in place again, as a package reinstall does: a new
+    # inode at the same path, the same build. Opens of the new file are
+    # watched from the next exec on, well before the 10 s rescan would come.
+    tmp = lib + ".new"
+    with open(lib, "rb") as src, open(tmp, "wb") as dst:
+        dst.write(src.read())
+    os.chmod(tmp, 0o755)
+    old_ino = os.stat(lib).st_ino
+    os.rename(tmp, lib)
+    expect(os.stat(lib).st_ino != old_ino, "the reinstalled library is a new inode")
+    again = spawn_probe(PROBE, ["--dlopen", lib, "--after-ms", 300, "--wait-ms", 3000])
+    code, rep, err = probe_result(again)
+    expect_eq(code, 0, f"a process that loads the reinstalled library is patched "
+                       f"within 3 s ({rep}, {err.strip()!r})")
     d.stop()
 
 
