@@ -7,11 +7,30 @@
 
 #include "clock.h"
 
+/* While every slot is taken, new connections wait in the listen backlog
+ * (their connect() blocks) rather than being turned away: a burst of clients
+ * is served in turn. */
+static void listen_for(struct clients *c, bool on)
+{
+	struct epoll_event ev = {.events = on ? EPOLLIN : 0, .data.fd = c->lfd};
+
+	if (c->paused == !on)
+		return;
+	epoll_ctl(c->ep, EPOLL_CTL_MOD, c->lfd, &ev);
+	c->paused = !on;
+}
+
+static void remove_at(struct clients *c, unsigned i)
+{
+	c->v[i] = c->v[--c->n];
+	listen_for(c, true);
+}
+
 static void drop(struct clients *c, unsigned i)
 {
 	epoll_ctl(c->ep, EPOLL_CTL_DEL, c->v[i].fd, NULL);
 	close(c->v[i].fd);
-	c->v[i] = c->v[--c->n];
+	remove_at(c, i);
 }
 
 static void refuse(struct clients *c, unsigned i, const char *why)
@@ -19,22 +38,24 @@ static void refuse(struct clients *c, unsigned i, const char *why)
 	int fd = c->v[i].fd;
 
 	epoll_ctl(c->ep, EPOLL_CTL_DEL, fd, NULL);
-	c->v[i] = c->v[--c->n];
+	remove_at(c, i);
 	control_refuse(fd, why);
 }
 
 void clients_accept(struct clients *c, int lfd)
 {
+	c->lfd = lfd;
 	for (;;) {
 		struct epoll_event ev = {.events = EPOLLIN};
-		int fd = control_accept(lfd);
+		int fd;
 
+		if (c->n == CLIENTS_MAX) {
+			listen_for(c, false);
+			return;
+		}
+		fd = control_accept(lfd);
 		if (fd < 0)
 			return;
-		if (c->n == CLIENTS_MAX) {
-			control_refuse(fd, "busy: too many control connections at once, try again");
-			continue;
-		}
 		ev.data.fd = fd;
 		if (epoll_ctl(c->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
 			close(fd);
@@ -89,7 +110,7 @@ void clients_read(struct clients *c, int fd, void (*handle)(const char *line, in
 	epoll_ctl(c->ep, EPOLL_CTL_DEL, fd, NULL);
 	handle(cl->buf, fd, arg);
 	close(fd);
-	c->v[i] = c->v[--c->n];
+	remove_at(c, (unsigned)i);
 }
 
 int64_t clients_expire(struct clients *c, int64_t next)

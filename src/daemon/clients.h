@@ -23,6 +23,8 @@ struct client {
 
 struct clients {
 	int ep;
+	int lfd;     /* the listening socket */
+	bool paused; /* every slot taken: not accepting */
 	struct client v[CLIENTS_MAX];
 	unsigned n;
 };

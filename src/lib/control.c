@@ -33,9 +33,11 @@ int control_open(const char *path)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return hp_err(-errno, "socket: %m");
-	/* Root only: the mode, and the peer check on every connection. */
+	/* Root only: the mode, and the peer check on every connection. A
+	 * long backlog: a burst of clients waits there while the daemon's
+	 * slots are full (clients.c) instead of failing to connect. */
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
-	    listen(fd, 16) < 0) {
+	    listen(fd, SOMAXCONN) < 0) {
 		close(fd);
 		return hp_err(-errno, "cannot listen on %s: %m", path);
 	}

@@ -253,12 +253,14 @@ int proc_uid(pid_t pid, uid_t *ret)
 	return 0;
 }
 
-char proc_thread_state(pid_t pid, pid_t tid)
+char proc_thread_stat(pid_t pid, pid_t tid, uint64_t *ret_cpu_ticks)
 {
 	char path[96], buf[512], *p;
+	unsigned long long utime, stime;
 	ssize_t n;
 	int fd;
 
+	*ret_cpu_ticks = UINT64_MAX;
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -269,9 +271,21 @@ char proc_thread_state(pid_t pid, pid_t tid)
 		return '?';
 	buf[n] = '\0';
 	/* The command name may contain spaces and parentheses: the state
-	 * follows the last ')'. */
+	 * follows the last ')'; utime and stime are fields 14 and 15. */
 	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
+	if (!p || p[1] != ' ')
+		return '?';
+	if (sscanf(p + 2, "%*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu", &utime,
+		   &stime) == 2)
+		*ret_cpu_ticks = utime + stime;
+	return p[2];
+}
+
+char proc_thread_state(pid_t pid, pid_t tid)
+{
+	uint64_t cpu;
+
+	return proc_thread_stat(pid, tid, &cpu);
 }
 
 bool proc_exited(pid_t pid)
