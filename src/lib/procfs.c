@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "error.h"
 #include "macro.h"
 
@@ -253,14 +254,34 @@ int proc_uid(pid_t pid, uid_t *ret)
 	return 0;
 }
 
-char proc_thread_stat(pid_t pid, pid_t tid, uint64_t *ret_cpu_ticks)
+/* Time on CPU in ns, from schedstat (CONFIG_SCHED_INFO); 0 if unknown. */
+static uint64_t thread_runtime_ns(pid_t pid, pid_t tid)
+{
+	char path[96], buf[128];
+	unsigned long long ns;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", pid, tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return sscanf(buf, "%llu", &ns) == 1 ? ns : 0;
+}
+
+char proc_thread_stat(pid_t pid, pid_t tid, uint64_t *ret_cpu_ns)
 {
 	char path[96], buf[512], *p;
 	unsigned long long utime, stime;
 	ssize_t n;
 	int fd;
 
-	*ret_cpu_ticks = UINT64_MAX;
+	*ret_cpu_ns = UINT64_MAX;
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -271,13 +292,16 @@ char proc_thread_stat(pid_t pid, pid_t tid, uint64_t *ret_cpu_ticks)
 		return '?';
 	buf[n] = '\0';
 	/* The command name may contain spaces and parentheses: the state
-	 * follows the last ')'; utime and stime are fields 14 and 15. */
+	 * follows the last ')'. */
 	p = strrchr(buf, ')');
 	if (!p || p[1] != ' ')
 		return '?';
-	if (sscanf(p + 2, "%*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu", &utime,
+	*ret_cpu_ns = thread_runtime_ns(pid, tid);
+	/* Without schedstat: utime and stime (fields 14, 15), in ticks. */
+	if (!*ret_cpu_ns &&
+	    sscanf(p + 2, "%*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu", &utime,
 		   &stime) == 2)
-		*ret_cpu_ticks = utime + stime;
+		*ret_cpu_ns = (utime + stime) * (NSEC_PER_SEC / (uint64_t)sysconf(_SC_CLK_TCK));
 	return p[2];
 }
 

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include "clock.h"
+#include "debug.h"
 #include "error.h"
 #include "macro.h"
 #include "procfs.h"
@@ -146,6 +147,7 @@ int remote_attach(struct remote *rm, pid_t pid, int memfd, const struct proc_map
 	if (r < 0)
 		return hp_err(r, "process %d has no syscall instruction mapped", pid);
 	rm->t.tid = pick_thread(pid);
+	hp_debug("pid %d: system calls made by thread %d", pid, rm->t.tid);
 	if (ptrace(PTRACE_SEIZE, rm->t.tid, NULL, (void *)(long)THREADS_SEIZE_OPTIONS) < 0)
 		return errno == ESRCH ? gone_error(rm) : threads_seize_error(pid, errno);
 	rm->t.seized = true;

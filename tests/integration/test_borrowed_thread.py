@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""hotpatch's system calls (loading the patch object) borrow the sleeping
+thread that has used the least CPU: a server's idle helper, not the thread
+that answers its clients. Without a sleeping thread, any live one."""
+import os
+import re
+import signal
+import sys
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../lib"))
+from hptest import *
+
+DEBUG = {"HOTPATCH_DEBUG": "1"}
+
+
+def borrowed(stderr):
+    m = re.search(r"system calls made by thread (\d+)", stderr)
+    if not m:
+        raise Failure(f"no borrowed thread in the debug output:\n{stderr}")
+    return int(m.group(1))
+
+
+def tasks(pid):
+    return sorted(int(t) for t in os.listdir(f"/proc/{pid}/task"))
+
+
+def test(env):
+    bundle = env.build(fixture("victim"), FIX_CHECK_LEN)
+    bid = env.bundle_id(bundle)
+
+    # The main thread answers the requests; two helpers sleep in pause().
+    v = env.victim("victim", "--sleepers", 2)
+    for _ in range(300):
+        v.call(10)
+    helpers = [t for t in tasks(v.pid) if t != v.pid]
+    r = env.hp("apply", bundle, "--pid", v.pid, "--insecure", env_vars=DEBUG)
+    tid = borrowed(r.stderr)
+    expect(tid in helpers, f"a sleeping helper is borrowed, not the busy main thread "
+                           f"({tid}; helpers {helpers}, main {v.pid})")
+    expect_eq(v.call(100), -1, "patched")
+    r = env.hp("revert", bid, "--pid", v.pid, env_vars=DEBUG)
+    expect(borrowed(r.stderr) in helpers, "revert borrows a helper too")
+    expect_eq(v.call(100), 100, "reverted")
+
+    # Stopped (every thread in T): any live thread will do, and it works.
+    os.kill(v.pid, signal.SIGSTOP)
+    wait_for(lambda: v.state() == "T", what="target stopped")
+    r = env.hp("apply", bundle, "--pid", v.pid, "--insecure", env_vars=DEBUG)
+    expect(borrowed(r.stderr) in tasks(v.pid), "a stopped process lends one of its threads")
+    os.kill(v.pid, signal.SIGCONT)
+    expect_eq(v.call(100), -1, "patched while stopped")
+
+
+main(test)
