@@ -11,18 +11,16 @@
 
 #include "error.h"
 
-struct __attribute__((aligned(NLMSG_ALIGNTO))) subscribe {
-	struct nlmsghdr h;
-	struct __attribute__((packed)) {
-		struct cn_msg m;
-		enum proc_cn_mcast_op op;
-	};
-};
-
 int procevents_open(void)
 {
 	struct sockaddr_nl a = {.nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC};
-	struct subscribe req = {0};
+	/* nlmsghdr, then cn_msg, then its payload: the operation. (cn_msg
+	 * ends in a flexible array, so this is a buffer, not a struct.) */
+	char req[NLMSG_SPACE(sizeof(struct cn_msg) + sizeof(enum proc_cn_mcast_op))]
+		__attribute__((aligned(NLMSG_ALIGNTO))) = {0};
+	struct nlmsghdr *h = (struct nlmsghdr *)req;
+	struct cn_msg *m = NLMSG_DATA(h);
+	enum proc_cn_mcast_op op = PROC_CN_MCAST_LISTEN;
 	int fd, size = 4 << 20;
 
 	fd = socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_CONNECTOR);
@@ -32,13 +30,13 @@ int procevents_open(void)
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
 	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
 		goto fail;
-	req.h.nlmsg_len = sizeof(req);
-	req.h.nlmsg_type = NLMSG_DONE;
-	req.m.id.idx = CN_IDX_PROC;
-	req.m.id.val = CN_VAL_PROC;
-	req.m.len = sizeof(enum proc_cn_mcast_op);
-	req.op = PROC_CN_MCAST_LISTEN;
-	if (send(fd, &req, sizeof(req), 0) < 0)
+	h->nlmsg_len = NLMSG_LENGTH(sizeof(*m) + sizeof(op));
+	h->nlmsg_type = NLMSG_DONE;
+	m->id.idx = CN_IDX_PROC;
+	m->id.val = CN_VAL_PROC;
+	m->len = sizeof(op);
+	memcpy(m->data, &op, sizeof(op));
+	if (send(fd, req, h->nlmsg_len, 0) < 0)
 		goto fail;
 	return fd;
 fail:
