@@ -141,6 +141,7 @@ static void dispatch(struct daemon *d, struct patch *p, struct pentry *e, enum j
 	eo.object_path = p->objpath;
 	r = workers_start(d->workers, op, p->id, e->pid, young(e), p->b, &eo);
 
+	e->queued = r == -EAGAIN;
 	if (r == -EAGAIN) {
 		pend(e, "queued: every worker is busy", true);
 		e->next_ns = now_ns() + NSEC_PER_MSEC;
@@ -577,7 +578,9 @@ static int64_t next_wakeup(struct daemon *d)
 		for (size_t i = 0; i < d->view.p[k].n; i++) {
 			const struct pentry *e = &d->view.p[k].v[i];
 
-			if (e->st == PS_PENDING && e->next_ns && e->next_ns < next)
+			/* (A queued one waits for a worker's report.) */
+			if (e->st == PS_PENDING && e->next_ns && e->next_ns < next &&
+			    !(e->queued && workers_full(d->workers)))
 				next = e->next_ns;
 		}
 	return next;
@@ -597,6 +600,11 @@ static void run_due(struct daemon *d)
 		for (size_t i = 0; i < p->n; i++) {
 			struct pentry *e = &p->v[i];
 
+			/* Looking again at a queued process while every worker
+			 * is still busy would only read its /proc again: with a
+			 * thousand queued, that was most of the daemon's CPU. */
+			if (e->queued && workers_full(d->workers))
+				continue;
 			if (e->st == PS_PENDING && e->next_ns && e->next_ns <= now) {
 				e->next_ns = 0;
 				consider(d, p, e->pid, e->since_ns != 0);

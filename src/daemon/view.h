@@ -28,6 +28,7 @@ struct pentry {
 	int64_t since_ns;  /* first seen (exec or open event), 0 if found by a scan */
 	int64_t next_ns;   /* when to look again, while pending */
 	unsigned tries;
+	bool queued;       /* pending only for a free worker */
 };
 
 struct patch {

@@ -74,6 +74,11 @@ unsigned workers_running(const struct workers *w)
 	return w->n;
 }
 
+bool workers_full(const struct workers *w)
+{
+	return w->n == w->max;
+}
+
 bool workers_busy(const struct workers *w, const char *id, pid_t target)
 {
 	for (unsigned i = 0; i < w->n; i++)

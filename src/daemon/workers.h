@@ -33,6 +33,8 @@ int workers_new(unsigned max, struct workers **ret);
 void workers_free(struct workers *w);
 int workers_fd(const struct workers *w);
 unsigned workers_running(const struct workers *w);
+/* Every worker slot taken: workers_start() would say -EAGAIN. */
+bool workers_full(const struct workers *w);
 bool workers_busy(const struct workers *w, const char *id, pid_t target);
 /* Starts a job if a slot is free (-EAGAIN otherwise). */
 int workers_start(struct workers *w, enum job_op op, const char *id, pid_t target,
