@@ -36,7 +36,7 @@ PHASES = re.compile(r"(\d+) threads \(boost ([^,]+), (\d+) boosted\): stop (\d+)
                     r"release (\d+) us -> written")
 PHASE_NAMES = ("stop", "evacuate", "check", "write", "release")
 # apply's loading of the patch object: system calls run by the borrowed
-# thread (the idlest sleeping one), which runs nothing else meanwhile.
+# thread (the one with the least CPU time), which runs nothing else meanwhile.
 LOAD = re.compile(r": load: ok \((\d+) us\)")
 
 REDIS_SERVER = "/usr/bin/redis-server"

@@ -275,8 +275,8 @@ def redis_table(rd):
              "rps, max = median over blocks and tests of redis-benchmark's rps and max latency. "
              "pause = pause_us of the applies and reverts, median/p99.",
              "load = apply's loading of the patch object (HOTPATCH_DEBUG=1), median/p99: "
-             "one thread of redis is borrowed for hotpatch's system calls (the idlest "
-             "sleeping one: a helper, not the main thread that serves clients).",
+             "one thread of redis is borrowed for hotpatch's system calls (the least busy "
+             "live one: a helper, not the main thread that serves clients).",
              "x base = p99 / baseline p99. Goal (issue 9): p99 during cycles within 10% of "
              "baseline (both tests, no failed run)."]
     for kind in ("on", "off"):

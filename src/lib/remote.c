@@ -56,14 +56,15 @@ static int find_syscall_insn(int memfd, const struct proc_maps *maps, uint64_t *
 }
 
 /* The borrowed thread serves nothing else for the whole load: a dozen round
- * trips, milliseconds on a busy host (bench 5b). So take the thread asleep
- * that has used the least CPU, a server's helper thread rather than the
- * event loop that answers requests; any live thread if none sleeps. The main
- * thread wins ties, and may itself be gone (a zombie leader) or sit in an
- * uninterruptible wait. */
+ * trips, milliseconds on a busy host (bench 5b). So take the live thread
+ * that has used the least CPU: a server's helper rather than the event loop
+ * that answers requests. (Not "the one asleep": just after a flip released
+ * them, idle threads are still runnable on a busy host.) The main thread
+ * wins ties; it may be gone (a zombie leader) or in an uninterruptible
+ * wait, like any other thread, and then it is passed over. */
 static pid_t pick_thread(pid_t pid)
 {
-	pid_t *tids = NULL, live = 0, idle = 0;
+	pid_t *tids = NULL, pick = 0;
 	uint64_t cpu, least = UINT64_MAX;
 	size_t n = 0;
 
@@ -75,15 +76,13 @@ static pid_t pick_thread(pid_t pid)
 
 		if (st == 'Z' || st == 'D' || st == 'X' || st == '?')
 			continue;
-		if (!live || tid == pid)
-			live = tid;
-		if (st == 'S' && (!idle || cpu < least || (cpu == least && tid == pid))) {
-			idle = tid;
+		if (!pick || cpu < least || (cpu == least && tid == pid)) {
+			pick = tid;
 			least = cpu;
 		}
 	}
 	free(tids);
-	return idle ? idle : live ? live : pid;
+	return pick ? pick : pid;
 }
 
 static int gone_error(struct remote *rm)

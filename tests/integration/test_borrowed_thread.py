@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""hotpatch's system calls (loading the patch object) borrow the sleeping
+"""hotpatch's system calls (loading the patch object) borrow the live
 thread that has used the least CPU: a server's idle helper, not the thread
-that answers its clients. Without a sleeping thread, any live one."""
+that answers its clients."""
 import os
 import re
 import signal
@@ -18,6 +18,17 @@ def borrowed(stderr):
     if not m:
         raise Failure(f"no borrowed thread in the debug output:\n{stderr}")
     return int(m.group(1))
+
+
+def thread_table(pid):
+    out = []
+    for t in tasks(pid):
+        with open(f"/proc/{pid}/task/{t}/stat") as f:
+            st = f.read().rsplit(")", 1)[1].split()[0]
+        with open(f"/proc/{pid}/task/{t}/schedstat") as f:
+            ns = f.read().split()[0]
+        out.append(f"{t}:{st}:{ns}")
+    return " ".join(out)
 
 
 def tasks(pid):
@@ -39,10 +50,12 @@ def test(env):
                            f"({tid}; helpers {helpers}, main {v.pid})")
     expect_eq(v.call(100), -1, "patched")
     r = env.hp("revert", bid, "--pid", v.pid, env_vars=DEBUG)
-    expect(borrowed(r.stderr) in helpers, "revert borrows a helper too")
+    tid = borrowed(r.stderr)
+    expect(tid in helpers, f"revert borrows a helper too ({tid}; helpers {helpers}, main "
+                           f"{v.pid}; {thread_table(v.pid)})")
     expect_eq(v.call(100), 100, "reverted")
 
-    # Stopped (every thread in T): any live thread will do, and it works.
+    # Stopped (every thread in T): one of them is borrowed, and it works.
     os.kill(v.pid, signal.SIGSTOP)
     wait_for(lambda: v.state() == "T", what="target stopped")
     r = env.hp("apply", bundle, "--pid", v.pid, "--insecure", env_vars=DEBUG)
