@@ -143,7 +143,9 @@ static void dispatch(struct daemon *d, struct patch *p, struct pentry *e, enum j
 
 	e->queued = r == -EAGAIN;
 	if (r == -EAGAIN) {
-		pend(e, "queued: every worker is busy", true);
+		/* (Not a failed try: the backoff of later ones stays short.) */
+		e->st = PS_PENDING;
+		snprintf(e->reason, sizeof(e->reason), "queued: every worker is busy");
 		e->next_ns = now_ns() + NSEC_PER_MSEC;
 	} else if (r < 0) {
 		pend(e, hp_err_msg(r), false);
