@@ -49,8 +49,9 @@ int branchcheck_window(const char *name, const uint8_t *code, size_t size, uint6
 	csh cs;
 	int r = 0;
 
+	hp_err_clear();
 	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
-		return hp_err(-ENOTSUP, "capstone cannot disassemble x86-64");
+		return hp_err_prefix(-ENOTSUP, "capstone cannot disassemble x86-64: ");
 	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
 	insn = cs_malloc(cs);
 	if (!insn) {
