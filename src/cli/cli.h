@@ -38,8 +38,12 @@ int cmd_rollback(int argc, char **argv);
 /* The commit policy (cmd_commit.c): after an apply that patched a process
  * or an enable, stage the stored bundle @id for commit (or commit it, with
  * `commit = immediately`); after `revert --all` or disable, withdraw the
- * staging. Notes go to stdout, or stderr when stdout is JSON. */
-void cli_commit_after_apply(const char *id, bool json);
+ * staging. Notes go to stdout, or stderr when stdout is JSON. @loaded: the
+ * bundle the apply verified and used, if any, so that staging does not load
+ * and verify the stored copy a second time (40 % of an apply's instructions);
+ * a commit itself always reads the stored copy. */
+struct bundle;
+void cli_commit_after_apply(const char *id, const struct bundle *loaded, bool json);
 void cli_commit_after_revert(const char *id, bool json);
 /* status: every stored bundle and its commit state (status_store.c).
  * @applied: the id of each patch found in a process, once per process. */

@@ -357,7 +357,7 @@ static int run(bool revert, int argc, char **argv)
 	pool_run(op.pids, op.npids, op.jobs ? op.jobs : pool_default_jobs(), run_one, on_done, &op);
 	r = finish(&op, t0);
 	if (!revert && op.count[OUTCOME_PATCHED] + op.count[OUTCOME_ALREADY])
-		cli_commit_after_apply(op.id, op.json);
+		cli_commit_after_apply(op.id, op.b, op.json);
 	else if (revert && op.all)
 		cli_commit_after_revert(op.id, op.json);
 out:

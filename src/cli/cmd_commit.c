@@ -305,18 +305,26 @@ int cmd_rollback(int argc, char **argv)
 
 /* --- the staging policy, for apply / enable / revert / disable ----------- */
 
-void cli_commit_after_apply(const char *id, bool json)
+void cli_commit_after_apply(const char *id, const struct bundle *loaded, bool json)
 {
 	FILE *out = json ? stderr : stdout;
 	struct bundle_load_opts lo = {.insecure = true, .verify = trust_verify_bundle};
 	struct commit_record rec;
 	struct hp_config conf = {0};
-	struct bundle *b = NULL;
+	struct bundle *stored = NULL;
+	const struct bundle *b = loaded;
 	char path[PATH_MAX];
 
 	if (config_load(&conf) < 0 || store_lookup(id, path, sizeof(path)) < 0 ||
-	    bundle_load(path, &lo, &b) < 0 || commitstate_get(id, &rec) < 0)
+	    commitstate_get(id, &rec) < 0)
 		goto out;
+	/* The same bytes as the stored copy (the id is their digest). What a
+	 * commit writes comes from the stored copy, loaded and verified here. */
+	if (!b || strcmp(b->id, id) != 0 || conf.commit == COMMIT_IMMEDIATELY) {
+		if (bundle_load(path, &lo, &stored) < 0)
+			goto out;
+		b = stored;
+	}
 	if (!fixedfile_present(b) || conf.commit == COMMIT_NEVER ||
 	    (rec.state != CS_NONE && rec.state != CS_STAGED))
 		goto out;
@@ -335,7 +343,7 @@ void cli_commit_after_apply(const char *id, bool json)
 	}
 out:
 	hp_err_clear();
-	bundle_free(b);
+	bundle_free(stored);
 	config_free(&conf);
 }
 

@@ -79,7 +79,7 @@ static int run(bool enable, int argc, char **argv)
 	audit_log(&(struct audit_event){.op = enable ? "enable" : "disable", .result = "ok",
 					.patch_id = id, .pause_us = -1});
 	if (enable)
-		cli_commit_after_apply(id, false);
+		cli_commit_after_apply(id, NULL, false);
 	else
 		cli_commit_after_revert(id, false);
 	if (daemon_reconcile()) {
