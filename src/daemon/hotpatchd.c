@@ -103,6 +103,7 @@ static int64_t backoff_ns(unsigned tries, bool young)
 static void pend(struct pentry *e, const char *reason, bool young)
 {
 	e->st = PS_PENDING;
+	e->queued = false;
 	snprintf(e->reason, sizeof(e->reason), "%s", reason);
 	e->next_ns = now_ns() + backoff_ns(e->tries++, young);
 }
@@ -605,9 +606,8 @@ static void run_due(struct daemon *d)
 			/* Looking again at a queued process while every worker
 			 * is still busy would only read its /proc again: with a
 			 * thousand queued, that was most of the daemon's CPU. */
-			if (e->queued && workers_full(d->workers))
-				continue;
-			if (e->st == PS_PENDING && e->next_ns && e->next_ns <= now) {
+			if (e->st == PS_PENDING && e->next_ns && e->next_ns <= now &&
+			    !(e->queued && workers_full(d->workers))) {
 				e->next_ns = 0;
 				consider(d, p, e->pid, e->since_ns != 0);
 			}

@@ -70,22 +70,28 @@ static int map_stamp(pid_t pid, const struct map_entry *e, struct stamp *ret)
 	return 0;
 }
 
-static bool cache_get(pid_t pid, const struct map_entry *e, struct cache_entry *ret)
+static bool cache_find(unsigned major, unsigned minor, uint64_t ino, struct stamp now,
+		       struct cache_entry *ret)
 {
-	struct stamp now = {0};
 	bool found = false;
 
-	if (map_stamp(pid, e, &now) < 0)
-		return false;
 	pthread_mutex_lock(&cache_lock);
 	for (size_t i = 0; i < cache_n && !found; i++)
-		if (same_inode(&cache[i], e->dev_major, e->dev_minor, e->inode) &&
+		if (same_inode(&cache[i], major, minor, ino) &&
 		    cache[i].stamp.ctime_ns == now.ctime_ns && cache[i].stamp.size == now.size) {
 			*ret = cache[i];
 			found = true;
 		}
 	pthread_mutex_unlock(&cache_lock);
 	return found;
+}
+
+static bool cache_get(pid_t pid, const struct map_entry *e, struct cache_entry *ret)
+{
+	struct stamp now = {0};
+
+	return map_stamp(pid, e, &now) == 0 &&
+	       cache_find(e->dev_major, e->dev_minor, e->inode, now, ret);
 }
 
 /* One entry per device and inode number: a newer file with a reused number
@@ -219,25 +225,14 @@ int module_open(pid_t pid, const struct proc_module *m)
 int module_exe_build_id(pid_t pid, uint8_t *ret_id, size_t *ret_len)
 {
 	struct cache_entry c = {0};
-	struct stamp now;
 	char path[64];
 	struct stat st;
-	bool found = false;
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	if (stat(path, &st) < 0)
 		return -errno;
-	now = stamp_of(&st);
-	pthread_mutex_lock(&cache_lock);
-	for (size_t i = 0; i < cache_n && !found; i++)
-		if (same_inode(&cache[i], major(st.st_dev), minor(st.st_dev), st.st_ino) &&
-		    cache[i].stamp.ctime_ns == now.ctime_ns && cache[i].stamp.size == now.size) {
-			c = cache[i];
-			found = true;
-		}
-	pthread_mutex_unlock(&cache_lock);
-	if (!found) {
+	if (!cache_find(major(st.st_dev), minor(st.st_dev), st.st_ino, stamp_of(&st), &c)) {
 		c = (struct cache_entry){.dev_major = major(st.st_dev),
 					 .dev_minor = minor(st.st_dev), .inode = st.st_ino};
 		fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -12,7 +12,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "clock.h"
 #include "error.h"
 #include "macro.h"
 
@@ -254,8 +253,7 @@ int proc_uid(pid_t pid, uid_t *ret)
 	return 0;
 }
 
-/* Time on CPU in ns, from schedstat (CONFIG_SCHED_INFO); 0 if unknown. */
-static uint64_t thread_runtime_ns(pid_t pid, pid_t tid)
+uint64_t proc_thread_runtime_ns(pid_t pid, pid_t tid)
 {
 	char path[96], buf[128];
 	unsigned long long ns;
@@ -274,14 +272,12 @@ static uint64_t thread_runtime_ns(pid_t pid, pid_t tid)
 	return sscanf(buf, "%llu", &ns) == 1 ? ns : 0;
 }
 
-char proc_thread_stat(pid_t pid, pid_t tid, uint64_t *ret_cpu_ns)
+char proc_thread_state(pid_t pid, pid_t tid)
 {
 	char path[96], buf[512], *p;
-	unsigned long long utime, stime;
 	ssize_t n;
 	int fd;
 
-	*ret_cpu_ns = UINT64_MAX;
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -294,22 +290,7 @@ char proc_thread_stat(pid_t pid, pid_t tid, uint64_t *ret_cpu_ns)
 	/* The command name may contain spaces and parentheses: the state
 	 * follows the last ')'. */
 	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ')
-		return '?';
-	*ret_cpu_ns = thread_runtime_ns(pid, tid);
-	/* Without schedstat: utime and stime (fields 14, 15), in ticks. */
-	if (!*ret_cpu_ns &&
-	    sscanf(p + 2, "%*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu", &utime,
-		   &stime) == 2)
-		*ret_cpu_ns = (utime + stime) * (NSEC_PER_SEC / (uint64_t)sysconf(_SC_CLK_TCK));
-	return p[2];
-}
-
-char proc_thread_state(pid_t pid, pid_t tid)
-{
-	uint64_t cpu;
-
-	return proc_thread_stat(pid, tid, &cpu);
+	return p && p[1] == ' ' ? p[2] : '?';
 }
 
 bool proc_exited(pid_t pid)

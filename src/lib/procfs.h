@@ -44,9 +44,8 @@ int proc_tasks(pid_t pid, pid_t **ret, size_t *ret_n);
 int proc_tracer(pid_t pid, pid_t *ret);
 /* Single-letter scheduler state (R, S, D, T, t, Z, ...) of thread @tid. */
 char proc_thread_state(pid_t pid, pid_t tid);
-/* The same, and the CPU time the thread has used (ns; UINT64_MAX when
- * unknown). */
-char proc_thread_stat(pid_t pid, pid_t tid, uint64_t *ret_cpu_ns);
+/* CPU time thread @tid has used, in ns (schedstat); 0 if unknown. */
+uint64_t proc_thread_runtime_ns(pid_t pid, pid_t tid);
 int proc_comm(pid_t pid, char *buf, size_t len);
 /* Has @pid exited (gone, or a zombie)? */
 bool proc_exited(pid_t pid);

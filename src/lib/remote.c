@@ -56,33 +56,46 @@ static int find_syscall_insn(int memfd, const struct proc_maps *maps, uint64_t *
 }
 
 /* The borrowed thread serves nothing else for the whole load: a dozen round
- * trips, milliseconds on a busy host (bench 5b). So take the live thread
- * that has used the least CPU: a server's helper rather than the event loop
- * that answers requests. (Not "the one asleep": just after a flip released
- * them, idle threads are still runnable on a busy host.) The main thread
- * wins ties; it may be gone (a zombie leader) or in an uninterruptible
- * wait, like any other thread, and then it is passed over. */
+ * trips, milliseconds on a busy host (bench 5b). So take the thread that has
+ * used the least CPU: a server's helper rather than the event loop that
+ * answers requests. (Not "the one asleep": just after a flip released them,
+ * idle threads are still runnable on a busy host.) One read per thread, and
+ * the state only of the one chosen: a zombie leader or a thread in an
+ * uninterruptible wait is passed over for the next. The main thread wins
+ * ties, so without schedstat this is the main thread, as it always was. */
 static pid_t pick_thread(pid_t pid)
 {
-	pid_t *tids = NULL, pick = 0;
-	uint64_t cpu, least = UINT64_MAX;
+	pid_t *tids = NULL, pick = pid;
+	uint64_t *cpu = NULL;
 	size_t n = 0;
 
-	if (proc_tasks(pid, &tids, &n) < 0)
-		return pid;
-	for (size_t i = 0; i < n; i++) {
-		pid_t tid = tids[i];
-		char st = proc_thread_stat(pid, tid, &cpu);
+	if (proc_tasks(pid, &tids, &n) < 0 || !n)
+		goto out;
+	cpu = calloc(n, sizeof(*cpu));
+	if (!cpu)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		cpu[i] = proc_thread_runtime_ns(pid, tids[i]);
+	for (size_t tries = 0; tries < n; tries++) {
+		size_t best = n;
+		char st;
 
-		if (st == 'Z' || st == 'D' || st == 'X' || st == '?')
-			continue;
-		if (!pick || cpu < least || (cpu == least && tid == pid)) {
-			pick = tid;
-			least = cpu;
+		for (size_t i = 0; i < n; i++)
+			if (cpu[i] != UINT64_MAX &&
+			    (best == n || cpu[i] < cpu[best] ||
+			     (cpu[i] == cpu[best] && tids[i] == pid)))
+				best = i;
+		st = proc_thread_state(pid, tids[best]);
+		if (st != 'Z' && st != 'D' && st != 'X' && st != '?') {
+			pick = tids[best];
+			break;
 		}
+		cpu[best] = UINT64_MAX; /* passed over */
 	}
+out:
+	free(cpu);
 	free(tids);
-	return pick ? pick : pid;
+	return pick;
 }
 
 static int gone_error(struct remote *rm)

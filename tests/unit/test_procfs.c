@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 
+#include "clock.h"
 #include "test.h"
 
 static int local_function(int x)
@@ -275,6 +276,28 @@ TEST(thread_states)
 	ASSERT_EQ(state, 'S');
 	sleeper_stop(&s, t);
 	ASSERT_EQ(proc_thread_state(getpid(), INT32_MAX), '?');
+}
+
+TEST(thread_runtime)
+{
+	struct sleeper s;
+	pthread_t t;
+	uint64_t before = proc_thread_runtime_ns(getpid(), gettid()), mine, theirs;
+	volatile uint64_t spin = 0;
+	int64_t until;
+
+	sleeper_start(&s, &t);
+	/* 20 ms of our own CPU; the sleeper sits in read() meanwhile. */
+	until = now_ns() + 20 * NSEC_PER_MSEC;
+	while (now_ns() < until)
+		spin++;
+	mine = proc_thread_runtime_ns(getpid(), gettid());
+	theirs = proc_thread_runtime_ns(getpid(), s.tid);
+	ASSERT_TRUE(mine > before);
+	ASSERT_TRUE(mine - before >= 5 * NSEC_PER_MSEC);
+	ASSERT_TRUE(theirs < mine);
+	sleeper_stop(&s, t);
+	ASSERT_EQ(proc_thread_runtime_ns(getpid(), INT32_MAX), 0);
 }
 
 TEST(exited_sees_zombie_and_reaped)
