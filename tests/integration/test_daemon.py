@@ -11,6 +11,7 @@ import pwd
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 import time
 
@@ -130,6 +131,16 @@ def check_exclusions(env, d, probe, pid_id):
         wait_for(lambda: excluded_holder.pid in d.pids_in(pid_id, "excluded"), timeout=20,
                  what="the view to list the excluded process")
         expect(not patched_now(excluded_holder.pid, other), "excluded process untouched")
+        # A process a rule matches but the patch does not concern (it does
+        # not map the target) is not listed, at exec or at a rescan.
+        bystander = subprocess.Popen(["sleep", "60"],
+                                     preexec_fn=lambda: (os.setgid(nobody.pw_gid),
+                                                         os.setuid(nobody.pw_uid)))
+        env.procs.append(bystander)
+        d.request("reconcile")
+        expect(excluded_holder.pid in d.pids_in(pid_id, "excluded") and
+               bystander.pid not in d.pids_in(pid_id, "excluded"),
+               "only processes that map the target are listed as excluded")
 
         # A bad line: the daemon keeps the rules it had.
         write_conf(env, "exclude-exe = relative/path\nno-such-key = 1\n")
@@ -206,6 +217,26 @@ def check_control(d):
     slow.close()
     expect(time.monotonic() - t < 3.0, "the slow client was dropped after its deadline")
     expect(reply == "" or '"error"' in reply, f"the slow client got no answer: {reply!r}")
+
+    # More clients than the daemon reads at once (16), all silent: the next
+    # one waits in the backlog until their deadline frees a slot, and is
+    # answered rather than turned away.
+    idle = []
+    for _ in range(16):
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(d.sock)
+        idle.append(s)
+    time.sleep(0.2)
+    t = time.monotonic()
+    try:
+        answer = json.loads(d.request("ping", timeout=5))
+    except (OSError, ValueError) as e:
+        answer = {"error": repr(e)}
+    expect(answer.get("ok") is True,
+           f"a client beyond the 16 being read waits its turn and is answered ({answer})")
+    expect(time.monotonic() - t < 4.0, "it waited no longer than the others' deadline")
+    for s in idle:
+        s.close()
 
     # Only root may talk to the daemon.
     nobody = pwd.getpwnam("nobody")
