@@ -245,7 +245,8 @@ static void first_difference(const char *a, const char *b, char *ret_a, char *re
 	}
 }
 
-static int compare_pair(struct dbuild *d, size_t i)
+/* Reads both objects' DWARF and refuses a struct layout change. */
+static int check_pair(struct dbuild *d, size_t i)
 {
 	const struct dw_struct *before, *after;
 	int r = check_lto(&d->fixeds[i]);
@@ -255,19 +256,8 @@ static int compare_pair(struct dbuild *d, size_t i)
 	r = dwarfinfo_read(d->fixeds[i].path, &d->dfixed[i]);
 	if (r == 0 && d->origs[i].nsec)
 		r = dwarfinfo_read(d->origs[i].path, &d->dorig[i]);
-	if (r < 0)
+	if (r < 0 || !d->origs[i].nsec)
 		return r;
-	if (!d->origs[i].nsec) {
-		/* A new source file: every function in it is new. */
-		for (size_t s = 1; s < d->fixeds[i].nsec; s++)
-			if (osec_is_code(&d->fixeds[i].sec[s]) && d->fixeds[i].sec[s].sh.sh_size) {
-				struct obj empty = {0};
-
-				r = objdiff_pair(&empty, &d->fixeds[i], &d->changes);
-				break;
-			}
-		return r;
-	}
 	after = dwarfinfo_layout_change(&d->dorig[i], &d->dfixed[i], &before);
 	if (after) {
 		char was[128], now[128];
@@ -280,6 +270,21 @@ static int compare_pair(struct dbuild *d, size_t i)
 			      "keeps the struct as it is",
 			      after->name, d->fixeds[i].file, (unsigned long long)before->size,
 			      (unsigned long long)after->size, now, was);
+	}
+	return 0;
+}
+
+static int compare_pair(struct dbuild *d, size_t i)
+{
+	if (!d->origs[i].nsec) {
+		/* A new source file: every function in it is new. */
+		for (size_t s = 1; s < d->fixeds[i].nsec; s++)
+			if (osec_is_code(&d->fixeds[i].sec[s]) && d->fixeds[i].sec[s].sh.sh_size) {
+				struct obj empty = {0};
+
+				return objdiff_pair(&empty, &d->fixeds[i], &d->changes);
+			}
+		return 0;
 	}
 	return objdiff_pair(&d->origs[i], &d->fixeds[i], &d->changes);
 }
@@ -331,6 +336,11 @@ static int compare(struct dbuild *d)
 	if (!d->dorig || !d->dfixed)
 		return hp_err(-ENOMEM, "out of memory");
 	d->changes.diff = &d->diff;
+	/* Layout changes first, in every object: one is the cause to name (a
+	 * struct, which its fix's patch mentions), while the code changes it
+	 * brings about elsewhere (renumbered statics, say) are only symptoms. */
+	for (size_t i = 0; r == 0 && i < d->nobjs; i++)
+		r = check_pair(d, i);
 	for (size_t i = 0; r == 0 && i < d->nobjs; i++)
 		r = compare_pair(d, i);
 	if (r == 0 && !d->changes.n) {

@@ -13,8 +13,10 @@
  *                   /build/reproducible-path/<source>-<upstream>, reproduces
  *                   the target (exact or code-identical), or we stopped
  *   5. builds    -> both versions built again with per-function sections,
- *                   and the newer one plainly (the fixed file for commit);
- *                   every build is kept in the cache and reused
+ *                   and the newer one plainly; that build reproduces Debian's
+ *                   newer binary, which is then the fixed file for commit,
+ *                   or there is none (said why); every build is kept in the
+ *                   cache and reused
  *   6. diff build -> build_diff.c compares the objects linked into the
  *                   target, pairwise, and writes the bundle; the twin's
  *                   .symtab stands in for the target's missing one
@@ -24,6 +26,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <glob.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +65,8 @@ struct upgrade {
 	char srcs[PATH_MAX];    /* plain extracted sources a/ (installed) and b/ (newer) */
 	char old_twin[PATH_MAX], old_diffable[PATH_MAX];
 	char new_twin[PATH_MAX], new_diffable[PATH_MAX];
-	char twin_file[PATH_MAX], twin_syms[PATH_MAX], fixed_file[PATH_MAX];
+	char twin_file[PATH_MAX], twin_syms[PATH_MAX], fixed_file[PATH_MAX * 2];
+	char *fixed_why;        /* what the fixed file is, or why there is none */
 	char diff[PATH_MAX];
 	enum twin_verdict twin;
 	char *twin_why;
@@ -248,6 +252,176 @@ static int build_old(struct upgrade *u)
 	return r;
 }
 
+/* The package's file under @dir, a tree of the package's files (what a build
+ * left in debian/<package>/, or an unpacked .deb). */
+static int file_under(struct upgrade *u, const char *dir, char *ret, size_t len)
+{
+	const char *p = u->pkg.path;
+
+	snprintf(ret, len, "%s%s", dir, p);
+	if (access(ret, R_OK) == 0)
+		return 0;
+	/* usrmerge: listed as /bin/x, built as /usr/bin/x, or the other way */
+	if (strncmp(p, "/usr/", 5) == 0)
+		snprintf(ret, len, "%s%s", dir, p + 4);
+	else
+		snprintf(ret, len, "%s/usr%s", dir, p);
+	if (access(ret, R_OK) == 0)
+		return 0;
+	return hp_err(-ENOENT, "%s holds no %s of package %s", dir, p, u->pkg.package);
+}
+
+/* The package's file as its build left it in debian/<package>/. */
+static int packaged_file(struct upgrade *u, const char *tree, char *ret, size_t len)
+{
+	char dir[PATH_MAX * 2];
+
+	snprintf(dir, sizeof(dir), "%s/debian/%s", tree, u->pkg.package);
+	return file_under(u, dir, ret, len) < 0
+		       ? hp_err(-ENOENT, "the build of %s made no %s in package %s", tree,
+				u->pkg.path, u->pkg.package)
+		       : 0;
+}
+
+/* The version the build gave the package (a binNMU's is not the source's),
+ * from the control file dh_gencontrol wrote. */
+static int built_version(struct upgrade *u, const char *tree, char *ret, size_t len)
+{
+	char path[PATH_MAX * 2], line[512];
+	FILE *f;
+	int r = -ENOENT;
+
+	snprintf(path, sizeof(path), "%s/debian/%s/DEBIAN/control", tree, u->pkg.package);
+	f = fopen(path, "re");
+	if (!f)
+		return hp_err(-errno, "cannot read %s: %m", path);
+	while (r < 0 && fgets(line, sizeof(line), f))
+		if (strncmp(line, "Version: ", 9) == 0) {
+			snprintf(ret, len, "%.*s", (int)strcspn(line + 9, "\n"), line + 9);
+			r = 0;
+		}
+	fclose(f);
+	return r < 0 ? hp_err(r, "%s names no version", path) : 0;
+}
+
+static bool find_deb(const char *dir, const char *package, const char *version, char *ret,
+		     size_t len)
+{
+	char pat[PATH_MAX * 2];
+	glob_t g;
+	bool found;
+
+	snprintf(pat, sizeof(pat), "%s/%s_%s_*.deb", dir, package, debver_noepoch(version));
+	if (glob(pat, 0, NULL, &g) != 0)
+		return false;
+	found = g.gl_pathc > 0;
+	if (found)
+		snprintf(ret, len, "%s", g.gl_pathv[0]);
+	globfree(&g);
+	return found;
+}
+
+/* Debian's binary package @version: in the local archive given with
+ * --sources, else downloaded with the build root's apt. */
+static int archive_deb(struct upgrade *u, const char *version, char *ret, size_t len)
+{
+	char dl[PATH_MAX + 16];
+	struct stat st;
+	int r;
+
+	if (u->o->sources && stat(u->o->sources, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    find_deb(u->o->sources, u->pkg.package, version, ret, len))
+		return 0;
+	snprintf(dl, sizeof(dl), "%s/hotpatch-debs", u->root.base);
+	if (find_deb(dl, u->pkg.package, version, ret, len))
+		return 0;
+	fprintf(stderr, "hotpatch: fetching Debian's %s %s, to check the newer build ...\n",
+		u->pkg.package, version);
+	r = buildroot_fetch_binary(&u->root, u->pkg.package, version, dl);
+	if (r == 0 && !find_deb(dl, u->pkg.package, version, ret, len))
+		r = hp_err(-ENOENT, "apt-get download of %s %s left no .deb in %s",
+			   u->pkg.package, version, dl);
+	return r;
+}
+
+static int set_fixed_why(struct upgrade *u, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int set_fixed_why(struct upgrade *u, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	free(u->fixed_why);
+	va_start(ap, fmt);
+	n = vasprintf(&u->fixed_why, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		u->fixed_why = NULL;
+		return hp_err(-ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/*
+ * The fixed file for commit is Debian's own newer file, and only when the
+ * newer version's build reproduces it (the same check as the twin's): then
+ * the build is proven, and a commit leaves on disk exactly what an upgrade
+ * would. Otherwise there is no fixed file, and the patch stays live-only;
+ * that is said, not an error, since the live patch itself does not depend
+ * on it.
+ */
+static int check_fixed_file(struct upgrade *u)
+{
+	char version[256], deb[PATH_MAX * 2], dir[PATH_MAX + 16], twin[PATH_MAX * 2];
+	_cleanup_free_ char *why = NULL;
+	enum twin_verdict v = TWIN_REFUSED;
+	int r = packaged_file(u, u->new_twin, twin, sizeof(twin));
+
+	u->fixed_file[0] = 0;
+	snprintf(dir, sizeof(dir), "%s/%s-archive", u->work, u->new_label);
+	if (r == 0)
+		r = built_version(u, u->new_twin, version, sizeof(version));
+	if (r == 0)
+		r = archive_deb(u, version, deb, sizeof(deb));
+	if (r == 0)
+		r = rm_rf(dir);
+	if (r == 0)
+		r = runcmd((char *[]){"dpkg-deb", "-x", deb, dir, NULL}, NULL);
+	if (r == 0)
+		r = file_under(u, dir, u->fixed_file, sizeof(u->fixed_file));
+	if (r == 0)
+		r = twincheck(u->fixed_file, twin, &v, &why);
+	if (r < 0 || v == TWIN_REFUSED) {
+		u->fixed_file[0] = 0;
+		r = r < 0 ? set_fixed_why(u, "none, so commit cannot make this patch permanent "
+					     "(upgrade the package instead): %s", hp_err_msg(r))
+			  : set_fixed_why(u, "none, so commit cannot make this patch permanent "
+					     "(upgrade the package instead): the build of %s %s does "
+					     "not reproduce Debian's: %s",
+					  u->pkg.package, version, why);
+		fprintf(stderr, "hotpatch: fixed file: %s\n", u->fixed_why);
+		return r;
+	}
+	r = set_fixed_why(u, "Debian's %s %s itself, which the build of that version reproduces "
+			     "(%s: %s)", u->pkg.package, version, twin_verdict_name(v), why);
+	fprintf(stderr, "hotpatch: fixed file: %s\n", u->fixed_why);
+	return r;
+}
+
+/* --diff: no archive has the fixed version; the fixed file is the build of
+ * the installed version plus the diff, in the root whose twin reproduced
+ * the target. */
+static int diff_fixed_file(struct upgrade *u)
+{
+	int r = packaged_file(u, u->new_twin, u->fixed_file, sizeof(u->fixed_file));
+
+	if (r < 0)
+		return r;
+	return set_fixed_why(u, "the installed version plus %s, built in the same root as the "
+				"twin that reproduced %s", u->o->diff, u->target);
+}
+
 static int build_new(struct upgrade *u)
 {
 	const char *v = u->o->diff ? u->pkg.source_version : u->o->version;
@@ -270,26 +444,9 @@ static int build_new(struct upgrade *u)
 		 u->new_label);
 	if (r == 0)
 		r = build_tree(u, v, d, NULL, u->new_twin, label);
+	if (r == 0)
+		r = u->o->diff ? diff_fixed_file(u) : check_fixed_file(u);
 	return r;
-}
-
-/* The package's file as its build left it in debian/<package>/. */
-static int packaged_file(struct upgrade *u, const char *tree, char *ret, size_t len)
-{
-	const char *p = u->pkg.path;
-
-	snprintf(ret, len, "%s/debian/%s%s", tree, u->pkg.package, p);
-	if (access(ret, R_OK) == 0)
-		return 0;
-	/* usrmerge: listed as /bin/x, built as /usr/bin/x, or the other way */
-	if (strncmp(p, "/usr/", 5) == 0)
-		snprintf(ret, len, "%s/debian/%s%s", tree, u->pkg.package, p + 4);
-	else
-		snprintf(ret, len, "%s/debian/%s/usr%s", tree, u->pkg.package, p);
-	if (access(ret, R_OK) == 0)
-		return 0;
-	return hp_err(-ENOENT, "the build of %s made no %s in package %s", tree, p,
-		      u->pkg.package);
 }
 
 /* The twin with its symbols: the dbgsym file dh_strip made, found by
@@ -422,13 +579,10 @@ static void report(void *ctx, const struct fn_change *v, size_t n, const char *c
 		   u->pkg.version, u->pkg.source, u->new_label);
 	buf_printf(explain, "twin check: %s: %s\n", twin_verdict_name(u->twin), u->twin_why);
 	fixlist_explain(&u->fixes, explain);
-	buf_printf(explain, "fixed file: %s, %s built in the same root as the twin that "
-			    "reproduced %s\n",
-		   u->fixed_file,
-		   fixlist_count(&u->fixes, FIX_REFUSED) ? "the installed version plus the fixes "
-							   "not refused,"
-							 : "the newer version,",
-		   u->target);
+	buf_printf(explain, "fixed file: %s\n", u->fixed_why);
+	if (fixlist_count(&u->fixes, FIX_REFUSED) && u->fixed_file[0])
+		buf_printf(explain, "  (it has every fix, the refused ones too: a process started "
+				    "after commit gets them all)\n");
 }
 
 static int diff_build(struct upgrade *u)
@@ -441,14 +595,11 @@ static int diff_build(struct upgrade *u)
 		.orig_tree = u->old_diffable,
 		.fixed_tree = u->new_diffable,
 		.fixed_file = u->fixed_file,
+		.no_file_update = !u->fixed_file[0],
 		.target_objs_only = true,
 		.report = report,
 		.report_ctx = u,
 	};
-	int r = packaged_file(u, u->new_twin, u->fixed_file, sizeof(u->fixed_file));
-
-	if (r < 0)
-		return r;
 	d.c.target = u->target;
 	d.c.debuginfo = u->twin_syms;
 	d.c.debuginfo_is_twin = true;
@@ -545,14 +696,9 @@ static int without_refused(struct upgrade *u)
 
 	snprintf(u->new_diffable, sizeof(u->new_diffable), "%s/%s-partial-diffable", u->work,
 		 u->new_label);
-	snprintf(u->new_twin, sizeof(u->new_twin), "%s/%s-partial-twin", u->work, u->new_label);
 	snprintf(label, sizeof(label), "building %s %s without the refused fixes, for comparison",
 		 u->pkg.source, u->new_label);
 	r = build_tree(u, NULL, TREE_PARTIAL, DIFFABLE_FLAGS, u->new_diffable, label);
-	snprintf(label, sizeof(label), "building %s %s without the refused fixes (the fixed file)",
-		 u->pkg.source, u->new_label);
-	if (r == 0)
-		r = build_tree(u, NULL, TREE_PARTIAL, NULL, u->new_twin, label);
 	snprintf(c, sizeof(c), "%s/c", u->srcs);
 	if (r == 0)
 		r = extract(u, NULL, TREE_PARTIAL, c);
@@ -639,5 +785,6 @@ int build_from_upgrade(const struct build_upgrade_opts *o)
 	free(u.upstream);
 	free(u.new_label);
 	free(u.twin_why);
+	free(u.fixed_why);
 	return r;
 }

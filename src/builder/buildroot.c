@@ -207,3 +207,28 @@ int buildroot_build(const struct buildroot *b, const char *dir, const char *cfla
 		(double)(now_ns() - t0) / NSEC_PER_SEC);
 	return 0;
 }
+
+int buildroot_fetch_binary(const struct buildroot *b, const char *package, const char *version,
+			   const char *dir)
+{
+	char where[PATH_MAX], script[PATH_MAX * 2];
+	int r = mkdir_p(dir, 0755);
+
+	if (r < 0)
+		return hp_err(r, "cannot create %s", dir);
+	in_root(b, dir, where, sizeof(where));
+	/* The root's apt lists are the archive of the target's release; the
+	 * host's own configuration is only read, never changed. */
+	if (!b->host) {
+		r = refresh_lists(b);
+		if (r < 0)
+			return r;
+	}
+	snprintf(script, sizeof(script), "cd '%s' && apt-get -q download '%s=%s'", where, package,
+		 version);
+	r = run(b, script, NULL);
+	return r < 0 ? hp_err(r, "the archive has no binary package %s %s to check the newer "
+				 "build against (apt-get download failed; see %s)",
+			      package, version, b->log)
+		     : 0;
+}

@@ -36,3 +36,8 @@ int buildroot_build_deps(const struct buildroot *b, const char *dir);
  * package's symbols file. */
 int buildroot_build(const struct buildroot *b, const char *dir, const char *cflags,
 		    bool partial, const char *label);
+/* Downloads Debian's binary package @package @version (the .deb) into @dir
+ * (host path, under b->base) with the root's apt, which knows the archive of
+ * the root's release; on the host, with the host's. */
+int buildroot_fetch_binary(const struct buildroot *b, const char *package, const char *version,
+			   const char *dir);

@@ -331,6 +331,57 @@ static void rel_identity(const struct obj *o, const struct orel *r, char *buf, s
 		 r->addend);
 }
 
+/* The writable function-local static (count.3) a relocation reaches, or
+ * NULL: GCC's numbering of those shifts when a fix adds one. */
+static const char *numbered_local_var(const struct obj *o, const struct orel *r)
+{
+	const struct osym *t = &o->sym[r->sym];
+	const struct osec *s;
+	const char *name, *dot;
+
+	if (t->shndx == SHN_UNDEF || t->shndx >= o->nsec)
+		return NULL;
+	s = &o->sec[t->shndx];
+	if (s->owner < 0 || !(s->sh.sh_flags & SHF_WRITE) || strncmp(s->name, ".data.rel.ro", 12) == 0)
+		return NULL;
+	name = o->sym[s->owner].name;
+	if (o->sym[s->owner].bind != STB_LOCAL || o->sym[s->owner].type != STT_OBJECT)
+		return NULL;
+	dot = strrchr(name, '.');
+	return dot && dot[1] && strspn(dot + 1, "0123456789") == strlen(dot + 1) ? name : NULL;
+}
+
+/* Does code section @s use a numbered static called @base.N other than @name? */
+static const char *uses_other_number(const struct obj *o, const struct osec *s, const char *name)
+{
+	size_t base = (size_t)(strrchr(name, '.') - name);
+
+	for (size_t k = 0; k < s->nrel; k++) {
+		const char *v = numbered_local_var(o, &s->rel[k]);
+
+		if (v && strncmp(v, name, base + 1) == 0 && strcmp(v, name) != 0)
+			return v;
+	}
+	return NULL;
+}
+
+/* The same function-local static on both sides, under another number: GCC
+ * numbers statics of one name across the file, and the order can change when
+ * nothing in this function did. It is the same one when each side's code
+ * uses only that one of the name. */
+static bool same_local_var(const struct obj *a, const struct osec *sa, const struct orel *ra,
+			   const struct obj *b, const struct osec *sb, const struct orel *rb)
+{
+	const char *va = numbered_local_var(a, ra), *vb = numbered_local_var(b, rb);
+	size_t base;
+
+	if (!va || !vb || ra->addend != rb->addend)
+		return false;
+	base = (size_t)(strrchr(va, '.') - va);
+	return strncmp(va, vb, base + 1) == 0 && !uses_other_number(a, sa, va) &&
+	       !uses_other_number(b, sb, vb);
+}
+
 static bool same_relocations(const struct obj *a, const struct osec *sa, const struct obj *b,
 			     const struct osec *sb)
 {
@@ -343,7 +394,8 @@ static bool same_relocations(const struct obj *a, const struct osec *sa, const s
 			return false;
 		rel_identity(a, &sa->rel[i], ia, sizeof(ia));
 		rel_identity(b, &sb->rel[i], ib, sizeof(ib));
-		if (strcmp(ia, ib) != 0)
+		if (strcmp(ia, ib) != 0 &&
+		    !same_local_var(a, sa, &sa->rel[i], b, sb, &sb->rel[i]))
 			return false;
 	}
 	return true;
@@ -470,40 +522,6 @@ static bool already(const struct changes *c, const struct obj *o, size_t sec)
 	return false;
 }
 
-/* The writable function-local static (count.3) a relocation reaches, or
- * NULL: GCC's numbering of those shifts when a fix adds one. */
-static const char *numbered_local_var(const struct obj *o, const struct orel *r)
-{
-	const struct osym *t = &o->sym[r->sym];
-	const struct osec *s;
-	const char *name, *dot;
-
-	if (t->shndx == SHN_UNDEF || t->shndx >= o->nsec)
-		return NULL;
-	s = &o->sec[t->shndx];
-	if (s->owner < 0 || !(s->sh.sh_flags & SHF_WRITE) || strncmp(s->name, ".data.rel.ro", 12) == 0)
-		return NULL;
-	name = o->sym[s->owner].name;
-	if (o->sym[s->owner].bind != STB_LOCAL || o->sym[s->owner].type != STT_OBJECT)
-		return NULL;
-	dot = strrchr(name, '.');
-	return dot && dot[1] && strspn(dot + 1, "0123456789") == strlen(dot + 1) ? name : NULL;
-}
-
-/* Does code section @s use a numbered static called @base.N other than @name? */
-static const char *uses_other_number(const struct obj *o, const struct osec *s, const char *name)
-{
-	size_t base = (size_t)(strrchr(name, '.') - name);
-
-	for (size_t k = 0; k < s->nrel; k++) {
-		const char *v = numbered_local_var(o, &s->rel[k]);
-
-		if (v && strncmp(v, name, base + 1) == 0 && strcmp(v, name) != 0)
-			return v;
-	}
-	return NULL;
-}
-
 /* A function's own static variable is named by its number (count.3), and a
  * patch reaches the process's copy by that name. When the fix renumbers it,
  * the name means another variable of the original, or none: refuse rather
@@ -538,11 +556,14 @@ int objdiff_pair(struct obj *orig, struct obj *fixed, struct changes *out)
 	for (size_t i = 1; r == 0 && i < fixed->nsec; i++) {
 		const struct osec *s = &fixed->sec[i];
 
-		if (osec_is_code(s))
-			r = check_static_numbers(orig, fixed, i);
-		if (r == 0 && osec_is_code(s))
+		if (osec_is_code(s)) {
+			size_t had = out->n;
+
 			r = compare_code(orig, fixed, i, out);
-		else if (osec_is_data(s))
+			/* only code the patch carries reaches statics by name */
+			if (r == 0 && out->n > had)
+				r = check_static_numbers(orig, fixed, i);
+		} else if (osec_is_data(s))
 			r = compare_data(orig, fixed, i, out);
 	}
 	/* Unchanged code that reads a changed constant behaves differently. */

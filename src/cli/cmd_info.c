@@ -99,6 +99,13 @@ static void print_json(const struct bundle *b, int vr)
 	if (b->sig && vr == 0)
 		json_kv_str(&j, "signer", b->signer);
 	json_kv_bool(&j, "file_update", m->flags & MANIFEST_HAS_FILE_UPDATE);
+	if (m->flags & MANIFEST_HAS_FILE_UPDATE) {
+		char sha[2 * sizeof(m->file_sha_fixed) + 1];
+
+		/* what an administrator compares with the archive's file */
+		hex_encode(m->file_sha_fixed, sizeof(m->file_sha_fixed), sha);
+		json_kv_str(&j, "file_sha_fixed", sha);
+	}
 	json_kv_int(&j, "object_size", (int64_t)b->object_size);
 	json_key(&j, "functions");
 	json_arr_begin(&j);

@@ -8,12 +8,15 @@ package and version in that root, rebuilds its twin, checks it (exact), and
 makes a live patch from the fixes of 1.0-2: the check_len() fix is in the
 patch, the fix of the other binary is "not in this file", the struct layout
 change is refused and left out (the patch is built again without it), each
-with its CVE.
+with its CVE. The fixed file for commit is Debian's own 1.0-2 binary, since
+the builder's build of 1.0-2 reproduces it; when the archive's 1.0-2 was
+built another way, there is no fixed file, and the bundle says why.
 Applied to the running process, its answers change while it keeps serving.
 An installed build with another compiler flag is refused by the twin check,
 naming the differing sections, with the target untouched and no bundle.
 """
 import hashlib
+import shutil
 import socket
 import sys, os
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../lib"))
@@ -49,6 +52,7 @@ def test(env):
     # Built the way Debian builds, so the twin must reproduce it exactly.
     sysroot = os.path.join(env.dir, "sysroot")
     target = debtiny.install(env.dir, archive, sysroot, twin_path)
+    shipped_new = debtiny.publish(archive, "1.0-2", twin_path)
     out = os.path.join(env.dir, "tiny.hpb")
     r = build(env, sysroot, cache, archive, out)
     text = r.stdout
@@ -64,6 +68,13 @@ def test(env):
     explain = env.hp("info", out).stdout
     expect("0002-other-len.patch: not in this file" in explain,
            f"the verdicts travel in the bundle:\n{explain}")
+    expect("fixed file: Debian's hptiny 1.0-2 itself, which the build of that version "
+           "reproduces (exact" in text, f"the fixed file is the archive's, proven:\n{text}")
+    expect(info["file_update"], "the bundle carries the fixed file")
+    unpacked = os.path.join(env.dir, "shipped-1.0-2")
+    subprocess.run(["dpkg-deb", "-x", shipped_new, unpacked], check=True)
+    expect_eq(info["file_sha_fixed"], sha(os.path.join(unpacked, "usr/bin/hptiny")),
+              "the fixed file is Debian's 1.0-2 file, byte for byte")
 
     # The installed binary, running, before and after the live patch.
     sock = os.path.join(env.dir, "tiny.sock")
@@ -77,6 +88,21 @@ def test(env):
     expect_eq(ask(sock, 100), (-1, 2), "the patched process refuses 100, counting on")
     expect_eq(ask(sock, 10), (10, 3), "and still serves")
     expect_eq(sha(target), before, "apply leaves the file on disk alone")
+
+    # The archive's 1.0-2 built with another flag: the live patch, no fixed file.
+    archive_o1 = os.path.join(env.dir, "archive-O1")
+    shutil.copytree(archive, archive_o1)
+    os.unlink(os.path.join(archive_o1, os.path.basename(shipped_new)))
+    debtiny.publish(archive_o1, "1.0-2", twin_path, cflags="-O1")
+    out4 = os.path.join(env.dir, "nofixed.hpb")
+    r = build(env, sysroot, cache, archive_o1, out4)
+    expect("fixed file: none, so commit cannot make this patch permanent (upgrade the package "
+           "instead): the build of hptiny 1.0-2 does not reproduce Debian's" in r.stdout,
+           f"no fixed file, and why:\n{r.stdout}")
+    info4 = json.loads(env.hp("info", "--json", out4).stdout)
+    expect(not info4["file_update"], "no fixed file in the bundle")
+    expect_eq([f["name"] for f in info4["functions"]], ["check_len"],
+              "the live patch is built all the same")
 
     # --diff: one given fix to the installed version's source, same twin.
     fix = env.write("own.patch", debtiny.FIX_OWN)

@@ -238,19 +238,33 @@ def make_sources(work):
     return archive
 
 
-def install(work, archive, sysroot, build_dir, cflags=None):
-    """Build hptiny 1.0-1 with dpkg-buildpackage at @build_dir (the path the
-    twin will be built in, as Debian's builders do) and install its binary
-    package into @sysroot: files, info/hptiny.list and the status entry."""
+def build_binary(archive, version, build_dir, cflags=None):
+    """dpkg-buildpackage of hptiny @version at @build_dir (the path the twin
+    will be built in, as Debian's builders do); returns the .deb's path."""
     shutil.rmtree(build_dir, ignore_errors=True)
     os.makedirs(os.path.dirname(build_dir), exist_ok=True)
-    run(["dpkg-source", "-x", os.path.join(archive, "hptiny_1.0-1.dsc"), build_dir])
+    run(["dpkg-source", "-x", os.path.join(archive, f"hptiny_{version}.dsc"), build_dir])
     env = {"DEB_BUILD_OPTIONS": "nocheck", "LC_ALL": "C.UTF-8"}
     if cflags:
         env["DEB_CFLAGS_APPEND"] = cflags
     run(["dpkg-buildpackage", "-B", "-uc", "-us"], cwd=build_dir, env=env)
-    parent = os.path.dirname(build_dir)
-    deb = os.path.join(parent, "hptiny_1.0-1_amd64.deb")
+    shutil.rmtree(build_dir)
+    return os.path.join(os.path.dirname(build_dir), f"hptiny_{version}_amd64.deb")
+
+
+def publish(archive, version, build_dir, cflags=None):
+    """Debian's binary package of @version, as the archive has it: built like
+    install() builds, and put next to the source packages in @archive."""
+    deb = build_binary(archive, version, build_dir, cflags)
+    shutil.copy(deb, archive)
+    os.unlink(deb)
+    return os.path.join(archive, os.path.basename(deb))
+
+
+def install(work, archive, sysroot, build_dir, cflags=None):
+    """Build hptiny 1.0-1 and install its binary package into @sysroot:
+    files, info/hptiny.list and the status entry."""
+    deb = build_binary(archive, "1.0-1", build_dir, cflags)
     run(["dpkg-deb", "-x", deb, sysroot])
     listing = run(["dpkg-deb", "-c", deb]).stdout.splitlines()
     info = os.path.join(sysroot, "var/lib/dpkg/info")
@@ -260,5 +274,4 @@ def install(work, archive, sysroot, build_dir, cflags=None):
     write(os.path.join(sysroot, "var/lib/dpkg/status"),
           "Package: hptiny\nStatus: install ok installed\nPriority: optional\n"
           "Architecture: amd64\nVersion: 1.0-1\nDescription: test\n\n")
-    shutil.rmtree(build_dir)
     return os.path.join(sysroot, "usr/bin/hptiny")

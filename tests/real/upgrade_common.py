@@ -88,6 +88,14 @@ def twin_verdict(text):
     return m.group(1) if m else "?"
 
 
+def fixed_verdict(text):
+    """What the bundle's fixed file is: "Debian's (exact)", or "none"."""
+    m = re.search(r"fixed file: Debian's \S+ \S+ itself, .*?\((exact|code-identical)", text)
+    if m:
+        return f"Debian's ({m.group(1)})"
+    return "none" if "fixed file: none" in text else "?"
+
+
 class Store:
     """A private hotpatch root for applying bundles from the host."""
 
@@ -108,15 +116,15 @@ class Store:
         return res
 
 
-def table_row(package, old, new, fixes, twin, took, size):
+def table_row(package, old, new, fixes, twin, took, size, fixed="-"):
     cves = sorted({c for f in fixes.values() for c in f["cves"]})
     inpatch = [n for n, f in fixes.items() if f["verdict"] == "in the live patch"]
     others = {n: f"{f['verdict']}: {f['reason']}" for n, f in fixes.items()
               if f["verdict"] != "in the live patch"}
     print("\n| package | versions | fixes (CVEs) | live-patched, no hand edits | "
-          "refused / not in file | twin | build time | patch size |")
-    print("|---|---|---|---|---|---|---|---|")
+          "refused / not in file | twin | fixed file | build time | patch size |")
+    print("|---|---|---|---|---|---|---|---|---|")
     print(f"| {package} | {old} -> {new} | {len(fixes)} ({', '.join(cves)}) | "
           f"{len(inpatch)}: {', '.join(inpatch) or '-'} | "
-          f"{'; '.join(f'{k}: {v}' for k, v in others.items()) or '-'} | {twin} | "
+          f"{'; '.join(f'{k}: {v}' for k, v in others.items()) or '-'} | {twin} | {fixed} | "
           f"{took:.0f} s | {size} |")

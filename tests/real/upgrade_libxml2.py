@@ -180,6 +180,9 @@ def main():
         fixes = parse_fixes(text)
         expect(twin_verdict(text) in ("exact", "code-identical"), "the twin reproduces")
         expect(rc == 0 and os.path.exists(out), f"a bundle: {err[-2000:]}")
+        fixed = fixed_verdict(text)
+        expect(fixed.startswith("Debian's"), "the newer build reproduces Debian's newer "
+               "libxml2, which is the fixed file for commit")
         store = Store()
         for n, (control, patched) in procs.items():
             store.apply(out, patched.pid)
@@ -201,7 +204,7 @@ def main():
             if proven.get(same) and fixes.get(other, {}).get("verdict") == "in the live patch":
                 proven[other] = True
         size = f"{os.path.getsize(out)} bytes"
-        table_row("libxml2", OLD, NEW, fixes, twin_verdict(text), took, size)
+        table_row("libxml2", OLD, NEW, fixes, twin_verdict(text), took, size, fixed)
         print(f"fixes proven live by their reproducer: {len(proven)}: {', '.join(sorted(proven))}")
         print("ok")
     finally:

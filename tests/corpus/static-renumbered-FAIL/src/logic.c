@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* static-renumbered-FAIL: the fix adds an assert() to parse_len. GCC
- * numbers function-local statics (__PRETTY_FUNCTION__ of each assert(), and
- * respond's out) in the order it makes them, so respond's out.N becomes
- * out.N+1: in the running process that name is another variable, or none.
+/* static-renumbered-FAIL: the fix adds an assert() to parse_len and changes
+ * respond. GCC numbers function-local statics (__PRETTY_FUNCTION__ of each
+ * assert(), and respond's out) in the order it makes them, so respond's
+ * out.N becomes out.N+1: the replacement respond would reach out by a name
+ * that, in the running process, is another variable, or none.
  *   len N  -> parse_len(N)
  *   next N -> next_len(N) */
 #include <assert.h>
