@@ -69,6 +69,7 @@ struct build_upgrade_opts {
 	const char *cache;      /* sources, build roots, builds */
 	const char *build_root; /* a root to build in ("/": the host), NULL: cached one */
 	const char *sources;    /* a directory of .dsc files instead of the archive */
+	const char *profiles;   /* --build-profiles: DEB_BUILD_PROFILES for every build */
 	bool explain;
 };
 

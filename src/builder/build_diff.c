@@ -121,13 +121,27 @@ static double target_score(const struct dbuild *d, const struct obj *o)
 }
 
 /* libtool builds each file twice, PIC in .libs/ (what shared libraries are
- * linked from) and not; when the sizes cannot tell them apart, that can. */
+ * linked from) and not, and glibc as .os and .o; when the sizes cannot tell
+ * them apart, that can. */
 static bool preferred_copy(const struct dbuild *d, const struct obj *o)
 {
 	const char *t = d->b.man.target_path;
+	size_t n = strlen(o->rel);
 
-	return t && strstr(t, ".so") && (strncmp(o->rel, ".libs/", 6) == 0 ||
-					 strstr(o->rel, "/.libs/"));
+	return t && strstr(t, ".so") &&
+	       (strncmp(o->rel, ".libs/", 6) == 0 || strstr(o->rel, "/.libs/") ||
+		(n > 3 && strcmp(o->rel + n - 3, ".os") == 0));
+}
+
+/* An object linked from others (ld -r, glibc's libc_pic.os) repeats what
+ * they hold: it names more than one source file. */
+static bool is_combined(const struct obj *o)
+{
+	size_t files = 0;
+
+	for (size_t i = 0; i < o->nsym && files < 2; i++)
+		files += o->sym[i].type == STT_FILE;
+	return files > 1;
 }
 
 /* With target_objs_only: the kept object compiled from the same source file
@@ -149,7 +163,7 @@ static bool keep_object(struct dbuild *d, double *scores, size_t *ret_at)
 	ssize_t twin = same_source(d, o);
 
 	*ret_at = d->nobjs;
-	if (score < 0.5)
+	if (score < 0.5 || is_combined(o))
 		return false;
 	if (twin >= 0) {
 		bool better = score > scores[twin] ||

@@ -138,6 +138,7 @@ static int setup(struct upgrade *u)
 	release_of(u->sysroot[0] ? u->sysroot : "/", suite, sizeof(suite));
 	if (r == 0)
 		r = buildroot_open(&u->root, u->cache, u->o->build_root, suite);
+	u->root.profiles = u->o->profiles;
 	return r;
 }
 
@@ -154,29 +155,40 @@ enum tree_kind {
 };
 
 /* Applies the fixes not refused so far, in the newer series' order, on the
- * installed version's tree. A patch the newer version changed (rather than
- * added) comes off in its old form first. Its debian/ stays the installed
- * version's, which already counts every patch it holds as applied. */
+ * installed version's tree: an added patch is applied, and a part of a patch
+ * the newer version changed brings its file as the newer version has it.
+ * Its debian/ stays the installed version's, which already counts every
+ * patch it holds as applied. */
 static int apply_kept(struct upgrade *u, const char *dest)
 {
 	int r = 0;
 
 	for (size_t i = 0; r == 0 && i < u->fixes.n; i++) {
+		const struct fix *f = &u->fixes.v[i];
 		char old[PATH_MAX * 2], cur[PATH_MAX * 2];
 
-		if (u->fixes.v[i].verdict == FIX_REFUSED)
+		if (f->verdict == FIX_REFUSED)
 			continue;
-		snprintf(old, sizeof(old), "%s/a/debian/patches/%s", u->srcs, u->fixes.v[i].name);
-		snprintf(cur, sizeof(cur), "%s/b/debian/patches/%s", u->srcs, u->fixes.v[i].name);
-		if (access(old, R_OK) == 0)
-			r = runcmd((char *[]){"patch", "-R", "-p1", "--batch", "--silent", "-d",
-					      (char *)dest, "-i", old, NULL},
-				   &(struct runcmd_opts){.quiet = true});
-		if (r == 0)
-			r = srctree_apply(dest, cur);
+		if (f->file) {
+			/* a part of a split patch: the newer version of its file */
+			snprintf(cur, sizeof(cur), "%s/b/%s", u->srcs, f->file);
+			snprintf(old, sizeof(old), "%s/%s", dest, f->file);
+			r = access(cur, F_OK) == 0
+				    ? runcmd((char *[]){"cp", "-p", cur, old, NULL}, NULL)
+				    : (unlink(old) < 0 && errno != ENOENT ? -errno : 0);
+		} else {
+			snprintf(old, sizeof(old), "%s/a/debian/patches/%s", u->srcs, f->name);
+			snprintf(cur, sizeof(cur), "%s/b/debian/patches/%s", u->srcs, f->name);
+			if (access(old, R_OK) == 0)
+				r = runcmd((char *[]){"patch", "-R", "-p1", "--batch", "--silent",
+						      "-d", (char *)dest, "-i", old, NULL},
+					   &(struct runcmd_opts){.quiet = true});
+			if (r == 0)
+				r = srctree_apply(dest, cur);
+		}
 		if (r < 0)
 			return hp_err_prefix(r, "%s without the refused fixes: %s: ", u->pkg.source,
-					     u->fixes.v[i].name);
+					     f->name);
 	}
 	return 0;
 }
@@ -210,7 +222,10 @@ static int build_tree(struct upgrade *u, const char *version, enum tree_kind kin
 	size_t len;
 	int r;
 
-	/* A partial tree is reused only for the same fixes left out. */
+	/* A build is reused only with the same profiles, and a partial tree
+	 * only for the same fixes left out. */
+	if (u->o->profiles)
+		buf_printf(&key, "profiles %s\n", u->o->profiles);
 	for (size_t i = 0; kind == TREE_PARTIAL && i < u->fixes.n; i++)
 		if (u->fixes.v[i].verdict == FIX_REFUSED)
 			buf_printf(&key, "%s\n", u->fixes.v[i].name);
@@ -449,10 +464,14 @@ static int build_new(struct upgrade *u)
 	return r;
 }
 
-/* The twin with its symbols: the dbgsym file dh_strip made, found by
- * build-id, else the unstripped file the build left. */
+/* The twin with its symbols: the debug file the build made, found by
+ * build-id: dh_strip's dbgsym, or a -dbg package's (glibc's libc6-dbg). */
 static int twin_symbols(struct upgrade *u)
 {
+	static const char *const where[] = {
+		"debian/.debhelper/*/dbgsym-root/usr/lib/debug",
+		"debian/*/usr/lib/debug",
+	};
 	struct elf_file *ef = NULL;
 	uint8_t id[64];
 	char hex[130], pat[PATH_MAX * 2];
@@ -466,15 +485,18 @@ static int twin_symbols(struct upgrade *u)
 	if (r < 0)
 		return hp_err_prefix(r, "the twin %s: ", u->twin_file);
 	hex_encode(id, idlen, hex);
-	snprintf(pat, sizeof(pat), "%s/debian/.debhelper/*/dbgsym-root/usr/lib/debug/.build-id/%.2s/%s.debug",
-		 u->old_twin, hex, hex + 2);
-	if (glob(pat, 0, NULL, &g) == 0 && g.gl_pathc) {
-		snprintf(u->twin_syms, sizeof(u->twin_syms), "%s", g.gl_pathv[0]);
+	for (size_t i = 0; i < ARRAY_SIZE(where); i++) {
+		snprintf(pat, sizeof(pat), "%s/%s/.build-id/%.2s/%s.debug", u->old_twin, where[i],
+			 hex, hex + 2);
+		if (glob(pat, 0, NULL, &g) == 0 && g.gl_pathc) {
+			snprintf(u->twin_syms, sizeof(u->twin_syms), "%s", g.gl_pathv[0]);
+			globfree(&g);
+			return 0;
+		}
 		globfree(&g);
-		return 0;
 	}
-	return hp_err(-ENOENT, "the twin build left no debug symbols for %s (no dbgsym file "
-			       "with build-id %s); hotpatch needs the static functions' symbols",
+	return hp_err(-ENOENT, "the twin build left no debug symbols for %s (no dbgsym or -dbg "
+			       "file with build-id %s); hotpatch needs the static functions' symbols",
 		      u->twin_file, hex);
 }
 
@@ -524,9 +546,10 @@ static int write_diff(struct upgrade *u, const char *to)
  * diff. */
 static int make_diff(struct upgrade *u)
 {
-	char a[PATH_MAX + 4], b[PATH_MAX + 4];
+	char a[PATH_MAX + 4], b[PATH_MAX + 4], split[PATH_MAX + 8];
 	int r;
 
+	snprintf(split, sizeof(split), "%s/split", u->srcs);
 	snprintf(a, sizeof(a), "%s/a", u->srcs);
 	snprintf(b, sizeof(b), "%s/b", u->srcs);
 	r = extract(u, u->pkg.source_version, TREE_PLAIN, a);
@@ -534,7 +557,7 @@ static int make_diff(struct upgrade *u)
 		r = extract(u, u->o->diff ? u->pkg.source_version : u->o->version,
 			    u->o->diff ? TREE_DIFF : TREE_PLAIN, b);
 	if (r == 0)
-		r = fixlist_read(a, b, u->pkg.source_version, &u->fixes);
+		r = fixlist_read(a, b, u->pkg.source_version, split, &u->fixes);
 	if (r < 0)
 		return r;
 	if (u->o->diff && !u->fixes.n) {
@@ -626,14 +649,12 @@ static bool blamed_name(const char *msg, char *ret, size_t len)
 }
 
 /* Does fix @f's patch text mention @name? */
-static bool patch_mentions(struct upgrade *u, const struct fix *f, const char *name)
+static bool patch_mentions(const struct fix *f, const char *name)
 {
-	char path[PATH_MAX * 2];
 	_cleanup_free_ uint8_t *text = NULL;
 	size_t len;
 
-	snprintf(path, sizeof(path), "%s/b/debian/patches/%s", u->srcs, f->name);
-	if (file_read_all(path, 1 << 26, &text, &len) < 0)
+	if (file_read_all(f->path, 1 << 26, &text, &len) < 0)
 		return false;
 	return memmem(text, len, name, strlen(name)) != NULL;
 }
@@ -676,7 +697,7 @@ static size_t implicate(struct upgrade *u, const char *msg)
 
 			if (f->verdict == FIX_REFUSED)
 				continue;
-			if (pass == 0 ? !patch_mentions(u, f, name) : !touches_named_file(f, msg))
+			if (pass == 0 ? !patch_mentions(f, name) : !touches_named_file(f, msg))
 				continue;
 			refuse_fix(f, msg);
 			n++;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "buildroot.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,7 +160,8 @@ int buildroot_build_deps(const struct buildroot *b, const char *dir)
 
 	in_root(b, dir, where, sizeof(where));
 	if (b->host) {
-		snprintf(script, sizeof(script), "cd '%s' && dpkg-checkbuilddeps", where);
+		snprintf(script, sizeof(script), "cd '%s' && dpkg-checkbuilddeps%s%s", where,
+			 b->profiles ? " -P " : "", b->profiles ? b->profiles : "");
 		r = run(b, script, NULL);
 		return r < 0 ? hp_err(r, "the host lacks build dependencies of %s (see %s); "
 					 "build in a root instead of on the host",
@@ -171,16 +173,71 @@ int buildroot_build_deps(const struct buildroot *b, const char *dir)
 		return r;
 	fprintf(stderr, "hotpatch: installing the build dependencies in the build root ...\n");
 	snprintf(script, sizeof(script),
-		 "apt-get -q -y --no-install-recommends build-dep '%s'", where);
+		 "apt-get -q -y --no-install-recommends build-dep%s%s '%s'",
+		 b->profiles ? " -P " : "", b->profiles ? b->profiles : "", where);
 	r = run(b, script, NULL);
 	return r < 0 ? hp_err(r, "apt-get build-dep in %s failed; see %s", b->root, b->log) : 0;
+}
+
+/* A C or C++ compiler's name: cc, gcc-12, x86_64-linux-gnu-g++ ... */
+static bool is_compiler(const char *name)
+{
+	static const char *const bases[] = {"cc", "gcc", "c++", "g++"};
+	size_t n;
+
+	if (strncmp(name, "x86_64-linux-gnu-", 17) == 0)
+		name += 17;
+	for (size_t i = 0; i < ARRAY_SIZE(bases); i++) {
+		n = strlen(bases[i]);
+		if (strncmp(name, bases[i], n) == 0 &&
+		    (!name[n] || (name[n] == '-' && name[n + 1] &&
+				  strspn(name + n + 1, "0123456789") == strlen(name + n + 1))))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Wrappers, first in PATH, for every compiler in the root's /usr/bin: each
+ * appends $HOTPATCH_CC_EXTRA, last, so the flags hold even for a package
+ * that sets its own and ignores dpkg-buildflags (glibc). Returns the
+ * directory as the build sees it in @ret.
+ */
+static int write_wrappers(const struct buildroot *b, char *ret, size_t len)
+{
+	char bin[PATH_MAX + 16], dir[PATH_MAX + 16], path[PATH_MAX * 2], text[PATH_MAX];
+	struct dirent *e;
+	DIR *d;
+	int r;
+
+	snprintf(bin, sizeof(bin), "%s/usr/bin", b->host ? "" : b->root);
+	snprintf(dir, sizeof(dir), "%s/.hotpatch-cc", b->base);
+	snprintf(ret, len, "%s/.hotpatch-cc", b->inroot);
+	r = mkdir_p(dir, 0755);
+	if (r < 0)
+		return hp_err(r, "cannot create %s", dir);
+	d = opendir(bin);
+	if (!d)
+		return hp_err(-errno, "cannot list %s: %m", bin);
+	while (r == 0 && (e = readdir(d))) {
+		if (!is_compiler(e->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		snprintf(text, sizeof(text),
+			 "#!/bin/sh\n# hotpatch build: compiler wrapper\n"
+			 "exec /usr/bin/%s \"$@\" $HOTPATCH_CC_EXTRA\n", e->d_name);
+		r = file_write_atomic(path, text, strlen(text), 0755);
+	}
+	closedir(d);
+	return r;
 }
 
 int buildroot_build(const struct buildroot *b, const char *dir, const char *cflags,
 		    bool partial, const char *label)
 {
-	char where[PATH_MAX], script[PATH_MAX * 2], jobs[64], cf[512], cxf[512];
-	const char *env[5] = {jobs};
+	char where[PATH_MAX], script[PATH_MAX * 2], jobs[64], cf[512], cxf[512], extra[512];
+	char wrap[PATH_MAX + 16], path[PATH_MAX * 2], prof[256];
+	const char *env[8] = {jobs};
 	size_t n = 1;
 	int64_t t0 = now_ns();
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -189,9 +246,23 @@ int buildroot_build(const struct buildroot *b, const char *dir, const char *cfla
 	in_root(b, dir, where, sizeof(where));
 	/* nocheck: a package's test suite does not change what it ships. */
 	snprintf(jobs, sizeof(jobs), "DEB_BUILD_OPTIONS=nocheck parallel=%ld", cpus > 0 ? cpus : 1);
+	if (b->profiles) {
+		snprintf(prof, sizeof(prof), "DEB_BUILD_PROFILES=%s", b->profiles);
+		env[n++] = prof;
+	}
 	if (cflags) {
+		r = write_wrappers(b, wrap, sizeof(wrap));
+		if (r < 0)
+			return r;
+		snprintf(path, sizeof(path), "PATH=%s:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+			 wrap);
+		snprintf(extra, sizeof(extra), "HOTPATCH_CC_EXTRA=%s", cflags);
+		/* and through dpkg-buildflags too, for builds that call the
+		 * compiler by its full path */
 		snprintf(cf, sizeof(cf), "DEB_CFLAGS_APPEND=%s", cflags);
 		snprintf(cxf, sizeof(cxf), "DEB_CXXFLAGS_APPEND=%s", cflags);
+		env[n++] = path;
+		env[n++] = extra;
 		env[n++] = cf;
 		env[n++] = cxf;
 	}

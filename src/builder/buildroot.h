@@ -20,6 +20,7 @@ struct buildroot {
 	char base[PATH_MAX];   /* the build directory, as a host path */
 	char inroot[PATH_MAX]; /* the same directory, as builds see it */
 	char log[PATH_MAX];    /* output of every command run in the root */
+	const char *profiles;  /* build profiles (DEB_BUILD_PROFILES), or NULL */
 	bool host;
 };
 
@@ -30,8 +31,9 @@ int buildroot_open(struct buildroot *b, const char *cache, const char *root, con
  * under b->base) inside the root; on the host, checks them instead. */
 int buildroot_build_deps(const struct buildroot *b, const char *dir);
 /* dpkg-buildpackage of the tree at @dir (host path, under b->base), binary
- * architecture-dependent packages only. @cflags: appended to the package's
- * compiler flags, or NULL. @partial: the tree is a version Debian never
+ * architecture-dependent packages only, with b->profiles. @cflags: appended
+ * to every compiler call (through wrappers, since some packages, glibc
+ * among them, set their own flags), or NULL. @partial: the tree is a version Debian never
  * built (some fixes left out), so its exported symbols need not match the
  * package's symbols file. */
 int buildroot_build(const struct buildroot *b, const char *dir, const char *cflags,

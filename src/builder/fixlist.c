@@ -12,6 +12,7 @@
 #include "debpkg.h"
 #include "error.h"
 #include "fileio.h"
+#include "fixsplit.h"
 #include "macro.h"
 
 static const char *const verdict_names[] = {
@@ -61,9 +62,11 @@ static bool same_file(const char *a, const char *b)
 	return lx == ly && memcmp(x, y, lx) == 0;
 }
 
-/* New in the newer series, or changed since the older one. */
-static bool is_new(const char *old_tree, const char *new_tree, char **old, size_t nold,
-		   const char *name)
+enum patch_change { PATCH_SAME, PATCH_ADDED, PATCH_CHANGED };
+
+/* New in the newer series, changed since the older one, or the same. */
+static enum patch_change how_new(const char *old_tree, const char *new_tree, char **old,
+				 size_t nold, const char *name)
 {
 	char a[PATH_MAX * 2], b[PATH_MAX * 2];
 
@@ -71,9 +74,9 @@ static bool is_new(const char *old_tree, const char *new_tree, char **old, size_
 		if (strcmp(old[i], name) == 0) {
 			snprintf(a, sizeof(a), "%s/debian/patches/%s", old_tree, name);
 			snprintf(b, sizeof(b), "%s/debian/patches/%s", new_tree, name);
-			return !same_file(a, b);
+			return same_file(a, b) ? PATCH_SAME : PATCH_CHANGED;
 		}
-	return true;
+	return PATCH_ADDED;
 }
 
 static int add_fix(struct fixlist *fl, const char *tree, const char *name)
@@ -108,13 +111,22 @@ static bool mentions(const char *bullet, const char *patch)
 static void take_bullet(struct fixlist *fl, struct buf *bullet)
 {
 	const char *text = buf_cstr(bullet);
+	const char *done = NULL;
 
 	if (!text || !*text)
 		return;
 	diffparse_add_cves(&fl->changelog, text);
-	for (size_t i = 0; i < fl->n; i++)
-		if (mentions(text, fl->v[i].name))
+	for (size_t i = 0; i < fl->n; i++) {
+		const char *w = fl->v[i].whole;
+
+		if (!w && mentions(text, fl->v[i].name))
 			diffparse_add_cves(&fl->v[i].diff, text);
+		/* parts of one patch follow each other: one pass per patch */
+		if (w && (!done || strcmp(done, w)) && mentions(text, w)) {
+			fixsplit_bullet(fl, w, text);
+			done = w;
+		}
+	}
 	bullet->len = 0;
 }
 
@@ -156,7 +168,7 @@ static int read_changelog(struct fixlist *fl, const char *tree, const char *old_
 }
 
 int fixlist_read(const char *old_tree, const char *new_tree, const char *old_version,
-		 struct fixlist *ret)
+		 const char *workdir, struct fixlist *ret)
 {
 	struct fixlist fl = {0};
 	char **old = NULL, **cur = NULL;
@@ -166,9 +178,21 @@ int fixlist_read(const char *old_tree, const char *new_tree, const char *old_ver
 	r = read_series(old_tree, &old, &nold);
 	if (r == 0)
 		r = read_series(new_tree, &cur, &ncur);
-	for (size_t i = 0; r == 0 && i < ncur; i++)
-		if (is_new(old_tree, new_tree, old, nold, cur[i]))
+	for (size_t i = 0; r == 0 && i < ncur; i++) {
+		char dir[PATH_MAX * 2];
+
+		switch (how_new(old_tree, new_tree, old, nold, cur[i])) {
+		case PATCH_ADDED:
 			r = add_fix(&fl, new_tree, cur[i]);
+			break;
+		case PATCH_CHANGED:
+			snprintf(dir, sizeof(dir), "%s/%zu", workdir, i);
+			r = fixsplit(&fl, old_tree, new_tree, cur[i], dir);
+			break;
+		case PATCH_SAME:
+			break;
+		}
+	}
 	if (r == 0)
 		r = read_changelog(&fl, new_tree, old_version);
 	for (size_t i = 0; i < nold; i++)
@@ -363,6 +387,8 @@ void fixlist_free(struct fixlist *fl)
 	for (size_t i = 0; i < fl->n; i++) {
 		free(fl->v[i].name);
 		free(fl->v[i].path);
+		free(fl->v[i].file);
+		free(fl->v[i].whole);
 		diffparse_free(&fl->v[i].diff);
 		for (size_t k = 0; k < fl->v[i].nfuncs; k++)
 			free(fl->v[i].funcs[k]);

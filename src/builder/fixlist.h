@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The fixes between two versions of a Debian source package: the patches
- * the newer one's debian/patches/series adds (or changes), each with its CVE
- * ids (from the patch's header and name, and from the changelog entries
- * between the two versions that mention it), and, once the live patch is
- * built, the functions of the target it changes and its verdict.
+ * the newer one's debian/patches/series adds, and the ones it changes, split
+ * by source file (fixsplit.c), each with its CVE ids (from the patch's
+ * header and name, and from the changelog entries between the two versions
+ * that mention it), and, once the live patch is built, the functions of the
+ * target it changes and its verdict.
  */
 #pragma once
 
@@ -22,8 +23,10 @@ enum fix_verdict {
 };
 
 struct fix {
-	char *name; /* file name in debian/patches */
-	char *path; /* the patch file */
+	char *name;  /* file name in debian/patches, or "PATCH: FILE" for a part */
+	char *path;  /* the patch file, or the part's diff */
+	char *file;  /* a part of a split patch: the one source file it changes */
+	char *whole; /* a part of a split patch: that patch's name */
 	struct diff_info diff;
 	char **funcs;
 	size_t nfuncs;
@@ -37,8 +40,9 @@ struct fixlist {
 	struct diff_info changelog; /* every CVE id the changelog names between the versions */
 };
 
+/* @workdir: where the parts of split patches keep their diffs. */
 int fixlist_read(const char *old_tree, const char *new_tree, const char *old_version,
-		 struct fixlist *ret);
+		 const char *workdir, struct fixlist *ret);
 /* Gives each fix its functions and verdict, from what the diff build found
  * changed in the target (@files: the source files of the target's objects). */
 void fixlist_assign(struct fixlist *fl, const struct fn_change *v, size_t n,

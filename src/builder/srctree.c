@@ -195,7 +195,9 @@ static int collect_o(const char *path, const struct stat *st, int flag, struct F
 	size_t len = strlen(path);
 
 	(void)ftw;
-	if (flag != FTW_F || !S_ISREG(st->st_mode) || len < 3 || strcmp(path + len - 2, ".o"))
+	/* .os: glibc's name for the PIC objects its shared libraries are made of */
+	if (flag != FTW_F || !S_ISREG(st->st_mode) || len < 4 ||
+	    (strcmp(path + len - 2, ".o") && strcmp(path + len - 3, ".os")))
 		return 0;
 	if (nfound == capfound) {
 		char **nv = realloc(found, (capfound = capfound ? capfound * 2 : 64) * sizeof(*nv));

@@ -48,7 +48,10 @@ static void usage(void)
 	       "                     <root>/var/cache/hotpatch)\n"
 	       "  --build-root DIR   (upgrade) build in this root; / builds on the host\n"
 	       "                     (default: a cached mmdebstrap root of FILE's release)\n"
-	       "  --sources DIR      (upgrade) take source packages (.dsc) from DIR, not apt\n");
+	       "  --sources DIR      (upgrade) take source packages (.dsc) from DIR, not apt\n"
+	       "  --build-profiles P (upgrade) Debian build profiles for every build, e.g.\n"
+	       "                     nobiarch (glibc: the native flavour only); the twin\n"
+	       "                     check still proves the build reproduces FILE\n");
 }
 
 static int push(char ***v, size_t *n, const char *s)
@@ -92,6 +95,7 @@ static int parse(struct args *a, int argc, char **argv)
 		{"cache", required_argument, NULL, 'C'},
 		{"build-root", required_argument, NULL, 'O'},
 		{"sources", required_argument, NULL, 'Z'},
+		{"build-profiles", required_argument, NULL, 'W'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -125,6 +129,7 @@ static int parse(struct args *a, int argc, char **argv)
 		case 'C': a->u.cache = optarg; break;
 		case 'O': a->u.build_root = optarg; break;
 		case 'Z': a->u.sources = optarg; break;
+		case 'W': a->u.profiles = optarg; break;
 		case 'h':
 			usage();
 			return -1;
@@ -148,7 +153,7 @@ int cmd_build(int argc, char **argv)
 	if (!a.c.target || !a.c.output)
 		return cli_usage("build needs --target FILE and -o OUT.hpb");
 	/* --diff without --source: the fix is for an installed package's file. */
-	if (a.u.version || a.u.sysroot || a.u.build_root || a.u.sources ||
+	if (a.u.version || a.u.sysroot || a.u.build_root || a.u.sources || a.u.profiles ||
 	    (a.d.diff && !a.d.source_dir)) {
 		if (a.d.source_dir || a.nsources)
 			return cli_usage("--upgrade-to builds from the package's own sources; "

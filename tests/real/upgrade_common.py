@@ -68,10 +68,10 @@ def parse_fixes(text):
     return fixes
 
 
-def build(target, sysroot, version, out):
+def build(target, sysroot, version, out, extra=()):
     """hotpatch build --upgrade-to; returns (exit code, explain text, stderr, seconds)."""
     cmd = [HOTPATCH, "build", "--target", target, "--sysroot", sysroot, "--upgrade-to",
-           version, "--explain", "-o", out]
+           version, "--explain", "-o", out, *extra]
     if os.environ.get("HOTPATCH_CACHE"):
         cmd += ["--cache", os.environ["HOTPATCH_CACHE"]]
     say(" ".join(cmd))

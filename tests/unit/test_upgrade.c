@@ -145,7 +145,7 @@ TEST(fixes_between_versions_with_cves_and_verdicts)
 	put(cur, "debian/patches/cfg.patch", fix_cfg);
 	put(cur, "debian/changelog", changelog);
 
-	ASSERT_OK(fixlist_read(old, cur, "1.0-1", &fl));
+	ASSERT_OK(fixlist_read(old, cur, "1.0-1", dir, &fl));
 	ASSERT_EQ(fl.n, 3); /* keep.patch was there already, unchanged */
 	ASSERT_STREQ(fl.v[0].name, "fix-parse.patch");
 	/* Its header's id, and the changelog bullet that names it. */
@@ -173,6 +173,70 @@ TEST(fixes_between_versions_with_cves_and_verdicts)
 	ASSERT_EQ(fl.v[0].verdict, FIX_REFUSED);
 	ASSERT_EQ(fl.v[1].verdict, FIX_NOT_IN_FILE);
 	buf_free(&out);
+	fixlist_free(&fl);
+}
+
+static const char updates_old[] = "--- a/src/frob.c\n+++ b/src/frob.c\n"
+				  "@@ -1,1 +1,1 @@\n-x\n+y\n";
+static const char updates_new[] = "--- a/src/frob.c\n+++ b/src/frob.c\n"
+				  "@@ -1,1 +1,1 @@\n-x\n+z\n"
+				  "--- a/src/widget.c\n+++ b/src/widget.c\n"
+				  "@@ -1,1 +1,1 @@\n-x\n+z\n"
+				  "--- a/tests/t.c\n+++ b/tests/t.c\n"
+				  "@@ -1,1 +1,1 @@\n-x\n+x\n";
+static const char updates_changelog[] =
+	"pkg (1.0-2) bookworm; urgency=high\n\n"
+	"  * debian/patches/updates.diff: update from the upstream branch:\n"
+	"    - Fix an overflow in frob_len (CVE-2099-1111).\n"
+	"    - Fix a leak when parsing widgets\n"
+	"      (CVE-2099-2222).\n"
+	"    - Fix the manual (CVE-2099-3333).\n"
+	"  * Also CVE-2099-4444.\n\n"
+	" -- T <t@example.org>  Tue, 03 Jan 2023 10:00:00 +0000\n\n"
+	"pkg (1.0-1) bookworm; urgency=medium\n\n"
+	"  * Initial.\n\n"
+	" -- T <t@example.org>  Mon, 02 Jan 2023 10:00:00 +0000\n";
+
+/* A cumulative patch the newer version changed is split by file, each part
+ * with the two versions' difference of its file, and the changelog's
+ * sub-items give their CVE ids to the parts whose code or file they name. */
+TEST(changed_patch_is_split_by_file)
+{
+	const char *dir = test_tmpdir();
+	char old[PATH_MAX], cur[PATH_MAX], work[PATH_MAX];
+	struct fixlist fl;
+
+	snprintf(old, sizeof(old), "%s/old", dir);
+	snprintf(cur, sizeof(cur), "%s/new", dir);
+	snprintf(work, sizeof(work), "%s/split", dir);
+	put(old, "debian/patches/series", "updates.diff\n");
+	put(old, "debian/patches/updates.diff", updates_old);
+	put(old, "src/frob.c", "int frob_len(int n)\n{\n\treturn n;\n}\n");
+	put(old, "src/widget.c", "int parse(void) { return 0; }\n");
+	put(old, "tests/t.c", "same\n");
+	put(cur, "debian/patches/series", "updates.diff\n");
+	put(cur, "debian/patches/updates.diff", updates_new);
+	put(cur, "src/frob.c", "int frob_len(int n)\n{\n\treturn n < 0 ? 0 : n;\n}\n");
+	put(cur, "src/widget.c", "int parse(void) { return 1; }\n");
+	put(cur, "tests/t.c", "same\n");
+	put(cur, "debian/changelog", updates_changelog);
+
+	ASSERT_OK(fixlist_read(old, cur, "1.0-1", work, &fl));
+	ASSERT_EQ(fl.n, 2); /* tests/t.c is the same in both trees */
+	ASSERT_STREQ(fl.v[0].name, "updates.diff: src/frob.c");
+	ASSERT_STREQ(fl.v[0].file, "src/frob.c");
+	ASSERT_STREQ(fl.v[1].name, "updates.diff: src/widget.c");
+	/* each part's diff is its file's change between the trees */
+	ASSERT_EQ(fl.v[0].diff.nhunks, 1);
+	ASSERT_STREQ(fl.v[0].diff.hunks[0].file, "src/frob.c");
+	ASSERT_TRUE(diff_touches(&fl.v[0].diff, "src/frob.c", 3, 3));
+	/* frob_len is a function the part changes; "widgets" starts with
+	 * widget.c's name; the manual is neither: its id goes to no part */
+	ASSERT_EQ(fl.v[0].diff.ncves, 1);
+	ASSERT_STREQ(fl.v[0].diff.cves[0], "CVE-2099-1111");
+	ASSERT_EQ(fl.v[1].diff.ncves, 1);
+	ASSERT_STREQ(fl.v[1].diff.cves[0], "CVE-2099-2222");
+	ASSERT_EQ(fl.changelog.ncves, 4);
 	fixlist_free(&fl);
 }
 

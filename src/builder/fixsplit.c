@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A patch the newer version changed rather than added is, in Debian, most
+ * often a cumulative update: glibc's git-updates.diff carries every fix of
+ * the upstream stable branch, and one release of it adds ten of them in
+ * twenty files. As one fix it would stand or fall whole (one struct layout
+ * change anywhere refuses all the rest), so it is split into one fix per
+ * source file it changes, each with the two versions' difference of that
+ * file as its diff. The changelog lists the upstream fixes as sub-items of
+ * the patch's entry; a sub-item's CVE ids go to the files whose changed
+ * code it names.
+ */
+#include "fixsplit.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "fileio.h"
+#include "macro.h"
+#include "runcmd.h"
+
+static bool has_file(char **v, size_t n, const char *file)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], file) == 0)
+			return true;
+	return false;
+}
+
+/* The files either version of the patch changes (each once). */
+static int patch_files(const struct diff_info *a, const struct diff_info *b, char ***ret,
+		       size_t *ret_n)
+{
+	const struct diff_info *both[] = {a, b};
+	char **v = NULL;
+	size_t n = 0;
+
+	for (size_t k = 0; k < 2; k++)
+		for (size_t h = 0; h < both[k]->nhunks; h++) {
+			const char *f = both[k]->hunks[h].file;
+			char **nv;
+
+			/* a deleted file's hunks name no file on the new side */
+			if (has_file(v, n, f) || strstr(f, "dev/null"))
+				continue;
+			nv = realloc(v, (n + 1) * sizeof(*nv));
+			if (!nv || !(nv[n] = strdup(f))) {
+				free(nv ? nv : v);
+				return hp_err(-ENOMEM, "out of memory");
+			}
+			v = nv;
+			n++;
+		}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+/* The difference of one file between the trees, written to @out; 1 when
+ * there is one, 0 when the file is the same in both. */
+static int file_diff(const char *old_tree, const char *new_tree, const char *file,
+		     const char *out)
+{
+	char a[PATH_MAX * 2], b[PATH_MAX * 2], la[PATH_MAX], lb[PATH_MAX];
+	char script[PATH_MAX * 6];
+	int r;
+
+	snprintf(a, sizeof(a), "%s/%s", old_tree, file);
+	snprintf(b, sizeof(b), "%s/%s", new_tree, file);
+	snprintf(la, sizeof(la), "a/%s", file);
+	snprintf(lb, sizeof(lb), "b/%s", file);
+	/* diff exits 1 when the files differ: that is the case we want */
+	snprintf(script, sizeof(script),
+		 "diff -uN --label '%s' --label '%s' '%s' '%s' > '%s'; test $? -le 1", la, lb, a,
+		 b, out);
+	r = runcmd((char *[]){"sh", "-c", script, NULL}, NULL);
+	if (r < 0)
+		return hp_err(r, "cannot diff %s between the two versions", file);
+	struct stat st;
+
+	if (stat(out, &st) < 0)
+		return hp_err(-errno, "%s: %m", out);
+	if (st.st_size)
+		return 1;
+	unlink(out);
+	return 0;
+}
+
+static int add_part(struct fixlist *fl, const struct fix *whole, const char *file,
+		    const char *path)
+{
+	struct fix *nv = realloc(fl->v, (fl->n + 1) * sizeof(*nv));
+	struct fix *f;
+	int r;
+
+	if (!nv)
+		return hp_err(-ENOMEM, "out of memory");
+	fl->v = nv;
+	f = &fl->v[fl->n];
+	*f = (struct fix){.path = strdup(path), .file = strdup(file), .whole = strdup(whole->name)};
+	if (asprintf(&f->name, "%s: %s", whole->name, file) < 0)
+		f->name = NULL;
+	r = diffparse(path, &f->diff);
+	fl->n++;
+	if (r < 0)
+		return hp_err_prefix(r, "%s: ", f->name ? f->name : file);
+	return f->name && f->path && f->file && f->whole ? 0 : hp_err(-ENOMEM, "out of memory");
+}
+
+int fixsplit(struct fixlist *fl, const char *old_tree, const char *new_tree, const char *name,
+	     const char *workdir)
+{
+	char old[PATH_MAX * 2], cur[PATH_MAX * 2], out[PATH_MAX * 2];
+	struct diff_info was = {0};
+	struct fix whole = {.name = (char *)name};
+	char **files = NULL;
+	size_t nfiles = 0, before = fl->n;
+	int r;
+
+	snprintf(old, sizeof(old), "%s/debian/patches/%s", old_tree, name);
+	snprintf(cur, sizeof(cur), "%s/debian/patches/%s", new_tree, name);
+	r = diffparse(old, &was);
+	if (r == 0)
+		r = diffparse(cur, &whole.diff);
+	if (r == 0)
+		r = patch_files(&was, &whole.diff, &files, &nfiles);
+	if (r == 0)
+		r = mkdir_p(workdir, 0755);
+	for (size_t i = 0; r >= 0 && i < nfiles; i++) {
+		snprintf(out, sizeof(out), "%s/%zu.diff", workdir, fl->n - before);
+		r = file_diff(old_tree, new_tree, files[i], out);
+		if (r == 1)
+			r = add_part(fl, &whole, files[i], out);
+	}
+	for (size_t i = 0; i < nfiles; i++)
+		free(files[i]);
+	free(files);
+	diffparse_free(&was);
+	diffparse_free(&whole.diff);
+	return r < 0 ? hp_err_prefix(r, "splitting %s by file: ", name) : 0;
+}
+
+/* Does identifier text @id occur in @text as (part of) a function's name:
+ * followed, after spaces, by '('? */
+static bool names_function(const char *text, const char *id)
+{
+	size_t n = strlen(id);
+
+	for (const char *p = text; (p = strstr(p, id)); p += n) {
+		const char *e = p + n;
+
+		while (isalnum((unsigned char)*e) || *e == '_')
+			e++;
+		while (*e == ' ')
+			e++;
+		if (*e == '(')
+			return true;
+	}
+	return false;
+}
+
+/* The changed lines and hunk headers of a part's diff: what it is about. */
+static char *changed_text(const struct fix *f)
+{
+	_cleanup_free_ uint8_t *data = NULL;
+	struct buf out = {0};
+	char *save = NULL;
+	size_t len;
+
+	if (file_read_all(f->path, 1 << 24, &data, &len) < 0)
+		return NULL;
+	for (char *l = strtok_r((char *)data, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		if ((l[0] == '+' || l[0] == '-' || l[0] == '@') && strncmp(l, "+++", 3) &&
+		    strncmp(l, "---", 3))
+			buf_printf(&out, "%s\n", l);
+	return buf_cstr(&out) ? (char *)out.data : (buf_free(&out), NULL);
+}
+
+/*
+ * Does a changelog sub-item name this part? When it names a function the
+ * part changes or declares (any word of it, five letters or more, as part
+ * of a function's name: "getnetbyaddr" in _nss_dns_getnetbyaddr_r), or the
+ * file itself ("assertion" starts with assert.c's name).
+ */
+static bool item_names(const char *item, const struct fix *f, const char *changed)
+{
+	const char *base = strrchr(f->file, '/') ? strrchr(f->file, '/') + 1 : f->file;
+	size_t stem = strcspn(base, ".");
+
+	for (const char *p = item; *p;) {
+		char word[128];
+		size_t n = 0;
+
+		while (*p && !(isalnum((unsigned char)*p) || *p == '_'))
+			p++;
+		while ((isalnum((unsigned char)*p) || *p == '_') && n < sizeof(word) - 1)
+			word[n++] = *p++;
+		word[n] = 0;
+		while (isalnum((unsigned char)*p) || *p == '_')
+			p++;
+		if (n >= 5 && changed && names_function(changed, word))
+			return true;
+		if (stem >= 4 && n >= stem && strncasecmp(word, base, stem) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* One sub-item ("    - Fix ... (CVE-...)") of a bullet that names @whole. */
+static void take_item(struct fixlist *fl, const char *whole, struct buf *item, char **changed)
+{
+	const char *text = buf_cstr(item);
+
+	if (!text || !*text)
+		return;
+	for (size_t i = 0; i < fl->n; i++)
+		if (fl->v[i].whole && strcmp(fl->v[i].whole, whole) == 0 &&
+		    item_names(text, &fl->v[i], changed[i]))
+			diffparse_add_cves(&fl->v[i].diff, text);
+	item->len = 0;
+}
+
+void fixsplit_bullet(struct fixlist *fl, const char *whole, const char *bullet)
+{
+	_cleanup_free_ char *copy = strdup(bullet);
+	char **changed = calloc(fl->n + 1, sizeof(*changed));
+	struct buf item = {0};
+	char *save = NULL;
+
+	if (!copy || !changed) {
+		free(changed);
+		return;
+	}
+	for (size_t i = 0; i < fl->n; i++)
+		if (fl->v[i].whole && strcmp(fl->v[i].whole, whole) == 0)
+			changed[i] = changed_text(&fl->v[i]);
+	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		const char *t = l + strspn(l, " ");
+
+		/* a sub-item starts with "- " deeper than the bullet's "* " */
+		if (t - l > 2 && strncmp(t, "- ", 2) == 0)
+			take_item(fl, whole, &item, changed);
+		if (t - l > 2)
+			buf_printf(&item, "%s\n", t);
+	}
+	take_item(fl, whole, &item, changed);
+	for (size_t i = 0; i < fl->n; i++)
+		free(changed[i]);
+	free(changed);
+	buf_free(&item);
+}

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A patch the newer version changed (a cumulative update, such as glibc's
+ * git-updates.diff), split into one fix per source file, so that each file's
+ * change gets its own verdict; and the changelog's sub-items' CVE ids given
+ * to the files they name.
+ */
+#pragma once
+
+#include "fixlist.h"
+
+/* Appends to @fl one fix per file that patch @name changes between the
+ * trees (their diffs written under @workdir). */
+int fixsplit(struct fixlist *fl, const char *old_tree, const char *new_tree, const char *name,
+	     const char *workdir);
+/* A changelog bullet that names split patch @whole: each sub-item's CVE ids
+ * go to the parts whose changed functions, or file, it names. */
+void fixsplit_bullet(struct fixlist *fl, const char *whole, const char *bullet);
