@@ -59,6 +59,10 @@ struct build_diff_opts {
 	bool target_objs_only;  /* compare only the objects linked into the target */
 	build_report_fn report;
 	void *report_ctx;
+	/* When set, every object's refusal is handed here and the comparison
+	 * goes on, so a caller leaving refused fixes out sees them all at
+	 * once (each round is a rebuild); the first is still returned. */
+	void (*refusal)(void *ctx, const char *msg);
 };
 
 struct build_upgrade_opts {

@@ -288,6 +288,22 @@ static int check_pair(struct dbuild *d, size_t i)
 	return 0;
 }
 
+static int compare_pair(struct dbuild *d, size_t i);
+
+/* An object refused as a whole (assembly) is named with the sources its
+ * line table lists, so the fix that changed one of them can be told. */
+static int compare_named(struct dbuild *d, size_t i)
+{
+	int r = compare_pair(d, i);
+	_cleanup_free_ char *msg = NULL;
+
+	if (r != -EINVAL || !d->dfixed[i].srcfiles ||
+	    !strstr(hp_err_msg(r), "not in per-function sections"))
+		return r;
+	msg = strdup(hp_err_msg(r));
+	return hp_err(r, "%s (made from %s)", msg ? msg : "", d->dfixed[i].srcfiles);
+}
+
 static int compare_pair(struct dbuild *d, size_t i)
 {
 	if (!d->origs[i].nsec) {
@@ -341,6 +357,34 @@ static int report(struct dbuild *d)
 	return 0;
 }
 
+/*
+ * @step on every object, stopping at the first error, or with a refusal
+ * callback, handing it each refusal (-EINVAL) and going on. @after_layout:
+ * struct layouts were refused already, so only refusals that cannot be
+ * their symptoms (code outside per-function sections) are handed on.
+ * Returns the first refusal's error with its message.
+ */
+static int each_object(struct dbuild *d, int (*step)(struct dbuild *, size_t), bool after_layout)
+{
+	_cleanup_free_ char *first = NULL;
+	int r = 0;
+
+	for (size_t i = 0; i < d->nobjs; i++) {
+		int k = step(d, i);
+
+		if (k == 0)
+			continue;
+		if (k != -EINVAL || !d->o->refusal)
+			return k;
+		if (!after_layout || strstr(hp_err_msg(k), "not in per-function sections"))
+			d->o->refusal(d->o->report_ctx, hp_err_msg(k));
+		if (!first)
+			first = strdup(hp_err_msg(k));
+		r = k;
+	}
+	return r < 0 ? hp_err(r, "%s", first ? first : "refused") : 0;
+}
+
 static int compare(struct dbuild *d)
 {
 	int r = 0;
@@ -353,10 +397,15 @@ static int compare(struct dbuild *d)
 	/* Layout changes first, in every object: one is the cause to name (a
 	 * struct, which its fix's patch mentions), while the code changes it
 	 * brings about elsewhere (renumbered statics, say) are only symptoms. */
-	for (size_t i = 0; r == 0 && i < d->nobjs; i++)
-		r = check_pair(d, i);
-	for (size_t i = 0; r == 0 && i < d->nobjs; i++)
-		r = compare_pair(d, i);
+	r = each_object(d, check_pair, false);
+	if (r == 0) {
+		r = each_object(d, compare_named, false);
+	} else if (r == -EINVAL && d->o->refusal) {
+		_cleanup_free_ char *layout = strdup(hp_err_msg(r));
+
+		each_object(d, compare_named, true);
+		r = hp_err(r, "%s", layout ? layout : "refused");
+	}
 	if (r == 0 && !d->changes.n) {
 		/* The caller's report still says, per fix, where its change went. */
 		if (d->o->report)

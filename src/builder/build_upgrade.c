@@ -23,6 +23,7 @@
  *   7. verdicts  -> each fix: in the live patch, refused (why), not in this
  *                   file; in --explain and in the bundle
  */
+#include <ctype.h>
 #include <errno.h>
 #include <ftw.h>
 #include <glob.h>
@@ -67,6 +68,8 @@ struct upgrade {
 	char new_twin[PATH_MAX], new_diffable[PATH_MAX];
 	char twin_file[PATH_MAX], twin_syms[PATH_MAX], fixed_file[PATH_MAX * 2];
 	char *fixed_why;        /* what the fixed file is, or why there is none */
+	char **refusals;        /* every refusal of the last diff build */
+	size_t nrefusals;
 	char diff[PATH_MAX];
 	enum twin_verdict twin;
 	char *twin_why;
@@ -608,8 +611,28 @@ static void report(void *ctx, const struct fn_change *v, size_t n, const char *c
 				    "after commit gets them all)\n");
 }
 
+static void collect_refusal(void *ctx, const char *msg)
+{
+	struct upgrade *u = ctx;
+	char **nv = realloc(u->refusals, (u->nrefusals + 1) * sizeof(*nv));
+
+	if (!nv)
+		return;
+	u->refusals = nv;
+	if ((nv[u->nrefusals] = strdup(msg)))
+		u->nrefusals++;
+}
+
+static void clear_refusals(struct upgrade *u)
+{
+	strv_free_n(u->refusals, u->nrefusals);
+	u->refusals = NULL;
+	u->nrefusals = 0;
+}
+
 static int diff_build(struct upgrade *u)
 {
+	clear_refusals(u);
 	struct build_diff_opts d = {
 		.c = u->o->c,
 		.source_dir = u->old_diffable,
@@ -621,6 +644,7 @@ static int diff_build(struct upgrade *u)
 		.no_file_update = !u->fixed_file[0],
 		.target_objs_only = true,
 		.report = report,
+		.refusal = collect_refusal,
 		.report_ctx = u,
 	};
 	d.c.target = u->target;
@@ -648,19 +672,49 @@ static bool blamed_name(const char *msg, char *ret, size_t len)
 	return true;
 }
 
-/* Does fix @f's patch text mention @name? */
+static bool ident_char(uint8_t c)
+{
+	return isalnum(c) || c == '_';
+}
+
+/* Does fix @f's patch text mention @name, as a whole identifier? (A
+ * refusal blaming struct pthread is not about pthread_mutex_trylock.) */
 static bool patch_mentions(const struct fix *f, const char *name)
 {
 	_cleanup_free_ uint8_t *text = NULL;
-	size_t len;
+	size_t len, n = strlen(name);
 
 	if (file_read_all(f->path, 1 << 26, &text, &len) < 0)
 		return false;
-	return memmem(text, len, name, strlen(name)) != NULL;
+	for (const uint8_t *p = text; (p = memmem(p, len - (size_t)(p - text), name, n));
+	     p += n)
+		if ((p == text || !ident_char(p[-1])) &&
+		    ((size_t)(p - text) + n == len || !ident_char(p[n])))
+			return true;
+	return false;
+}
+
+/* Does @msg name file @base on its own, not as the end of a longer path? */
+static bool names_base(const char *msg, const char *base)
+{
+	size_t n = strlen(base);
+
+	for (const char *p = msg; (p = strstr(p, base)); p += n)
+		if (p == msg || p[-1] != '/')
+			return true;
+	return false;
 }
 
 static bool touches_named_file(const struct fix *f, const char *msg)
 {
+	/* a part of a split patch: its own path, or its name alone
+	 * (sysdeps/sparc/sysdep.h is not the sysdeps/x86_64/sysdep.h a
+	 * message names) */
+	if (f->file) {
+		const char *base = strrchr(f->file, '/') ? strrchr(f->file, '/') + 1 : f->file;
+
+		return strstr(msg, f->file) || (strlen(base) > 2 && names_base(msg, base));
+	}
 	for (size_t h = 0; h < f->diff.nhunks; h++) {
 		const char *file = f->diff.hunks[h].file;
 		const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
@@ -734,9 +788,14 @@ static int diff_build_all(struct upgrade *u)
 
 	for (int round = 0; r < 0 && r != -ENODATA && !u->o->diff && round < 4; round++) {
 		_cleanup_free_ char *msg = strdup(hp_err_msg(r));
-		size_t left;
+		size_t left, n = msg ? implicate(u, msg) : 0;
 
-		if (!msg || !implicate(u, msg))
+		/* every object's refusal of this round, so one rebuild leaves
+		 * all their fixes out */
+		for (size_t i = 0; i < u->nrefusals; i++)
+			if (implicate(u, u->refusals[i]))
+				fprintf(stderr, "hotpatch: refused: %s\n", u->refusals[i]), n++;
+		if (!n)
 			break;
 		left = u->fixes.n - fixlist_count(&u->fixes, FIX_REFUSED);
 		fprintf(stderr, "hotpatch: refused: %s\nhotpatch: trying again with the other "
@@ -807,5 +866,6 @@ int build_from_upgrade(const struct build_upgrade_opts *o)
 	free(u.new_label);
 	free(u.twin_why);
 	free(u.fixed_why);
+	clear_refusals(&u);
 	return r;
 }

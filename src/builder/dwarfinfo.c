@@ -38,7 +38,39 @@ void dwarfinfo_free(struct dw_info *d)
 		free(d->funcs[i].inlines);
 	}
 	free(d->funcs);
+	free(d->srcfiles);
 	*d = (struct dw_info){0};
+}
+
+/* The files a unit's line table names, outside /usr (the package's own:
+ * an assembly file's includes say which sources it was made from), as
+ * paths in the source tree. */
+static void add_srcfiles(Dwarf_Die *cu, struct buf *out)
+{
+	Dwarf_Files *files;
+	size_t n;
+
+	if (dwarf_getsrcfiles(cu, &files, &n) != 0)
+		return;
+	for (size_t i = 1; i < n && out->len < 2000; i++) {
+		const char *f = dwarf_filesrc(files, i, NULL, NULL);
+		const char *base;
+		char key[512];
+
+		if (!f || strncmp(f, "/usr/", 5) == 0)
+			continue;
+		/* relative to the source tree: ../sysdeps/x/y.S, /build/.../pkg-1/x.c */
+		base = strstr(f, "/reproducible-path/");
+		if (base && strchr(base + 19, '/'))
+			base = strchr(base + 19, '/') + 1;
+		else
+			base = f;
+		while (strncmp(base, "../", 3) == 0)
+			base += 3;
+		snprintf(key, sizeof(key), "%s, ", base);
+		if (!buf_cstr(out) || !strstr((const char *)out->data, key))
+			buf_printf(out, "%s", key);
+	}
 }
 
 static int add_struct(struct dw_info *d, Dwarf_Die *die)
@@ -178,6 +210,7 @@ static void compute_ends(struct dw_info *d)
 int dwarfinfo_read(const char *obj_path, struct dw_info *ret)
 {
 	struct dw_info d = {0};
+	struct buf srcs = {0};
 	Dwfl *dwfl = dwfl_begin(&offline_callbacks);
 	Dwfl_Module *mod;
 	Dwarf_Die *cu = NULL;
@@ -190,12 +223,21 @@ int dwarfinfo_read(const char *obj_path, struct dw_info *ret)
 	dwfl_report_begin(dwfl);
 	mod = dwfl_report_offline(dwfl, obj_path, obj_path, -1);
 	dwfl_report_end(dwfl, NULL, NULL);
-	while (mod && r == 0 && (cu = dwfl_module_nextcu(mod, cu, &bias)))
+	while (mod && r == 0 && (cu = dwfl_module_nextcu(mod, cu, &bias))) {
 		r = walk(&d, cu, 0);
+		add_srcfiles(cu, &srcs);
+	}
 	dwfl_end(dwfl);
 	if (r < 0) {
+		buf_free(&srcs);
 		dwarfinfo_free(&d);
 		return hp_err(r, "out of memory");
+	}
+	if (buf_cstr(&srcs) && srcs.len >= 2) {
+		srcs.data[srcs.len - 2] = 0; /* the last ", " */
+		d.srcfiles = (char *)srcs.data;
+	} else {
+		buf_free(&srcs);
 	}
 	compute_ends(&d);
 	*ret = d;

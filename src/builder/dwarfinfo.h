@@ -32,6 +32,7 @@ struct dw_info {
 	size_t nstructs;
 	struct dw_func *funcs;
 	size_t nfuncs;
+	char *srcfiles; /* the line tables' files outside /usr, tree paths, ", "-separated */
 };
 
 /* No debug info is not an error: the info is then empty. */

@@ -108,7 +108,7 @@ static bool mentions(const char *bullet, const char *patch)
 	return strstr(bullet, base) != NULL;
 }
 
-static void take_bullet(struct fixlist *fl, struct buf *bullet)
+static void take_bullet(struct fixlist *fl, const char *tree, struct buf *bullet)
 {
 	const char *text = buf_cstr(bullet);
 	const char *done = NULL;
@@ -123,7 +123,7 @@ static void take_bullet(struct fixlist *fl, struct buf *bullet)
 			diffparse_add_cves(&fl->v[i].diff, text);
 		/* parts of one patch follow each other: one pass per patch */
 		if (w && (!done || strcmp(done, w)) && mentions(text, w)) {
-			fixsplit_bullet(fl, w, text);
+			fixsplit_bullet(fl, tree, w, text);
 			done = w;
 		}
 	}
@@ -148,7 +148,7 @@ static int read_changelog(struct fixlist *fl, const char *tree, const char *old_
 		if (l[0] != ' ') {
 			char ver[256];
 
-			take_bullet(fl, &bullet);
+			take_bullet(fl, tree, &bullet);
 			if (l[0] == '-' || sscanf(l, "%*s (%255[^)])", ver) != 1)
 				continue;
 			/* The older version's own entry ends the range. */
@@ -158,11 +158,11 @@ static int read_changelog(struct fixlist *fl, const char *tree, const char *old_
 			continue;
 		}
 		if (strncmp(l, "  * ", 4) == 0 || strncmp(l, " -- ", 4) == 0)
-			take_bullet(fl, &bullet);
+			take_bullet(fl, tree, &bullet);
 		if (strncmp(l, " -- ", 4))
 			buf_printf(&bullet, "%s\n", l);
 	}
-	take_bullet(fl, &bullet);
+	take_bullet(fl, tree, &bullet);
 	buf_free(&bullet);
 	return 0;
 }

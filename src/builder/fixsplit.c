@@ -7,8 +7,8 @@
  * change anywhere refuses all the rest), so it is split into one fix per
  * source file it changes, each with the two versions' difference of that
  * file as its diff. The changelog lists the upstream fixes as sub-items of
- * the patch's entry; a sub-item's CVE ids go to the files whose changed
- * code it names.
+ * the patch's entry; a sub-item's CVE ids go to the files whose functions,
+ * or whose own name, it names.
  */
 #include "fixsplit.h"
 
@@ -78,7 +78,7 @@ static int file_diff(const char *old_tree, const char *new_tree, const char *fil
 	snprintf(lb, sizeof(lb), "b/%s", file);
 	/* diff exits 1 when the files differ: that is the case we want */
 	snprintf(script, sizeof(script),
-		 "diff -uN --label '%s' --label '%s' '%s' '%s' > '%s'; test $? -le 1", la, lb, a,
+		 "diff -upN --label '%s' --label '%s' '%s' '%s' > '%s'; test $? -le 1", la, lb, a,
 		 b, out);
 	r = runcmd((char *[]){"sh", "-c", script, NULL}, NULL);
 	if (r < 0)
@@ -147,55 +147,75 @@ int fixsplit(struct fixlist *fl, const char *old_tree, const char *new_tree, con
 	return r < 0 ? hp_err_prefix(r, "splitting %s by file: ", name) : 0;
 }
 
-/* Does identifier text @id occur in @text as (part of) a function's name:
- * followed, after spaces, by '('? */
-static bool names_function(const char *text, const char *id)
+/* A function name as a changelog says it: without an NSS module's prefix
+ * (_nss_dns_gethostbyaddr2_r) or a reentrant suffix. Leading underscores
+ * stay: glibc's __overflow is not the "overflow" of a sentence. */
+static void plain_name(const char *name, char *ret, size_t len)
 {
-	size_t n = strlen(id);
+	size_t n;
 
-	for (const char *p = text; (p = strstr(p, id)); p += n) {
-		const char *e = p + n;
-
-		while (isalnum((unsigned char)*e) || *e == '_')
-			e++;
-		while (*e == ' ')
-			e++;
-		if (*e == '(')
-			return true;
-	}
-	return false;
+	if (strncmp(name, "_nss_", 5) == 0 && strchr(name + 5, '_'))
+		name = strchr(name + 5, '_') + 1;
+	n = strlen(name);
+	if (n > 2 && strcmp(name + n - 2, "_r") == 0)
+		n -= 2;
+	while (n > 1 && isdigit((unsigned char)name[n - 1]))
+		n--;
+	snprintf(ret, len, "%.*s", (int)n, name);
 }
 
-/* The changed lines and hunk headers of a part's diff: what it is about. */
-static char *changed_text(const struct fix *f)
+/* The functions the newer version of @file defines, plain-named, one per
+ * line: the identifier before the first '(' of each line that starts in
+ * column 0 and is not a declaration, a directive or a comment. */
+static char *defined_functions(const char *new_tree, const char *file)
 {
+	char path[PATH_MAX * 2];
 	_cleanup_free_ uint8_t *data = NULL;
 	struct buf out = {0};
 	char *save = NULL;
 	size_t len;
 
-	if (file_read_all(f->path, 1 << 24, &data, &len) < 0)
+	snprintf(path, sizeof(path), "%s/%s", new_tree, file);
+	if (file_read_all(path, 1 << 26, &data, &len) < 0)
 		return NULL;
-	for (char *l = strtok_r((char *)data, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-		if ((l[0] == '+' || l[0] == '-' || l[0] == '@') && strncmp(l, "+++", 3) &&
-		    strncmp(l, "---", 3))
-			buf_printf(&out, "%s\n", l);
+	for (char *l = strtok_r((char *)data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *paren = strchr(l, '('), *e, name[256], plain[256];
+		size_t n;
+
+		if (!paren || !(isalpha((unsigned char)l[0]) || l[0] == '_') ||
+		    l[strlen(l) - 1] == ';')
+			continue;
+		e = paren;
+		while (e > l && e[-1] == ' ')
+			e--;
+		n = 0;
+		while (e - n > l && (isalnum((unsigned char)e[-1 - (ssize_t)n]) ||
+				     e[-1 - (ssize_t)n] == '_'))
+			n++;
+		if (n < 2 || n >= sizeof(name))
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)n, e - n);
+		plain_name(name, plain, sizeof(plain));
+		buf_printf(&out, "\n%s\n", plain);
+	}
 	return buf_cstr(&out) ? (char *)out.data : (buf_free(&out), NULL);
 }
 
 /*
- * Does a changelog sub-item name this part? When it names a function the
- * part changes or declares (any word of it, five letters or more, as part
- * of a function's name: "getnetbyaddr" in _nss_dns_getnetbyaddr_r), or the
- * file itself ("assertion" starts with assert.c's name).
+ * Does a changelog sub-item name this part? When a word of it (five
+ * letters or more) is a function the file defines, as changelogs name them
+ * ("getnetbyaddr" for _nss_dns_getnetbyaddr_r, "_int_memalign"), or is the
+ * file's own name ("wordexp" for posix/wordexp.c). Nothing looser: a loose
+ * match ("assertion" for assert.c) would give a CVE id to a part that does
+ * not fix it (glibc's CVE-2026-4046 is "an assertion failure" in iconv).
  */
-static bool item_names(const char *item, const struct fix *f, const char *changed)
+static bool item_names(const char *item, const struct fix *f, const char *defined)
 {
 	const char *base = strrchr(f->file, '/') ? strrchr(f->file, '/') + 1 : f->file;
 	size_t stem = strcspn(base, ".");
 
 	for (const char *p = item; *p;) {
-		char word[128];
+		char word[128], plain[128], key[132];
 		size_t n = 0;
 
 		while (*p && !(isalnum((unsigned char)*p) || *p == '_'))
@@ -205,16 +225,20 @@ static bool item_names(const char *item, const struct fix *f, const char *change
 		word[n] = 0;
 		while (isalnum((unsigned char)*p) || *p == '_')
 			p++;
-		if (n >= 5 && changed && names_function(changed, word))
+		if (n < 5)
+			continue;
+		if (n == stem && strncmp(word, base, stem) == 0)
 			return true;
-		if (stem >= 4 && n >= stem && strncasecmp(word, base, stem) == 0)
+		plain_name(word, plain, sizeof(plain));
+		snprintf(key, sizeof(key), "\n%s\n", plain);
+		if (defined && strstr(defined, key))
 			return true;
 	}
 	return false;
 }
 
 /* One sub-item ("    - Fix ... (CVE-...)") of a bullet that names @whole. */
-static void take_item(struct fixlist *fl, const char *whole, struct buf *item, char **changed)
+static void take_item(struct fixlist *fl, const char *whole, struct buf *item, char **defined)
 {
 	const char *text = buf_cstr(item);
 
@@ -222,37 +246,38 @@ static void take_item(struct fixlist *fl, const char *whole, struct buf *item, c
 		return;
 	for (size_t i = 0; i < fl->n; i++)
 		if (fl->v[i].whole && strcmp(fl->v[i].whole, whole) == 0 &&
-		    item_names(text, &fl->v[i], changed[i]))
+		    item_names(text, &fl->v[i], defined[i]))
 			diffparse_add_cves(&fl->v[i].diff, text);
 	item->len = 0;
 }
 
-void fixsplit_bullet(struct fixlist *fl, const char *whole, const char *bullet)
+void fixsplit_bullet(struct fixlist *fl, const char *new_tree, const char *whole,
+		     const char *bullet)
 {
 	_cleanup_free_ char *copy = strdup(bullet);
-	char **changed = calloc(fl->n + 1, sizeof(*changed));
+	char **defined = calloc(fl->n + 1, sizeof(*defined));
 	struct buf item = {0};
 	char *save = NULL;
 
-	if (!copy || !changed) {
-		free(changed);
+	if (!copy || !defined) {
+		free(defined);
 		return;
 	}
 	for (size_t i = 0; i < fl->n; i++)
 		if (fl->v[i].whole && strcmp(fl->v[i].whole, whole) == 0)
-			changed[i] = changed_text(&fl->v[i]);
+			defined[i] = defined_functions(new_tree, fl->v[i].file);
 	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		const char *t = l + strspn(l, " ");
 
 		/* a sub-item starts with "- " deeper than the bullet's "* " */
 		if (t - l > 2 && strncmp(t, "- ", 2) == 0)
-			take_item(fl, whole, &item, changed);
+			take_item(fl, whole, &item, defined);
 		if (t - l > 2)
 			buf_printf(&item, "%s\n", t);
 	}
-	take_item(fl, whole, &item, changed);
+	take_item(fl, whole, &item, defined);
 	for (size_t i = 0; i < fl->n; i++)
-		free(changed[i]);
-	free(changed);
+		free(defined[i]);
+	free(defined);
 	buf_free(&item);
 }

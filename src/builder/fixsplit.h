@@ -14,5 +14,7 @@
 int fixsplit(struct fixlist *fl, const char *old_tree, const char *new_tree, const char *name,
 	     const char *workdir);
 /* A changelog bullet that names split patch @whole: each sub-item's CVE ids
- * go to the parts whose changed functions, or file, it names. */
-void fixsplit_bullet(struct fixlist *fl, const char *whole, const char *bullet);
+ * go to the parts whose functions (as @new_tree defines them), or whose
+ * file, it names. */
+void fixsplit_bullet(struct fixlist *fl, const char *new_tree, const char *whole,
+		     const char *bullet);

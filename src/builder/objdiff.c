@@ -444,6 +444,26 @@ static bool only_lines_moved(const struct obj *a, const struct osec *sa, const s
 	return linemove_only(sa->data, sb->data, sa->sh.sh_size, diff);
 }
 
+/* Does code section @i hold more than one function (assembly puts several
+ * in one named section: glibc's .text.evex)? */
+static bool several_functions(const struct obj *o, size_t i)
+{
+	bool seen = false;
+	uint64_t at = 0;
+
+	for (size_t k = 1; k < o->nsym; k++) {
+		const struct osym *s = &o->sym[k];
+
+		if (s->type != STT_FUNC || s->shndx != i)
+			continue;
+		if (seen && s->value != at)
+			return true;
+		seen = true;
+		at = s->value;
+	}
+	return false;
+}
+
 static int compare_code(struct obj *orig, struct obj *fixed, size_t i, struct changes *out)
 {
 	const struct osec *s = &fixed->sec[i];
@@ -458,7 +478,7 @@ static int compare_code(struct obj *orig, struct obj *fixed, size_t i, struct ch
 		return 0;
 	}
 	/* Code outside per-function sections cannot be told apart. */
-	if (strcmp(s->name, ".text") == 0 && s->sh.sh_size)
+	if ((strcmp(s->name, ".text") == 0 && s->sh.sh_size) || several_functions(fixed, i))
 		return hp_err(-EINVAL, "%s: its code is not in per-function sections (assembly, or "
 				       "-ffunction-sections overridden?), and it changed; cannot "
 				       "tell which functions to replace",

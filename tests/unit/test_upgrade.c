@@ -188,9 +188,9 @@ static const char updates_changelog[] =
 	"pkg (1.0-2) bookworm; urgency=high\n\n"
 	"  * debian/patches/updates.diff: update from the upstream branch:\n"
 	"    - Fix an overflow in frob_len (CVE-2099-1111).\n"
-	"    - Fix a leak when parsing widgets\n"
-	"      (CVE-2099-2222).\n"
-	"    - Fix the manual (CVE-2099-3333).\n"
+	"    - Fix a leak in widget\n"
+	"      parsing (CVE-2099-2222).\n"
+	"    - Fix the widgetry manual (CVE-2099-3333).\n"
 	"  * Also CVE-2099-4444.\n\n"
 	" -- T <t@example.org>  Tue, 03 Jan 2023 10:00:00 +0000\n\n"
 	"pkg (1.0-1) bookworm; urgency=medium\n\n"
@@ -211,12 +211,12 @@ TEST(changed_patch_is_split_by_file)
 	snprintf(work, sizeof(work), "%s/split", dir);
 	put(old, "debian/patches/series", "updates.diff\n");
 	put(old, "debian/patches/updates.diff", updates_old);
-	put(old, "src/frob.c", "int frob_len(int n)\n{\n\treturn n;\n}\n");
+	put(old, "src/frob.c", "int\n_nss_x_frob_len_r (int n)\n{\n\treturn n;\n}\n");
 	put(old, "src/widget.c", "int parse(void) { return 0; }\n");
 	put(old, "tests/t.c", "same\n");
 	put(cur, "debian/patches/series", "updates.diff\n");
 	put(cur, "debian/patches/updates.diff", updates_new);
-	put(cur, "src/frob.c", "int frob_len(int n)\n{\n\treturn n < 0 ? 0 : n;\n}\n");
+	put(cur, "src/frob.c", "int\n_nss_x_frob_len_r (int n)\n{\n\treturn n < 0 ? 0 : n;\n}\n");
 	put(cur, "src/widget.c", "int parse(void) { return 1; }\n");
 	put(cur, "tests/t.c", "same\n");
 	put(cur, "debian/changelog", updates_changelog);
@@ -229,9 +229,10 @@ TEST(changed_patch_is_split_by_file)
 	/* each part's diff is its file's change between the trees */
 	ASSERT_EQ(fl.v[0].diff.nhunks, 1);
 	ASSERT_STREQ(fl.v[0].diff.hunks[0].file, "src/frob.c");
-	ASSERT_TRUE(diff_touches(&fl.v[0].diff, "src/frob.c", 3, 3));
-	/* frob_len is a function the part changes; "widgets" starts with
-	 * widget.c's name; the manual is neither: its id goes to no part */
+	ASSERT_TRUE(diff_touches(&fl.v[0].diff, "src/frob.c", 4, 4));
+	/* frob_len is how a changelog names _nss_x_frob_len_r, which frob.c
+	 * defines; "widget" is widget.c's name; "widgetry" is neither (only
+	 * whole words count): that id goes to no part */
 	ASSERT_EQ(fl.v[0].diff.ncves, 1);
 	ASSERT_STREQ(fl.v[0].diff.cves[0], "CVE-2099-1111");
 	ASSERT_EQ(fl.v[1].diff.ncves, 1);
