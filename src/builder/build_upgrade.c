@@ -43,6 +43,7 @@
 #include "error.h"
 #include "fileio.h"
 #include "fixlist.h"
+#include "fixsplit.h"
 #include "hex.h"
 #include "macro.h"
 #include "paths.h"
@@ -789,6 +790,7 @@ static int diff_build_all(struct upgrade *u)
 	for (int round = 0; r < 0 && r != -ENODATA && !u->o->diff && round < 4; round++) {
 		_cleanup_free_ char *msg = strdup(hp_err_msg(r));
 		size_t left, n = msg ? implicate(u, msg) : 0;
+		char deps[PATH_MAX + 8], a[PATH_MAX + 4];
 
 		/* every object's refusal of this round, so one rebuild leaves
 		 * all their fixes out */
@@ -797,6 +799,12 @@ static int diff_build_all(struct upgrade *u)
 				fprintf(stderr, "hotpatch: refused: %s\n", u->refusals[i]), n++;
 		if (!n)
 			break;
+		snprintf(deps, sizeof(deps), "%s/deps", u->srcs);
+		snprintf(a, sizeof(a), "%s/a", u->srcs);
+		n = fixsplit_dependents(&u->fixes, a, deps);
+		if (n)
+			fprintf(stderr, "hotpatch: refused with them: %zu part%s that use what they "
+					"bring\n", n, n == 1 ? "" : "s");
 		left = u->fixes.n - fixlist_count(&u->fixes, FIX_REFUSED);
 		fprintf(stderr, "hotpatch: refused: %s\nhotpatch: trying again with the other "
 				"%zu fix%s\n", msg, left, left == 1 ? "" : "es");

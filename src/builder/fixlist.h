@@ -9,6 +9,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "build.h"
@@ -32,6 +33,7 @@ struct fix {
 	size_t nfuncs;
 	enum fix_verdict verdict;
 	char *reason;
+	bool dependents_done; /* refused, and fixsplit_dependents() followed it */
 };
 
 struct fixlist {

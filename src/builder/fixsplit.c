@@ -281,3 +281,131 @@ void fixsplit_bullet(struct fixlist *fl, const char *new_tree, const char *whole
 	free(defined);
 	buf_free(&item);
 }
+
+/* The identifiers on the added (@sign '+') or removed ('-') lines of a
+ * part's diff, each once, one per line with a newline before the first. */
+static char *diff_identifiers(const struct fix *f, char sign)
+{
+	_cleanup_free_ uint8_t *data = NULL;
+	struct buf out = {0};
+	char *save = NULL;
+	size_t len;
+
+	if (file_read_all(f->path, 1 << 24, &data, &len) < 0)
+		return NULL;
+	buf_printf(&out, "\n");
+	for (char *l = strtok_r((char *)data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (l[0] != sign || l[1] == sign)
+			continue;
+		for (const char *p = l + 1; *p;) {
+			char key[132];
+			size_t n = 0;
+
+			while (*p && !(isalpha((unsigned char)*p) || *p == '_'))
+				p++;
+			while (isalnum((unsigned char)p[n]) || p[n] == '_')
+				n++;
+			if (n >= 4 && n < 128) {
+				snprintf(key, sizeof(key), "\n%.*s\n", (int)n, p);
+				if (!strstr((char *)out.data, key))
+					buf_printf(&out, "%.*s\n", (int)n, p);
+			}
+			p += n;
+		}
+	}
+	return buf_cstr(&out) ? (char *)out.data : (buf_free(&out), NULL);
+}
+
+/* Of the identifiers @ids (newline-separated), those the tree at @tree has
+ * nowhere in its C and assembly sources: what a part brings in new. */
+static char *absent_from(const char *tree, const char *ids, const char *workdir)
+{
+	char list[PATH_MAX], found[PATH_MAX], script[PATH_MAX * 4];
+	_cleanup_free_ uint8_t *have = NULL;
+	struct buf out = {0}, known = {0};
+	size_t len;
+	char *save = NULL, *copy;
+
+	snprintf(list, sizeof(list), "%s/ids", workdir);
+	snprintf(found, sizeof(found), "%s/ids.found", workdir);
+	if (file_write_atomic(list, ids + 1, strlen(ids + 1), 0644) < 0)
+		return NULL;
+	snprintf(script, sizeof(script),
+		 "grep -rhowF -f '%s' --include='*.[chS]' '%s' | sort -u > '%s'; true", list,
+		 tree, found);
+	if (runcmd((char *[]){"sh", "-c", script, NULL}, NULL) < 0 ||
+	    file_read_all(found, 1 << 24, &have, &len) < 0)
+		return NULL;
+	copy = strdup(ids);
+	buf_printf(&out, "\n");
+	buf_printf(&known, "\n");
+	buf_put(&known, have, len);
+	for (char *l = copy && buf_cstr(&known) ? strtok_r(copy, "\n", &save) : NULL; l;
+	     l = strtok_r(NULL, "\n", &save)) {
+		char key[132];
+
+		snprintf(key, sizeof(key), "\n%s\n", l);
+		if (!strstr((char *)known.data, key))
+			buf_printf(&out, "%s\n", l);
+	}
+	free(copy);
+	buf_free(&known);
+	return out.len > 1 ? (char *)out.data : (buf_free(&out), NULL);
+}
+
+/* The first of @ids (newline-separated, one before the first) that part
+ * @f's added lines use, or false. */
+static bool uses_any(const struct fix *f, const char *ids, char *ret, size_t len)
+{
+	_cleanup_free_ char *mine = diff_identifiers(f, '+');
+
+	for (const char *p = ids + 1; mine && *p;) {
+		size_t n = strcspn(p, "\n");
+		char key[132];
+
+		snprintf(key, sizeof(key), "\n%.*s\n", (int)n, p);
+		if (n < 128 && strstr(mine, key)) {
+			snprintf(ret, len, "%.*s", (int)n, p);
+			return true;
+		}
+		p += n + (p[n] == '\n');
+	}
+	return false;
+}
+
+size_t fixsplit_dependents(struct fixlist *fl, const char *old_tree, const char *workdir)
+{
+	size_t added = 0;
+	bool again = true;
+
+	if (mkdir_p(workdir, 0755) < 0)
+		return 0;
+	while (again) {
+		again = false;
+		for (size_t i = 0; i < fl->n; i++) {
+			const struct fix *r = &fl->v[i];
+			_cleanup_free_ char *ids = NULL, *fresh = NULL;
+
+			if (r->verdict != FIX_REFUSED || !r->file || r->dependents_done)
+				continue;
+			fl->v[i].dependents_done = true;
+			ids = diff_identifiers(r, '+');
+			fresh = ids ? absent_from(old_tree, ids, workdir) : NULL;
+			for (size_t k = 0; fresh && k < fl->n; k++) {
+				struct fix *f = &fl->v[k];
+				char id[128];
+
+				if (f->verdict == FIX_REFUSED || !f->file || !uses_any(f, fresh, id, sizeof(id)))
+					continue;
+				f->verdict = FIX_REFUSED;
+				free(f->reason);
+				if (asprintf(&f->reason, "it uses %s, which %s brings and which is refused",
+					     id, fl->v[i].name) < 0)
+					f->reason = NULL;
+				added++;
+				again = true;
+			}
+		}
+	}
+	return added;
+}

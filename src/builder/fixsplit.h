@@ -18,3 +18,8 @@ int fixsplit(struct fixlist *fl, const char *old_tree, const char *new_tree, con
  * file, it names. */
 void fixsplit_bullet(struct fixlist *fl, const char *new_tree, const char *whole,
 		     const char *bullet);
+/* Parts left out must not leave others behind that need them: each part
+ * still kept that uses an identifier a refused part brings (one the older
+ * tree has nowhere, such as a new macro) is refused with it, until none
+ * is. Returns how many were. */
+size_t fixsplit_dependents(struct fixlist *fl, const char *old_tree, const char *workdir);

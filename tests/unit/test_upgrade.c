@@ -8,6 +8,7 @@
 
 #include "debpkg.h"
 #include "fixlist.h"
+#include "fixsplit.h"
 #include "test.h"
 #include "twincheck.h"
 
@@ -216,8 +217,9 @@ TEST(changed_patch_is_split_by_file)
 	put(old, "tests/t.c", "same\n");
 	put(cur, "debian/patches/series", "updates.diff\n");
 	put(cur, "debian/patches/updates.diff", updates_new);
-	put(cur, "src/frob.c", "int\n_nss_x_frob_len_r (int n)\n{\n\treturn n < 0 ? 0 : n;\n}\n");
-	put(cur, "src/widget.c", "int parse(void) { return 1; }\n");
+	put(cur, "src/frob.c", "#define FROB_LIMIT 64\nint\n_nss_x_frob_len_r (int n)\n"
+			       "{\n\treturn n < 0 ? 0 : n;\n}\n");
+	put(cur, "src/widget.c", "int parse(void) { return FROB_LIMIT; }\n");
 	put(cur, "tests/t.c", "same\n");
 	put(cur, "debian/changelog", updates_changelog);
 
@@ -229,7 +231,7 @@ TEST(changed_patch_is_split_by_file)
 	/* each part's diff is its file's change between the trees */
 	ASSERT_EQ(fl.v[0].diff.nhunks, 1);
 	ASSERT_STREQ(fl.v[0].diff.hunks[0].file, "src/frob.c");
-	ASSERT_TRUE(diff_touches(&fl.v[0].diff, "src/frob.c", 4, 4));
+	ASSERT_TRUE(diff_touches(&fl.v[0].diff, "src/frob.c", 5, 5));
 	/* frob_len is how a changelog names _nss_x_frob_len_r, which frob.c
 	 * defines; "widget" is widget.c's name; "widgetry" is neither (only
 	 * whole words count): that id goes to no part */
@@ -238,6 +240,13 @@ TEST(changed_patch_is_split_by_file)
 	ASSERT_EQ(fl.v[1].diff.ncves, 1);
 	ASSERT_STREQ(fl.v[1].diff.cves[0], "CVE-2099-2222");
 	ASSERT_EQ(fl.changelog.ncves, 4);
+
+	/* frob.c's part refused: widget.c's needs the macro it brings */
+	fl.v[0].verdict = FIX_REFUSED;
+	snprintf(work, sizeof(work), "%s/deps", dir);
+	ASSERT_EQ(fixsplit_dependents(&fl, old, work), 1);
+	ASSERT_EQ(fl.v[1].verdict, FIX_REFUSED);
+	ASSERT_CONTAINS(fl.v[1].reason, "it uses FROB_LIMIT, which updates.diff: src/frob.c");
 	fixlist_free(&fl);
 }
 
