@@ -33,6 +33,7 @@
 #include "macro.h"
 #include "manifest.h"
 #include "patchobj.h"
+#include "patchwrite.h"
 #include "record.h"
 #include "runcmd.h"
 #include "symtab.h"
@@ -312,6 +313,58 @@ static int add_sym(struct manifest *m, const char *name, uint8_t kind, bool weak
 	return 0;
 }
 
+struct tls_find {
+	struct elf_file *ef;
+	const char *name;
+	uint64_t value;
+	uint64_t slot;
+	bool found;
+};
+
+static int tls_slot_rela(const struct elf_rela *r, void *arg)
+{
+	struct tls_find *f = arg;
+	struct elf_sym s;
+
+	if (r->type != R_X86_64_TPOFF64 || f->found)
+		return 0;
+	/* a variable of the target itself: no symbol, its offset as addend;
+	 * an exported one (errno): its symbol */
+	if (r->sym == 0 ? (uint64_t)r->addend == f->value
+			: (r->addend == 0 && elf_file_dynsym(f->ef, r->sym, &s) == 0 &&
+			   strcmp(s.name, f->name) == 0)) {
+		f->slot = r->offset;
+		f->found = true;
+	}
+	return 0;
+}
+
+/* The target's GOT slot holding thread-local variable @name's offset from
+ * the thread pointer (see tls_reference in patchwrite.c). */
+static int tls_slot(struct build *b, const char *name, const char *file, uint64_t *ret)
+{
+	const struct symtab_entry *e;
+	struct tls_find f = {.ef = b->target, .name = name};
+	int r = symtab_lookup(&b->syms, name, file, &e);
+
+	if (r < 0)
+		return hp_err_prefix(r, "the patch reaches thread-local '%s': ", name);
+	if (e->type != STT_TLS)
+		return hp_err(-EINVAL, "'%s' is reached as thread-local, but the target's is not",
+			      name);
+	f.value = e->value;
+	r = elf_file_foreach_dynrela(b->target, tls_slot_rela, &f);
+	if (r < 0)
+		return r;
+	if (!f.found)
+		return hp_err(-ENOENT, "the patch reaches thread-local '%s', which no code of the "
+				       "target reaches the same way (no initial-exec slot for it); "
+				       "write a patch source that does without it",
+			      name);
+	*ret = f.slot;
+	return 0;
+}
+
 static int resolve_undef(const struct elf_sym *s, void *arg)
 {
 	struct undef_ctx *c = arg;
@@ -325,6 +378,12 @@ static int resolve_undef(const struct elf_sym *s, void *arg)
 	imp = patch_meta_import(&c->b->meta, s->name);
 	name = imp ? imp->name : s->name;
 	file = imp ? imp->file : NULL;
+	if (strncmp(name, HP_TLS_SLOT_PREFIX, strlen(HP_TLS_SLOT_PREFIX)) == 0) {
+		uint64_t slot;
+
+		r = tls_slot(c->b, name + strlen(HP_TLS_SLOT_PREFIX), file, &slot);
+		return r < 0 ? r : add_sym(&c->b->man, s->name, SYM_TARGET, false, slot, NULL);
+	}
 	r = symtab_lookup(&c->b->syms, name, file, &e);
 	if (r == 0) {
 		if (e->type == STT_GNU_IFUNC)
@@ -354,8 +413,12 @@ static int target_address(struct build *b, const char *name, uint64_t *ret)
 {
 	const struct patch_import *imp = patch_meta_import(&b->meta, name);
 	const struct symtab_entry *e;
-	int r = symtab_lookup(&b->syms, imp ? imp->name : name, imp ? imp->file : NULL, &e);
+	const char *n = imp ? imp->name : name;
+	int r;
 
+	if (strncmp(n, HP_TLS_SLOT_PREFIX, strlen(HP_TLS_SLOT_PREFIX)) == 0)
+		return tls_slot(b, n + strlen(HP_TLS_SLOT_PREFIX), imp ? imp->file : NULL, ret);
+	r = symtab_lookup(&b->syms, n, imp ? imp->file : NULL, &e);
 	if (r < 0)
 		return hp_err_prefix(r, "the patch reaches '%s' directly: ", imp ? imp->name : name);
 	*ret = e->value;

@@ -236,30 +236,36 @@ static int put_strings(struct buf *b, const char *const *v, size_t n)
 }
 
 /* The undefined symbol standing for a target symbol; statics get an alias. */
-static ssize_t external(struct pw *w, const struct obj *o, const struct osym *s)
+/* @name of the target (@file: of its static in that source file, or NULL). */
+static ssize_t external_name(struct pw *w, const char *name, const char *file, bool weak)
 {
-	bool local = s->bind == STB_LOCAL && s->shndx != SHN_UNDEF;
-	const char *file = local ? o->file : NULL;
+	bool local = file != NULL;
 	struct ext *nv;
 	char alias[600];
 
 	for (size_t i = 0; i < w->next; i++)
-		if (strcmp(w->ext[i].name, s->name) == 0 &&
+		if (strcmp(w->ext[i].name, name) == 0 &&
 		    (!file == !w->ext[i].file && (!file || strcmp(file, w->ext[i].file) == 0)))
 			return (ssize_t)i;
 	nv = realloc(w->ext, (w->next + 1) * sizeof(*nv));
 	if (!nv)
 		return -ENOMEM;
 	w->ext = nv;
-	snprintf(alias, sizeof(alias), "__hp_local%zu.%s", w->next, s->name);
-	nv[w->next] = (struct ext){.out = strdup(local ? alias : s->name), .name = strdup(s->name),
-				   .file = file ? strdup(file) : NULL,
-				   .weak = s->bind == STB_WEAK};
+	snprintf(alias, sizeof(alias), "__hp_local%zu.%s", w->next, name);
+	nv[w->next] = (struct ext){.out = strdup(local ? alias : name), .name = strdup(name),
+				   .file = file ? strdup(file) : NULL, .weak = weak};
 	if (!nv[w->next].out || !nv[w->next].name || (file && !nv[w->next].file))
 		return -ENOMEM;
-	if (local && put_strings(&w->import, (const char *const[]){alias, s->name, file}, 3) < 0)
+	if (local && put_strings(&w->import, (const char *const[]){alias, name, file}, 3) < 0)
 		return -ENOMEM;
 	return (ssize_t)w->next++;
+}
+
+static ssize_t external(struct pw *w, const struct obj *o, const struct osym *s)
+{
+	bool local = s->bind == STB_LOCAL && s->shndx != SHN_UNDEF;
+
+	return external_name(w, s->name, local ? o->file : NULL, s->bind == STB_WEAK);
 }
 
 /* The symbol a relocation to a non-included place means: the section's
@@ -297,13 +303,39 @@ static int check_type(const struct obj *o, const struct orel *r, const char *wha
 	case R_X86_64_DTPOFF64:
 	case R_X86_64_TLSGD:
 	case R_X86_64_TLSLD:
-	case R_X86_64_GOTTPOFF:
-		return hp_err(-EINVAL, "%s uses thread-local storage, which a live patch cannot "
+	case R_X86_64_GOTTPOFF: /* unless the target's (tls_reference) */
+		return hp_err(-EINVAL, "%s uses thread-local storage%s, which a live patch cannot "
 				       "reach",
-			      what);
+			      what, r->type == R_X86_64_GOTTPOFF ? " of its own" : "");
 	default:
 		return 0;
 	}
+}
+
+/*
+ * A thread-local variable of the target (errno, in libc), reached the way
+ * the target's own code reaches it with the initial-exec model: by loading
+ * its offset from the thread pointer out of the target's GOT slot for it,
+ * which the dynamic loader filled when the process started. The
+ * instruction's RIP-relative field then points at that slot, like any
+ * PC-relative reference to the target (the loader writes it; patchlink.c
+ * finds the slot).
+ */
+static int tls_reference(struct pw *w, struct incl *in, const struct orel *r, struct rout *out)
+{
+	struct obj *o = in->obj;
+	const struct osym *t = named_target(o, r);
+	bool local = t->bind == STB_LOCAL && t->shndx != SHN_UNDEF;
+	char name[600];
+	ssize_t e;
+
+	snprintf(name, sizeof(name), "%s%s", HP_TLS_SLOT_PREFIX, t->name);
+	e = external_name(w, name, local ? o->file : NULL, false);
+	if (e < 0)
+		return hp_err(-ENOMEM, "out of memory");
+	*out = (struct rout){.type = R_X86_64_PC32, .addend = r->addend, .sym = (size_t)e,
+			     .kind = R_TEXTREL};
+	return 0;
 }
 
 static int map_relocation(struct pw *w, struct incl *in, const struct orel *r, struct rout *out)
@@ -313,8 +345,11 @@ static int map_relocation(struct pw *w, struct incl *in, const struct orel *r, s
 	struct incl *ti = t->shndx < o->nsec ? included(w, o, t->shndx) : NULL;
 	const char *what = osec_label(o, in->sec);
 	ssize_t e;
-	int rr = check_type(o, r, what);
+	int rr;
 
+	if (r->type == R_X86_64_GOTTPOFF && !ti)
+		return tls_reference(w, in, r, out);
+	rr = check_type(o, r, what);
 	if (rr < 0)
 		return rr;
 	*out = (struct rout){.type = r->type, .addend = r->addend};
@@ -351,7 +386,7 @@ static int textrel_site(struct pw *w, struct incl *in, const struct orel *r, str
 	char label[64], type[16], addend[32];
 
 	snprintf(label, sizeof(label), "__hp_site.%zu", w->sites++);
-	snprintf(type, sizeof(type), "%u", r->type);
+	snprintf(type, sizeof(type), "%u", out->type); /* GOTTPOFF became PC32 */
 	snprintf(addend, sizeof(addend), "%" PRId64, r->addend);
 	if (add_local(w, label, in->out, r->offset, 0, STT_NOTYPE) < 0 ||
 	    put_strings(&w->textrel,

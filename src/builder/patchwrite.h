@@ -26,6 +26,10 @@
 #include "buf.h"
 #include "objdiff.h"
 
+/* The name under which the patch asks for the target's initial-exec GOT
+ * slot of thread-local variable NAME: PREFIX NAME. */
+#define HP_TLS_SLOT_PREFIX "__hp_tpoff."
+
 struct symtab;
 
 struct patchwrite_result {

@@ -34,8 +34,9 @@ static bool symbol_wanted(const struct elf_sym *s)
 {
 	if (s->shndx == SHN_UNDEF || !s->name[0])
 		return false;
+	/* STT_TLS: a patch may reach the target's thread-locals (errno) */
 	return s->type == STT_FUNC || s->type == STT_OBJECT || s->type == STT_NOTYPE ||
-	       s->type == STT_GNU_IFUNC;
+	       s->type == STT_GNU_IFUNC || s->type == STT_TLS;
 }
 
 static int collect_cb(const struct elf_sym *s, void *arg)
