@@ -290,6 +290,23 @@ static int check_pair(struct dbuild *d, size_t i)
 
 static int compare_pair(struct dbuild *d, size_t i);
 
+/* @paths with the fixed tree's directory taken out of them (in place). */
+static const char *in_tree(const struct dbuild *d, char *paths)
+{
+	size_t n = strlen(d->fixed);
+
+	for (char *p; n && (p = strstr(paths, d->fixed)) && p[n] == '/';)
+		memmove(p, p + n + 1, strlen(p + n + 1) + 1);
+	return paths;
+}
+
+/* A refusal of an object's code as such (assembly, an IFUNC resolver),
+ * never the symptom of a struct layout change elsewhere. */
+static bool code_refusal(const char *msg)
+{
+	return strstr(msg, "not in per-function sections") || strstr(msg, "IFUNC resolver");
+}
+
 /* An object refused as a whole (assembly) is named with the sources its
  * line table lists, so the fix that changed one of them can be told. */
 static int compare_named(struct dbuild *d, size_t i)
@@ -297,11 +314,10 @@ static int compare_named(struct dbuild *d, size_t i)
 	int r = compare_pair(d, i);
 	_cleanup_free_ char *msg = NULL;
 
-	if (r != -EINVAL || !d->dfixed[i].srcfiles ||
-	    !strstr(hp_err_msg(r), "not in per-function sections"))
+	if (r != -EINVAL || !d->dfixed[i].srcfiles || !code_refusal(hp_err_msg(r)))
 		return r;
 	msg = strdup(hp_err_msg(r));
-	return hp_err(r, "%s (made from %s)", msg ? msg : "", d->dfixed[i].srcfiles);
+	return hp_err(r, "%s (made from %s)", msg ? msg : "", in_tree(d, d->dfixed[i].srcfiles));
 }
 
 static int compare_pair(struct dbuild *d, size_t i)
@@ -376,7 +392,7 @@ static int each_object(struct dbuild *d, int (*step)(struct dbuild *, size_t), b
 			continue;
 		if (k != -EINVAL || !d->o->refusal)
 			return k;
-		if (!after_layout || strstr(hp_err_msg(k), "not in per-function sections"))
+		if (!after_layout || code_refusal(hp_err_msg(k)))
 			d->o->refusal(d->o->report_ctx, hp_err_msg(k));
 		if (!first)
 			first = strdup(hp_err_msg(k));

@@ -444,6 +444,15 @@ static bool only_lines_moved(const struct obj *a, const struct osec *sa, const s
 	return linemove_only(sa->data, sb->data, sa->sh.sh_size, diff);
 }
 
+/* The IFUNC whose resolver code section @i holds, or NULL. */
+static const char *ifunc_in(const struct obj *o, size_t i)
+{
+	for (size_t k = 1; k < o->nsym; k++)
+		if (o->sym[k].type == STT_GNU_IFUNC && o->sym[k].shndx == i)
+			return o->sym[k].name;
+	return NULL;
+}
+
 /* Does code section @i hold more than one function (assembly puts several
  * in one named section: glibc's .text.evex)? */
 static bool several_functions(const struct obj *o, size_t i)
@@ -477,6 +486,11 @@ static int compare_code(struct obj *orig, struct obj *fixed, size_t i, struct ch
 		out->moved++;
 		return 0;
 	}
+	if (ifunc_in(fixed, i))
+		return hp_err(-EINVAL, "%s: the fix changes the IFUNC resolver %s, which chose an "
+				       "implementation when the process started; a live patch "
+				       "cannot choose again",
+			      fixed->file, ifunc_in(fixed, i));
 	/* Code outside per-function sections cannot be told apart. */
 	if ((strcmp(s->name, ".text") == 0 && s->sh.sh_size) || several_functions(fixed, i))
 		return hp_err(-EINVAL, "%s: its code is not in per-function sections (assembly, or "
