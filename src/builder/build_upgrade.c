@@ -163,6 +163,14 @@ enum tree_kind {
  * the newer version changed brings its file as the newer version has it.
  * Its debian/ stays the installed version's, which already counts every
  * patch it holds as applied. */
+static bool already_applied(const char *dest, const char *patch)
+{
+	/* no fuzz: a patch that only nearly reverses is not applied */
+	return runcmd((char *[]){"patch", "-R", "-N", "-p1", "--batch", "--silent", "--dry-run",
+				 "--fuzz=0", "-d", (char *)dest, "-i", (char *)patch, NULL},
+		      &(struct runcmd_opts){.quiet = true}) == 0;
+}
+
 static int apply_kept(struct upgrade *u, const char *dest)
 {
 	int r = 0;
@@ -187,7 +195,9 @@ static int apply_kept(struct upgrade *u, const char *dest)
 				r = runcmd((char *[]){"patch", "-R", "-p1", "--batch", "--silent",
 						      "-d", (char *)dest, "-i", old, NULL},
 					   &(struct runcmd_opts){.quiet = true});
-			if (r == 0)
+			/* a part's file, taken whole from the newer version, may
+			 * hold this patch already */
+			if (r == 0 && !already_applied(dest, cur))
 				r = srctree_apply(dest, cur);
 		}
 		if (r < 0)
@@ -746,6 +756,10 @@ static size_t implicate(struct upgrade *u, const char *msg)
 	size_t n = 0;
 	bool by_name = blamed_name(msg, name, sizeof(name));
 
+	/* blamed already (the same struct, seen from another object) */
+	for (size_t i = 0; by_name && i < u->fixes.n; i++)
+		if (u->fixes.v[i].verdict == FIX_REFUSED && patch_mentions(&u->fixes.v[i], name))
+			return 0;
 	for (int pass = by_name ? 0 : 1; pass < 2 && !n; pass++)
 		for (size_t i = 0; i < u->fixes.n; i++) {
 			struct fix *f = &u->fixes.v[i];
@@ -792,6 +806,9 @@ static int diff_build_all(struct upgrade *u)
 		size_t left, n = msg ? implicate(u, msg) : 0;
 		char deps[PATH_MAX + 8], a[PATH_MAX + 4];
 
+		if (n)
+			fprintf(stderr, "hotpatch: refused: %s\n", msg);
+
 		/* every object's refusal of this round, so one rebuild leaves
 		 * all their fixes out */
 		for (size_t i = 0; i < u->nrefusals; i++)
@@ -806,8 +823,8 @@ static int diff_build_all(struct upgrade *u)
 			fprintf(stderr, "hotpatch: refused with them: %zu part%s that use what they "
 					"bring\n", n, n == 1 ? "" : "s");
 		left = u->fixes.n - fixlist_count(&u->fixes, FIX_REFUSED);
-		fprintf(stderr, "hotpatch: refused: %s\nhotpatch: trying again with the other "
-				"%zu fix%s\n", msg, left, left == 1 ? "" : "es");
+		fprintf(stderr, "hotpatch: trying again with the other %zu fix%s\n", left,
+			left == 1 ? "" : "es");
 		if (!left)
 			return hp_err(-EINVAL, "%s", msg);
 		r = without_refused(u);

@@ -167,6 +167,49 @@ static int read_changelog(struct fixlist *fl, const char *tree, const char *old_
 	return 0;
 }
 
+/*
+ * Is patch @name a cumulative update: does a changelog entry since
+ * @old_version name it with sub-items ("  * debian/patches/git-updates.diff:
+ * update from upstream stable branch:" then "    - Fix ...")? Only such a
+ * patch is split by file; one that was only refreshed stays whole, since
+ * taking its files from the newer version would bring in other patches'
+ * changes to them.
+ */
+static bool cumulative(const char *tree, const char *old_version, const char *name)
+{
+	char path[PATH_MAX + 32];
+	_cleanup_free_ uint8_t *data = NULL;
+	struct buf bullet = {0};
+	char *save = NULL;
+	size_t len;
+	bool first = true, found = false;
+
+	snprintf(path, sizeof(path), "%s/debian/changelog", tree);
+	if (file_read_all(path, 1 << 24, &data, &len) < 0)
+		return false;
+	for (char *l = strtok_r((char *)data, "\n", &save); l && !found;
+	     l = strtok_r(NULL, "\n", &save)) {
+		char ver[256];
+		const char *t = l + strspn(l, " ");
+
+		if (l[0] != ' ' && sscanf(l, "%*s (%255[^)])", ver) == 1) {
+			if (!first && strcmp(debver_noepoch(ver), debver_noepoch(old_version)) == 0)
+				break;
+			first = false;
+		}
+		if (strncmp(l, "  * ", 4) == 0 || l[0] != ' ') {
+			bullet.len = 0;
+			if (strncmp(l, "  * ", 4) == 0)
+				buf_printf(&bullet, "%s\n", l);
+			continue;
+		}
+		found = t - l > 2 && strncmp(t, "- ", 2) == 0 && buf_cstr(&bullet) &&
+			mentions((const char *)bullet.data, name);
+	}
+	buf_free(&bullet);
+	return found;
+}
+
 int fixlist_read(const char *old_tree, const char *new_tree, const char *old_version,
 		 const char *workdir, struct fixlist *ret)
 {
@@ -186,6 +229,10 @@ int fixlist_read(const char *old_tree, const char *new_tree, const char *old_ver
 			r = add_fix(&fl, new_tree, cur[i]);
 			break;
 		case PATCH_CHANGED:
+			if (!cumulative(new_tree, old_version, cur[i])) {
+				r = add_fix(&fl, new_tree, cur[i]);
+				break;
+			}
 			snprintf(dir, sizeof(dir), "%s/%zu", workdir, i);
 			r = fixsplit(&fl, old_tree, new_tree, cur[i], dir);
 			break;

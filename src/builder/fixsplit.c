@@ -34,9 +34,32 @@ static bool has_file(char **v, size_t n, const char *file)
 	return false;
 }
 
+static bool in_either(const char *old_tree, const char *new_tree, const char *file)
+{
+	char path[PATH_MAX * 2];
+
+	snprintf(path, sizeof(path), "%s/%s", old_tree, file);
+	if (access(path, F_OK) == 0)
+		return true;
+	snprintf(path, sizeof(path), "%s/%s", new_tree, file);
+	return access(path, F_OK) == 0;
+}
+
+/* A patch's path as a path in the trees: quilt applies with -p1, so the
+ * first component goes whatever it is ("libxml2-2.9.14/HTMLparser.c"), not
+ * only a/ and b/, which diffparse.c takes off. */
+static const char *tree_file(const char *old_tree, const char *new_tree, const char *file)
+{
+	const char *rest = strchr(file, '/');
+
+	if (in_either(old_tree, new_tree, file) || !rest || !in_either(old_tree, new_tree, rest + 1))
+		return file;
+	return rest + 1;
+}
+
 /* The files either version of the patch changes (each once). */
-static int patch_files(const struct diff_info *a, const struct diff_info *b, char ***ret,
-		       size_t *ret_n)
+static int patch_files(const char *old_tree, const char *new_tree, const struct diff_info *a,
+		       const struct diff_info *b, char ***ret, size_t *ret_n)
 {
 	const struct diff_info *both[] = {a, b};
 	char **v = NULL;
@@ -44,7 +67,7 @@ static int patch_files(const struct diff_info *a, const struct diff_info *b, cha
 
 	for (size_t k = 0; k < 2; k++)
 		for (size_t h = 0; h < both[k]->nhunks; h++) {
-			const char *f = both[k]->hunks[h].file;
+			const char *f = tree_file(old_tree, new_tree, both[k]->hunks[h].file);
 			char **nv;
 
 			/* a deleted file's hunks name no file on the new side */
@@ -130,7 +153,7 @@ int fixsplit(struct fixlist *fl, const char *old_tree, const char *new_tree, con
 	if (r == 0)
 		r = diffparse(cur, &whole.diff);
 	if (r == 0)
-		r = patch_files(&was, &whole.diff, &files, &nfiles);
+		r = patch_files(old_tree, new_tree, &was, &whole.diff, &files, &nfiles);
 	if (r == 0)
 		r = mkdir_p(workdir, 0755);
 	for (size_t i = 0; r >= 0 && i < nfiles; i++) {

@@ -210,13 +210,16 @@ TEST(changed_patch_is_split_by_file)
 	snprintf(old, sizeof(old), "%s/old", dir);
 	snprintf(cur, sizeof(cur), "%s/new", dir);
 	snprintf(work, sizeof(work), "%s/split", dir);
-	put(old, "debian/patches/series", "updates.diff\n");
+	put(old, "debian/patches/series", "updates.diff\nrefresh.patch\n");
 	put(old, "debian/patches/updates.diff", updates_old);
+	put(old, "debian/patches/refresh.patch", fix_cfg);
 	put(old, "src/frob.c", "int\n_nss_x_frob_len_r (int n)\n{\n\treturn n;\n}\n");
 	put(old, "src/widget.c", "int parse(void) { return 0; }\n");
 	put(old, "tests/t.c", "same\n");
-	put(cur, "debian/patches/series", "updates.diff\n");
+	put(cur, "debian/patches/series", "updates.diff\nrefresh.patch\n");
 	put(cur, "debian/patches/updates.diff", updates_new);
+	/* refreshed, and no changelog entry lists fixes under it: whole */
+	put(cur, "debian/patches/refresh.patch", fix_tool);
 	put(cur, "src/frob.c", "#define FROB_LIMIT 64\nint\n_nss_x_frob_len_r (int n)\n"
 			       "{\n\treturn n < 0 ? 0 : n;\n}\n");
 	put(cur, "src/widget.c", "int parse(void) { return FROB_LIMIT; }\n");
@@ -224,7 +227,9 @@ TEST(changed_patch_is_split_by_file)
 	put(cur, "debian/changelog", updates_changelog);
 
 	ASSERT_OK(fixlist_read(old, cur, "1.0-1", work, &fl));
-	ASSERT_EQ(fl.n, 2); /* tests/t.c is the same in both trees */
+	ASSERT_EQ(fl.n, 3); /* tests/t.c is the same in both trees */
+	ASSERT_STREQ(fl.v[2].name, "refresh.patch");
+	ASSERT_NULL(fl.v[2].file);
 	ASSERT_STREQ(fl.v[0].name, "updates.diff: src/frob.c");
 	ASSERT_STREQ(fl.v[0].file, "src/frob.c");
 	ASSERT_STREQ(fl.v[1].name, "updates.diff: src/widget.c");
