@@ -163,6 +163,8 @@ enum tree_kind {
  * the newer version changed brings its file as the newer version has it.
  * Its debian/ stays the installed version's, which already counts every
  * patch it holds as applied. */
+static void refuse_fix(struct fix *f, const char *msg);
+
 static bool already_applied(const char *dest, const char *patch)
 {
 	/* no fuzz: a patch that only nearly reverses is not applied */
@@ -176,7 +178,7 @@ static int apply_kept(struct upgrade *u, const char *dest)
 	int r = 0;
 
 	for (size_t i = 0; r == 0 && i < u->fixes.n; i++) {
-		const struct fix *f = &u->fixes.v[i];
+		struct fix *f = &u->fixes.v[i];
 		char old[PATH_MAX * 2], cur[PATH_MAX * 2];
 
 		if (f->verdict == FIX_REFUSED)
@@ -197,8 +199,13 @@ static int apply_kept(struct upgrade *u, const char *dest)
 					   &(struct runcmd_opts){.quiet = true});
 			/* a part's file, taken whole from the newer version, may
 			 * hold this patch already */
-			if (r == 0 && !already_applied(dest, cur))
-				r = srctree_apply(dest, cur);
+			if (r == 0 && !already_applied(dest, cur) && srctree_apply(dest, cur) < 0) {
+				/* it was made on top of what is left out */
+				hp_err_clear();
+				refuse_fix(f, "it does not apply without the refused fixes: it "
+					      "builds on them");
+				fprintf(stderr, "hotpatch: refused: %s: %s\n", f->name, f->reason);
+			}
 		}
 		if (r < 0)
 			return hp_err_prefix(r, "%s without the refused fixes: %s: ", u->pkg.source,

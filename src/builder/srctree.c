@@ -190,6 +190,17 @@ static char **found;
 static size_t nfound, capfound, prefix_len;
 static int found_err;
 
+static bool is_elf(const char *path)
+{
+	char magic[4];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool ok = fd >= 0 && read(fd, magic, 4) == 4 && memcmp(magic, "\177ELF", 4) == 0;
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
 static int collect_o(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	size_t len = strlen(path);
@@ -198,6 +209,9 @@ static int collect_o(const char *path, const struct stat *st, int flag, struct F
 	/* .os: glibc's name for the PIC objects its shared libraries are made of */
 	if (flag != FTW_F || !S_ISREG(st->st_mode) || len < 4 ||
 	    (strcmp(path + len - 2, ".o") && strcmp(path + len - 3, ".os")))
+		return 0;
+	/* glibc's stamp.o files are text */
+	if (!is_elf(path))
 		return 0;
 	if (nfound == capfound) {
 		char **nv = realloc(found, (capfound = capfound ? capfound * 2 : 64) * sizeof(*nv));
