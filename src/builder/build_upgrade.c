@@ -757,12 +757,44 @@ static void refuse_fix(struct fix *f, const char *msg)
 /* The fixes a refusal names are refused with it: the ones whose patch
  * mentions what it blames, else the ones changing the file it names.
  * Returns how many. */
+/*
+ * A refusal of an object's code as such names the sources it was made from,
+ * its own first, then what it includes in the order it does: the first of
+ * them a fix changed is the one to blame (memset-vec-unaligned-erms.S for
+ * memset-avx2-unaligned-erms.S), not every changed header it includes.
+ */
+static size_t implicate_made_from(struct upgrade *u, const char *msg)
+{
+	const char *p = strstr(msg, "(made from ");
+
+	for (p = p ? p + 11 : NULL; p && *p && *p != ')';) {
+		size_t n = strcspn(p, ",)");
+
+		for (size_t i = 0; i < u->fixes.n; i++) {
+			struct fix *f = &u->fixes.v[i];
+
+			if (!f->file || strlen(f->file) != n || strncmp(f->file, p, n) != 0)
+				continue;
+			if (f->verdict == FIX_REFUSED)
+				return 0; /* blamed already, from another object */
+			refuse_fix(f, msg);
+			return 1;
+		}
+		p += n;
+		p += strspn(p, ", ");
+	}
+	return 0;
+}
+
 static size_t implicate(struct upgrade *u, const char *msg)
 {
 	char name[256];
 	size_t n = 0;
-	bool by_name = blamed_name(msg, name, sizeof(name));
+	bool by_name;
 
+	if (strstr(msg, "(made from "))
+		return implicate_made_from(u, msg);
+	by_name = blamed_name(msg, name, sizeof(name));
 	/* blamed already (the same struct, seen from another object) */
 	for (size_t i = 0; by_name && i < u->fixes.n; i++)
 		if (u->fixes.v[i].verdict == FIX_REFUSED && patch_mentions(&u->fixes.v[i], name))

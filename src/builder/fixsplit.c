@@ -376,24 +376,60 @@ static char *absent_from(const char *tree, const char *ids, const char *workdir)
 	return out.len > 1 ? (char *)out.data : (buf_free(&out), NULL);
 }
 
+/* The added lines of a part's diff, as they are. */
+static char *added_lines(const struct fix *f)
+{
+	_cleanup_free_ uint8_t *data = NULL;
+	struct buf out = {0};
+	char *save = NULL;
+	size_t len;
+
+	if (file_read_all(f->path, 1 << 24, &data, &len) < 0)
+		return NULL;
+	for (char *l = strtok_r((char *)data, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		if (l[0] == '+' && l[1] != '+')
+			buf_printf(&out, "%s\n", l + 1);
+	return buf_cstr(&out) ? (char *)out.data : (buf_free(&out), NULL);
+}
+
 /* The first of @ids (newline-separated, one before the first) that part
- * @f's added lines use, or false. */
+ * @f's added lines use, or false: an identifier as a whole word, a file's
+ * name (dl-rseq-symbols, in a Makefile) anywhere. */
 static bool uses_any(const struct fix *f, const char *ids, char *ret, size_t len)
 {
 	_cleanup_free_ char *mine = diff_identifiers(f, '+');
+	_cleanup_free_ char *text = added_lines(f);
 
 	for (const char *p = ids + 1; mine && *p;) {
 		size_t n = strcspn(p, "\n");
 		char key[132];
 
 		snprintf(key, sizeof(key), "\n%.*s\n", (int)n, p);
-		if (n < 128 && strstr(mine, key)) {
+		if (n < 128 && (strstr(mine, key) ||
+				(strpbrk(key + 1, "-.") && text && memmem(text, strlen(text), p, n)))) {
 			snprintf(ret, len, "%.*s", (int)n, p);
 			return true;
 		}
 		p += n + (p[n] == '\n');
 	}
 	return false;
+}
+
+/* A part that creates its file brings the file's name too (without its
+ * extension, as a Makefile names an object). */
+static char *with_new_file(char *ids, const char *old_tree, const char *file)
+{
+	char path[PATH_MAX * 2], stem[256];
+	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+	struct buf out = {0};
+
+	snprintf(path, sizeof(path), "%s/%s", old_tree, file);
+	if (access(path, F_OK) == 0)
+		return ids;
+	snprintf(stem, sizeof(stem), "%.*s", (int)strcspn(base, "."), base);
+	buf_printf(&out, "%s%s\n", ids ? ids : "\n", stem);
+	free(ids);
+	return buf_cstr(&out) ? (char *)out.data : (buf_free(&out), NULL);
 }
 
 size_t fixsplit_dependents(struct fixlist *fl, const char *old_tree, const char *workdir)
@@ -414,6 +450,7 @@ size_t fixsplit_dependents(struct fixlist *fl, const char *old_tree, const char 
 			fl->v[i].dependents_done = true;
 			ids = diff_identifiers(r, '+');
 			fresh = ids ? absent_from(old_tree, ids, workdir) : NULL;
+			fresh = with_new_file(fresh, old_tree, r->file);
 			for (size_t k = 0; fresh && k < fl->n; k++) {
 				struct fix *f = &fl->v[k];
 				char id[128];
