@@ -365,6 +365,42 @@ static int tls_slot(struct build *b, const char *name, const char *file, uint64_
 	return 0;
 }
 
+static int ifunc_slot_rela(const struct elf_rela *r, void *arg)
+{
+	struct tls_find *f = arg;
+	struct elf_sym s;
+
+	if (f->found)
+		return 0;
+	/* the target's own calls: an IRELATIVE slot with the resolver as
+	 * addend; or a slot bound to the exported symbol */
+	if ((r->type == R_X86_64_IRELATIVE && (uint64_t)r->addend == f->value) ||
+	    ((r->type == R_X86_64_JUMP_SLOT || r->type == R_X86_64_GLOB_DAT) && r->sym &&
+	     elf_file_dynsym(f->ef, r->sym, &s) == 0 && strcmp(s.name, f->name) == 0)) {
+		f->slot = r->offset;
+		f->found = true;
+	}
+	return 0;
+}
+
+/* The target's GOT slot holding the implementation IFUNC @e's resolver
+ * chose in the running process: a patch calls what the target calls. */
+static int ifunc_slot(struct build *b, const struct symtab_entry *e, uint64_t *ret)
+{
+	struct tls_find f = {.ef = b->target, .name = e->name, .value = e->value};
+	int r = elf_file_foreach_dynrela(b->target, ifunc_slot_rela, &f);
+
+	if (r < 0)
+		return r;
+	if (!f.found)
+		return hp_err(-EINVAL, "'%s' is an IFUNC in the target, and no relocation of the "
+				       "target holds its choice; call the implementation it selects "
+				       "instead",
+			      e->name);
+	*ret = f.slot;
+	return 0;
+}
+
 static int resolve_undef(const struct elf_sym *s, void *arg)
 {
 	struct undef_ctx *c = arg;
@@ -386,10 +422,13 @@ static int resolve_undef(const struct elf_sym *s, void *arg)
 	}
 	r = symtab_lookup(&c->b->syms, name, file, &e);
 	if (r == 0) {
-		if (e->type == STT_GNU_IFUNC)
-			return hp_err(-EINVAL, "'%s' is an IFUNC in the target; call the "
-					       "implementation it selects instead",
-				      name);
+		if (e->type == STT_GNU_IFUNC) {
+			uint64_t slot = 0;
+
+			r = ifunc_slot(c->b, e, &slot);
+			return r < 0 ? r : add_sym(&c->b->man, s->name, SYM_TARGET_IFUNC, false, slot,
+						  NULL);
+		}
 		return add_sym(&c->b->man, s->name, SYM_TARGET, false, e->value, NULL);
 	}
 	if (r != -ENOENT || imp)

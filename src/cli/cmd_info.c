@@ -124,7 +124,9 @@ static void print_json(const struct bundle *b, int vr)
 	for (size_t i = 0; i < m->nsyms; i++) {
 		json_obj_begin(&j);
 		json_kv_str(&j, "name", m->syms[i].name);
-		json_kv_str(&j, "kind", m->syms[i].kind == SYM_TARGET ? "target" : "external");
+		json_kv_str(&j, "kind", m->syms[i].kind == SYM_TARGET ? "target"
+					: m->syms[i].kind == SYM_TARGET_IFUNC ? "target-ifunc"
+									     : "external");
 		if (m->syms[i].version[0])
 			json_kv_str(&j, "version", m->syms[i].version);
 		json_obj_end(&j);

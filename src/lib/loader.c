@@ -173,6 +173,15 @@ static int resolve_undefined(struct load *l, const struct elf_sym *s, uint64_t *
 		*ret = l->t->mod->bias + ms->vaddr;
 		return 0;
 	}
+	if (ms->kind == SYM_TARGET_IFUNC) {
+		/* what this process's resolver chose, as the target's own
+		 * calls use it */
+		int r = proc_mem_read(l->t->memfd, l->t->mod->bias + ms->vaddr, ret, sizeof(*ret));
+
+		return r < 0 ? hp_err_prefix(r, "reading the target's choice for IFUNC '%s': ",
+					     ms->name)
+			     : 0;
+	}
 	return linkmap_resolve(l->t->lm, ms->name, ms->version, ms->weak, ret);
 }
 

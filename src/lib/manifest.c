@@ -139,7 +139,7 @@ static int decode_syms(struct cursor *c, struct manifest *m)
 		s->weak = cur_u8(c);
 		s->vaddr = cur_u64(c);
 		s->version = cur_str(c, MANIFEST_MAX_STR);
-		if (s->kind != SYM_TARGET && s->kind != SYM_EXTERNAL)
+		if (s->kind != SYM_TARGET && s->kind != SYM_EXTERNAL && s->kind != SYM_TARGET_IFUNC)
 			c->bad = true;
 	}
 	return c->bad ? -EBADMSG : 0;

@@ -39,6 +39,9 @@ struct manifest_func {
 enum manifest_sym_kind {
 	SYM_TARGET = 1,   /* defined in the target module: vaddr is exact */
 	SYM_EXTERNAL = 2, /* from another module: resolved like ld.so would */
+	SYM_TARGET_IFUNC = 3, /* an IFUNC of the target: vaddr is the GOT slot the
+			       * target's own relocation filled with the
+			       * implementation its resolver chose */
 };
 
 struct manifest_sym {
