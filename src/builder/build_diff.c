@@ -341,11 +341,59 @@ static size_t obj_index(const struct dbuild *d, const struct obj *o)
 }
 
 /* Hands what changed to the caller's report (the per-fix verdicts). */
+/* How many entries report() may hand on: each change, and each function
+ * it inlines. */
+static size_t report_size(const struct dbuild *d)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->changes.n; i++) {
+		const struct change *c = &d->changes.v[i];
+		const struct dw_func *f = dwarfinfo_func(&d->dfixed[obj_index(d, c->obj)],
+							 osec_label(c->obj, c->sec));
+
+		n += 1 + (f ? f->ninlines : 0);
+	}
+	return n;
+}
+
+/* Every source file of the target's objects: their own, and what their line
+ * tables list (glibc's regex.c includes regcomp.c). Pointers into @d and
+ * into @keep, which the caller frees. */
+static size_t source_files(struct dbuild *d, const char **files, size_t max, char ***keep,
+			   size_t *nkeep)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->nobjs && n < max; i++) {
+		char *copy, *save = NULL, **nv;
+
+		if (d->fixeds[i].file)
+			files[n++] = d->fixeds[i].file;
+		if (!d->dfixed[i].srcfiles || !(copy = strdup(d->dfixed[i].srcfiles)))
+			continue;
+		nv = realloc(*keep, (*nkeep + 1) * sizeof(*nv));
+		if (!nv) {
+			free(copy);
+			continue;
+		}
+		*keep = nv;
+		nv[(*nkeep)++] = copy;
+		for (char *t = strtok_r(copy, ", ", &save); t && n < max; t = strtok_r(NULL, ", ", &save))
+			files[n++] = t;
+	}
+	return n;
+}
+
+/* Hands what changed to the caller's report (the per-fix verdicts): each
+ * changed function at its own lines, and again at the lines of every
+ * function it inlines, since a fix there is what changed it. */
 static int report(struct dbuild *d)
 {
-	struct fn_change *v = calloc(d->changes.n + 1, sizeof(*v));
-	const char **files = calloc(d->nobjs + 1, sizeof(*files));
-	size_t n = 0, nfiles = 0;
+	size_t max = 1 << 16, n = 0, nfiles, nkeep = 0;
+	struct fn_change *v = calloc(report_size(d) + 1, sizeof(*v));
+	const char **files = calloc(max, sizeof(*files));
+	char **keep = NULL;
 
 	if (!v || !files) {
 		free(v);
@@ -354,20 +402,28 @@ static int report(struct dbuild *d)
 	}
 	for (size_t i = 0; i < d->changes.n; i++) {
 		const struct change *c = &d->changes.v[i];
+		const struct dw_info *dw = &d->dfixed[obj_index(d, c->obj)];
 		const char *name = osec_label(c->obj, c->sec);
-		const struct dw_func *f = dwarfinfo_func(&d->dfixed[obj_index(d, c->obj)], name);
+		const struct dw_func *f = dwarfinfo_func(dw, name);
 
 		if (c->kind == CHANGE_CONST)
 			continue;
 		v[n++] = (struct fn_change){.name = name, .file = f ? f->file : c->obj->file,
 					    .line = f ? f->line : 0, .end_line = f ? f->end_line : 0,
 					    .why = c->why};
+		for (size_t k = 0; f && k < f->ninlines; k++) {
+			const struct dw_func *in = dwarfinfo_func(dw, f->inlines[k]);
+
+			if (in && in->file && in->line)
+				v[n++] = (struct fn_change){.name = name, .file = in->file,
+							    .line = in->line,
+							    .end_line = in->end_line, .why = c->why};
+		}
 	}
-	for (size_t i = 0; i < d->nobjs; i++)
-		if (d->fixeds[i].file)
-			files[nfiles++] = d->fixeds[i].file;
+	nfiles = source_files(d, files, max, &keep, &nkeep);
 	d->o->report(d->o->report_ctx, v, n, files, nfiles, &d->explain, &d->diff.cves,
 		     &d->diff.ncves);
+	strv_free_n(keep, nkeep);
 	free(v);
 	free(files);
 	return 0;

@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <glob.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,6 +229,17 @@ static int extract(struct upgrade *u, const char *version, enum tree_kind kind, 
 	return r;
 }
 
+/* What a kept build was made with, in its stamp: it is reused only with the
+ * same profiles, and a partial tree only for the same fixes left out. */
+static void build_key(const struct upgrade *u, enum tree_kind kind, struct buf *key)
+{
+	if (u->o->profiles)
+		buf_printf(key, "profiles %s\n", u->o->profiles);
+	for (size_t i = 0; kind == TREE_PARTIAL && i < u->fixes.n; i++)
+		if (u->fixes.v[i].verdict == FIX_REFUSED)
+			buf_printf(key, "%s\n", u->fixes.v[i].name);
+}
+
 /*
  * One build of one version, kept at @keep and reused when its stamp is
  * there. The build itself happens at the path Debian builds in, since some
@@ -243,13 +255,7 @@ static int build_tree(struct upgrade *u, const char *version, enum tree_kind kin
 	size_t len;
 	int r;
 
-	/* A build is reused only with the same profiles, and a partial tree
-	 * only for the same fixes left out. */
-	if (u->o->profiles)
-		buf_printf(&key, "profiles %s\n", u->o->profiles);
-	for (size_t i = 0; kind == TREE_PARTIAL && i < u->fixes.n; i++)
-		if (u->fixes.v[i].verdict == FIX_REFUSED)
-			buf_printf(&key, "%s\n", u->fixes.v[i].name);
+	build_key(u, kind, &key);
 	snprintf(stamp, sizeof(stamp), "%s.ok", keep);
 	if (kind != TREE_DIFF && file_read_all(stamp, 1 << 20, &had, &len) == 0 &&
 	    len == key.len && (!len || memcmp(had, key.data, len) == 0)) {
@@ -823,8 +829,17 @@ static int without_refused(struct upgrade *u)
 	char label[256], c[PATH_MAX + 4];
 	int r;
 
-	snprintf(u->new_diffable, sizeof(u->new_diffable), "%s/%s-partial-diffable", u->work,
-		 u->new_label);
+	struct buf key = {0};
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+
+	/* one kept build per set of fixes left out, so that every round of a
+	 * later run finds its own */
+	build_key(u, TREE_PARTIAL, &key);
+	for (size_t i = 0; i < key.len; i++)
+		h = (h ^ key.data[i]) * 0x100000001b3ULL;
+	buf_free(&key);
+	snprintf(u->new_diffable, sizeof(u->new_diffable), "%s/%s-partial-%08" PRIx64 "-diffable",
+		 u->work, u->new_label, h & 0xffffffffu);
 	snprintf(label, sizeof(label), "building %s %s without the refused fixes, for comparison",
 		 u->pkg.source, u->new_label);
 	r = build_tree(u, NULL, TREE_PARTIAL, DIFFABLE_FLAGS, u->new_diffable, label);

@@ -57,7 +57,9 @@ def parse_fixes(text):
     fixes = {}
     cur = None
     for line in text.splitlines():
-        m = re.match(r"fix (\S+): ([^(]+?)(?: \((.*)\))?$", line)
+        # names may hold ": " (a part of a split patch: "git-updates.diff: posix/wordexp.c")
+        m = re.match(r"fix (.+?): (in the live patch|refused|not in this file|"
+                     r"no code change in this file)(?: \((.*)\))?$", line)
         if m:
             cur = fixes[m.group(1)] = {"verdict": m.group(2), "reason": m.group(3) or "",
                                        "cves": [], "functions": []}
