@@ -108,6 +108,33 @@ static bool mentions(const char *bullet, const char *patch)
 	return strstr(bullet, base) != NULL;
 }
 
+/* A bullet's CVE ids to a patch it names; when it names the patch only in
+ * one of its sub-items ("  * git-updates.diff: update:" then "    - ..."),
+ * only that sub-item's ("    - kfreebsd/submitted-auxv.diff: refreshed."
+ * brings none of its siblings' ids). */
+static void give_cves(struct fix *f, const char *bullet)
+{
+	const char *item = strstr(bullet, "\n    - ");
+	char *head = item ? strndup(bullet, (size_t)(item - bullet)) : NULL;
+	bool whole = !item || (head && mentions(head, f->name));
+
+	free(head);
+	if (whole) { /* the bullet is about the patch */
+		diffparse_add_cves(&f->diff, bullet);
+		return;
+	}
+	while (item) {
+		const char *next = strstr(item + 1, "\n    - ");
+		size_t n = next ? (size_t)(next - item) : strlen(item);
+		char *one = strndup(item, n);
+
+		if (one && mentions(one, f->name))
+			diffparse_add_cves(&f->diff, one);
+		free(one);
+		item = next;
+	}
+}
+
 static void take_bullet(struct fixlist *fl, const char *tree, struct buf *bullet)
 {
 	const char *text = buf_cstr(bullet);
@@ -120,7 +147,7 @@ static void take_bullet(struct fixlist *fl, const char *tree, struct buf *bullet
 		const char *w = fl->v[i].whole;
 
 		if (!w && mentions(text, fl->v[i].name))
-			diffparse_add_cves(&fl->v[i].diff, text);
+			give_cves(&fl->v[i], text);
 		/* parts of one patch follow each other: one pass per patch */
 		if (w && (!done || strcmp(done, w)) && mentions(text, w)) {
 			fixsplit_bullet(fl, tree, w, text);

@@ -192,6 +192,7 @@ static const char updates_changelog[] =
 	"    - Fix a leak in widget\n"
 	"      parsing (CVE-2099-2222).\n"
 	"    - Fix the widgetry manual (CVE-2099-3333).\n"
+	"    - debian/patches/refresh.patch: refreshed.\n"
 	"  * Also CVE-2099-4444.\n\n"
 	" -- T <t@example.org>  Tue, 03 Jan 2023 10:00:00 +0000\n\n"
 	"pkg (1.0-1) bookworm; urgency=medium\n\n"
@@ -230,6 +231,8 @@ TEST(changed_patch_is_split_by_file)
 	ASSERT_EQ(fl.n, 3); /* tests/t.c is the same in both trees */
 	ASSERT_STREQ(fl.v[2].name, "refresh.patch");
 	ASSERT_NULL(fl.v[2].file);
+	/* named in a sub-item with no id: none of its siblings' */
+	ASSERT_EQ(fl.v[2].diff.ncves, 0);
 	ASSERT_STREQ(fl.v[0].name, "updates.diff: src/frob.c");
 	ASSERT_STREQ(fl.v[0].file, "src/frob.c");
 	ASSERT_STREQ(fl.v[1].name, "updates.diff: src/widget.c");
