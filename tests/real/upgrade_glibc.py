@@ -23,8 +23,8 @@ running process (each runs in a forked child, so a crash is an answer):
 - CVE-2025-0395 (assert): an assertion message that fills a page exactly must
   abort (SIGABRT), not overflow its buffer into a guard page (SIGSEGV).
 
-Run as root: python3 tests/real/upgrade_glibc.py  (about 35 minutes the
-first time on 2 cores: four builds of glibc; seconds after)
+Run as root: python3 tests/real/upgrade_glibc.py  (about 75 minutes the
+first time on 2 cores: six builds of glibc; under a minute of building after)
 """
 import os
 import select
