@@ -288,7 +288,20 @@ static int check_pair(struct dbuild *d, size_t i)
 	return 0;
 }
 
-static int compare_pair(struct dbuild *d, size_t i);
+static int compare_pair(struct dbuild *d, size_t i)
+{
+	if (!d->origs[i].nsec) {
+		/* A new source file: every function in it is new. */
+		for (size_t s = 1; s < d->fixeds[i].nsec; s++)
+			if (osec_is_code(&d->fixeds[i].sec[s]) && d->fixeds[i].sec[s].sh.sh_size) {
+				struct obj empty = {0};
+
+				return objdiff_pair(&empty, &d->fixeds[i], &d->changes);
+			}
+		return 0;
+	}
+	return objdiff_pair(&d->origs[i], &d->fixeds[i], &d->changes);
+}
 
 /* @paths with the fixed tree's directory taken out of them (in place). */
 static const char *in_tree(const struct dbuild *d, char *paths)
@@ -320,27 +333,12 @@ static int compare_named(struct dbuild *d, size_t i)
 	return hp_err(r, "%s (made from %s)", msg ? msg : "", in_tree(d, d->dfixed[i].srcfiles));
 }
 
-static int compare_pair(struct dbuild *d, size_t i)
-{
-	if (!d->origs[i].nsec) {
-		/* A new source file: every function in it is new. */
-		for (size_t s = 1; s < d->fixeds[i].nsec; s++)
-			if (osec_is_code(&d->fixeds[i].sec[s]) && d->fixeds[i].sec[s].sh.sh_size) {
-				struct obj empty = {0};
-
-				return objdiff_pair(&empty, &d->fixeds[i], &d->changes);
-			}
-		return 0;
-	}
-	return objdiff_pair(&d->origs[i], &d->fixeds[i], &d->changes);
-}
 
 static size_t obj_index(const struct dbuild *d, const struct obj *o)
 {
 	return (size_t)(o - d->fixeds);
 }
 
-/* Hands what changed to the caller's report (the per-fix verdicts). */
 /* How many entries report() may hand on: each change, and each function
  * it inlines. */
 static size_t report_size(const struct dbuild *d)

@@ -164,8 +164,6 @@ enum tree_kind {
  * the newer version changed brings its file as the newer version has it.
  * Its debian/ stays the installed version's, which already counts every
  * patch it holds as applied. */
-static void refuse_fix(struct fix *f, const char *msg);
-
 static bool already_applied(const char *dest, const char *patch)
 {
 	/* no fuzz: a patch that only nearly reverses is not applied */
@@ -203,7 +201,7 @@ static int apply_kept(struct upgrade *u, const char *dest)
 			if (r == 0 && !already_applied(dest, cur) && srctree_apply(dest, cur) < 0) {
 				/* it was made on top of what is left out */
 				hp_err_clear();
-				refuse_fix(f, "it does not apply without the refused fixes: it "
+				fix_refuse(f, "it does not apply without the refused fixes: it "
 					      "builds on them");
 				fprintf(stderr, "hotpatch: refused: %s: %s\n", f->name, f->reason);
 			}
@@ -750,16 +748,6 @@ static bool touches_named_file(const struct fix *f, const char *msg)
 	return false;
 }
 
-static void refuse_fix(struct fix *f, const char *msg)
-{
-	f->verdict = FIX_REFUSED;
-	free(f->reason);
-	/* a layout's member list is for the log, not for a verdict */
-	f->reason = strlen(msg) > 200 ? strndup(msg, 200) : strdup(msg);
-	if (f->reason && strlen(msg) > 200)
-		strcpy(f->reason + 196, "...");
-}
-
 /* The fixes a refusal names are refused with it: the ones whose patch
  * mentions what it blames, else the ones changing the file it names.
  * Returns how many. */
@@ -783,7 +771,7 @@ static size_t implicate_made_from(struct upgrade *u, const char *msg)
 				continue;
 			if (f->verdict == FIX_REFUSED)
 				return 0; /* blamed already, from another object */
-			refuse_fix(f, msg);
+			fix_refuse(f, msg);
 			return 1;
 		}
 		p += n;
@@ -813,7 +801,7 @@ static size_t implicate(struct upgrade *u, const char *msg)
 				continue;
 			if (pass == 0 ? !patch_mentions(f, name) : !touches_named_file(f, msg))
 				continue;
-			refuse_fix(f, msg);
+			fix_refuse(f, msg);
 			n++;
 		}
 	return n;

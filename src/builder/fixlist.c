@@ -14,6 +14,7 @@
 #include "fileio.h"
 #include "fixsplit.h"
 #include "macro.h"
+#include "srctree.h"
 
 static const char *const verdict_names[] = {
 	[FIX_IN_PATCH] = "in the live patch",
@@ -79,9 +80,9 @@ static enum patch_change how_new(const char *old_tree, const char *new_tree, cha
 	return PATCH_ADDED;
 }
 
-static int add_fix(struct fixlist *fl, const char *tree, const char *name)
+int fixlist_add(struct fixlist *fl, const char *name, const char *path, const char *file,
+		const char *whole)
 {
-	char path[PATH_MAX * 2];
 	struct fix *nv = realloc(fl->v, (fl->n + 1) * sizeof(*nv));
 	struct fix *f;
 	int r;
@@ -90,13 +91,33 @@ static int add_fix(struct fixlist *fl, const char *tree, const char *name)
 		return hp_err(-ENOMEM, "out of memory");
 	fl->v = nv;
 	f = &fl->v[fl->n];
-	snprintf(path, sizeof(path), "%s/debian/patches/%s", tree, name);
-	*f = (struct fix){.name = strdup(name), .path = strdup(path)};
+	*f = (struct fix){.name = strdup(name), .path = strdup(path),
+			  .file = file ? strdup(file) : NULL, .whole = whole ? strdup(whole) : NULL};
 	r = diffparse(path, &f->diff);
+	fl->n++;
 	if (r < 0)
 		return hp_err_prefix(r, "patch %s: ", name);
-	fl->n++;
-	return f->name && f->path ? 0 : hp_err(-ENOMEM, "out of memory");
+	return f->name && f->path && (!file || f->file) && (!whole || f->whole)
+		       ? 0
+		       : hp_err(-ENOMEM, "out of memory");
+}
+
+static int add_fix(struct fixlist *fl, const char *tree, const char *name)
+{
+	char path[PATH_MAX * 2];
+
+	snprintf(path, sizeof(path), "%s/debian/patches/%s", tree, name);
+	return fixlist_add(fl, name, path, NULL, NULL);
+}
+
+void fix_refuse(struct fix *f, const char *reason)
+{
+	f->verdict = FIX_REFUSED;
+	free(f->reason);
+	/* a layout's member list is for the log, not for a verdict */
+	f->reason = strlen(reason) > 200 ? strndup(reason, 200) : strdup(reason);
+	if (f->reason && strlen(reason) > 200)
+		strcpy(f->reason + 196, "...");
 }
 
 /* Does a changelog bullet name this patch? Only its full file name counts:
@@ -108,40 +129,47 @@ static bool mentions(const char *bullet, const char *patch)
 	return strstr(bullet, base) != NULL;
 }
 
+/* The first sub-item of a changelog bullet ("  * git-updates.diff: update:"
+ * then "    - Fix ..."), or NULL. */
+static const char *first_item(const char *bullet)
+{
+	return strstr(bullet, "\n    - ");
+}
+
+/* Is the bullet about patch @name itself: does its own line, before any
+ * sub-item, name it? */
+static bool bullet_is_about(const char *bullet, const char *name)
+{
+	const char *item = first_item(bullet);
+	_cleanup_free_ char *head = item ? strndup(bullet, (size_t)(item - bullet)) : NULL;
+
+	return item ? head && mentions(head, name) : mentions(bullet, name);
+}
+
 /* A bullet's CVE ids to a patch it names; when it names the patch only in
- * one of its sub-items ("  * git-updates.diff: update:" then "    - ..."),
- * only that sub-item's ("    - kfreebsd/submitted-auxv.diff: refreshed."
- * brings none of its siblings' ids). */
+ * one of its sub-items, only that sub-item's ("    -
+ * kfreebsd/submitted-auxv.diff: refreshed." brings none of its siblings'
+ * ids). */
 static void give_cves(struct fix *f, const char *bullet)
 {
-	const char *item = strstr(bullet, "\n    - ");
-	char *head = item ? strndup(bullet, (size_t)(item - bullet)) : NULL;
-	bool whole = !item || (head && mentions(head, f->name));
-
-	free(head);
-	if (whole) { /* the bullet is about the patch */
+	if (bullet_is_about(bullet, f->name)) {
 		diffparse_add_cves(&f->diff, bullet);
 		return;
 	}
-	while (item) {
-		const char *next = strstr(item + 1, "\n    - ");
-		size_t n = next ? (size_t)(next - item) : strlen(item);
-		char *one = strndup(item, n);
+	for (const char *item = first_item(bullet), *next; item; item = next) {
+		_cleanup_free_ char *one = NULL;
 
+		next = first_item(item + 1);
+		one = strndup(item, next ? (size_t)(next - item) : strlen(item));
 		if (one && mentions(one, f->name))
 			diffparse_add_cves(&f->diff, one);
-		free(one);
-		item = next;
 	}
 }
 
-static void take_bullet(struct fixlist *fl, const char *tree, struct buf *bullet)
+static void take_bullet(struct fixlist *fl, const char *tree, const char *text)
 {
-	const char *text = buf_cstr(bullet);
 	const char *done = NULL;
 
-	if (!text || !*text)
-		return;
 	diffparse_add_cves(&fl->changelog, text);
 	for (size_t i = 0; i < fl->n; i++) {
 		const char *w = fl->v[i].whole;
@@ -154,28 +182,47 @@ static void take_bullet(struct fixlist *fl, const char *tree, struct buf *bullet
 			done = w;
 		}
 	}
-	bullet->len = 0;
 }
 
-/* The changelog entries newer than @old_version: their CVE ids, and each
- * bullet's to the patches it names. */
-static int read_changelog(struct fixlist *fl, const char *tree, const char *old_version)
+static int add_bullet(struct buf *bullet, char ***v, size_t *n)
+{
+	char **nv;
+
+	if (!buf_cstr(bullet) || !bullet->data[0])
+		return 0;
+	nv = realloc(*v, (*n + 1) * sizeof(*nv));
+	if (!nv || !(nv[*n] = strdup((const char *)bullet->data))) {
+		if (nv)
+			*v = nv;
+		return hp_err(-ENOMEM, "out of memory");
+	}
+	*v = nv;
+	(*n)++;
+	bullet->len = 0;
+	return 0;
+}
+
+/* The bullets ("  * ...", with their continuation and sub-item lines) of
+ * the changelog entries newer than @old_version. */
+static int read_changelog(const char *tree, const char *old_version, char ***ret, size_t *ret_n)
 {
 	char path[PATH_MAX + 32];
 	_cleanup_free_ uint8_t *data = NULL;
 	struct buf bullet = {0};
-	char *save = NULL;
-	size_t len;
+	char **v = NULL, *save = NULL;
+	size_t len, n = 0;
 	bool first = true;
+	int r = 0;
 
 	snprintf(path, sizeof(path), "%s/debian/changelog", tree);
 	if (file_read_all(path, 1 << 24, &data, &len) < 0)
 		return hp_err(-ENOENT, "%s is missing", path);
-	for (char *l = strtok_r((char *)data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+	for (char *l = strtok_r((char *)data, "\n", &save); l && r == 0;
+	     l = strtok_r(NULL, "\n", &save)) {
 		if (l[0] != ' ') {
 			char ver[256];
 
-			take_bullet(fl, tree, &bullet);
+			r = add_bullet(&bullet, &v, &n);
 			if (l[0] == '-' || sscanf(l, "%*s (%255[^)])", ver) != 1)
 				continue;
 			/* The older version's own entry ends the range. */
@@ -185,69 +232,46 @@ static int read_changelog(struct fixlist *fl, const char *tree, const char *old_
 			continue;
 		}
 		if (strncmp(l, "  * ", 4) == 0 || strncmp(l, " -- ", 4) == 0)
-			take_bullet(fl, tree, &bullet);
+			r = add_bullet(&bullet, &v, &n);
 		if (strncmp(l, " -- ", 4))
 			buf_printf(&bullet, "%s\n", l);
 	}
-	take_bullet(fl, tree, &bullet);
+	if (r == 0)
+		r = add_bullet(&bullet, &v, &n);
 	buf_free(&bullet);
-	return 0;
+	*ret = v;
+	*ret_n = n;
+	return r;
 }
 
 /*
- * Is patch @name a cumulative update: does a changelog entry since
- * @old_version name it with sub-items ("  * debian/patches/git-updates.diff:
- * update from upstream stable branch:" then "    - Fix ...")? Only such a
- * patch is split by file; one that was only refreshed stays whole, since
- * taking its files from the newer version would bring in other patches'
- * changes to them.
+ * Is patch @name a cumulative update: does a bullet name it with sub-items
+ * ("  * debian/patches/git-updates.diff: update from upstream stable
+ * branch:" then "    - Fix ...")? Only such a patch is split by file; one
+ * that was only refreshed stays whole, since taking its files from the
+ * newer version would bring in other patches' changes to them.
  */
-static bool cumulative(const char *tree, const char *old_version, const char *name)
+static bool cumulative(char **bullets, size_t n, const char *name)
 {
-	char path[PATH_MAX + 32];
-	_cleanup_free_ uint8_t *data = NULL;
-	struct buf bullet = {0};
-	char *save = NULL;
-	size_t len;
-	bool first = true, found = false;
-
-	snprintf(path, sizeof(path), "%s/debian/changelog", tree);
-	if (file_read_all(path, 1 << 24, &data, &len) < 0)
-		return false;
-	for (char *l = strtok_r((char *)data, "\n", &save); l && !found;
-	     l = strtok_r(NULL, "\n", &save)) {
-		char ver[256];
-		const char *t = l + strspn(l, " ");
-
-		if (l[0] != ' ' && sscanf(l, "%*s (%255[^)])", ver) == 1) {
-			if (!first && strcmp(debver_noepoch(ver), debver_noepoch(old_version)) == 0)
-				break;
-			first = false;
-		}
-		if (strncmp(l, "  * ", 4) == 0 || l[0] != ' ') {
-			bullet.len = 0;
-			if (strncmp(l, "  * ", 4) == 0)
-				buf_printf(&bullet, "%s\n", l);
-			continue;
-		}
-		found = t - l > 2 && strncmp(t, "- ", 2) == 0 && buf_cstr(&bullet) &&
-			mentions((const char *)bullet.data, name);
-	}
-	buf_free(&bullet);
-	return found;
+	for (size_t i = 0; i < n; i++)
+		if (first_item(bullets[i]) && bullet_is_about(bullets[i], name))
+			return true;
+	return false;
 }
 
 int fixlist_read(const char *old_tree, const char *new_tree, const char *old_version,
 		 const char *workdir, struct fixlist *ret)
 {
 	struct fixlist fl = {0};
-	char **old = NULL, **cur = NULL;
-	size_t nold = 0, ncur = 0;
+	char **old = NULL, **cur = NULL, **bullets = NULL;
+	size_t nold = 0, ncur = 0, nbullets = 0;
 	int r;
 
 	r = read_series(old_tree, &old, &nold);
 	if (r == 0)
 		r = read_series(new_tree, &cur, &ncur);
+	if (r == 0)
+		r = read_changelog(new_tree, old_version, &bullets, &nbullets);
 	for (size_t i = 0; r == 0 && i < ncur; i++) {
 		char dir[PATH_MAX * 2];
 
@@ -256,7 +280,7 @@ int fixlist_read(const char *old_tree, const char *new_tree, const char *old_ver
 			r = add_fix(&fl, new_tree, cur[i]);
 			break;
 		case PATCH_CHANGED:
-			if (!cumulative(new_tree, old_version, cur[i])) {
+			if (!cumulative(bullets, nbullets, cur[i])) {
 				r = add_fix(&fl, new_tree, cur[i]);
 				break;
 			}
@@ -267,14 +291,11 @@ int fixlist_read(const char *old_tree, const char *new_tree, const char *old_ver
 			break;
 		}
 	}
-	if (r == 0)
-		r = read_changelog(&fl, new_tree, old_version);
-	for (size_t i = 0; i < nold; i++)
-		free(old[i]);
-	for (size_t i = 0; i < ncur; i++)
-		free(cur[i]);
-	free(old);
-	free(cur);
+	for (size_t i = 0; r == 0 && i < nbullets; i++)
+		take_bullet(&fl, new_tree, bullets[i]);
+	strv_free_n(bullets, nbullets);
+	strv_free_n(old, nold);
+	strv_free_n(cur, ncur);
 	if (r < 0) {
 		fixlist_free(&fl);
 		return r;

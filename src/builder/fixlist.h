@@ -45,6 +45,12 @@ struct fixlist {
 /* @workdir: where the parts of split patches keep their diffs. */
 int fixlist_read(const char *old_tree, const char *new_tree, const char *old_version,
 		 const char *workdir, struct fixlist *ret);
+/* Appends a fix: @name, its diff at @path; for a part of a split patch,
+ * the one source @file and the @whole patch's name (else NULL). */
+int fixlist_add(struct fixlist *fl, const char *name, const char *path, const char *file,
+		const char *whole);
+/* Refuses one fix for @reason (kept short: a verdict, not a log). */
+void fix_refuse(struct fix *f, const char *reason);
 /* Gives each fix its functions and verdict, from what the diff build found
  * changed in the target (@files: the source files of the target's objects). */
 void fixlist_assign(struct fixlist *fl, const struct fn_change *v, size_t n,

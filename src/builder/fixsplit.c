@@ -93,6 +93,7 @@ static int file_diff(const char *old_tree, const char *new_tree, const char *fil
 {
 	char a[PATH_MAX * 2], b[PATH_MAX * 2], la[PATH_MAX], lb[PATH_MAX];
 	char script[PATH_MAX * 6];
+	struct stat st;
 	int r;
 
 	snprintf(a, sizeof(a), "%s/%s", old_tree, file);
@@ -106,8 +107,6 @@ static int file_diff(const char *old_tree, const char *new_tree, const char *fil
 	r = runcmd((char *[]){"sh", "-c", script, NULL}, NULL);
 	if (r < 0)
 		return hp_err(r, "cannot diff %s between the two versions", file);
-	struct stat st;
-
 	if (stat(out, &st) < 0)
 		return hp_err(-errno, "%s: %m", out);
 	if (st.st_size)
@@ -116,33 +115,20 @@ static int file_diff(const char *old_tree, const char *new_tree, const char *fil
 	return 0;
 }
 
-static int add_part(struct fixlist *fl, const struct fix *whole, const char *file,
-		    const char *path)
+static int add_part(struct fixlist *fl, const char *whole, const char *file, const char *path)
 {
-	struct fix *nv = realloc(fl->v, (fl->n + 1) * sizeof(*nv));
-	struct fix *f;
-	int r;
+	_cleanup_free_ char *name = NULL;
 
-	if (!nv)
+	if (asprintf(&name, "%s: %s", whole, file) < 0)
 		return hp_err(-ENOMEM, "out of memory");
-	fl->v = nv;
-	f = &fl->v[fl->n];
-	*f = (struct fix){.path = strdup(path), .file = strdup(file), .whole = strdup(whole->name)};
-	if (asprintf(&f->name, "%s: %s", whole->name, file) < 0)
-		f->name = NULL;
-	r = diffparse(path, &f->diff);
-	fl->n++;
-	if (r < 0)
-		return hp_err_prefix(r, "%s: ", f->name ? f->name : file);
-	return f->name && f->path && f->file && f->whole ? 0 : hp_err(-ENOMEM, "out of memory");
+	return fixlist_add(fl, name, path, file, whole);
 }
 
 int fixsplit(struct fixlist *fl, const char *old_tree, const char *new_tree, const char *name,
 	     const char *workdir)
 {
 	char old[PATH_MAX * 2], cur[PATH_MAX * 2], out[PATH_MAX * 2];
-	struct diff_info was = {0};
-	struct fix whole = {.name = (char *)name};
+	struct diff_info was = {0}, now = {0};
 	char **files = NULL;
 	size_t nfiles = 0, before = fl->n;
 	int r;
@@ -151,22 +137,22 @@ int fixsplit(struct fixlist *fl, const char *old_tree, const char *new_tree, con
 	snprintf(cur, sizeof(cur), "%s/debian/patches/%s", new_tree, name);
 	r = diffparse(old, &was);
 	if (r == 0)
-		r = diffparse(cur, &whole.diff);
+		r = diffparse(cur, &now);
 	if (r == 0)
-		r = patch_files(old_tree, new_tree, &was, &whole.diff, &files, &nfiles);
+		r = patch_files(old_tree, new_tree, &was, &now, &files, &nfiles);
 	if (r == 0)
 		r = mkdir_p(workdir, 0755);
 	for (size_t i = 0; r >= 0 && i < nfiles; i++) {
 		snprintf(out, sizeof(out), "%s/%zu.diff", workdir, fl->n - before);
 		r = file_diff(old_tree, new_tree, files[i], out);
 		if (r == 1)
-			r = add_part(fl, &whole, files[i], out);
+			r = add_part(fl, name, files[i], out);
 	}
 	for (size_t i = 0; i < nfiles; i++)
 		free(files[i]);
 	free(files);
 	diffparse_free(&was);
-	diffparse_free(&whole.diff);
+	diffparse_free(&now);
 	return r < 0 ? hp_err_prefix(r, "splitting %s by file: ", name) : 0;
 }
 
@@ -305,40 +291,6 @@ void fixsplit_bullet(struct fixlist *fl, const char *new_tree, const char *whole
 	buf_free(&item);
 }
 
-/* The identifiers on the added (@sign '+') or removed ('-') lines of a
- * part's diff, each once, one per line with a newline before the first. */
-static char *diff_identifiers(const struct fix *f, char sign)
-{
-	_cleanup_free_ uint8_t *data = NULL;
-	struct buf out = {0};
-	char *save = NULL;
-	size_t len;
-
-	if (file_read_all(f->path, 1 << 24, &data, &len) < 0)
-		return NULL;
-	buf_printf(&out, "\n");
-	for (char *l = strtok_r((char *)data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		if (l[0] != sign || l[1] == sign)
-			continue;
-		for (const char *p = l + 1; *p;) {
-			char key[132];
-			size_t n = 0;
-
-			while (*p && !(isalpha((unsigned char)*p) || *p == '_'))
-				p++;
-			while (isalnum((unsigned char)p[n]) || p[n] == '_')
-				n++;
-			if (n >= 4 && n < 128) {
-				snprintf(key, sizeof(key), "\n%.*s\n", (int)n, p);
-				if (!strstr((char *)out.data, key))
-					buf_printf(&out, "%.*s\n", (int)n, p);
-			}
-			p += n;
-		}
-	}
-	return buf_cstr(&out) ? (char *)out.data : (buf_free(&out), NULL);
-}
-
 /* Of the identifiers @ids (newline-separated), those the tree at @tree has
  * nowhere in its C and assembly sources: what a part brings in new. */
 static char *absent_from(const char *tree, const char *ids, const char *workdir)
@@ -392,13 +344,38 @@ static char *added_lines(const struct fix *f)
 	return buf_cstr(&out) ? (char *)out.data : (buf_free(&out), NULL);
 }
 
+/* The identifiers of @text (four characters or more), each once, one per
+ * line with a newline before the first. */
+static char *identifiers(const char *text)
+{
+	struct buf out = {0};
+
+	buf_printf(&out, "\n");
+	for (const char *p = text; p && *p;) {
+		char key[132];
+		size_t n = 0;
+
+		while (*p && !(isalpha((unsigned char)*p) || *p == '_'))
+			p++;
+		while (isalnum((unsigned char)p[n]) || p[n] == '_')
+			n++;
+		if (n >= 4 && n < 128) {
+			snprintf(key, sizeof(key), "\n%.*s\n", (int)n, p);
+			if (!strstr((char *)out.data, key))
+				buf_printf(&out, "%.*s\n", (int)n, p);
+		}
+		p += n;
+	}
+	return buf_cstr(&out) ? (char *)out.data : (buf_free(&out), NULL);
+}
+
 /* The first of @ids (newline-separated, one before the first) that part
  * @f's added lines use, or false: an identifier as a whole word, a file's
  * name (dl-rseq-symbols, in a Makefile) anywhere. */
 static bool uses_any(const struct fix *f, const char *ids, char *ret, size_t len)
 {
-	_cleanup_free_ char *mine = diff_identifiers(f, '+');
 	_cleanup_free_ char *text = added_lines(f);
+	_cleanup_free_ char *mine = identifiers(text);
 
 	for (const char *p = ids + 1; mine && *p;) {
 		size_t n = strcspn(p, "\n");
@@ -443,25 +420,27 @@ size_t fixsplit_dependents(struct fixlist *fl, const char *old_tree, const char 
 		again = false;
 		for (size_t i = 0; i < fl->n; i++) {
 			const struct fix *r = &fl->v[i];
-			_cleanup_free_ char *ids = NULL, *fresh = NULL;
+			_cleanup_free_ char *text = NULL, *ids = NULL, *fresh = NULL;
 
 			if (r->verdict != FIX_REFUSED || !r->file || r->dependents_done)
 				continue;
 			fl->v[i].dependents_done = true;
-			ids = diff_identifiers(r, '+');
+			text = added_lines(r);
+			ids = identifiers(text);
 			fresh = ids ? absent_from(old_tree, ids, workdir) : NULL;
 			fresh = with_new_file(fresh, old_tree, r->file);
 			for (size_t k = 0; fresh && k < fl->n; k++) {
 				struct fix *f = &fl->v[k];
 				char id[128];
 
+				_cleanup_free_ char *why = NULL;
+
 				if (f->verdict == FIX_REFUSED || !f->file || !uses_any(f, fresh, id, sizeof(id)))
 					continue;
-				f->verdict = FIX_REFUSED;
-				free(f->reason);
-				if (asprintf(&f->reason, "it uses %s, which %s brings and which is refused",
-					     id, fl->v[i].name) < 0)
-					f->reason = NULL;
+				if (asprintf(&why, "it uses %s, which %s brings and which is refused", id,
+					     fl->v[i].name) < 0)
+					why = NULL;
+				fix_refuse(f, why ? why : "it uses what a refused part brings");
 				added++;
 				again = true;
 			}

@@ -478,6 +478,7 @@ static int compare_code(struct obj *orig, struct obj *fixed, size_t i, struct ch
 {
 	const struct osec *s = &fixed->sec[i];
 	int j = obj_find_section(orig, s->name);
+	const char *ifunc;
 
 	if (j < 0)
 		return add_change(out, CHANGE_NEW_FUNC, fixed, i, "new function");
@@ -487,11 +488,11 @@ static int compare_code(struct obj *orig, struct obj *fixed, size_t i, struct ch
 		out->moved++;
 		return 0;
 	}
-	if (ifunc_in(fixed, i))
+	if ((ifunc = ifunc_in(fixed, i)))
 		return hp_err(-EINVAL, "%s: the fix changes the IFUNC resolver %s, which chose an "
 				       "implementation when the process started; a live patch "
 				       "cannot choose again",
-			      fixed->file, ifunc_in(fixed, i));
+			      fixed->file, ifunc);
 	/* Code outside per-function sections cannot be told apart. */
 	if ((strcmp(s->name, ".text") == 0 && s->sh.sh_size) || several_functions(fixed, i))
 		return hp_err(-EINVAL, "%s: its code is not in per-function sections (assembly, or "

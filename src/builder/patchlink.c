@@ -313,29 +313,57 @@ static int add_sym(struct manifest *m, const char *name, uint8_t kind, bool weak
 	return 0;
 }
 
-struct tls_find {
+struct slot_find {
 	struct elf_file *ef;
-	const char *name;
-	uint64_t value;
+	const struct symtab_entry *e;
+	bool tls;
 	uint64_t slot;
 	bool found;
 };
 
-static int tls_slot_rela(const struct elf_rela *r, void *arg)
+/* Is @r the relocation that fills the target's GOT slot for @f->e? For a
+ * thread-local, its TPOFF64: with no symbol and the variable's offset as
+ * addend (the target's own), or on the exported symbol (errno). For an
+ * IFUNC, its IRELATIVE with the resolver as addend (the target's own calls),
+ * or a JUMP_SLOT or GLOB_DAT bound to the exported symbol. */
+static bool fills_slot(const struct slot_find *f, const struct elf_rela *r)
 {
-	struct tls_find *f = arg;
+	bool by_addend = f->tls ? r->type == R_X86_64_TPOFF64 && r->sym == 0
+				: r->type == R_X86_64_IRELATIVE;
+	bool by_symbol = f->tls ? r->type == R_X86_64_TPOFF64 && r->addend == 0
+				: r->type == R_X86_64_JUMP_SLOT || r->type == R_X86_64_GLOB_DAT;
 	struct elf_sym s;
 
-	if (r->type != R_X86_64_TPOFF64 || f->found)
-		return 0;
-	/* a variable of the target itself: no symbol, its offset as addend;
-	 * an exported one (errno): its symbol */
-	if (r->sym == 0 ? (uint64_t)r->addend == f->value
-			: (r->addend == 0 && elf_file_dynsym(f->ef, r->sym, &s) == 0 &&
-			   strcmp(s.name, f->name) == 0)) {
+	if (by_addend)
+		return (uint64_t)r->addend == f->e->value;
+	return by_symbol && r->sym && elf_file_dynsym(f->ef, r->sym, &s) == 0 &&
+	       strcmp(s.name, f->e->name) == 0;
+}
+
+static int slot_rela(const struct elf_rela *r, void *arg)
+{
+	struct slot_find *f = arg;
+
+	if (!f->found && fills_slot(f, r)) {
 		f->slot = r->offset;
 		f->found = true;
 	}
+	return 0;
+}
+
+/* The target's GOT slot that its dynamic loader fills for @e (a
+ * thread-local's offset from the thread pointer, or the implementation an
+ * IFUNC's resolver chose), or -ENOENT. */
+static int target_slot(struct build *b, const struct symtab_entry *e, bool tls, uint64_t *ret)
+{
+	struct slot_find f = {.ef = b->target, .e = e, .tls = tls};
+	int r = elf_file_foreach_dynrela(b->target, slot_rela, &f);
+
+	if (r < 0)
+		return r;
+	if (!f.found)
+		return -ENOENT;
+	*ret = f.slot;
 	return 0;
 }
 
@@ -344,7 +372,6 @@ static int tls_slot_rela(const struct elf_rela *r, void *arg)
 static int tls_slot(struct build *b, const char *name, const char *file, uint64_t *ret)
 {
 	const struct symtab_entry *e;
-	struct tls_find f = {.ef = b->target, .name = name};
 	int r = symtab_lookup(&b->syms, name, file, &e);
 
 	if (r < 0)
@@ -352,53 +379,25 @@ static int tls_slot(struct build *b, const char *name, const char *file, uint64_
 	if (e->type != STT_TLS)
 		return hp_err(-EINVAL, "'%s' is reached as thread-local, but the target's is not",
 			      name);
-	f.value = e->value;
-	r = elf_file_foreach_dynrela(b->target, tls_slot_rela, &f);
-	if (r < 0)
-		return r;
-	if (!f.found)
-		return hp_err(-ENOENT, "the patch reaches thread-local '%s', which no code of the "
-				       "target reaches the same way (no initial-exec slot for it); "
-				       "write a patch source that does without it",
-			      name);
-	*ret = f.slot;
-	return 0;
-}
-
-static int ifunc_slot_rela(const struct elf_rela *r, void *arg)
-{
-	struct tls_find *f = arg;
-	struct elf_sym s;
-
-	if (f->found)
-		return 0;
-	/* the target's own calls: an IRELATIVE slot with the resolver as
-	 * addend; or a slot bound to the exported symbol */
-	if ((r->type == R_X86_64_IRELATIVE && (uint64_t)r->addend == f->value) ||
-	    ((r->type == R_X86_64_JUMP_SLOT || r->type == R_X86_64_GLOB_DAT) && r->sym &&
-	     elf_file_dynsym(f->ef, r->sym, &s) == 0 && strcmp(s.name, f->name) == 0)) {
-		f->slot = r->offset;
-		f->found = true;
-	}
-	return 0;
+	r = target_slot(b, e, true, ret);
+	return r == -ENOENT ? hp_err(r, "the patch reaches thread-local '%s', which no code of "
+					"the target reaches the same way (no initial-exec slot "
+					"for it); write a patch source that does without it",
+				     name)
+			    : r;
 }
 
 /* The target's GOT slot holding the implementation IFUNC @e's resolver
  * chose in the running process: a patch calls what the target calls. */
 static int ifunc_slot(struct build *b, const struct symtab_entry *e, uint64_t *ret)
 {
-	struct tls_find f = {.ef = b->target, .name = e->name, .value = e->value};
-	int r = elf_file_foreach_dynrela(b->target, ifunc_slot_rela, &f);
+	int r = target_slot(b, e, false, ret);
 
-	if (r < 0)
-		return r;
-	if (!f.found)
-		return hp_err(-EINVAL, "'%s' is an IFUNC in the target, and no relocation of the "
-				       "target holds its choice; call the implementation it selects "
-				       "instead",
-			      e->name);
-	*ret = f.slot;
-	return 0;
+	return r == -ENOENT ? hp_err(-EINVAL, "'%s' is an IFUNC in the target, and no relocation "
+					      "of the target holds its choice; call the "
+					      "implementation it selects instead",
+				     e->name)
+			    : r;
 }
 
 static int resolve_undef(const struct elf_sym *s, void *arg)
