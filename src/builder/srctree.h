@@ -31,7 +31,8 @@ const char *srctree_guess_build(const char *dir);
  * -g to every compilation. @label names the step in progress output. */
 int srctree_build(const struct srctree *t, const char *dir, const char *cmd, bool diffable,
 		  const char *label);
-/* Every .o under @dir (relative paths, sorted). */
+/* Every object under @dir, .o and glibc's .os, that is ELF (glibc's stamp.o
+ * files are text): relative paths, sorted. */
 int srctree_objects(const char *dir, char ***ret, size_t *ret_n);
 /* The built file named like @target (or at @rel when given) under @dir. */
 int srctree_find_output(const char *dir, const char *target, const char *rel, char *ret,

@@ -9,6 +9,7 @@
 #include "debpkg.h"
 #include "fixlist.h"
 #include "fixsplit.h"
+#include "srctree.h"
 #include "test.h"
 #include "twincheck.h"
 
@@ -256,6 +257,25 @@ TEST(changed_patch_is_split_by_file)
 	ASSERT_EQ(fl.v[1].verdict, FIX_REFUSED);
 	ASSERT_CONTAINS(fl.v[1].reason, "it uses FROB_LIMIT, which updates.diff: src/frob.c");
 	fixlist_free(&fl);
+}
+
+/* The objects a build left: .o and glibc's .os, but not its text stamp.o
+ * files nor anything else. */
+TEST(objects_of_a_tree_are_elf_o_and_os)
+{
+	const char *dir = test_tmpdir();
+	char **v = NULL;
+	size_t n = 0;
+
+	put(dir, "a/x.o", "\177ELF: only the magic is looked at");
+	put(dir, "b/y.os", "\177ELF");
+	put(dir, "b/stamp.o", "b/y.os\n");
+	put(dir, "b/notes.txt", "");
+	ASSERT_OK(srctree_objects(dir, &v, &n));
+	ASSERT_EQ(n, 2);
+	ASSERT_STREQ(v[0], "a/x.o");
+	ASSERT_STREQ(v[1], "b/y.os");
+	strv_free_n(v, n);
 }
 
 TEST(owner_from_a_roots_dpkg_database)
