@@ -33,6 +33,14 @@ void sleep_ns(int64_t ns)
 		;
 }
 
+void sleep_spin_ns(int64_t ns)
+{
+	int64_t end = now_ns() + ns;
+
+	while (now_ns() < end)
+		;
+}
+
 static void deadline_handler(int sig)
 {
 	(void)sig;

@@ -18,6 +18,8 @@
 
 int64_t now_ns(void);
 void sleep_ns(int64_t ns);
+/* Busy-waits @ns: for pauses of microseconds, shorter than any sleep. */
+void sleep_spin_ns(int64_t ns);
 
 int deadline_arm(int64_t abs_ns);
 void deadline_disarm(void);

@@ -9,11 +9,13 @@
 const char *const fault_points[] = {
 	"apply-start",        /* lock taken, nothing read yet */
 	"apply-seized",       /* one thread seized for the system calls */
+	"remote-in-call",     /* a remote system call entered, registers borrowed */
 	"load-mapped",        /* object mapped, not yet relocated */
 	"load-done",          /* object relocated and recorded, not active */
 	"flip-before-stop",   /* every thread seized, none stopped */
 	"stop-boosted",       /* threads still running were boosted (busy hosts) */
 	"flip-stopped",       /* every thread stopped, nothing written */
+	"evacuate-running",   /* threads inside a changed function let run on */
 	"flip-written",       /* jumps written, threads still stopped */
 	"apply-done",         /* released, before the report */
 	"revert-start",

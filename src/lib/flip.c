@@ -12,6 +12,7 @@
 #include "boost.h"
 #include "clock.h"
 #include "debug.h"
+#include "emulate.h"
 #include "error.h"
 #include "fault.h"
 #include "macro.h"
@@ -20,10 +21,11 @@
 #include "threads.h"
 
 #define BACKOFF_MIN_NS (1 * NSEC_PER_MSEC)
-#define STEP_ROUNDS_MAX 64
-/* A step costs a round trip to the tracee (tens to hundreds of microseconds
- * on a busy or virtualised host): bound the whole evacuation. */
-#define EVACUATE_BUDGET_NS (1000 * NSEC_PER_USEC)
+#define EVACUATE_ROUNDS_MAX 1000
+#define EMULATE_INSNS_MAX 16
+/* A round costs a stop per thread (tens to hundreds of microseconds on a busy
+ * or virtualised host): bound the whole evacuation. */
+#define EVACUATE_BUDGET_NS (5000 * NSEC_PER_USEC)
 #define BACKOFF_MAX_NS (50 * NSEC_PER_MSEC)
 
 /*
@@ -167,46 +169,77 @@ static void note_pause(struct flip_stats *st, const struct threads *ts)
 
 /* A thread stopped inside a function being changed, with nothing else of it
  * on its stack, is usually a few instructions from returning (a hot loop
- * calling a small function). Step such threads out while the others stay
- * stopped, instead of releasing everyone and hoping for better luck: with
- * many busy threads, a blind retry almost never finds them all outside at
- * once. All of them step together, one instruction per round, so the cost
- * grows with the number of rounds, not with the number of threads. */
-static bool wants_step(struct safety *s, const struct thread *t)
+ * calling a small function). Let such threads run on for a moment while
+ * the others stay stopped, and stop them again, until none is inside,
+ * instead of releasing everyone and hoping for better luck: with many busy
+ * threads, a blind retry almost never finds them all outside at once. The
+ * threads that are out stay stopped, so each round only has the rest to
+ * move. (They are not single-stepped: a step leaves the trap flag armed if
+ * the tool dies, and the thread would die of SIGTRAP; see threads.h.) */
+static bool wants_out(struct safety *s, const struct thread *t)
 {
-	uint8_t insn[2];
-
-	/* Not when a signal waits for it, in a group stop, or inside a system
-	 * call (a step would resume the call). */
-	if (!t->stopped || t->gone || t->sig || t->group_stop || (long)t->regs.orig_rax != -1)
+	/* Not when a signal waits for it or in a group stop: resumed, it would
+	 * take the signal or stay stopped. */
+	if (!t->stopped || t->gone || t->sig || t->group_stop)
 		return false;
-	if (!range_find(s->forbid, s->nforbid, t->regs.rip))
+	/* Blocked inside the function in a system call: only a retry helps. */
+	if ((long)t->regs.orig_rax != -1)
 		return false;
-	/* A syscall instruction could block; leave it to a retry. */
-	return proc_mem_read(s->memfd, t->regs.rip, insn, 2) == 0 &&
-	       !(insn[0] == 0x0f && insn[1] == 0x05);
+	return range_find(s->forbid, s->nforbid, t->regs.rip) != NULL;
 }
 
-static void evacuate(struct safety *s, struct threads *ts, int64_t deadline)
+/* 0 when every thread is stopped again (wherever they are: the safety check
+ * decides); 1 with @why when one could not be stopped in time; <0 on error. */
+/* A thread on its function's epilogue (ret, pop, leave) is moved out by
+ * setting its registers to what those instructions leave (emulate.h). */
+static void walk_out(struct safety *s, struct thread *t)
+{
+	struct user_regs_struct r = t->regs;
+	bool moved = false;
+
+	for (int i = 0; i < EMULATE_INSNS_MAX && range_find(s->forbid, s->nforbid, r.rip); i++) {
+		if (emulate_simple_insn(s->memfd, &r) != 1)
+			break;
+		moved = true;
+	}
+	if (moved && ptrace(PTRACE_SETREGS, t->tid, NULL, &r) == 0)
+		t->regs = r;
+}
+
+static int evacuate(struct safety *s, struct threads *ts, int64_t deadline, char *why,
+		    size_t len)
 {
 	int64_t budget_end = now_ns() + EVACUATE_BUDGET_NS;
-	bool *stepping = calloc(ts->n ? ts->n : 1, sizeof(bool));
+	bool *out = calloc(ts->n ? ts->n : 1, sizeof(bool));
+	bool ran = false;
+	int r;
 
-	for (int round = 0; stepping && round < STEP_ROUNDS_MAX && now_ns() < budget_end; round++) {
+	for (int round = 0; out && round < EVACUATE_ROUNDS_MAX && now_ns() < budget_end; round++) {
 		size_t want = 0;
 
 		for (size_t i = 0; i < ts->n; i++) {
-			stepping[i] = wants_step(s, &ts->v[i]);
-			want += stepping[i];
+			if (s->emulate && wants_out(s, &ts->v[i]))
+				walk_out(s, &ts->v[i]);
+			out[i] = wants_out(s, &ts->v[i]);
+			want += out[i];
 		}
-		if (!want || !threads_step(ts, stepping, deadline))
+		if (!want)
+			break;
+		ran = true;
+		if (!threads_run_briefly(ts, out, deadline))
 			break;
 	}
-	/* A step that outlasted the round is collected before anything else
-	 * happens: a thread left stepping must not be let go (threads.c). */
-	threads_collect_steps(ts, now_ns() + NSEC_PER_SEC);
-	free(stepping);
-	hp_err_clear();
+	free(out);
+	if (!ran)
+		return 0;
+	/* Threads that ran may have made new ones, or blocked. */
+	r = threads_restop(ts, deadline);
+	if (r == -ETIMEDOUT) {
+		snprintf(why, len, "thread %d did not stop again in time (state %c)", ts->laggard,
+			 ts->laggard_state);
+		return 1;
+	}
+	return r;
 }
 
 /* One attempt. 0: written. 1: unsafe or a thread too slow (retry). <0: fail. */
@@ -231,8 +264,12 @@ static int attempt(struct safety *s, struct threads *ts, struct plan *p, const s
 		return r;
 	fault_point("flip-stopped");
 	t_stop = now_ns();
-	evacuate(s, ts, now_ns() + o->stop_budget_ns);
+	r = evacuate(s, ts, now_ns() + o->stop_budget_ns, why, len);
 	t_evac = now_ns();
+	if (r != 0) {
+		threads_release(ts);
+		return r;
+	}
 	r = read_spans(s->pid, s->memfd, p);
 	if (r == 0)
 		r = verify_and_fill(p, w, n);

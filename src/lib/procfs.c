@@ -239,6 +239,15 @@ int proc_tracer(pid_t pid, pid_t *ret)
 	return 0;
 }
 
+bool proc_shadow_stack(pid_t pid)
+{
+	char v[256];
+
+	/* Absent on kernels and CPUs without user shadow stacks. */
+	return status_field(pid, "x86_Thread_features", v, sizeof(v)) == 0 &&
+	       strstr(v, "shstk") != NULL;
+}
+
 int proc_uid(pid_t pid, uid_t *ret)
 {
 	char v[128];

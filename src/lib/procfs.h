@@ -49,6 +49,10 @@ uint64_t proc_thread_runtime_ns(pid_t pid, pid_t tid);
 int proc_comm(pid_t pid, char *buf, size_t len);
 /* Has @pid exited (gone, or a zombie)? */
 bool proc_exited(pid_t pid);
+/* Does the process's main thread run with a CET user shadow stack? Then
+ * return addresses live in two places, and a `ret` or an rt_sigreturn made
+ * on its behalf must keep both. */
+bool proc_shadow_stack(pid_t pid);
 /* Effective uid of the process. */
 int proc_uid(pid_t pid, uid_t *ret);
 /* All numeric entries of /proc except ourselves. */

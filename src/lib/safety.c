@@ -29,7 +29,7 @@ void safety_init(struct safety *s, pid_t pid, int memfd, const struct proc_maps 
 		 struct range *forbid, size_t nforbid)
 {
 	*s = (struct safety){.pid = pid, .memfd = memfd, .maps = maps, .forbid = forbid,
-			     .nforbid = nforbid};
+			     .nforbid = nforbid, .emulate = !proc_shadow_stack(pid)};
 	if (nforbid)
 		qsort(forbid, nforbid, sizeof(*forbid), cmp_range);
 }

@@ -38,6 +38,7 @@ struct safety {
 	uint8_t *buf;
 	size_t bufcap;
 	unsigned unwinds; /* precise unwinds done, for reports */
+	bool emulate;     /* epilogues may be emulated (no shadow stack) */
 };
 
 /* Takes ownership of @forbid. */

@@ -18,9 +18,9 @@
 #include "procfs.h"
 
 #define SEIZE_ROUNDS_MAX 1000
-/* A step waits for a CPU like any instruction; on a starved host that can
- * take a while, but it is never abandoned. */
-#define STEP_COLLECT_MAX_NS (30 * NSEC_PER_SEC)
+/* How long the first thread let run in threads_run_briefly() gets before
+ * the first interrupt; each later one runs while its predecessor stops. */
+#define RUN_SLICE_NS (5 * NSEC_PER_USEC)
 
 static struct thread *threads_find(struct threads *ts, pid_t tid)
 {
@@ -162,15 +162,6 @@ static void classify_stop(struct thread *t, int status)
 		t->sig = sig; /* signal-delivery-stop: give it back at release */
 }
 
-/* Did the stop that just reported come from our own single step? */
-static bool own_step_trap(const struct thread *t)
-{
-	siginfo_t si;
-
-	return t->sig == SIGTRAP && ptrace(PTRACE_GETSIGINFO, t->tid, NULL, &si) == 0 &&
-	       si.si_code == TRAP_TRACE;
-}
-
 /* What a wait status means for @t. */
 static int take_status(struct thread *t, int status)
 {
@@ -187,13 +178,6 @@ static int take_status(struct thread *t, int status)
 			      t->tid);
 	}
 	classify_stop(t, status);
-	/* Our single step's trap, collected late or not: never a signal to
-	 * give back (delivered, a SIGTRAP dumps core). */
-	t->trap_dropped = t->stepping && t->stopped && own_step_trap(t);
-	if (t->trap_dropped)
-		t->sig = 0;
-	if (t->stopped)
-		t->stepping = false;
 	return 0;
 }
 
@@ -242,77 +226,6 @@ static int thread_poll(struct thread *t)
 		return 0;
 	}
 	return take_status(t, status);
-}
-
-/* From a signal-delivery stop, into an interrupt stop, the signal dropped:
- * interrupt, then continue with no signal; get_signal() takes the pending
- * trap before returning to user mode, so no instruction runs. */
-static int settle_start(struct thread *t)
-{
-	if (ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL) < 0 ||
-	    ptrace(PTRACE_CONT, t->tid, NULL, NULL) < 0)
-		return -errno;
-	t->stopped = false;
-	t->sig = 0;
-	return 0;
-}
-
-size_t threads_step(struct threads *ts, const bool *which, int64_t deadline_ns)
-{
-	size_t stepped = 0;
-	bool *settle = calloc(ts->n ? ts->n : 1, sizeof(bool));
-
-	if (!settle)
-		return 0;
-	for (size_t i = 0; i < ts->n; i++) {
-		struct thread *t = &ts->v[i];
-		bool refused;
-
-		if (!which[i])
-			continue;
-		/* On a busy host a stepped thread waits for a CPU like any
-		 * other: with the boost on, it steps at once. Restored at
-		 * release. */
-		if (ts->boost != BOOST_OFF && ts->boost != BOOST_REFUSED && !t->boost) {
-			t->boost = boost_thread(t->tid, &refused);
-			if (t->boost && ts->boost == BOOST_UNUSED)
-				ts->boost = BOOST_USED;
-		}
-		if (ptrace(PTRACE_SINGLESTEP, t->tid, NULL, NULL) == 0) {
-			t->stopped = false;
-			t->stepping = true;
-			settle[i] = true;
-		}
-	}
-	for (size_t i = 0; i < ts->n; i++) {
-		struct thread *t = &ts->v[i];
-
-		if (!settle[i])
-			continue;
-		settle[i] = false;
-		if (thread_wait(t, deadline_ns, NULL) == -ETIMEDOUT) {
-			t->interrupt_pending = true; /* the instruction blocked */
-			continue;
-		}
-		/* take_status() dropped our trap's signal; the thread still
-		 * sits in its signal-delivery stop: move it to a plain one. */
-		if (!t->gone && t->stopped && t->trap_dropped && settle_start(t) == 0)
-			settle[i] = true;
-	}
-	for (size_t i = 0; i < ts->n; i++) {
-		struct thread *t = &ts->v[i];
-
-		if (!settle[i])
-			continue;
-		if (thread_wait(t, deadline_ns, NULL) == -ETIMEDOUT) {
-			t->interrupt_pending = true;
-			continue;
-		}
-		if (t->stopped && ptrace(PTRACE_GETREGS, t->tid, NULL, &t->regs) == 0)
-			stepped++;
-	}
-	free(settle);
-	return stepped;
 }
 
 static int interrupt_one(struct thread *t)
@@ -452,6 +365,25 @@ static int stop_round(struct threads *ts, int64_t deadline_ns, const struct stop
 	return pending ? stop_timed_out(ts) : 0;
 }
 
+/* Stop rounds until every thread we know is stopped and no new one shows. */
+static int stop_all(struct threads *ts, int64_t deadline_ns, const struct stop_opts *o)
+{
+	for (int round = 0; round < SEIZE_ROUNDS_MAX; round++) {
+		int r = stop_round(ts, deadline_ns, o);
+
+		if (r < 0)
+			return r;
+		/* Everyone we know is stopped, so no new thread can appear any
+		 * more; one that was being created already shows in the list. */
+		r = seize_new(ts);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			return threads_live(ts) ? 0 : hp_err(-ESRCH, "process %d has exited", ts->pid);
+	}
+	return hp_err(-EAGAIN, "process %d keeps creating threads; retry", ts->pid);
+}
+
 int threads_stop(struct threads *ts, int64_t deadline_ns, const struct stop_opts *o)
 {
 	int r;
@@ -463,27 +395,65 @@ int threads_stop(struct threads *ts, int64_t deadline_ns, const struct stop_opts
 	/* Above the threads we may boost, for as long as the pause lasts. */
 	if (o && o->boost && !boost_self_begin())
 		ts->boost = BOOST_REFUSED;
-	for (int round = 0; round < SEIZE_ROUNDS_MAX; round++) {
-		r = stop_round(ts, deadline_ns, o);
-		if (r < 0)
-			goto fail;
-		/* Everyone we know is stopped, so no new thread can appear any
-		 * more; one that was being created already shows in the list. */
-		r = seize_new(ts);
-		if (r < 0)
-			goto fail;
-		if (r == 0) {
-			if (!threads_live(ts)) {
-				r = hp_err(-ESRCH, "process %d has exited", ts->pid);
-				goto fail;
-			}
-			return 0;
-		}
-	}
-	r = hp_err(-EAGAIN, "process %d keeps creating threads; retry", ts->pid);
-fail:
-	threads_release(ts);
+	r = stop_all(ts, deadline_ns, o);
+	if (r < 0)
+		threads_release(ts);
 	return r;
+}
+
+/* Resume @t with no signal; boosted on a busy host so that it runs at once
+ * (its attributes come back as soon as it stops, in wait_one()). */
+static bool resume_one(struct threads *ts, struct thread *t)
+{
+	bool refused;
+
+	if (!t->seized || t->gone || !t->stopped)
+		return false;
+	if (ts->boost != BOOST_OFF && ts->boost != BOOST_REFUSED && !t->boost) {
+		t->boost = boost_thread(t->tid, &refused);
+		if (t->boost && ts->boost == BOOST_UNUSED)
+			ts->boost = BOOST_USED;
+	}
+	if (ptrace(PTRACE_CONT, t->tid, NULL, NULL) < 0)
+		return false;
+	t->stopped = false;
+	return true;
+}
+
+size_t threads_run_briefly(struct threads *ts, const bool *which, int64_t deadline_ns)
+{
+	size_t resumed = 0, stopped = 0;
+	bool *ran = calloc(ts->n ? ts->n : 1, sizeof(bool));
+
+	if (!ran)
+		return 0;
+	for (size_t i = 0; i < ts->n; i++)
+		if (which[i] && resume_one(ts, &ts->v[i])) {
+			ran[i] = true;
+			resumed++;
+		}
+	if (resumed)
+		fault_point("evacuate-running");
+	sleep_spin_ns(RUN_SLICE_NS);
+	/* One at a time, in the order they were woken: while one is being
+	 * stopped, the next runs (at equal real-time priority a thread keeps
+	 * its CPU until it stops), so each runs for about one stop's time. */
+	for (size_t i = 0; i < ts->n; i++) {
+		struct thread *t = &ts->v[i];
+
+		if (!ran[i] || interrupt_one(t) < 0)
+			continue;
+		if (wait_one(t, deadline_ns) == 0 && t->stopped)
+			stopped++;
+	}
+	free(ran);
+	hp_err_clear();
+	return stopped;
+}
+
+int threads_restop(struct threads *ts, int64_t deadline_ns)
+{
+	return stop_all(ts, deadline_ns, NULL);
 }
 
 void thread_reap(pid_t tid)
@@ -498,7 +468,6 @@ void thread_reap(pid_t tid)
 
 static void release_one(struct thread *t)
 {
-	t->trap_dropped = false;
 	if (t->seized && !t->stopped && !t->interrupt_pending && proc_exited(t->tid))
 		thread_reap(t->tid);
 	if (!t->seized || t->gone || !t->stopped)
@@ -544,30 +513,12 @@ void threads_idle(struct threads *ts, int64_t ns)
 		sleep_ns(deadline - now_ns());
 }
 
-/* A single step still in flight must be collected and the thread detached
- * with PTRACE_DETACH, which clears the trap flag: a tracer that just exits
- * leaves the flag set, and the thread dies of SIGTRAP one instruction
- * later. Waits as long as @deadline_ns allows. */
-void threads_collect_steps(struct threads *ts, int64_t deadline_ns)
-{
-	for (size_t i = 0; i < ts->n; i++) {
-		struct thread *t = &ts->v[i];
-
-		if (t->seized && !t->gone && !t->stopped && t->stepping &&
-		    thread_wait(t, deadline_ns, NULL) == 0 && t->stopped)
-			ptrace(PTRACE_GETREGS, t->tid, NULL, &t->regs);
-	}
-	/* No hp_err_clear(): this runs on cleanup paths, after the caller's
-	 * message was written. */
-}
-
 void threads_free(struct threads *ts)
 {
-	threads_collect_steps(ts, now_ns() + STEP_COLLECT_MAX_NS);
 	threads_release(ts);
 	/* Threads whose interrupt is still pending stay attached until they
 	 * stop; give them a moment, then leave the rest to the kernel, which
-	 * detaches them when this process exits (none of them is stepping). */
+	 * detaches them when this process exits: no trap is ever armed in them). */
 	threads_idle(ts, 0);
 	for (size_t i = 0; i < ts->n; i++)
 		if (ts->v[i].seized && !ts->v[i].gone)

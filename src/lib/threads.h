@@ -36,8 +36,6 @@ struct thread {
 	bool stopped;
 	bool gone;
 	bool interrupt_pending; /* interrupted, stop not yet collected */
-	bool stepping;          /* single-stepped, its trap not yet collected */
-	bool trap_dropped;      /* stopped on our own step trap (signal dropped) */
 	bool group_stop;
 	int sig; /* signal to give back at release */
 	struct user_regs_struct regs;
@@ -75,8 +73,6 @@ void threads_release(struct threads *ts);
 /* Wait up to @ns while serving threads whose interrupt is still pending, so
  * a late stop is released at once instead of freezing the thread. */
 void threads_idle(struct threads *ts, int64_t ns);
-/* Wait (until @deadline_ns) for single steps still in flight. */
-void threads_collect_steps(struct threads *ts, int64_t deadline_ns);
 /* Release what can be released and forget everything. */
 void threads_free(struct threads *ts);
 
@@ -85,14 +81,19 @@ int threads_seize_error(pid_t pid, int err);
 size_t threads_live(const struct threads *ts);
 /* Collect a traced thread that has died, if it has. */
 void thread_reap(pid_t tid);
-/* Single-step every thread marked in @which by one instruction, all at once.
- * A step ends in a SIGTRAP stop, and a SIGTRAP left pending would be
- * delivered (and dump core) if this tool died and the kernel detached the
- * thread; so each stepped thread is settled into a plain interrupt stop at
- * once, the trap cancelled, before this returns. A thread that got a real
- * signal instead keeps it for release; one whose instruction blocked is
- * collected later (interrupt_pending). Returns how many threads stepped. */
-size_t threads_step(struct threads *ts, const bool *which, int64_t deadline_ns);
+/* Let every thread marked in @which run on its own for a moment, then stop
+ * it again (an interrupt stop, registers read). This is how threads inside a
+ * function being changed are moved out of it. No trap is ever armed: a
+ * single step would leave the trap flag set if this tool died, and the
+ * thread would die of SIGTRAP one instruction later; a thread merely
+ * resumed runs on as if never stopped. A resumed thread may create threads:
+ * call threads_restop() afterwards. A thread that got a signal keeps it for
+ * release; one that blocked is collected later (interrupt_pending). Returns
+ * how many threads ran and stopped again. */
+size_t threads_run_briefly(struct threads *ts, const bool *which, int64_t deadline_ns);
+/* After threads_run_briefly(): stop anything still running and any thread
+ * created meanwhile, like threads_stop() but inside the same pause. */
+int threads_restop(struct threads *ts, int64_t deadline_ns);
 /* Wait for one stop of @t (any cause) until @deadline_ns. Returns 0 with
  * t->stopped or t->gone set, -ETIMEDOUT, or -ECHILD when the process
  * exec'd. @ret_status gets the raw wait status (may be NULL). */

@@ -16,6 +16,9 @@ APPLY_POINTS = ["apply-start", "apply-seized", "load-mapped", "load-done", "flip
                 "flip-stopped", "flip-written", "apply-done"]
 # Reached only when a thread had to be boosted: tested in test_boost.py.
 BOOST_POINTS = ["stop-boosted"]
+# Inside one remote system call, and while threads run out of a changed
+# function: tested with busy targets in test_kill.py.
+KILL_POINTS = ["remote-in-call", "evacuate-running"]
 REVERT_POINTS = ["revert-start", "flip-before-stop", "flip-stopped", "flip-written",
                  "revert-flipped", "revert-seized", "revert-done"]
 
@@ -51,7 +54,7 @@ def test(env):
     # commit's and rollback's points are walked by tests/integration/test_commit_faults.py.
     points = {p for p in env.hp("--fault-points").stdout.split()
               if not p.startswith(("commit-", "rollback-"))}
-    expect_eq(points, set(APPLY_POINTS) | set(REVERT_POINTS) | set(BOOST_POINTS),
+    expect_eq(points, set(APPLY_POINTS) | set(REVERT_POINTS) | set(BOOST_POINTS) | set(KILL_POINTS),
               "the harnesses cover every point")
 
     for point in APPLY_POINTS:
