@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "debug.h"
 #include "error.h"
+#include "fault.h"
 #include "macro.h"
 #include "procfs.h"
 #include "seccomp.h"
@@ -119,6 +120,20 @@ static int remote_wait(struct remote *rm, int *status)
 	return rm->t.gone ? gone_error(rm) : 0;
 }
 
+/* The frame holds the registers just saved: (re)written after every save.
+ * Unguarded calls remain possible, and are said in the debug trace. */
+static void arm_guard(struct remote *rm)
+{
+	int r = -ENOENT;
+
+	if (rm->guard.syscall_at)
+		r = guard_arm(&rm->guard, rm->t.tid, rm->memfd, rm->maps, &rm->saved);
+	hp_debug("pid %d: thread %d saved in syscall %lld (rax %lld)", rm->pid, rm->t.tid,
+		 (long long)rm->saved.orig_rax, (long long)rm->saved.rax);
+	if (r < 0)
+		hp_debug("pid %d: remote calls unguarded (%s)", rm->pid, strerror(-r));
+}
+
 /* Get the thread into an interrupt stop with its registers saved, delivering
  * any signal that reports first. */
 static int interrupt_and_save(struct remote *rm)
@@ -143,10 +158,22 @@ static int interrupt_and_save(struct remote *rm)
 		if (ptrace(PTRACE_GETREGS, rm->t.tid, NULL, &rm->saved) < 0)
 			return hp_err(-errno, "cannot read registers of thread %d: %m", rm->t.tid);
 		rm->in_syscall_stop = 0;
+		arm_guard(rm);
 		return 0;
 	}
 	return hp_err(-EAGAIN, "process %d receives signals too fast to be stopped; retry",
 		      rm->pid);
+}
+
+/* The frame ends in rt_sigreturn: only if the thread's filter allows it. */
+static bool sigreturn_allowed(const struct remote *rm)
+{
+	const long none[6] = {0};
+	uint32_t action;
+
+	return !rm->filters ||
+	       seccomp_evaluate(rm->filters, SYS_rt_sigreturn, none, rm->guard.sigreturn_at + 7,
+				&action) == SECCOMP_VERDICT_ALLOW;
 }
 
 int remote_attach(struct remote *rm, pid_t pid, int memfd, const struct proc_maps *maps,
@@ -154,10 +181,13 @@ int remote_attach(struct remote *rm, pid_t pid, int memfd, const struct proc_map
 {
 	int r;
 
-	*rm = (struct remote){.pid = pid, .deadline_ns = deadline_ns};
+	*rm = (struct remote){.pid = pid, .deadline_ns = deadline_ns, .maps = maps, .memfd = memfd};
 	r = find_syscall_insn(memfd, maps, &rm->syscall_addr);
 	if (r < 0)
 		return hp_err(r, "process %d has no syscall instruction mapped", pid);
+	/* A shadow stack would refuse the frame's rt_sigreturn. */
+	if (proc_shadow_stack(pid) || guard_find(memfd, maps, &rm->guard) < 0)
+		rm->guard = (struct guard){0};
 	rm->t.tid = pick_thread(pid);
 	hp_debug("pid %d: system calls made by thread %d", pid, rm->t.tid);
 	if (ptrace(PTRACE_SEIZE, rm->t.tid, NULL, (void *)(long)THREADS_SEIZE_OPTIONS) < 0)
@@ -166,6 +196,8 @@ int remote_attach(struct remote *rm, pid_t pid, int memfd, const struct proc_map
 	r = interrupt_and_save(rm);
 	if (r == 0)
 		r = seccomp_filters_get(pid, rm->t.tid, &rm->filters);
+	if (r == 0 && rm->guard.armed && !sigreturn_allowed(rm))
+		rm->guard = (struct guard){0};
 	if (r < 0)
 		remote_detach(rm);
 	return r;
@@ -188,7 +220,9 @@ static int check_filters(struct remote *rm, long nr, const long args[6])
 {
 	uint32_t action;
 
-	if (!rm->filters || seccomp_evaluate(rm->filters, nr, args, rm->syscall_addr + 2,
+	uint64_t at = rm->guard.armed ? rm->guard.syscall_at : rm->syscall_addr;
+
+	if (!rm->filters || seccomp_evaluate(rm->filters, nr, args, at + 2,
 					     &action) != SECCOMP_VERDICT_DANGER)
 		return 0;
 	return hp_err(-EPERM, "process %d's seccomp filter would %s on %s; hotpatch did not make "
@@ -208,6 +242,8 @@ static void load_call(struct user_regs_struct *regs, const struct remote *rm, lo
 	regs->r8 = (unsigned long)a[4];
 	regs->r9 = (unsigned long)a[5];
 	regs->rip = rm->syscall_addr;
+	if (rm->guard.armed)
+		guard_call_regs(&rm->guard, regs);
 	/* No syscall in progress as far as the restart logic is concerned. */
 	regs->orig_rax = (unsigned long)-1;
 }
@@ -316,6 +352,7 @@ int remote_syscall(struct remote *rm, long nr, long a0, long a1, long a2, long a
 			continue;
 		}
 		/* Entry stop; the next one is the exit stop. */
+		fault_point("remote-in-call");
 		r = run_to_syscall_stop(rm, &sig);
 		if (r < 0)
 			return r;

@@ -18,9 +18,8 @@
  *
  * After each call the thread is put back into its own registers before
  * anything else happens, so a tool killed between two calls leaves the
- * thread exactly as found. (Killed during one call's round trip, a few
- * microseconds, the thread would resume with borrowed registers: the one
- * window that remains, see docs/design.md.)
+ * thread exactly as found. A tool killed during a call's round trip leaves
+ * a thread that returns to its own state through a signal frame (guard.h).
  *
  * Before each call, the thread's seccomp filters are run on it: a call that
  * would kill or trap the target is never made.
@@ -30,6 +29,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "guard.h"
 #include "threads.h"
 
 struct proc_maps;
@@ -44,6 +44,9 @@ struct remote {
 	int in_syscall_stop;
 	unsigned ncalls;
 	struct seccomp_filters *filters; /* the thread's, checked before each call */
+	const struct proc_maps *maps;
+	int memfd;
+	struct guard guard; /* armed: a killed tool leaves the thread its own state */
 };
 
 int remote_attach(struct remote *rm, pid_t pid, int memfd, const struct proc_maps *maps,
@@ -52,5 +55,10 @@ int remote_attach(struct remote *rm, pid_t pid, int memfd, const struct proc_map
  * @ret. Returns a negative errno only when the call could not be made. */
 int remote_syscall(struct remote *rm, long nr, long a0, long a1, long a2, long a3, long a4,
 		   long a5, long *ret);
+/* Is the next call guarded (guard.h)? For reports and tests. */
+static inline bool remote_guarded(const struct remote *rm)
+{
+	return rm->guard.armed;
+}
 /* Restores the thread exactly and detaches. Safe to call twice. */
 int remote_detach(struct remote *rm);
