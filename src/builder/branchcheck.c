@@ -64,3 +64,36 @@ int branchcheck_window(const char *name, const uint8_t *code, size_t size, uint6
 	cs_close(&cs);
 	return r;
 }
+
+static bool is_padding(const cs_insn *insn)
+{
+	return insn->id == X86_INS_NOP || insn->id == X86_INS_INT3;
+}
+
+int branchcheck_padding(const uint8_t *code, size_t size, uint64_t vaddr, size_t need)
+{
+	const uint8_t *p = code;
+	uint64_t addr = vaddr;
+	size_t left = size;
+	cs_insn *insn;
+	csh cs;
+	int r = -ENOENT;
+
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
+		return hp_err_prefix(-ENOTSUP, "capstone cannot disassemble x86-64: ");
+	insn = cs_malloc(cs);
+	if (!insn) {
+		cs_close(&cs);
+		return hp_err(-ENOMEM, "out of memory");
+	}
+	/* Every byte the jump would cover must be alignment filler, and only
+	 * whole filler instructions count. */
+	while (left && cs_disasm_iter(cs, &p, &left, &addr, insn) && is_padding(insn))
+		if ((size_t)(p - code) >= need) {
+			r = 0;
+			break;
+		}
+	cs_free(insn, 1);
+	cs_close(&cs);
+	return r;
+}

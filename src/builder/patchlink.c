@@ -38,6 +38,9 @@
 #include "runcmd.h"
 #include "symtab.h"
 
+/* How far after a function its alignment filler is looked for. */
+#define PADDING_MAX 64
+
 const char *build_compiler(const struct build_common *o)
 {
 	const char *cc = o->cc ? o->cc : getenv("CC");
@@ -225,6 +228,49 @@ static int find_patch_symbol(struct build *b, const char *name, unsigned char ty
 	return r;
 }
 
+/* Where the next symbol after @e starts (its section's alignment filler
+ * ends there at the latest), or 0 if none does within @max bytes. */
+static uint64_t next_symbol(const struct symtab *st, const struct symtab_entry *e, uint64_t max)
+{
+	uint64_t end = e->value + e->size, next = 0;
+
+	for (size_t i = 0; i < st->n; i++) {
+		uint64_t v = st->v[i].value;
+
+		if (v >= end && v <= end + max && (!next || v < next))
+			next = v;
+	}
+	return next;
+}
+
+/* A function shorter than the jump: the jump covers the alignment filler
+ * after it too, when that is filler up to the next symbol (branchcheck.h).
+ * The filler's bytes become part of what is checked and restored. */
+static int cover_padding(struct build *b, const struct symtab_entry *e, struct manifest_func *f)
+{
+	uint64_t need = f->patch_off + JUMP_SIZE - e->size, end = e->value + e->size;
+	uint64_t next = next_symbol(&b->syms, e, PADDING_MAX);
+	uint8_t pad[PADDING_MAX], *nv;
+
+	if (next && next - end >= need &&
+	    elf_file_read_vaddr(b->target, end, pad, next - end) == 0 &&
+	    branchcheck_padding(pad, next - end, end, need) == 0) {
+		nv = realloc(f->expected, e->size + need);
+		if (!nv)
+			return hp_err(-ENOMEM, "out of memory");
+		f->expected = nv;
+		memcpy(f->expected + e->size, pad, need);
+		f->size = e->size + need;
+		return 0;
+	}
+	hp_err_clear();
+	return hp_err(-EINVAL,
+		   "%s is only %llu bytes long, shorter than the %d-byte jump that redirects it, "
+		   "and no alignment filler follows it that the jump could cover; patch its "
+		   "callers instead",
+		   f->name, (unsigned long long)e->size, JUMP_SIZE + (int)f->patch_off);
+}
+
 static int resolve_func(struct build *b, const struct patch_replace *rep,
 			struct manifest_func *f)
 {
@@ -255,11 +301,11 @@ static int resolve_func(struct build *b, const struct patch_replace *rep,
 	f->patch_off = e->size >= ENDBR64_SIZE && memcmp(f->expected, "\xf3\x0f\x1e\xfa", 4) == 0
 			       ? ENDBR64_SIZE
 			       : 0;
-	if (e->size < f->patch_off + JUMP_SIZE)
-		return hp_err(-EINVAL,
-			      "%s is only %llu bytes long, shorter than the %d-byte jump that "
-			      "redirects it; patch its callers instead",
-			      rep->old, (unsigned long long)e->size, JUMP_SIZE + (int)f->patch_off);
+	if (e->size < f->patch_off + JUMP_SIZE) {
+		r = cover_padding(b, e, f);
+		if (r < 0)
+			return r;
+	}
 	r = branchcheck_window(rep->old, f->expected, f->size, f->vaddr, f->patch_off);
 	if (r < 0)
 		return r;
