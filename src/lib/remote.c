@@ -157,6 +157,9 @@ static int interrupt_and_save(struct remote *rm)
 		}
 		if (ptrace(PTRACE_GETREGS, rm->t.tid, NULL, &rm->saved) < 0)
 			return hp_err(-errno, "cannot read registers of thread %d: %m", rm->t.tid);
+		/* Restored in an interrupt stop (or by the guard frame): a call
+		 * our interrupt made return EINTR is made again. */
+		thread_restartable(&rm->saved);
 		rm->in_syscall_stop = 0;
 		arm_guard(rm);
 		return 0;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "procfs.h"
 
 #define SEIZE_ROUNDS_MAX 1000
+#define ERESTARTNOHAND 514 /* the kernel's, not in the uapi headers */
 /* How long the first thread let run in threads_run_briefly() gets before
  * the first interrupt; each later one runs while its predecessor stops. */
 #define RUN_SLICE_NS (5 * NSEC_PER_USEC)
@@ -466,12 +468,55 @@ void thread_reap(pid_t tid)
 		;
 }
 
+/* The calls that return a plain EINTR, not a restart code, when the thread
+ * is woken by anything that is not a real signal, our PTRACE_INTERRUPT
+ * included (the kernel never restarts them, SA_RESTART or not; measured in
+ * test_no_eintr, once per stop). A plain EINTR from them means nothing was
+ * done, so running them again is harmless. recvfrom/recvmsg/accept do it
+ * only on a socket with SO_RCVTIMEO. Not connect (a second connect says
+ * EALREADY) nor read/write (a device's EINTR may follow a side effect). */
+static bool returns_plain_eintr(long nr)
+{
+	switch (nr) {
+	case SYS_epoll_wait:
+	case SYS_epoll_pwait:
+	case SYS_epoll_pwait2:
+	case SYS_rt_sigtimedwait:
+	case SYS_io_uring_enter:
+	case SYS_io_getevents:
+	case SYS_io_pgetevents:
+	case SYS_semop:
+	case SYS_semtimedop:
+	case SYS_recvfrom:
+	case SYS_recvmsg:
+	case SYS_accept:
+	case SYS_accept4:
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool thread_restartable(struct user_regs_struct *regs)
+{
+	if ((long)regs->orig_rax < 0 || (long)regs->rax != -EINTR ||
+	    !returns_plain_eintr((long)regs->orig_rax))
+		return false;
+	regs->rax = (unsigned long)-ERESTARTNOHAND;
+	return true;
+}
+
 static void release_one(struct thread *t)
 {
 	if (t->seized && !t->stopped && !t->interrupt_pending && proc_exited(t->tid))
 		thread_reap(t->tid);
 	if (!t->seized || t->gone || !t->stopped)
 		return;
+	/* Our stop woke it from a call that would return EINTR: make it run
+	 * the call again instead (a group stop's EINTR is the kernel's). */
+	if (!t->group_stop && thread_restartable(&t->regs) &&
+	    ptrace(PTRACE_SETREGS, t->tid, NULL, &t->regs) < 0)
+		hp_debug("thread %d: cannot restart its system call: %m", t->tid);
 	/* A detached thread of a group-stopped process goes back into the
 	 * group stop by itself; any other thread gets its signal back. */
 	if (ptrace(PTRACE_DETACH, t->tid, NULL, (void *)(long)(t->group_stop ? 0 : t->sig)) < 0 &&
@@ -506,7 +551,8 @@ void threads_idle(struct threads *ts, int64_t ns)
 		if (!t->interrupt_pending || t->gone)
 			continue;
 		waited = true;
-		if (thread_wait(t, deadline, NULL) == 0)
+		if (thread_wait(t, deadline, NULL) == 0 &&
+		    (!t->stopped || ptrace(PTRACE_GETREGS, t->tid, NULL, &t->regs) == 0))
 			release_one(t);
 	}
 	if (!waited)

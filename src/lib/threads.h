@@ -73,6 +73,15 @@ void threads_release(struct threads *ts);
 /* Wait up to @ns while serving threads whose interrupt is still pending, so
  * a late stop is released at once instead of freezing the thread. */
 void threads_idle(struct threads *ts, int64_t ns);
+/* A thread stopped on its way out of a call that returns a plain EINTR when
+ * merely stopped (epoll_wait, sigtimedwait, io_uring_enter, ...: rax is
+ * -EINTR, orig_rax that call): turn the EINTR into -ERESTARTNOHAND in
+ * @regs and return true. Once the registers are set back and the thread is
+ * released from its stop (which is inside the kernel's signal handling),
+ * the kernel decides as for pause(): a real signal whose handler runs still
+ * gets EINTR; otherwise the call is made again (a finite timeout starts
+ * over). Every place that releases a thread it stopped uses this. */
+bool thread_restartable(struct user_regs_struct *regs);
 /* Release what can be released and forget everything. */
 void threads_free(struct threads *ts);
 
