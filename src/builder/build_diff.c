@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 
 #include "build.h"
+#include "completeness.h"
 #include "diffparse.h"
 #include "dwarfinfo.h"
 #include "error.h"
@@ -582,6 +583,49 @@ static int write_object(struct dbuild *d)
 	return r;
 }
 
+/* The linked build of the target in @tree: the file named like it that has
+ * a symbol table. */
+static int linked_in(const struct dbuild *d, const char *tree, char *ret, size_t len)
+{
+	int r = srctree_find_output(tree, d->o->c.target, d->o->built_file, ret, len);
+
+	return r < 0 ? hp_err_prefix(r, "the completeness check: ") : 0;
+}
+
+/*
+ * Before anything is written: the linked original and fixed builds of the
+ * target, compared function by function and object by object, must differ
+ * only where the bundle carries the change (completeness.c). It looks at
+ * neither the objects nor the pairing that made the patch.
+ */
+static int check_complete(struct dbuild *d)
+{
+	char orig[PATH_MAX * 2], fixed[PATH_MAX * 2], patch[PATH_MAX + 16];
+	struct completeness_result res;
+	struct completeness_input in = {
+		.old_code = d->o->linked_orig, .old_syms = d->o->linked_orig_syms,
+		.new_code = d->o->linked_fixed, .new_syms = d->o->linked_fixed_syms,
+		.patch_obj = patch, .diff = &d->diff,
+	};
+	int r = 0;
+
+	snprintf(patch, sizeof(patch), "%s/patch.o", d->b.tmp);
+	if (!in.old_code) {
+		r = linked_in(d, d->orig, orig, sizeof(orig));
+		in.old_code = orig;
+	}
+	if (r == 0 && !in.new_code) {
+		r = linked_in(d, d->fixed, fixed, sizeof(fixed));
+		in.new_code = fixed;
+	}
+	if (r < 0)
+		return r;
+	r = completeness_check(&in, &res);
+	buf_put(&d->explain, res.explain.data, res.explain.len);
+	completeness_result_free(&res);
+	return r;
+}
+
 static int file_sha(const char *path, uint8_t out[32], uint8_t **ret_data, size_t *ret_len)
 {
 	int r = file_read_all(path, 1ULL << 31, ret_data, ret_len);
@@ -674,6 +718,8 @@ int build_from_diff(const struct build_diff_opts *o)
 		r = report(&d);
 	if (r == 0)
 		r = write_object(&d);
+	if (r == 0)
+		r = check_complete(&d);
 	if (r == 0 && !o->no_file_update)
 		r = file_update(&d);
 	if (r == 0) {
