@@ -57,6 +57,12 @@ struct build_diff_opts {
 	const char *fixed_tree;
 	const char *fixed_file; /* the fixed file for commit, already built */
 	bool target_objs_only;  /* compare only the objects linked into the target */
+	/* The linked original and fixed builds of the target, for the
+	 * completeness check, and the files holding their .symtab (a build's
+	 * debug file when the packaged one is stripped); NULL: found in the
+	 * trees by the target's name. */
+	const char *linked_orig, *linked_orig_syms;
+	const char *linked_fixed, *linked_fixed_syms;
 	build_report_fn report;
 	void *report_ctx;
 	/* When set, every object's refusal is handed here and the comparison

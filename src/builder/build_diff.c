@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 
 #include "build.h"
+#include "completeness.h"
 #include "diffparse.h"
 #include "dwarfinfo.h"
 #include "error.h"
@@ -144,12 +145,40 @@ static bool is_combined(const struct obj *o)
 	return files > 1;
 }
 
+/* Tests only: match objects to sources by base name, the defect the
+ * completeness check must catch (tests/corpus: a vendored same-name file). */
+static bool match_by_basename(void)
+{
+	return getenv("HOTPATCH_TEST_MATCH_BY_BASENAME") != NULL;
+}
+
+/* Are @a and @b compiled from the same source file? The STT_FILE symbol
+ * is only its base name, and a tree may hold src/X.c and a vendored
+ * deps/lib/X.c, both linked into the target: only the full path the debug
+ * info gives (DW_AT_comp_dir + DW_AT_name) tells them apart. Without it,
+ * two objects are not taken for copies of one source: both are kept. */
+static bool same_source_file(const struct obj *a, const struct obj *b)
+{
+	char pa[PATH_MAX * 2], pb[PATH_MAX * 2];
+
+	if (!a->file || !b->file || strcmp(a->file, b->file) != 0)
+		return false;
+	if (match_by_basename())
+		return true;
+	if (dwarfinfo_cu_path(a->path, pa, sizeof(pa)) < 0 ||
+	    dwarfinfo_cu_path(b->path, pb, sizeof(pb)) < 0) {
+		hp_err_clear();
+		return false;
+	}
+	return strcmp(pa, pb) == 0;
+}
+
 /* With target_objs_only: the kept object compiled from the same source file
  * as @o, if any, else -1. */
 static ssize_t same_source(const struct dbuild *d, const struct obj *o)
 {
 	for (size_t i = 0; i < d->nobjs; i++)
-		if (d->fixeds[i].file && o->file && strcmp(d->fixeds[i].file, o->file) == 0)
+		if (same_source_file(&d->fixeds[i], o))
 			return (ssize_t)i;
 	return -1;
 }
@@ -159,7 +188,10 @@ static ssize_t same_source(const struct dbuild *d, const struct obj *o)
 static bool keep_object(struct dbuild *d, double *scores, size_t *ret_at)
 {
 	struct obj *o = &d->fixeds[d->nobjs];
-	double score = target_score(d, o);
+	/* the original's object is what the target was linked from: the
+	 * fixed one's changed functions have other sizes (a file of one
+	 * function would score nothing) */
+	double score = target_score(d, d->origs[d->nobjs].nsec ? &d->origs[d->nobjs] : o);
 	ssize_t twin = same_source(d, o);
 
 	*ret_at = d->nobjs;
@@ -174,10 +206,11 @@ static bool keep_object(struct dbuild *d, double *scores, size_t *ret_at)
 			return false;
 		obj_close(&d->fixeds[twin]);
 		obj_close(&d->origs[twin]);
-		memset(&d->origs[twin], 0, sizeof(d->origs[twin]));
 		d->fixeds[twin] = *o;
+		d->origs[twin] = d->origs[d->nobjs];
 		*ret_at = (size_t)twin;
 		memset(o, 0, sizeof(*o));
+		memset(&d->origs[d->nobjs], 0, sizeof(*o));
 	}
 	scores[*ret_at] = score;
 	return true;
@@ -211,19 +244,22 @@ static int open_objects(struct dbuild *d)
 
 		snprintf(path, sizeof(path), "%s/%s", d->fixed, f[i]);
 		r = obj_open(path, f[i], &d->fixeds[at]);
-		if (r < 0)
-			break;
-		if (d->o->target_objs_only && !keep_object(d, scores, &at)) {
-			obj_close(&d->fixeds[d->nobjs]);
-			memset(&d->fixeds[d->nobjs], 0, sizeof(d->fixeds[d->nobjs]));
-			continue;
-		}
-		d->nobjs += at == d->nobjs;
 		for (size_t k = 0; r == 0 && k < na; k++)
 			if (strcmp(a[k], f[i]) == 0) {
 				snprintf(path, sizeof(path), "%s/%s", d->orig, a[k]);
 				r = obj_open(path, a[k], &d->origs[at]);
 			}
+		if (r < 0) {
+			obj_close(&d->fixeds[at]);
+			break;
+		}
+		if ((d->o->target_objs_only || match_by_basename()) &&
+		    !keep_object(d, scores, &at)) {
+			obj_close(&d->fixeds[d->nobjs]);
+			obj_close(&d->origs[d->nobjs]);
+			continue;
+		}
+		d->nobjs += at == d->nobjs;
 	}
 	free(scores);
 	strv_free_n(a, na);
@@ -547,6 +583,49 @@ static int write_object(struct dbuild *d)
 	return r;
 }
 
+/* The linked build of the target in @tree: the file named like it that has
+ * a symbol table. */
+static int linked_in(const struct dbuild *d, const char *tree, char *ret, size_t len)
+{
+	int r = srctree_find_output(tree, d->o->c.target, d->o->built_file, ret, len);
+
+	return r < 0 ? hp_err_prefix(r, "the completeness check: ") : 0;
+}
+
+/*
+ * Before anything is written: the linked original and fixed builds of the
+ * target, compared function by function and object by object, must differ
+ * only where the bundle carries the change (completeness.c). It looks at
+ * neither the objects nor the pairing that made the patch.
+ */
+static int check_complete(struct dbuild *d)
+{
+	char orig[PATH_MAX * 2], fixed[PATH_MAX * 2], patch[PATH_MAX + 16];
+	struct completeness_result res;
+	struct completeness_input in = {
+		.old_code = d->o->linked_orig, .old_syms = d->o->linked_orig_syms,
+		.new_code = d->o->linked_fixed, .new_syms = d->o->linked_fixed_syms,
+		.patch_obj = patch, .diff = &d->diff,
+	};
+	int r = 0;
+
+	snprintf(patch, sizeof(patch), "%s/patch.o", d->b.tmp);
+	if (!in.old_code) {
+		r = linked_in(d, d->orig, orig, sizeof(orig));
+		in.old_code = orig;
+	}
+	if (r == 0 && !in.new_code) {
+		r = linked_in(d, d->fixed, fixed, sizeof(fixed));
+		in.new_code = fixed;
+	}
+	if (r < 0)
+		return r;
+	r = completeness_check(&in, &res);
+	buf_put(&d->explain, res.explain.data, res.explain.len);
+	completeness_result_free(&res);
+	return r;
+}
+
 static int file_sha(const char *path, uint8_t out[32], uint8_t **ret_data, size_t *ret_len)
 {
 	int r = file_read_all(path, 1ULL << 31, ret_data, ret_len);
@@ -639,6 +718,8 @@ int build_from_diff(const struct build_diff_opts *o)
 		r = report(&d);
 	if (r == 0)
 		r = write_object(&d);
+	if (r == 0)
+		r = check_complete(&d);
 	if (r == 0 && !o->no_file_update)
 		r = file_update(&d);
 	if (r == 0) {

@@ -84,7 +84,9 @@ static int locate_target(struct upgrade *u)
 	const char *root = u->o->sysroot ? u->o->sysroot : "/";
 	_cleanup_free_ char *real = realpath(root, NULL);
 	const char *t = u->o->c.target;
+	char real_in_root[PATH_MAX];
 	size_t n;
+	int r;
 
 	if (!real)
 		return hp_err(-errno, "cannot resolve the sysroot %s: %m", root);
@@ -93,10 +95,19 @@ static int locate_target(struct upgrade *u)
 	/* FILE may be given as the host sees it or as the root sees it. */
 	if (n && strncmp(t, u->sysroot, n) == 0 && t[n] == '/')
 		t += n;
-	snprintf(u->target, sizeof(u->target), "%s%s", u->sysroot, t);
+	/* The path users run may be a link into another package's file
+	 * (/usr/bin/prog -> prog-tool, shipped by prog-tools): the real file
+	 * is what is patched, and its package is what is rebuilt. Links are
+	 * resolved inside the root, never on the host. */
+	r = debpkg_resolve_in_root(n ? u->sysroot : "/", t, real_in_root, sizeof(real_in_root));
+	if (r < 0)
+		return r;
+	snprintf(u->target, sizeof(u->target), "%s%s", u->sysroot, real_in_root);
 	if (access(u->target, R_OK) < 0)
 		return hp_err(-errno, "cannot read %s: %m", u->target);
-	return debpkg_owner(n ? u->sysroot : "/", t, &u->pkg);
+	if (strcmp(real_in_root, t) != 0)
+		fprintf(stderr, "hotpatch: %s is a link to %s\n", t, real_in_root);
+	return debpkg_owner(n ? u->sysroot : "/", real_in_root, &u->pkg);
 }
 
 /* The release of the sysroot (bookworm...), for the build root. */
@@ -350,15 +361,24 @@ static bool find_deb(const char *dir, const char *package, const char *version, 
 	char pat[PATH_MAX * 2];
 	glob_t g;
 	bool found;
+	char apt[256];
 
-	snprintf(pat, sizeof(pat), "%s/%s_%s_*.deb", dir, package, debver_noepoch(version));
-	if (glob(pat, 0, NULL, &g) != 0)
-		return false;
-	found = g.gl_pathc > 0;
-	if (found)
-		snprintf(ret, len, "%s", g.gl_pathv[0]);
-	globfree(&g);
-	return found;
+	/* dpkg-buildpackage names it without the epoch (name_1.2-3_amd64.deb),
+	 * apt-get download with it, escaped (name_5%3a1.2-3_amd64.deb) */
+	debver_apt_filename(version, apt, sizeof(apt));
+	for (int form = 0; form < 2; form++) {
+		snprintf(pat, sizeof(pat), "%s/%s_%s_*.deb", dir, package,
+			 form ? apt : debver_noepoch(version));
+		if (glob(pat, 0, NULL, &g) != 0)
+			continue;
+		found = g.gl_pathc > 0;
+		if (found)
+			snprintf(ret, len, "%s", g.gl_pathv[0]);
+		globfree(&g);
+		if (found)
+			return true;
+	}
+	return false;
 }
 
 /* Debian's binary package @version: in the local archive given with

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "macro.h"
@@ -33,6 +35,89 @@ const char *debver_noepoch(const char *version)
 	const char *colon = strchr(version, ':');
 
 	return colon ? colon + 1 : version;
+}
+
+void debver_apt_filename(const char *version, char *ret, size_t len)
+{
+	const char *colon = strchr(version, ':');
+
+	if (colon)
+		snprintf(ret, len, "%.*s%%3a%s", (int)(colon - version), version, colon + 1);
+	else
+		snprintf(ret, len, "%s", version);
+}
+
+/* Appends component @c (not "." or "..") to @path. */
+static int push_component(char *path, size_t len, const char *c, size_t n)
+{
+	size_t at = strlen(path);
+
+	if (at + 1 + n >= len)
+		return -ENAMETOOLONG;
+	path[at] = '/';
+	memcpy(path + at + 1, c, n);
+	path[at + 1 + n] = 0;
+	return 0;
+}
+
+/* One step of resolving: @done (resolved so far, in the root) + @rest. */
+static int resolve_step(const char *root, char *done, size_t len, char *rest, size_t restlen,
+			int *hops)
+{
+	size_t n = strcspn(rest, "/");
+	char host[PATH_MAX * 2], link[PATH_MAX], next[PATH_MAX * 2];
+	struct stat st;
+	ssize_t k;
+
+	if ((n == 1 && rest[0] == '.') || n == 0)
+		goto advance;
+	if (n == 2 && rest[0] == '.' && rest[1] == '.') {
+		char *slash = strrchr(done, '/');
+
+		if (slash)
+			*slash = 0;
+		goto advance;
+	}
+	if (push_component(done, len, rest, n) < 0)
+		return -ENAMETOOLONG;
+	snprintf(host, sizeof(host), "%s%s", root, done);
+	if (lstat(host, &st) < 0 || !S_ISLNK(st.st_mode))
+		goto advance;
+	if (++*hops > 40)
+		return -ELOOP;
+	k = readlink(host, link, sizeof(link) - 1);
+	if (k < 0)
+		return -errno;
+	link[k] = 0;
+	*strrchr(done, '/') = 0; /* the link itself is replaced by its target */
+	if (link[0] == '/')
+		done[0] = 0;
+	snprintf(next, sizeof(next), "%s/%s", link, rest + n);
+	if (strlen(next) >= restlen)
+		return -ENAMETOOLONG;
+	memcpy(rest, next, strlen(next) + 1);
+	return 0;
+advance:
+	memmove(rest, rest + n + (rest[n] == '/'), strlen(rest + n + (rest[n] == '/')) + 1);
+	return 0;
+}
+
+int debpkg_resolve_in_root(const char *sysroot, const char *path, char *ret, size_t len)
+{
+	const char *root = strcmp(sysroot, "/") == 0 ? "" : sysroot;
+	char rest[PATH_MAX * 2];
+	int hops = 0, r = 0;
+
+	snprintf(rest, sizeof(rest), "%s", path);
+	ret[0] = 0;
+	while (r == 0 && rest[0])
+		r = resolve_step(root, ret, len, rest, sizeof(rest), &hops);
+	if (r < 0)
+		return hp_err(r, "cannot resolve %s inside %s: %s", path, sysroot[0] ? sysroot : "/",
+			      strerror(-r));
+	if (!ret[0])
+		snprintf(ret, len, "/");
+	return 0;
 }
 
 char *debver_upstream(const char *version)

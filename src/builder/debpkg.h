@@ -7,6 +7,8 @@
  */
 #pragma once
 
+#include <stddef.h>
+
 struct debpkg {
 	char *package;        /* binary package, without :arch */
 	char *version;        /* installed version */
@@ -20,5 +22,15 @@ int debpkg_owner(const char *sysroot, const char *path, struct debpkg *ret);
 void debpkg_free(struct debpkg *p);
 /* "1:2.3+dfsg-4" -> "2.3+dfsg" (newly allocated) */
 char *debver_upstream(const char *version);
-/* "1:2.3-4" -> "2.3-4": the form in file names */
+/* "1:2.3-4" -> "2.3-4": the form in file names dpkg-buildpackage and
+ * dpkg-source make */
 const char *debver_noepoch(const char *version);
+/* "1:2.3-4" -> "1%3a2.3-4": the form apt-get download saves a .deb under
+ * (the epoch kept, its colon escaped); without an epoch, the version.
+ * Written to @ret (at most @len bytes). */
+void debver_apt_filename(const char *version, char *ret, size_t len);
+/* @path, a path inside @sysroot ("" or "/" for the host), with every
+ * symbolic link resolved inside that root: an absolute link target is taken
+ * from the root, not from the host ("/usr/bin/prog -> prog-tool" gives
+ * "/usr/bin/prog-tool"). */
+int debpkg_resolve_in_root(const char *sysroot, const char *path, char *ret, size_t len);

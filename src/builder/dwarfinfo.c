@@ -244,6 +244,37 @@ int dwarfinfo_read(const char *obj_path, struct dw_info *ret)
 	return 0;
 }
 
+int dwarfinfo_cu_path(const char *obj_path, char *ret, size_t len)
+{
+	Dwfl *dwfl = dwfl_begin(&offline_callbacks);
+	Dwfl_Module *mod;
+	Dwarf_Die *cu;
+	Dwarf_Addr bias;
+	Dwarf_Attribute a;
+	const char *name = NULL, *dir = NULL;
+	int r = -ENOENT;
+
+	if (!dwfl)
+		return hp_err(-ENOMEM, "libdwfl: %s", dwfl_errmsg(-1));
+	dwfl_report_begin(dwfl);
+	mod = dwfl_report_offline(dwfl, obj_path, obj_path, -1);
+	dwfl_report_end(dwfl, NULL, NULL);
+	cu = mod ? dwfl_module_nextcu(mod, NULL, &bias) : NULL;
+	if (cu)
+		name = dwarf_diename(cu);
+	if (cu)
+		dir = dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &a));
+	if (name) {
+		if (name[0] == '/' || !dir)
+			snprintf(ret, len, "%s", name);
+		else
+			snprintf(ret, len, "%s/%s", dir, name);
+		r = 0;
+	}
+	dwfl_end(dwfl);
+	return r;
+}
+
 const struct dw_func *dwarfinfo_func(const struct dw_info *d, const char *name)
 {
 	size_t n = strcspn(name, "."); /* f.constprop.0 is f */

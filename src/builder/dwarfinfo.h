@@ -35,6 +35,10 @@ struct dw_info {
 	char *srcfiles; /* the line tables' files outside /usr, tree paths, ", "-separated */
 };
 
+/* The full path of the source file object @obj_path was compiled from:
+ * its first unit's DW_AT_name, under DW_AT_comp_dir when relative.
+ * -ENOENT when it has no debug info. */
+int dwarfinfo_cu_path(const char *obj_path, char *ret, size_t len);
 /* No debug info is not an error: the info is then empty. */
 int dwarfinfo_read(const char *obj_path, struct dw_info *ret);
 void dwarfinfo_free(struct dw_info *d);
