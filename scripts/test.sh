@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The test command: set up, build with ASan+UBSan, run every test, and end
 # with one line "N passed, N failed, N skipped" counted from the results.
+# Two more builds, compiled but not run, each counted as one result: a gcc
+# release build (-O3, where gcc's flow warnings differ) and a clang build
+# (-Wall -Wextra -Werror on both, as meson.build sets).
 #   scripts/test.sh            the default suites (about 15-25 minutes on 2 cores)
 #   scripts/test.sh --long     also the long stress and real-world runs
 #   scripts/test.sh -- ARGS    extra arguments for `meson test` (e.g. a test name)
@@ -19,6 +22,7 @@ while [ $# -gt 0 ]; do
 done
 
 scripts/setup.sh
+
 builddir=build-test
 if [ ! -d "$builddir" ]; then
 	meson setup "$builddir" -Db_sanitize=address,undefined -Dstress="$long" >/dev/null
@@ -27,9 +31,29 @@ else
 fi
 meson compile -C "$builddir"
 
+# compile_only NAME DIR SETUP-ARGS...: build DIR, log to DIR/compile.log, and
+# append one result line in testlog.json's form for test-summary.py.
+extra="$builddir/meson-logs/extra-builds.json"
+compile_only() {
+	local name="$1" dir="$2" result=OK start=$SECONDS
+	shift 2
+	[ -f "$dir/build.ninja" ] || { rm -rf "$dir" && mkdir -p "$dir"; }
+	if { [ -f "$dir/build.ninja" ] || meson setup "$dir" "$@"; } >"$dir/compile.log" 2>&1 &&
+		meson compile -C "$dir" >>"$dir/compile.log" 2>&1; then :; else
+		result=FAIL
+		grep -E -A6 'error:|FAILED' "$dir/compile.log" | head -n 60 >&2 ||
+			tail -n 40 "$dir/compile.log" >&2
+	fi
+	echo "$name: $result ($((SECONDS - start)) s)"
+	printf '{"name": "%s", "result": "%s"}\n' "$name" "$result" >>"$extra"
+}
+rm -f "$extra"
+compile_only "build gcc release" build-release --buildtype=release
+CC=clang compile_only "build clang" build-clang --buildtype=debug
+
 # ASan: fail on the first error, report leaks; UBSan: every finding is fatal.
 export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:halt_on_error=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 status=0
 meson test -C "$builddir" --print-errorlogs --num-processes 2 "${meson_args[@]}" || status=$?
-python3 scripts/test-summary.py "$builddir/meson-logs/testlog.json"
+python3 scripts/test-summary.py "$builddir/meson-logs/testlog.json" "$extra"

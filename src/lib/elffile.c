@@ -94,7 +94,9 @@ static int elf_file_new(const char *name, struct elf_file **ret)
 
 int elf_file_open_mem(const void *data, size_t size, const char *name, struct elf_file **ret)
 {
-	struct elf_file *ef;
+	/* NULL although elf_file_new() sets it on success: gcc -O3 cannot see
+	 * that hp_err() returns a negative value (-Wmaybe-uninitialized). */
+	struct elf_file *ef = NULL;
 	int r;
 
 	r = elf_file_new(name, &ef);
@@ -124,7 +126,7 @@ fail:
 
 int elf_file_open_fd(int fd, const char *name, struct elf_file **ret)
 {
-	struct elf_file *ef;
+	struct elf_file *ef = NULL; /* see elf_file_open_mem() */
 	struct stat st;
 	int r;
 

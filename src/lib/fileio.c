@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +81,8 @@ static int fsync_dir_of(const char *path)
 	return fsync(dfd) < 0 ? -errno : 0;
 }
 
-int file_write_atomic(const char *path, const void *data, size_t len, unsigned mode)
+static int write_atomic(const char *path, const void *data, size_t len, unsigned mode,
+			bool durable)
 {
 	_cleanup_free_ char *tmp = NULL;
 	int fd, r;
@@ -93,7 +95,7 @@ int file_write_atomic(const char *path, const void *data, size_t len, unsigned m
 	r = write_full(fd, data, len);
 	if (r == 0 && fchmod(fd, mode) < 0)
 		r = -errno;
-	if (r == 0 && fsync(fd) < 0)
+	if (r == 0 && durable && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
@@ -103,10 +105,22 @@ int file_write_atomic(const char *path, const void *data, size_t len, unsigned m
 		unlink(tmp);
 		return hp_err(r, "cannot write %s: %s", path, strerror(-r));
 	}
+	if (!durable)
+		return 0;
 	r = fsync_dir_of(path);
 	if (r < 0)
 		return hp_err(r, "cannot sync the directory of %s: %s", path, strerror(-r));
 	return 0;
+}
+
+int file_write_atomic(const char *path, const void *data, size_t len, unsigned mode)
+{
+	return write_atomic(path, data, len, mode, true);
+}
+
+int file_write_cached(const char *path, const void *data, size_t len, unsigned mode)
+{
+	return write_atomic(path, data, len, mode, false);
 }
 
 int mkdir_p(const char *path, unsigned mode)

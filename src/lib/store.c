@@ -14,6 +14,7 @@
 #include "fileio.h"
 #include "macro.h"
 #include "paths.h"
+#include "trust.h"
 
 int store_ensure_dirs(void)
 {
@@ -41,6 +42,9 @@ static bool same_content(const char *path, const uint8_t *data, size_t len)
 	return n == len && memcmp(cur, data, len) == 0;
 }
 
+/* Not synced: every user (apply, enable, the daemon) calls this first and
+ * so compares the copy with the bundle's object, and a power cut leaves no
+ * process that maps it. */
 int store_object(const struct bundle *b, char *ret_path, size_t len)
 {
 	int r = store_ensure_dirs();
@@ -51,7 +55,32 @@ int store_object(const struct bundle *b, char *ret_path, size_t len)
 	if (same_content(ret_path, b->object, b->object_size))
 		return 0;
 	/* A new inode: processes that map an older copy keep it. */
-	return file_write_atomic(ret_path, b->object, b->object_size, 0644);
+	return file_write_cached(ret_path, b->object, b->object_size, 0644);
+}
+
+/* The stored file may stay when it is @b's bytes, or @b's payload under
+ * another signature that still verifies with the trusted keys: two files of
+ * one patch id (re-signed, or signed by a second key) applied in turn would
+ * otherwise replace each other, two fsyncs each time. */
+static bool stored_bundle_serves(const char *path, const struct bundle *b)
+{
+	_cleanup_free_ uint8_t *cur = NULL;
+	const uint8_t *sig;
+	size_t n, payload, siglen;
+	char signer[17];
+
+	if (file_read_all(path, BUNDLE_MAX_SIZE, &cur, &n) < 0)
+		goto no;
+	if (n == b->size && memcmp(cur, b->data, n) == 0)
+		return true;
+	if (bundle_split(cur, n, &payload, &sig, &siglen) < 0 || !sig ||
+	    payload != b->payload_size || memcmp(cur, b->data, payload) != 0 ||
+	    trust_verify_bundle(cur, payload, sig, siglen, signer, NULL) < 0)
+		goto no;
+	return true;
+no:
+	hp_err_clear();
+	return false;
 }
 
 int store_bundle_path(const char *id, char *ret_path, size_t len)
@@ -68,7 +97,7 @@ int store_save_bundle(const struct bundle *b)
 	if (r < 0)
 		return r;
 	store_bundle_path(b->id, path, sizeof(path));
-	if (same_content(path, b->data, b->size))
+	if (stored_bundle_serves(path, b))
 		return 0;
 	return file_write_atomic(path, b->data, b->size, 0644);
 }

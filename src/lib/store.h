@@ -13,9 +13,11 @@
 #include "bundle.h"
 
 int store_ensure_dirs(void);
-/* Writes objects/<id>.hpo if missing (or different) and returns its path. */
+/* Writes objects/<id>.hpo if missing (or different), not synced: call it
+ * before every use of the object. Returns its path. */
 int store_object(const struct bundle *b, char *ret_path, size_t len);
-/* Saves the bundle file (as signed) under bundles/<id>.hpb. */
+/* Saves the bundle file (as signed) under bundles/<id>.hpb, durably; a stored
+ * copy of the same payload whose signature still verifies is kept. */
 int store_save_bundle(const struct bundle *b);
 /* Resolves an id or unique id prefix to bundles/<id>.hpb. */
 int store_lookup(const char *id, char *ret_path, size_t len);
