@@ -106,7 +106,7 @@ _hotpatch()
         install) opts="--insecure --help" ;;
         commit) opts="--staged --insecure --help" ;;
         rollback) opts="--no-apply --help" ;;
-        package) opts="-o --output --help" ;;
+        package) opts="-o --output --name --maintainer --help" ;;
         audit)
             [[ $cword -eq $((i + 1)) ]] && COMPREPLY=($(compgen -W verify -- "$cur"))
             return

@@ -29,32 +29,55 @@
 
 /* Where the bundle lives on the hosts: architecture-specific data. */
 #define PKG_BUNDLE_DIR "usr/lib/hotpatch/bundles"
+/* What each package put in place last (its patch id and target build). */
+#define PKG_STATE_DIR "var/lib/hotpatch/packages"
 
 extern char **environ;
 
 struct pkg {
 	const struct bundle *b;
+	const char *maintainer; /* --maintainer, or NULL */
 	char name[256];    /* the Debian package name */
+	char build_id[2 * 64 + 1]; /* the target build the bundle is for */
+	char contact[512]; /* NAME <MAIL> */
 	char version[32];  /* from the bundle's creation time */
 	char stage[4096];  /* the package tree being built */
 };
 
-/* Debian package names are [a-z0-9+.-]; a patch name may be anything. */
-static void pkg_name(const struct manifest *m, const char *id, char *out, size_t len)
+struct pkg_opts {
+	const char *dir;
+	const char *name;       /* --name */
+	const char *maintainer; /* --maintainer */
+};
+
+/* Debian package names are [a-z0-9+.-], starting with a letter or digit; a
+ * patch name may be anything. The name is stable across rebuilds of a fix
+ * (the patch's name, not its id), so that a rebuilt fix upgrades the
+ * package that carried the last one, as kpatch-patch-* packages do. */
+static int pkg_name(const char *want, char *out, size_t len)
 {
 	char clean[128];
 	size_t n = 0;
 
-	for (const char *s = m->name ? m->name : ""; *s && n < sizeof(clean) - 1; s++) {
+	for (const char *s = want ? want : ""; *s && n < sizeof(clean) - 1; s++) {
 		char c = (*s >= 'A' && *s <= 'Z') ? (char)(*s - 'A' + 'a') : *s;
+		bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '.';
 
-		clean[n++] = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-					     c == '.'
-				     ? c
-				     : '-';
+		if (!ok)
+			c = '-';
+		if (c == '-' && (n == 0 || clean[n - 1] == '-'))
+			continue; /* no leading or doubled dashes */
+		clean[n++] = c;
 	}
+	while (n && !((clean[n - 1] >= 'a' && clean[n - 1] <= 'z') ||
+		      (clean[n - 1] >= '0' && clean[n - 1] <= '9')))
+		n--;
 	clean[n] = '\0';
-	snprintf(out, len, "hotpatch-patch-%s%s%s", clean, n ? "-" : "", id);
+	if (!n)
+		return hp_err(-EINVAL, "the patch has no name to make a package name of; give one "
+				       "with --name NAME");
+	snprintf(out, len, "hotpatch-patch-%s", clean);
+	return 0;
 }
 
 /* A later build of a fix gets a later version, whatever its id. */
@@ -77,22 +100,29 @@ static void add_oneline(struct buf *o, const char *s)
 	}
 }
 
-/* Who made the package: $DEBFULLNAME and $DEBEMAIL, as Debian's own tools
- * take them, or the local root. */
-static void maintainer(struct buf *o)
+/* Who made the package: --maintainer, else $DEBFULLNAME and $DEBEMAIL, as
+ * Debian's own tools take them. Debian refuses root and localhost as a
+ * contact (lintian: root-in-contact, bogus-mail-host), so there is no made-up
+ * default: the people who publish a fix say who they are. */
+static int maintainer(const char *given, struct buf *o)
 {
 	const char *name = getenv("DEBFULLNAME"), *mail = getenv("DEBEMAIL");
 
-	buf_printf(o, "Maintainer: ");
-	if (mail && strchr(mail, '<')) {
+	if (given) {
+		add_oneline(o, given);
+	} else if (mail && strchr(mail, '<')) {
 		add_oneline(o, mail);
-	} else {
-		add_oneline(o, name && *name ? name : "hotpatch package");
+	} else if (mail && *mail) {
+		add_oneline(o, name && *name ? name : "hotpatch live patches");
 		buf_printf(o, " <");
-		add_oneline(o, mail && *mail ? mail : "root@localhost");
+		add_oneline(o, mail);
 		buf_printf(o, ">");
+	} else {
+		return hp_err(-EINVAL, "who publishes this package? Give --maintainer \"NAME <MAIL>\" "
+				       "or set DEBEMAIL (and DEBFULLNAME)");
 	}
-	buf_printf(o, "\n");
+	buf_put(o, "", 1);
+	return 0;
 }
 
 static void control_text(const struct pkg *p, struct buf *o)
@@ -101,8 +131,8 @@ static void control_text(const struct pkg *p, struct buf *o)
 	char bid[2 * sizeof(m->build_id) + 1];
 
 	hex_encode(m->build_id, m->build_id_len, bid);
-	buf_printf(o, "Package: %s\nVersion: %s\nArchitecture: amd64\n", p->name, p->version);
-	maintainer(o);
+	buf_printf(o, "Package: %s\nVersion: %s\nArchitecture: amd64\nMaintainer: %s\n", p->name,
+		   p->version, p->contact);
 	buf_printf(o, "Section: admin\nPriority: optional\nDepends: hotpatch\n"
 		      "Installed-Size: %zu\n",
 		   (p->b->size + 1023) / 1024);
@@ -136,16 +166,47 @@ static const char script_head[] =
 	"set -e\n"
 	"PATH=$PATH:/usr/sbin:/sbin\n"
 	"id=%s\n"
+	"target=%s\n"
 	"bundle=\"${DPKG_ROOT:-}/" PKG_BUNDLE_DIR "/%s.hpb\"\n"
 	"if [ -z \"${HOTPATCH_ROOT:-}\" ] && [ -n \"${DPKG_ROOT:-}\" ]; then\n"
 	"\tHOTPATCH_ROOT=$DPKG_ROOT\n"
 	"\texport HOTPATCH_ROOT\n"
-	"fi\n";
+	"fi\n"
+	"# Which patch this package put in place last, and for which build.\n"
+	"state=\"${HOTPATCH_ROOT:-}/" PKG_STATE_DIR "/%s\"\n";
 
+/* An upgrade (a rebuilt fix) supersedes the previous patch in one flip per
+ * process (apply --replace), so no process is ever without a fix; then the
+ * previous one is disabled and removed. Only when it was for the same build:
+ * a previous patch for another build still serves the processes of that
+ * build, and stays. */
 static const char postinst_body[] =
+	"remove_old() {\n"
+	"\thotpatch disable \"$1\" >/dev/null || true\n"
+	"\ttries=0\n"
+	"\tuntil hotpatch remove \"$1\" >/dev/null 2>&1; do\n"
+	"\t\ttries=$((tries + 1))\n"
+	"\t\tif [ \"$tries\" -ge 30 ]; then\n"
+	"\t\t\techo \"$DPKG_MAINTSCRIPT_PACKAGE: the previous patch $1 is still applied\" \\\n"
+	"\t\t\t\t\"somewhere; see 'hotpatch status'\" >&2\n"
+	"\t\t\treturn 0\n"
+	"\t\tfi\n"
+	"\t\tsleep 1\n"
+	"\tdone\n"
+	"}\n"
 	"case \"$1\" in\n"
 	"configure|abort-remove|abort-deconfigure|abort-upgrade)\n"
 	"\thotpatch install \"$bundle\"\n"
+	"\told= oldtarget=\n"
+	"\tif [ -r \"$state\" ]; then\n"
+	"\t\told=$(cut -d' ' -f1 \"$state\")\n"
+	"\t\toldtarget=$(cut -d' ' -f2 \"$state\")\n"
+	"\tfi\n"
+	"\tif [ -n \"$old\" ] && [ \"$old\" != \"$id\" ] && [ \"$oldtarget\" = \"$target\" ]; then\n"
+	"\t\thotpatch apply \"$id\" --all --replace >/dev/null || true\n"
+	"\telse\n"
+	"\t\told=\n"
+	"\tfi\n"
 	"\trc=0\n"
 	"\thotpatch enable \"$id\" || rc=$?\n"
 	"\tif [ \"$rc\" -eq 1 ]; then\n"
@@ -154,16 +215,24 @@ static const char postinst_body[] =
 	"\telif [ \"$rc\" -ne 0 ]; then\n"
 	"\t\texit \"$rc\"\n"
 	"\tfi\n"
+	"\tif [ -n \"$old\" ]; then\n"
+	"\t\tremove_old \"$old\"\n"
+	"\tfi\n"
+	"\tmkdir -p \"${state%/*}\"\n"
+	"\techo \"$id $target\" > \"$state\"\n"
 	"\t;;\n"
 	"esac\n"
 	"exit 0\n";
 
 /* The daemon reverts asynchronously, and remove is refused while any
  * process still carries the patch: wait for it, within reason. A patch that
- * cannot come out fails the removal, and dpkg keeps the package. */
+ * cannot come out fails the removal, and dpkg keeps the package. On an
+ * upgrade nothing happens here: the new version's postinst supersedes this
+ * patch without a moment unpatched. */
 static const char prerm_body[] =
 	"case \"$1\" in\n"
 	"remove|deconfigure)\n"
+	"\trm -f \"$state\"\n"
 	"\t# Already removed from the store by hand: nothing left to undo.\n"
 	"\tif [ ! -e \"${HOTPATCH_ROOT:-}/var/lib/hotpatch/bundles/$id.hpb\" ]; then\n"
 	"\t\texit 0\n"
@@ -181,6 +250,14 @@ static const char prerm_body[] =
 	"esac\n"
 	"exit 0\n";
 
+static const char postrm_body[] =
+	"case \"$1\" in\n"
+	"purge)\n"
+	"\trm -f \"$state\"\n"
+	"\t;;\n"
+	"esac\n"
+	"exit 0\n";
+
 static int write_script(const struct pkg *p, const char *name, const char *body)
 {
 	const struct manifest *m = &p->b->manifest;
@@ -188,12 +265,101 @@ static int write_script(const struct pkg *p, const char *name, const char *body)
 	char path[4200];
 	int r;
 
-	buf_printf(&o, script_head, p->b->id, m->name, p->b->id, p->b->id);
+	buf_printf(&o, script_head, p->b->id, m->name, p->b->id, p->build_id, p->b->id, p->name);
 	buf_printf(&o, "%s", body);
 	snprintf(path, sizeof(path), "%s/DEBIAN/%s", p->stage, name);
 	r = file_write_atomic(path, o.data, o.len, 0755);
 	buf_free(&o);
 	return r;
+}
+
+/* A tool every Debian host has (dpkg-deb, gzip), its standard output
+ * discarded. */
+static int run_tool(char *const argv[], const char *package)
+{
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int r, status;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (r)
+		return hp_err(-r, "cannot run %s: %s (it is in the %s package)", argv[0],
+			      strerror(r), package);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return hp_err(-errno, "waiting for %s: %m", argv[0]);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return hp_err(-EIO, "%s failed (its message is above)", argv[0]);
+	return 0;
+}
+
+static int run_dpkg_deb(const char *stage, const char *out)
+{
+	char *argv[] = {"dpkg-deb", "--root-owner-group", "--build", (char *)stage, (char *)out,
+			NULL};
+
+	return run_tool(argv, "dpkg");
+}
+
+/* The changelog a Debian package must have: one entry, this build. */
+static void changelog_text(const struct pkg *p, struct buf *o)
+{
+	const struct manifest *m = &p->b->manifest;
+	time_t t = (time_t)m->created;
+	struct tm tm;
+	char date[64] = "Thu, 01 Jan 1970 00:00:00 +0000";
+
+	if (gmtime_r(&t, &tm))
+		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	buf_printf(o, "%s (%s) unstable; urgency=high\n\n  * Live patch %s for %s\n"
+		      "    (build-id %s).\n",
+		   p->name, p->version, p->b->id, m->target_path, p->build_id);
+	for (size_t i = 0; i < m->ncves; i++) {
+		buf_printf(o, "  * Fixes ");
+		add_oneline(o, m->cves[i]);
+		buf_printf(o, ".\n");
+	}
+	buf_printf(o, "\n -- %s  %s\n", p->contact, date);
+}
+
+static const char copyright_text[] =
+	"Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"
+	"Comment: A live patch bundle made by `hotpatch package`. Its code is built\n"
+	" from the sources of the program it patches, and of the fix.\n"
+	"\n"
+	"Files: *\n"
+	"Copyright: %.4s the authors of the patched program and of the fix\n"
+	"License: same-as-patched-program\n"
+	" The patch object is derived from the sources of the program it patches\n"
+	" and is distributed under that program's license.\n";
+
+/* usr/share/doc/PACKAGE: copyright and changelog.gz, as Debian policy asks. */
+static int write_docs(const struct pkg *p)
+{
+	struct buf log = {0};
+	char dir[4200], path[4400];
+	char *gzip[] = {"gzip", "-9nf", path, NULL};
+	int r;
+
+	snprintf(dir, sizeof(dir), "%s/usr/share/doc/%s", p->stage, p->name);
+	r = mkdir_p(dir, 0755);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/copyright", dir);
+	/* The version starts with the bundle's year (pkg_version()). */
+	buf_printf(&log, copyright_text, strlen(p->version) >= 4 ? p->version : "1970");
+	r = file_write_atomic(path, log.data, log.len, 0644);
+	buf_free(&log);
+	if (r < 0)
+		return r;
+	changelog_text(p, &log);
+	snprintf(path, sizeof(path), "%s/changelog", dir);
+	r = file_write_atomic(path, log.data, log.len, 0644);
+	buf_free(&log);
+	return r < 0 ? r : run_tool(gzip, "gzip");
 }
 
 static int write_tree(const struct pkg *p)
@@ -214,6 +380,10 @@ static int write_tree(const struct pkg *p)
 		r = write_script(p, "postinst", postinst_body);
 	if (r == 0)
 		r = write_script(p, "prerm", prerm_body);
+	if (r == 0)
+		r = write_script(p, "postrm", postrm_body);
+	if (r == 0)
+		r = write_docs(p);
 	if (r < 0)
 		return r;
 	snprintf(path, sizeof(path), "%s/" PKG_BUNDLE_DIR, p->stage);
@@ -222,30 +392,6 @@ static int write_tree(const struct pkg *p)
 		return r;
 	snprintf(path, sizeof(path), "%s/" PKG_BUNDLE_DIR "/%s.hpb", p->stage, p->b->id);
 	return file_write_atomic(path, p->b->data, p->b->size, 0644);
-}
-
-/* dpkg-deb, its standard output (a "building package" line) discarded. */
-static int run_dpkg_deb(const char *stage, const char *out)
-{
-	char *argv[] = {"dpkg-deb", "--root-owner-group", "--build", (char *)stage, (char *)out,
-			NULL};
-	posix_spawn_file_actions_t fa;
-	pid_t pid;
-	int r, status;
-
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-	r = posix_spawnp(&pid, "dpkg-deb", &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (r)
-		return hp_err(-r, "cannot run dpkg-deb: %s (it is in the dpkg package)",
-			      strerror(r));
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return hp_err(-errno, "waiting for dpkg-deb: %m");
-	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		return hp_err(-EIO, "dpkg-deb failed to build %s (its message is above)", out);
-	return 0;
 }
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -258,13 +404,22 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 }
 
 /* Builds the package in @dir; its path in @ret_out. */
-static int package(const struct bundle *b, const char *dir, char *ret_out, size_t len)
+static int package(const struct bundle *b, const struct pkg_opts *o, char *ret_out, size_t len)
 {
-	struct pkg p = {.b = b};
+	struct pkg p = {.b = b, .maintainer = o->maintainer};
+	struct buf contact = {0};
+	const char *dir = o->dir;
 	char tmp[4200];
 	int r;
 
-	pkg_name(&b->manifest, b->id, p.name, sizeof(p.name));
+	r = pkg_name(o->name ? o->name : b->manifest.name, p.name, sizeof(p.name));
+	if (r == 0)
+		r = maintainer(o->maintainer, &contact);
+	if (r < 0)
+		return r;
+	snprintf(p.contact, sizeof(p.contact), "%s", contact.data);
+	buf_free(&contact);
+	hex_encode(b->manifest.build_id, b->manifest.build_id_len, p.build_id);
 	pkg_version(b->manifest.created, p.version, sizeof(p.version));
 	/* Staged beside the output, so the final rename never crosses a file
 	 * system and a reader never sees half a .deb. */
@@ -285,14 +440,19 @@ static int package(const struct bundle *b, const char *dir, char *ret_out, size_
 	return r;
 }
 
+
 static int usage(int status)
 {
-	printf("Usage: hotpatch package BUNDLE [-o DIR]\n\n"
-	       "Wrap a signed bundle in a Debian package, hotpatch-patch-NAME-ID, in DIR\n"
+	printf("Usage: hotpatch package BUNDLE [-o DIR] [--name NAME] [--maintainer \"NAME <MAIL>\"]\n\n"
+	       "Wrap a signed bundle in a Debian package, hotpatch-patch-NAME (NAME: the\n"
+	       "patch's name, or --name), version the bundle's creation time, in DIR\n"
 	       "(default: the current directory). Installing the package installs the\n"
-	       "bundle into the store and enables it (hotpatchd keeps it applied);\n"
-	       "removing the package disables it, reverts it everywhere and removes it.\n"
-	       "The bundle must verify against trusted.d here, as it will on the hosts.\n");
+	       "bundle into the store and enables it (hotpatchd keeps it applied); a\n"
+	       "rebuilt fix packaged under the same name upgrades it, superseding the\n"
+	       "previous patch in every process in one flip; removing the package\n"
+	       "disables the patch, reverts it everywhere and removes it. The maintainer\n"
+	       "is --maintainer, else DEBFULLNAME and DEBEMAIL. The bundle must verify\n"
+	       "against trusted.d here, as it will on the hosts.\n");
 	return status;
 }
 
@@ -300,17 +460,23 @@ int cmd_package(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"output", required_argument, NULL, 'o'},
+		{"name", required_argument, NULL, 'n'},
+		{"maintainer", required_argument, NULL, 'm'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
+	struct pkg_opts o = {.dir = "."};
 	struct bundle *b = NULL;
-	const char *dir = ".";
 	char out[4096];
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
 		if (c == 'o')
-			dir = optarg;
+			o.dir = optarg;
+		else if (c == 'n')
+			o.name = optarg;
+		else if (c == 'm')
+			o.maintainer = optarg;
 		else
 			return usage(c == 'h' ? EXIT_OK : EXIT_REFUSED);
 	}
@@ -319,7 +485,7 @@ int cmd_package(int argc, char **argv)
 	/* Never unsigned: every host would refuse it at install time. */
 	r = cli_load_bundle(argv[optind], false, &b);
 	if (r == 0)
-		r = package(b, dir, out, sizeof(out));
+		r = package(b, &o, out, sizeof(out));
 	if (r < 0) {
 		bundle_free(b);
 		return cli_refuse(r);

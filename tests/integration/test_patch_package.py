@@ -77,6 +77,34 @@ def install_and_remove(env, v, deb, pkg, bid, daemon):
     expect(r.returncode != 0 or "deinstall" in r.stdout, f"package still installed: {r.stdout}")
 
 
+def upgrade(env, v, exe, key, deb, pkg, bid):
+    """A rebuilt fix, packaged under the same name, upgrades the package: the
+    new patch supersedes the old one in the running process in one flip, and
+    the old one leaves the store."""
+    dpkg(env, env.root, "-i", deb)
+    expect_eq(v.call(100), -1, "the first version's fix")
+    time.sleep(1.1)  # a later creation time: a higher package version
+    bundle2 = signed_bundle(env, exe, check_len_patch(50, -2, name="v2"), key, name="Len_Fix")
+    bid2 = env.bundle_id(bundle2)
+    out = os.path.join(env.dir, "debs2")
+    os.makedirs(out)
+    env.hp("package", bundle2, "-o", out, "--maintainer", "Security Team <sec@example.org>")
+    deb2 = glob.glob(os.path.join(out, "*.deb"))[0]
+    expect_eq(field(deb2, "Package"), pkg, "the rebuilt fix keeps the package name")
+    expect(subprocess.run(["dpkg", "--compare-versions", field(deb2, "Version"), "gt",
+                           field(deb, "Version")]).returncode == 0, "a higher version")
+    dpkg(env, env.root, "-i", deb2)
+    expect_eq(v.call(100), -2, "the second version's fix after the upgrade")
+    expect_eq(v.call(60), -2, "the second version's fix after the upgrade")
+    st = env.hp_json("status", "--pid", v.pid)
+    expect_eq([p["id"] for p in st["patches"]], [bid2], "only the new patch is applied")
+    expect(not stored(env, bid), "the previous patch left the store")
+    expect_eq(len(set(v.maps_objects())), 1, "one patch object mapped")
+    dpkg(env, env.root, "-r", pkg)
+    expect_eq(v.call(100), 100, "check_len(100) after dpkg -r of the upgraded package")
+    expect_eq(v.maps_objects(), [], "no patch object left mapped")
+
+
 def test(env):
     # The fixture under its own build-id: --all (what enable does without
     # the daemon) then touches only the process this test starts.
@@ -100,7 +128,7 @@ def test(env):
     expect_eq(len(debs), 1, "one .deb written")
     deb = debs[0]
     expect(f"as {deb}" in r.stdout, r.stdout)
-    pkg = f"hotpatch-patch-len-fix-{bid}"
+    pkg = "hotpatch-patch-len-fix"
     expect_eq(field(deb, "Package"), pkg, "package name")
     expect(os.path.basename(deb).startswith(pkg + "_"), deb)
     expect(field(deb, "Depends") == "hotpatch", "depends on hotpatch")
@@ -121,8 +149,20 @@ def test(env):
                              capture_output=True, check=True).stdout,
               "the packaged bundle is the signed bundle, byte for byte")
 
+    # Debian's own checker finds nothing to say (it used to find four errors:
+    # root@localhost as the maintainer, no changelog, no copyright file).
+    r = subprocess.run(["lintian", "--fail-on", "error,warning", deb], capture_output=True,
+                       text=True)
+    expect_eq(r.returncode, 0, f"lintian on the package:\n{r.stdout}{r.stderr}")
+    r = env.hp("package", bundle, "-o", env.dir, check=False,
+               env_vars={"DEBEMAIL": "", "DEBFULLNAME": ""})
+    expect_eq(r.returncode, 2, "package with nobody to name as its maintainer")
+    expect("--maintainer" in r.stderr and len(r.stderr.splitlines()) == 1, r.stderr)
+
     # No daemon: the maintainer scripts apply and revert themselves.
     install_and_remove(env, v, deb, pkg, bid, daemon=False)
+
+    upgrade(env, v, exe, key, deb, pkg, bid)
 
     # With hotpatchd: it applies and reverts, asynchronously; prerm waits.
     d = Daemon(env)
