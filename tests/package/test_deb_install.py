@@ -339,8 +339,9 @@ def fleet(ch, work, server, servers):
     first with no daemon (the maintainer scripts patch), then with the
     installed hotpatchd running (it patches, including a server started
     after the install, and reverts on removal)."""
-    ch.run("hotpatch", "package", "/opt/demo/fix.hpb", "-o", "/opt/demo")
-    debs = glob.glob(ch.path("/opt/demo/hotpatch-patch-fix-*.deb"))
+    ch.run("hotpatch", "package", "/opt/demo/fix.hpb", "-o", "/opt/demo",
+           "--maintainer", "Security Team <security@example.org>")
+    debs = glob.glob(ch.path("/opt/demo/hotpatch-patch-fix_*.deb"))
     expect_eq(len(debs), 1, "hotpatch package wrote one .deb")
     deb = "/opt/demo/" + os.path.basename(debs[0])
     pkg = os.path.basename(deb).split("_")[0]
