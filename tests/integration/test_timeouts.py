@@ -27,9 +27,9 @@ def untouched(v, fn, original):
 
 TINY = """
 #include <hotpatch/patch.h>
-extern void tiny_loop(void);
-HOTPATCH_REPLACE(tiny_loop, tiny_fixed);
-void tiny_fixed(void) { }
+extern int tight_first(void);
+HOTPATCH_REPLACE(tight_first, tight_fixed);
+int tight_fixed(void) { return 2; }
 """
 
 
@@ -37,8 +37,10 @@ def test(env):
     exe = fixture("victim")
     r = env.hp("build", "--target", exe, "-o", os.path.join(env.dir, "tiny.hpb"),
                env.write("tiny.c", TINY), check=False)
-    expect_eq(r.returncode, 2, "a function shorter than the jump is refused at build")
-    expect("only 2 bytes long, shorter than the 5-byte jump" in r.stderr, r.stderr)
+    expect_eq(r.returncode, 2, "a function shorter than the jump, with no filler after it, "
+              "is refused at build")
+    expect("only 3 bytes long, shorter than the 5-byte jump" in r.stderr and
+           "no alignment filler" in r.stderr, r.stderr)
     v = env.victim("victim", "--stuck")
     original = function_bytes(v.pid, exe, "stuck_here")
     bundle = env.build(exe, STUCK, name="stuck")

@@ -380,6 +380,24 @@ def fleet(ch, work, server, servers):
         daemon.wait(timeout=30)
 
 
+def purge(ch):
+    """apt purge takes the store, the audit log and the trusted keys, without
+    dpkg's "not empty" warnings, and keeps the backups of committed files
+    (the only copies of the originals), saying where they are."""
+    with open(ch.path("/var/lib/hotpatch/backups/an-original"), "w") as f:
+        f.write("the original of a committed file\n")
+    r = ch.run("apt-get", "purge", "-y", "-q", "hotpatch")
+    out = r.stdout + r.stderr
+    expect("not empty" not in out and "not removed" not in out, f"dpkg warnings:\n{out}")
+    expect("kept /var/lib/hotpatch/backups" in out, f"purge says what it kept:\n{out}")
+    expect_eq(sorted(os.listdir(ch.path("/var/lib/hotpatch"))), ["backups"],
+              "purge leaves only the backups in /var/lib/hotpatch")
+    expect(os.path.exists(ch.path("/var/lib/hotpatch/backups/an-original")), "backup kept")
+    for gone in ("/var/log/hotpatch", "/etc/hotpatch"):
+        expect(not os.path.exists(ch.path(gone)), f"purge removed {gone}")
+    log("purge: store, audit log and keys gone, backups kept and said")
+
+
 def test(work):
     deb = build_deb(work)
     check_lintian(deb)
@@ -401,6 +419,9 @@ def test(work):
         check_completion(ch)
         server = demo(ch, work, servers)
         fleet(ch, work, server, servers)
+        for sv in servers:
+            sv.kill()
+        purge(ch)
     finally:
         for sv in servers:
             sv.kill()
