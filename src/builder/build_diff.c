@@ -605,7 +605,7 @@ static int check_complete(struct dbuild *d)
 	struct completeness_input in = {
 		.old_code = d->o->linked_orig, .old_syms = d->o->linked_orig_syms,
 		.new_code = d->o->linked_fixed, .new_syms = d->o->linked_fixed_syms,
-		.patch_obj = patch, .diff = &d->diff,
+		.patch_obj = patch, .diff = &d->diff, .target = d->o->c.target,
 	};
 	int r = 0;
 

@@ -509,9 +509,9 @@ static int build_new(struct upgrade *u)
 	return r;
 }
 
-/* The twin with its symbols: the debug file the build made, found by
- * build-id: dh_strip's dbgsym, or a -dbg package's (glibc's libc6-dbg). */
-static int twin_symbols(struct upgrade *u)
+/* The debug file a build in @tree made for @file, found by build-id:
+ * dh_strip's dbgsym, or a -dbg package's (glibc's libc6-dbg). */
+static int debug_file(const char *tree, const char *file, char *ret, size_t len)
 {
 	static const char *const where[] = {
 		"debian/.debhelper/*/dbgsym-root/usr/lib/debug",
@@ -522,27 +522,42 @@ static int twin_symbols(struct upgrade *u)
 	char hex[130], pat[PATH_MAX * 2];
 	size_t idlen;
 	glob_t g;
-	int r = elf_file_open(u->twin_file, &ef);
+	int r = elf_file_open(file, &ef);
 
 	if (r == 0)
 		r = elf_file_build_id(ef, id, &idlen);
 	elf_file_close(ef);
 	if (r < 0)
-		return hp_err_prefix(r, "the twin %s: ", u->twin_file);
+		return hp_err_prefix(r, "%s: ", file);
 	hex_encode(id, idlen, hex);
 	for (size_t i = 0; i < ARRAY_SIZE(where); i++) {
-		snprintf(pat, sizeof(pat), "%s/%s/.build-id/%.2s/%s.debug", u->old_twin, where[i],
-			 hex, hex + 2);
+		snprintf(pat, sizeof(pat), "%s/%s/.build-id/%.2s/%s.debug", tree, where[i], hex,
+			 hex + 2);
 		if (glob(pat, 0, NULL, &g) == 0 && g.gl_pathc) {
-			snprintf(u->twin_syms, sizeof(u->twin_syms), "%s", g.gl_pathv[0]);
+			snprintf(ret, len, "%s", g.gl_pathv[0]);
 			globfree(&g);
 			return 0;
 		}
 		globfree(&g);
 	}
-	return hp_err(-ENOENT, "the twin build left no debug symbols for %s (no dbgsym or -dbg "
+	return hp_err(-ENOENT, "the build left no debug symbols for %s (no dbgsym or -dbg "
 			       "file with build-id %s); hotpatch needs the static functions' symbols",
-		      u->twin_file, hex);
+		      file, hex);
+}
+
+/* The twin with its symbols. */
+static int twin_symbols(struct upgrade *u)
+{
+	return debug_file(u->old_twin, u->twin_file, u->twin_syms, sizeof(u->twin_syms));
+}
+
+/* The packaged target of a diffable build, with its debug file, for the
+ * completeness check. */
+static int linked_build(struct upgrade *u, const char *tree, char *file, char *syms, size_t len)
+{
+	int r = packaged_file(u, tree, file, len);
+
+	return r < 0 ? r : debug_file(tree, file, syms, len);
 }
 
 static int check_twin(struct upgrade *u)
@@ -674,7 +689,16 @@ static void clear_refusals(struct upgrade *u)
 
 static int diff_build(struct upgrade *u)
 {
+	char old_file[PATH_MAX * 2], old_syms[PATH_MAX * 2], new_file[PATH_MAX * 2],
+		new_syms[PATH_MAX * 2];
+	int r;
+
 	clear_refusals(u);
+	r = linked_build(u, u->old_diffable, old_file, old_syms, sizeof(old_file));
+	if (r == 0)
+		r = linked_build(u, u->new_diffable, new_file, new_syms, sizeof(new_file));
+	if (r < 0)
+		return hp_err_prefix(r, "the completeness check: ");
 	struct build_diff_opts d = {
 		.c = u->o->c,
 		.source_dir = u->old_diffable,
@@ -685,6 +709,10 @@ static int diff_build(struct upgrade *u)
 		.fixed_file = u->fixed_file,
 		.no_file_update = !u->fixed_file[0],
 		.target_objs_only = true,
+		.linked_orig = old_file,
+		.linked_orig_syms = old_syms,
+		.linked_fixed = new_file,
+		.linked_fixed_syms = new_syms,
 		.report = report,
 		.refusal = collect_refusal,
 		.report_ctx = u,

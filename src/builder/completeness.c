@@ -671,7 +671,7 @@ static void source_of(const struct check *c, const struct csym *f, char *ret, si
 {
 	const char *paths[] = {c->in->new_syms ? c->in->new_syms : c->in->new_code,
 			       c->in->new_code};
-	snprintf(ret, len, "%s", f->file[0] ? f->file : "unknown source");
+	snprintf(ret, len, "%s", f->file[0] ? f->file : "a global: its source file is not known");
 	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
 		int fd = open(paths[i], O_RDONLY | O_CLOEXEC);
 		Dwarf *dw = fd >= 0 ? dwarf_begin(fd, DWARF_C_READ) : NULL;
@@ -710,7 +710,7 @@ static int unaccounted(const struct check *c, const struct csym *f, const char *
 		      "fixed build of %s, but %s; the bundle would not carry the whole fix, so "
 		      "none was written",
 		      f->type == STT_FUNC ? "function" : "data object", f->name, src,
-		      c->in->new_code, what);
+		      c->in->target ? c->in->target : c->in->new_code, what);
 }
 
 static const char *cold_parent(const struct check *c, const struct csym *f, char *buf, size_t len)

@@ -38,6 +38,7 @@ struct completeness_input {
 	const char *new_code, *new_syms; /* the fixed build's */
 	const char *patch_obj;           /* the bundle's patch object */
 	const struct diff_info *diff;    /* for lines that only moved */
+	const char *target;              /* the file the bundle is for, to name it */
 };
 
 struct completeness_result {

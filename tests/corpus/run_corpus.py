@@ -85,6 +85,7 @@ class Case:
         self.short = conf.pop("short", "").split()
         self.inlined = [tuple(p.split(":", 1)) for p in conf.pop("inlined", "").split()]
         self.refused = conf.pop("refused", None)
+        self.wrong_matcher = conf.pop("wrong_matcher", None)
         expect(not conf, f"{name}/case.conf: unknown keys {sorted(conf)}")
         expect(self.must_fail == (self.refused is not None),
                f"{name}/case.conf: a -FAIL case, and only one, says `refused = SYMBOL`")
@@ -270,6 +271,20 @@ def check_refusal(env, case, r, out, origs, before):
         expect_answers(ask_all(v, case), case, before[v.pid], f"pid {v.pid} after the refusal")
 
 
+def check_wrong_matcher(env, case, tree):
+    """With the test-only matcher that takes objects compiled from same-named
+    files in different directories for one, the completeness check must fail
+    the build, naming the function left out, and write no bundle."""
+    out = os.path.join(env.dir, "wrong.hpb")
+    r = env.hp("build", "--target", os.path.join(tree, case.target), "--source", tree,
+               "--diff", case.patch, "-o", out, check=False, timeout=600,
+               env_vars={"HOTPATCH_TEST_MATCH_BY_BASENAME": "1"})
+    expect(r.returncode != 0, f"a build that misses a change fails ({shown(r)})")
+    expect("completeness check" in r.stderr and mentions(r.stderr, case.wrong_matcher),
+           f"the failure names {case.wrong_matcher}:\n{r.stderr}")
+    expect(not os.path.exists(out), "no bundle is written")
+
+
 def check_explain(case, explain):
     for name in case.replaced + case.new_funcs:
         expect(mentions(explain, name), f"--explain names {name}:\n{explain}")
@@ -337,6 +352,8 @@ def run_case(env, case, self_check):
     check_explain(case, r.stdout)
     check_bundle(env, case, out)
     apply_and_revert(env, case, out, origs, ref, before, want)
+    if case.wrong_matcher:
+        check_wrong_matcher(env, case, orig)
 
 
 def main():

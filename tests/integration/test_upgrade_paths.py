@@ -28,6 +28,18 @@ def ask(path, n):
     return int(out[0]), int(out[1])
 
 
+def listening(path):
+    """bind() makes the file, listen() comes after: only a connection tells."""
+    s = socket.socket(socket.AF_UNIX)
+    try:
+        s.connect(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
 def test(env):
     archive = debvend.make_sources(env.dir)
     cache = os.path.join(env.dir, "cache")
@@ -59,7 +71,7 @@ def test(env):
     log = open(os.path.join(env.dir, "vend.log"), "w")
     p = subprocess.Popen([link, sock], stdin=subprocess.DEVNULL, stdout=log, stderr=log)
     env.procs.append(p)
-    wait_for(lambda: os.path.exists(sock), what="hpvend listening")
+    wait_for(lambda: listening(sock), what="hpvend listening")
     expect_eq(ask(sock, 100), (100, 100), "the installed version accepts 100")
     env.hp("apply", out, "--pid", p.pid, "--insecure")
     expect_eq(ask(sock, 100), (-1, 100), "the patched process refuses 100")
