@@ -207,13 +207,24 @@ int guard_find(int memfd, const struct proc_maps *maps, struct guard *g)
  * the call's number is usually the `mov $N, %eax` right before the
  * `syscall` (436 of libc's 529): start that call again. Otherwise leave it
  * (one EINTR, and only if the tool dies). */
-static void original_call(int memfd, struct user_regs_struct *r)
+static bool original_call(int memfd, struct user_regs_struct *r)
 {
 	uint8_t c[5];
 
 	if (proc_mem_read(memfd, r->rip - 5, c, sizeof(c)) < 0 || c[0] != 0xb8)
-		return;
+		return false;
 	r->rax = (uint32_t)(c[1] | c[2] << 8 | c[3] << 16 | (uint32_t)c[4] << 24);
+	return true;
+}
+
+bool guard_resumable(int memfd, const struct user_regs_struct *own)
+{
+	struct user_regs_struct r = *own;
+
+	if ((long)own->orig_rax != SYS_restart_syscall || (long)own->rax != -516)
+		return true;
+	r.rip -= 2;
+	return original_call(memfd, &r);
 }
 
 void guard_resume_regs(int memfd, const struct user_regs_struct *own,

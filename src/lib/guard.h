@@ -62,6 +62,10 @@ int guard_arm(struct guard *g, pid_t tid, int memfd, const struct proc_maps *map
 	      const struct user_regs_struct *own);
 /* Points a call's registers at the guarded `syscall`, its stack at the frame. */
 void guard_call_regs(const struct guard *g, struct user_regs_struct *regs);
+/* Can the frame resume a thread whose own registers are @own exactly? Not
+ * one continuing a call (restart_syscall) whose number is not in the code
+ * before its `syscall`: it would see one EINTR. */
+bool guard_resumable(int memfd, const struct user_regs_struct *own);
 /* The registers the frame resumes with: @own, with an interrupted system
  * call set to start again (reading the code before it through @memfd). */
 void guard_resume_regs(int memfd, const struct user_regs_struct *own,

@@ -20,6 +20,7 @@
 
 #define SCAN_CHUNK 65536
 #define RETRIES_MAX 64
+#define BORROW_TRIES_MAX 8
 
 static int scan_for_syscall(int memfd, const struct map_entry *e, uint64_t *ret)
 {
@@ -64,7 +65,15 @@ static int find_syscall_insn(int memfd, const struct proc_maps *maps, uint64_t *
  * the state only of the one chosen: a zombie leader or a thread in an
  * uninterruptible wait is passed over for the next. The main thread wins
  * ties, so without schedstat this is the main thread, as it always was. */
-static pid_t pick_thread(pid_t pid)
+static bool avoided(pid_t tid, const pid_t *avoid, int navoid)
+{
+	for (int i = 0; i < navoid; i++)
+		if (avoid[i] == tid)
+			return true;
+	return false;
+}
+
+static pid_t pick_thread(pid_t pid, const pid_t *avoid, int navoid)
 {
 	pid_t *tids = NULL, pick = pid;
 	uint64_t *cpu = NULL;
@@ -76,7 +85,8 @@ static pid_t pick_thread(pid_t pid)
 	if (!cpu)
 		goto out;
 	for (size_t i = 0; i < n; i++)
-		cpu[i] = proc_thread_runtime_ns(pid, tids[i]);
+		cpu[i] = avoided(tids[i], avoid, navoid) ? UINT64_MAX
+							  : proc_thread_runtime_ns(pid, tids[i]);
 	for (size_t tries = 0; tries < n; tries++) {
 		size_t best = n;
 		char st;
@@ -86,6 +96,8 @@ static pid_t pick_thread(pid_t pid)
 			    (best == n || cpu[i] < cpu[best] ||
 			     (cpu[i] == cpu[best] && tids[i] == pid)))
 				best = i;
+		if (best == n)
+			break; /* none left: the main thread, as without schedstat */
 		st = proc_thread_state(pid, tids[best]);
 		if (st != 'Z' && st != 'D' && st != 'X' && st != '?') {
 			pick = tids[best];
@@ -179,6 +191,38 @@ static bool sigreturn_allowed(const struct remote *rm)
 				&action) == SECCOMP_VERDICT_ALLOW;
 }
 
+/* Seize and stop the thread pick_thread() chose. A thread that ends first
+ * (a short-lived worker, which has used the least CPU of all) is passed over
+ * for another, as long as the process lives. */
+static int borrow(struct remote *rm)
+{
+	pid_t avoid[BORROW_TRIES_MAX] = {0};
+	int r = 0;
+
+	for (int tries = 0; tries < BORROW_TRIES_MAX; tries++) {
+		rm->t = (struct thread){.tid = pick_thread(rm->pid, avoid, tries)};
+		hp_debug("pid %d: system calls made by thread %d", rm->pid, rm->t.tid);
+		if (ptrace(PTRACE_SEIZE, rm->t.tid, NULL, (void *)(long)THREADS_SEIZE_OPTIONS) < 0)
+			r = errno == ESRCH ? gone_error(rm) : threads_seize_error(rm->pid, errno);
+		else {
+			rm->t.seized = true;
+			r = interrupt_and_save(rm);
+		}
+		/* Continuing a call the guard frame could not restart: another
+		 * thread, if there is one (guard.h). */
+		if (r == 0 && rm->guard.syscall_at && !guard_resumable(rm->memfd, &rm->saved) &&
+		    tries + 1 < BORROW_TRIES_MAX)
+			r = -EAGAIN;
+		if ((r != -ESRCH && r != -EAGAIN) || proc_exited(rm->pid))
+			return r;
+		if (rm->t.seized && !rm->t.gone)
+			remote_detach(rm);
+		avoid[tries] = rm->t.tid;
+		hp_err_clear();
+	}
+	return r;
+}
+
 int remote_attach(struct remote *rm, pid_t pid, int memfd, const struct proc_maps *maps,
 		  int64_t deadline_ns)
 {
@@ -191,12 +235,7 @@ int remote_attach(struct remote *rm, pid_t pid, int memfd, const struct proc_map
 	/* A shadow stack would refuse the frame's rt_sigreturn. */
 	if (proc_shadow_stack(pid) || guard_find(memfd, maps, &rm->guard) < 0)
 		rm->guard = (struct guard){0};
-	rm->t.tid = pick_thread(pid);
-	hp_debug("pid %d: system calls made by thread %d", pid, rm->t.tid);
-	if (ptrace(PTRACE_SEIZE, rm->t.tid, NULL, (void *)(long)THREADS_SEIZE_OPTIONS) < 0)
-		return errno == ESRCH ? gone_error(rm) : threads_seize_error(pid, errno);
-	rm->t.seized = true;
-	r = interrupt_and_save(rm);
+	r = borrow(rm);
 	if (r == 0)
 		r = seccomp_filters_get(pid, rm->t.tid, &rm->filters);
 	if (r == 0 && rm->guard.armed && !sigreturn_allowed(rm))
