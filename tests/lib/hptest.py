@@ -299,6 +299,26 @@ int check_len_fixed(int n)
 """
 
 
+
+def status_state(env, v):
+    """The state `hotpatch status` gives the first patch in @v, or "none"."""
+    st = env.hp_json("status", "--pid", v.pid)["patches"]
+    return st[0]["processes"][0]["state"] if st else "none"
+
+
+def consistent(env, v, what):
+    """After a fault: @v is alive, behaves exactly as before or exactly as
+    patched by FIX_CHECK_LEN, and status agrees. True when patched."""
+    expect(v.alive(), f"{what}: target alive (exit status {v.proc.returncode})")
+    got = v.call(100)
+    expect(got in (100, -1), f"{what}: behaves as before or as patched (got {got})")
+    state = status_state(env, v)
+    if got == -1:
+        expect_eq(state, "applied", f"{what}: status of a patched target")
+    else:
+        expect(state in ("none", "loaded"), f"{what}: status of an unpatched target: {state}")
+    return got == -1
+
 def check_len_patch(limit, result, name="fix"):
     """Source of a patch making check_len(n) return @result above @limit."""
     return f"""

@@ -23,24 +23,6 @@ REVERT_POINTS = ["revert-start", "flip-before-stop", "flip-stopped", "flip-writt
                  "revert-flipped", "revert-seized", "revert-done"]
 
 
-def status_state(env, v):
-    st = env.hp_json("status", "--pid", v.pid)["patches"]
-    return st[0]["processes"][0]["state"] if st else "none"
-
-
-def consistent(env, v, point):
-    """Alive, patched-or-not as a whole, and status agrees."""
-    expect(v.alive(), f"{point}: target alive")
-    got = v.call(100)
-    expect(got in (100, -1), f"{point}: behaves as before or as patched (got {got})")
-    state = status_state(env, v)
-    if got == -1:
-        expect_eq(state, "applied", f"{point}: status of a patched target")
-    else:
-        expect(state in ("none", "loaded"), f"{point}: status of an unpatched target: {state}")
-    return got == -1
-
-
 def kill_at(env, point, *args):
     r = env.hp(*args, env_vars={"HOTPATCH_FAULT": point}, check=False)
     expect_eq(r.returncode, -signal.SIGKILL, f"{point}: the tool killed itself ({r.stderr})")

@@ -23,24 +23,6 @@ from hptest import *
 LONG = os.environ.get("HP_STRESS_LONG") == "1"
 
 
-def status_state(env, v):
-    st = env.hp_json("status", "--pid", v.pid)["patches"]
-    return st[0]["processes"][0]["state"] if st else "none"
-
-
-def consistent(env, v, what):
-    """Alive, original or patched as a whole, and status agrees. True if patched."""
-    expect(v.alive(), f"{what}: target alive (exit status {v.proc.returncode})")
-    got = v.call(100)
-    expect(got in (100, -1), f"{what}: behaves as before or as patched (got {got})")
-    state = status_state(env, v)
-    if got == -1:
-        expect_eq(state, "applied", f"{what}: status of a patched target")
-    else:
-        expect(state in ("none", "loaded"), f"{what}: status of an unpatched target: {state}")
-    return got == -1
-
-
 def converge(env, v, bundle, bid, patched):
     """A plain run after the kill finishes the job either way."""
     if patched:
