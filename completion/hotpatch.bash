@@ -69,7 +69,7 @@ _hotpatch()
             _filedir
             return
             ;;
-        --source | -I | --root)
+        --source | -I | --root | --sysroot | --cache | --build-root | --sources)
             _filedir -d
             return
             ;;
@@ -82,7 +82,7 @@ _hotpatch()
             return
             ;;
         --timeout | --stop-budget | -j | --jobs | --cc | -D | --cflag | --name | \
-            --description | --build)
+            --description | --build | --upgrade-to | --build-profiles | --maintainer)
             return
             ;;
     esac
@@ -92,7 +92,8 @@ _hotpatch()
         build)
             opts="--target -o --output --source --diff --build --built-file
                 --explain --no-file-update --debuginfo --cc -I -D --cflag --name
-                --description --keep-tmp --help" ;;
+                --description --keep-tmp --upgrade-to --sysroot --cache
+                --build-root --sources --build-profiles --help" ;;
         apply)
             opts="--pid --all --timeout --stop-budget --jobs --no-boost --json
                 --verbose --replace --insecure --help" ;;
