@@ -263,6 +263,9 @@ c hotpatch apply --a
 c hotpatch --root {fake_root} revert 01
 c hotpatch status --pid $$
 c hotpatch pack
+c hotpatch build --upgr
+c hotpatch build --build-pro
+c hotpatch package fix.hpb --mainta
 """
     out = run(["bash", "-c", script]).stdout.splitlines()
     shell_pid, out = out[0], out[1:]
@@ -271,6 +274,9 @@ c hotpatch pack
     expect_eq(out[2], "0123456789abcdef", "completion of a stored id")
     expect(shell_pid in out[3].split(), f"completion of pids: {out[3]}")
     expect_eq(out[4], "package", "completion of the package command")
+    expect_eq(out[5], "--upgrade-to", "completion of build --upgrade-to")
+    expect_eq(out[6], "--build-profiles", "completion of an --upgrade-to option")
+    expect_eq(out[7], "--maintainer", "completion of package --maintainer")
 
 
 class Server:
