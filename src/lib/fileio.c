@@ -81,8 +81,7 @@ static int fsync_dir_of(const char *path)
 	return fsync(dfd) < 0 ? -errno : 0;
 }
 
-static int write_atomic(const char *path, const void *data, size_t len, unsigned mode,
-			bool durable)
+static int write_atomic(const char *path, const void *data, size_t len, unsigned mode, bool durable)
 {
 	_cleanup_free_ char *tmp = NULL;
 	int fd, r;

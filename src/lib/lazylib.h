@@ -26,7 +26,10 @@ struct lazy_lib {
 	char error[256];
 };
 
-#define LAZY_LIB(so, pkg) {.soname = (so), .package = (pkg)}
+#define LAZY_LIB(so, pkg)                                                                          \
+	{                                                                                          \
+		.soname = (so), .package = (pkg)                                                   \
+	}
 
 /* Loads @l if not yet loaded: 0, or -ENOENT with a message. */
 int lazy_open(struct lazy_lib *l);
