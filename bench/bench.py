@@ -12,6 +12,9 @@
              hogs, boost on and off, against the plain stop; and redis-server's
              p99 latency under redis-benchmark during apply/revert cycles
              (loaded.py)
+  7. blocked the pause with 64 and 1024 threads blocked in the kernel, a
+             thread-per-connection server of 1000 threads, and one apply with
+             the state on disk and on tmpfs (blocked.py; --only blocked)
 
 Everything runs against real processes with the real hotpatch binary, in a
 private --root; every process started here is killed on the way out (and
@@ -30,6 +33,7 @@ import subprocess
 import sys
 import time
 
+import blocked
 import loaded
 import procmem
 import report
@@ -50,12 +54,17 @@ FULL = dict(cycles=200, floor_iters=400, all_runs={100: 10, 1000: 3},
             loaded_threads=(4, 16, 64, 256),
             loaded_cycles={4: 100, 16: 100, 64: 100, 256: 20},
             loaded_floor={4: 100, 16: 100, 64: 100, 256: 40},
-            redis_block_s=4, redis_min_blocks=5, redis_max_blocks=12, redis_cycles=100)
+            redis_block_s=4, redis_min_blocks=5, redis_max_blocks=12, redis_cycles=100,
+            # 7. blocked (--only blocked): 1024 threads take about 25 ms a cycle.
+            blocked_cycles={64: 300, 1024: 150}, blocked_floor=400,
+            conn_blocks=10, conn_block_s=1.0, conn_cycles_per_block=10, one_cycles=300)
 QUICK = dict(cycles=15, floor_iters=30, all_runs={100: 2, 1000: 1},
              call_cycles=2, call_requests=6, call_n=10_000_000,
              loaded_threads=(4, 64), loaded_cycles={4: 10, 64: 10},
              loaded_floor={4: 20, 64: 20},
-             redis_block_s=1.5, redis_min_blocks=2, redis_max_blocks=4, redis_cycles=20)
+             redis_block_s=1.5, redis_min_blocks=2, redis_max_blocks=4, redis_cycles=20,
+             blocked_cycles={64: 20, 1024: 10}, blocked_floor=40,
+             conn_blocks=2, conn_block_s=0.5, conn_cycles_per_block=5, one_cycles=20)
 
 
 def patch_source(nfuncs):
@@ -357,11 +366,39 @@ def run_all(r, shm, cfg):
     return res
 
 
+def header(stamp, kind, started, env):
+    return (f"hotpatch benchmarks, {stamp}, {kind}, {time.time() - started:.0f} s\n"
+            f"{env['hotpatch']} at {env['commit'][:12]}"
+            f"{' (src/ modified)' if env['src_modified'] else ''}; kernel {env['kernel']}, "
+            f"{env['cpus']} x {env['cpu']}; build {env['build']}\n"
+            f"load average {env['load_start']} at start, {env['load_end']} at end; "
+            f"{'own' if env['pid_namespace'] else 'the host'} PID namespace\n\n")
+
+
+def run_blocked(r, shm, cfg, env, started, quick):
+    """Benchmark 7 alone, to bench/results/blocked-latest.{txt,json}."""
+    exe = unique_copy(BIN["target"], os.path.join(r.dir, "bench-target"))
+    bundle, bid = r.build_bundle(exe, patch_source(blocked.FUNCS), "blocked")
+    res = blocked.run(r, shm, cfg, exe, bundle, bid)
+    stamp = datetime.datetime.now().strftime("%Y-%m-%dT%H%M%S")
+    env["load_end"] = loadavg()
+    text = header(stamp, f"benchmark 7{' (quick)' if quick else ''}", started, env) + \
+        report.blocked(res, cfg)
+    print(text)
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, "blocked-latest.txt"), "w") as f:
+        f.write(text)
+    res.update({"date": stamp, "quick": quick, "config": cfg, "environment": env})
+    with open(os.path.join(RESULTS, "blocked-latest.json"), "w") as f:
+        json.dump(res, f, indent=1)
+
+
 def main():
     ap = argparse.ArgumentParser(description="Run hotpatch's benchmarks (see bench/README.md).")
     ap.add_argument("--quick", action="store_true", help="small repetition counts")
-    ap.add_argument("--only", choices=["loaded"],
-                    help="run only this benchmark; prints its tables, writes no results")
+    ap.add_argument("--only", choices=["loaded", "blocked"],
+                    help="run only this benchmark; prints its tables (blocked: also writes "
+                         "bench/results/blocked-latest.{txt,json}; loaded: writes no results)")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench: needs root (ptrace of other processes)")
@@ -378,6 +415,9 @@ def main():
         env = environment()
         if env["build"].get("b_sanitize", "none") != "none":
             log(f"warning: {BUILD} is built with sanitizers: the figures are not representative")
+        if args.only == "blocked":
+            run_blocked(r, shm, cfg, env, started, args.quick)
+            return
         if args.only:
             exe = unique_copy(BIN["target"], os.path.join(r.dir, "bench-target"))
             bid = r.build_bundle(exe, patch_source(loaded.FUNCS), "loaded")
@@ -396,13 +436,7 @@ def main():
     stamp = datetime.datetime.now().strftime("%Y-%m-%dT%H%M%S")
     env["load_end"] = loadavg()
     w = res["whole"]
-    text = (f"hotpatch benchmarks, {stamp}, {'quick' if args.quick else 'full'} run, "
-            f"{time.time() - started:.0f} s\n"
-            f"{env['hotpatch']} at {env['commit'][:12]}"
-            f"{' (src/ modified)' if env['src_modified'] else ''}; kernel {env['kernel']}, "
-            f"{env['cpus']} x {env['cpu']}; build {env['build']}\n"
-            f"load average {env['load_start']} at start, {env['load_end']} at end; "
-            f"{'own' if env['pid_namespace'] else 'the host'} PID namespace\n\n" +
+    text = (header(stamp, f"{'quick' if args.quick else 'full'} run", started, env) +
             "\n".join([report.pause(res["pause"], cfg),
                        report.whole(res["pause"], w["all"], w["one_tmpfs"],
                                     w["exec_baseline_ms"]),

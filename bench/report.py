@@ -292,3 +292,84 @@ def redis_table(rd):
     return table(title, ["", "blocks", "cycles", "SET p99 ms", "range", "GET p99 ms", "range",
                          "rps", "max ms", "pause us", "load ms", "boost used", "SET x base",
                          "GET x base", "goal", "met"], rows, notes)
+
+
+# Issue 19's goals for the blocked-thread benchmark (7).
+GOAL_BLOCKED_64 = (100, 300)  # median, p99 us of the pause with 64 blocked threads
+GOAL_BLOCKED_1024_P99 = 1000  # p99 us with 1024
+GOAL_ONE_DISK_MS = {1: 2.2, 64: 4.0}  # apply --pid wall on a disk root
+
+
+def blocked(res, cfg):
+    """Benchmark 7: tables 7a (pause), 7b (thread-per-connection server), 7c
+    (one apply, disk and tmpfs)."""
+    rows = []
+    for c in res["pause"]:
+        a, v = c["apply_us"], c["revert_us"]
+        if c["threads"] == 64:
+            goal = f"med<={GOAL_BLOCKED_64[0]}, p99<={GOAL_BLOCKED_64[1]}"
+            met = all(x["median"] <= GOAL_BLOCKED_64[0] and x["p99"] <= GOAL_BLOCKED_64[1]
+                      for x in (a, v))
+        else:
+            goal = f"p99<={GOAL_BLOCKED_1024_P99}"
+            met = all(x["p99"] <= GOAL_BLOCKED_1024_P99 for x in (a, v))
+        rows.append([c["threads"], c["cycles"], f"{a['median']:.0f}", f"{a['p99']:.0f}",
+                     f"{v['median']:.0f}", f"{v['p99']:.0f}", f"{c['floor_us']['median']:.0f}",
+                     f"{c['floor_us']['p99']:.0f}", goal, yes(met),
+                     len(c["failures"]) + c["retried"]])
+    out = [table("7a. Pause (us) with blocked threads: a quarter each in a futex, epoll_wait, "
+                 "read, nanosleep",
+                 ["threads", "cycles", "apply med", "p99", "revert med", "p99", "floor med",
+                  "p99", "goal (issue 19)", "met", "odd"], rows,
+                 [f"{FUNCS_NOTE}; floor: {cfg['blocked_floor']} plain stops of the same "
+                  "process. p99 is nearest-rank."])]
+
+    c = res["conn"]
+    rt = c["rtt_us"]
+    rows = [[f"{c['connections']} conns, {c['active']} active", c["threads"],
+             c["apply_us"]["n"],
+             f"{c['apply_us']['median']:.0f}", f"{c['apply_us']['p99']:.0f}",
+             f"{c['revert_us']['median']:.0f}", f"{c['revert_us']['p99']:.0f}",
+             f"{c['apply_wall_ms']['median']:.1f}",
+             f"{rt['baseline']['median']:.0f}", f"{rt['baseline']['p99']:.0f}",
+             f"{rt['baseline']['max']:.0f}", f"{rt['cycling']['median']:.0f}",
+             f"{rt['cycling']['p99']:.0f}", f"{rt['cycling']['max']:.0f}",
+             len(c["failures"]) + c["retried"]]]
+    out.append(table("7b. Thread-per-connection server: pause (us) and the client's round "
+                     "trips (us)",
+                     ["server", "threads", "cycles", "apply med", "p99", "revert med", "p99",
+                      "apply wall ms", "rtt base med", "p99", "max", "rtt cycling med", "p99",
+                      "max"], rows,
+                     ["one server thread per connection, blocked in read(); a client thread "
+                      "of the driver does round trips over the active ones in turn.",
+                      f"{cfg['conn_blocks']} blocks of {cfg['conn_block_s']} s without cycles "
+                      f"and {cfg['conn_cycles_per_block']} apply/revert cycles, in turn; rtt "
+                      "base = round trips outside the cycles, cycling = during them.",
+                      f"{FUNCS_NOTE}."]))
+
+    if res["one"]:
+        rows = []
+        for row in res["one"]["rows"]:
+            for op in ("apply", "revert"):
+                w = row[f"{op}_wall_ms"]
+                goal = GOAL_ONE_DISK_MS.get(row["threads"]) \
+                    if op == "apply" and row["state"] == "disk" else None
+                rows.append([f"{op} --pid, {row['threads']} thr, state on {row['state']}",
+                             w["n"], f"{w['median']:.2f}", f"{w['p99']:.2f}",
+                             f"{row[f'{op}_total_us']['median'] / 1000:.2f}",
+                             f"{row[f'{op}_pause_us']['median']:.0f}",
+                             f"<= {goal:g} ms" if goal else "-",
+                             yes(w["median"] <= goal) if goal else "-"])
+        v = res["one"]["version_ms"]
+        rows.append(["hotpatch --version", v["n"], f"{v['median']:.2f}", f"{v['p99']:.2f}", "-",
+                     "-", "-", "-"])
+        out.append(table("7c. One apply, end to end (ms): state on the disk and on tmpfs",
+                         ["what", "runs", "wall med", "p99", "inside med", "pause med us",
+                          "goal (issue 19)", "met"], rows,
+                         ["disk and tmpfs alternate run by run (one target each, threads "
+                          "blocked as in 7a); inside = total_us measured by hotpatch.",
+                          "tmpfs: --root on /dev/shm, where fsync costs nothing."]))
+    return "\n".join(out)
+
+
+FUNCS_NOTE = "patch of 10 functions (f0..f9), unsigned (--insecure)"

@@ -75,15 +75,16 @@ class Runner:
             raise RuntimeError(f"hotpatch {args[0]}: {p['result']}: {p.get('reason', '')}")
         return p, wall
 
-    def spawn(self, argv, count=1):
-        """Start @count copies of @argv and wait until each has written
-        "ready" (all share one pipe, so 1000 targets need 2 fds, not 1000)."""
+    def spawn(self, argv, count=1, env=None):
+        """Start @count copies of @argv (environment @env, or ours) and wait
+        until each has written "ready" (all share one pipe, so 1000 targets
+        need 2 fds, not 1000)."""
         rfd, wfd = os.pipe()
         procs = []
         try:
             for _ in range(count):
                 p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=wfd,
-                                     stderr=self.stderr)
+                                     stderr=self.stderr, env=env)
                 self.procs.append(p)
                 procs.append(p)
             os.close(wfd)

@@ -2,7 +2,7 @@
 /*
  * The target of the pause, --all and memory benchmarks.
  *
- *   bench-target THREADS [idle|spin|duty]
+ *   bench-target THREADS [idle|spin|duty|blocked|conn]
  *
  * Has 100 patchable functions f0..f99 (funcs.h) and THREADS threads in all.
  *
@@ -18,16 +18,30 @@
  * DUTY_WORK_NS of its own CPU time, sleeps DUTY_SLEEP_NS, and so on, like
  * the workers of a server under a steady load.
  *
- * Writes "ready" to stdout once every thread has started (idle: is
- * blocked). Dies with its parent, so a killed benchmark leaves nothing
- * behind.
+ * blocked: as idle, but the THREADS - 1 threads wait in four kinds of
+ * blocking system call in turn, as a server's threads do: a futex
+ * (pthread_cond_wait), epoll_wait() on nothing, read() of a pipe that never
+ * gets data, and a nanosleep() of an hour.
+ *
+ * conn: a thread-per-connection server. The main thread accepts on the unix
+ * socket whose path is in $BENCH_SOCKET and starts one thread per
+ * connection (THREADS is ignored); each reads a request (up to 64 bytes),
+ * calls f0..f9 and writes the request back, until the client closes.
+ *
+ * Writes "ready" to stdout once every thread has started (idle, blocked: is
+ * blocked; conn: listens). Dies with its parent, so a killed benchmark
+ * leaves nothing behind.
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,7 +51,7 @@
 #define DUTY_WORK_NS 200000L
 #define DUTY_SLEEP_NS 200000L
 
-enum mode { IDLE, SPIN, DUTY };
+enum mode { IDLE, SPIN, DUTY, BLOCKED, CONN };
 static enum mode mode = IDLE;
 
 volatile long bench_sink;
@@ -85,19 +99,95 @@ static void busy(void)
 	}
 }
 
+/* Blocks forever in the system call of kind @kind % 4. */
+static void block_in(long kind)
+{
+	const struct timespec hour = {3600, 0};
+	struct epoll_event ev;
+	int fds[2], ep;
+	char c;
+
+	switch (kind % 4) {
+	case 1:
+		ep = epoll_create1(EPOLL_CLOEXEC);
+		for (;;)
+			epoll_wait(ep, &ev, 1, -1);
+	case 2:
+		if (pipe2(fds, O_CLOEXEC) < 0)
+			break;
+		for (;;)
+			if (read(fds[0], &c, 1) < 0)
+				break;
+		break;
+	case 3:
+		for (;;)
+			nanosleep(&hour, NULL);
+	}
+	pthread_mutex_lock(&lock); /* kind 0, and a failed setup: the futex */
+	for (;;)
+		pthread_cond_wait(&never, &lock);
+}
+
 static void *worker(void *arg)
 {
-	(void)arg;
 	pthread_mutex_lock(&lock);
 	nstarted++;
 	pthread_cond_signal(&started);
-	if (mode != IDLE) {
+	if (mode == SPIN || mode == DUTY) {
 		pthread_mutex_unlock(&lock);
 		busy();
+	}
+	if (mode == BLOCKED && (long)arg % 4) {
+		pthread_mutex_unlock(&lock);
+		block_in((long)arg);
 	}
 	for (;;)
 		pthread_cond_wait(&never, &lock);
 	return NULL;
+}
+
+/* One connection of the conn mode: request in, f0..f9, request back. */
+static void *serve_conn(void *arg)
+{
+	int fd = (int)(long)arg;
+	char buf[64];
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (int i = 0; i < 10; i++)
+			bench_sink += funcs[i](n);
+		if (write(fd, buf, (size_t)n) != n)
+			break;
+	}
+	close(fd);
+	return NULL;
+}
+
+static int serve(pthread_attr_t *attr)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	const char *path = getenv("BENCH_SOCKET");
+	int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (!path || strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "bench-target conn: set BENCH_SOCKET to a socket path\n");
+		return 2;
+	}
+	strcpy(sa.sun_path, path);
+	if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(ls, 4096) < 0) {
+		perror("bench-target conn: listen");
+		return 1;
+	}
+	pthread_attr_setdetachstate(attr, PTHREAD_CREATE_DETACHED);
+	if (write(1, "ready\n", 6) != 6)
+		return 1;
+	for (;;) {
+		int fd = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+		pthread_t t;
+
+		if (fd >= 0 && pthread_create(&t, attr, serve_conn, (void *)(long)fd) != 0)
+			close(fd);
+	}
 }
 
 int main(int argc, char **argv)
@@ -107,9 +197,13 @@ int main(int argc, char **argv)
 	sigset_t usr1;
 
 	if (argc > 2)
-		mode = !strcmp(argv[2], "spin") ? SPIN : !strcmp(argv[2], "duty") ? DUTY : IDLE;
+		mode = !strcmp(argv[2], "spin")	     ? SPIN
+		       : !strcmp(argv[2], "duty")    ? DUTY
+		       : !strcmp(argv[2], "blocked") ? BLOCKED
+		       : !strcmp(argv[2], "conn")    ? CONN
+						     : IDLE;
 	if (nthreads < 1 || (argc > 2 && mode == IDLE && strcmp(argv[2], "idle"))) {
-		fprintf(stderr, "usage: bench-target THREADS [idle|spin|duty]\n");
+		fprintf(stderr, "usage: bench-target THREADS [idle|spin|duty|blocked|conn]\n");
 		return 2;
 	}
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -122,10 +216,12 @@ int main(int argc, char **argv)
 
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, IDLE_STACK);
-	for (int i = 1; i < nthreads; i++) {
+	if (mode == CONN)
+		return serve(&attr);
+	for (long i = 1; i < nthreads; i++) {
 		pthread_t t;
 
-		if (pthread_create(&t, &attr, worker, NULL) != 0) {
+		if (pthread_create(&t, &attr, worker, (void *)i) != 0) {
 			perror("pthread_create");
 			return 1;
 		}
@@ -139,7 +235,7 @@ int main(int argc, char **argv)
 
 	if (write(1, "ready\n", 6) != 6)
 		return 1;
-	if (mode != IDLE)
+	if (mode == SPIN || mode == DUTY)
 		busy();
 	for (;;)
 		if (sigwaitinfo(&usr1, NULL) == SIGUSR1)

@@ -81,8 +81,7 @@ static int fsync_dir_of(const char *path)
 	return fsync(dfd) < 0 ? -errno : 0;
 }
 
-static int write_atomic(const char *path, const void *data, size_t len, unsigned mode,
-			bool durable)
+static int write_atomic(const char *path, const void *data, size_t len, unsigned mode, bool durable)
 {
 	_cleanup_free_ char *tmp = NULL;
 	int fd, r;
@@ -125,8 +124,13 @@ int file_write_cached(const char *path, const void *data, size_t len, unsigned m
 
 int mkdir_p(const char *path, unsigned mode)
 {
-	_cleanup_free_ char *p = strdup(path);
+	_cleanup_free_ char *p = NULL;
 
+	/* Usually there already: one system call instead of one per level
+	 * (every apply ensures the store's five directories). */
+	if (mkdir(path, mode) == 0 || errno == EEXIST)
+		return 0;
+	p = strdup(path);
 	if (!p)
 		return hp_err(-ENOMEM, "out of memory");
 	for (char *s = p + 1; *s; s++) {

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,22 +32,75 @@ void proc_maps_free(struct proc_maps *m)
 	*m = (struct proc_maps){0};
 }
 
+/* A number in @base (16 or 10) at *@p, advancing past it; false if none.
+ * By hand, not sscanf(): the maps of a process are read twice per apply,
+ * and sscanf's generic machinery was most of that cost. */
+static bool take_num(const char **p, unsigned base, uint64_t *ret)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+
+	for (;; s++) {
+		unsigned d;
+
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = (unsigned)(*s - 'a' + 10);
+		else
+			break;
+		v = v * base + d;
+	}
+	if (s == *p)
+		return false;
+	*ret = v;
+	*p = s;
+	return true;
+}
+
+static bool take_char(const char **p, char c)
+{
+	if (**p != c)
+		return false;
+	(*p)++;
+	return true;
+}
+
+/* "start-end perms offset major:minor inode   path" */
+static int parse_maps_fields(const char **p, struct map_entry *e, char perms[5])
+{
+	uint64_t major, minor;
+
+	if (!take_num(p, 16, &e->start) || !take_char(p, '-') || !take_num(p, 16, &e->end) ||
+	    !take_char(p, ' ') || strnlen(*p, 4) < 4)
+		return -EBADMSG;
+	memcpy(perms, *p, 4);
+	*p += 4;
+	if (!take_char(p, ' ') || !take_num(p, 16, &e->offset) || !take_char(p, ' ') ||
+	    !take_num(p, 16, &major) || !take_char(p, ':') || !take_num(p, 16, &minor) ||
+	    !take_char(p, ' ') || !take_num(p, 10, &e->inode))
+		return -EBADMSG;
+	e->dev_major = (unsigned)major;
+	e->dev_minor = (unsigned)minor;
+	while (**p == ' ')
+		(*p)++;
+	return 0;
+}
+
 static int parse_maps_line(char *line, struct map_entry *e)
 {
+	const char *cur = line;
 	char perms[5] = {0};
-	int path_off = 0;
 	char *path;
 	size_t len;
 
 	*e = (struct map_entry){0};
-	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %x:%x %" SCNu64 " %n", &e->start,
-		   &e->end, perms, &e->offset, &e->dev_major, &e->dev_minor, &e->inode,
-		   &path_off) < 7)
+	if (parse_maps_fields(&cur, e, perms) < 0)
 		return -EBADMSG;
 	e->prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
 		  (perms[2] == 'x' ? PROT_EXEC : 0);
 	e->shared = perms[3] == 's';
-	path = line + path_off;
+	path = line + (cur - line);
 	len = strlen(path);
 	/* A file name may end in spaces: only the newline is not part of it. */
 	if (len && path[len - 1] == '\n')
