@@ -5,11 +5,43 @@
 #include <linux/cn_proc.h>
 #include <linux/connector.h>
 #include <linux/netlink.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "error.h"
+
+/* The connector reports to listeners in the initial PID and user
+ * namespaces only: in a container it accepts a listener and then stays
+ * silent. NSpid lists one pid per nested PID namespace. */
+static int in_initial_namespaces(void)
+{
+	char line[256], uid_map[128] = "";
+	FILE *f = fopen("/proc/self/status", "re");
+	int fields = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "NSpid:", 6) == 0)
+			for (char *t = strtok(line + 6, " \t\n"); t; t = strtok(NULL, " \t\n"))
+				fields++;
+	if (f)
+		fclose(f);
+	f = fopen("/proc/self/uid_map", "re");
+	if (f && !fgets(uid_map, sizeof(uid_map), f))
+		uid_map[0] = '\0';
+	if (f)
+		fclose(f);
+	if (fields > 1)
+		return hp_err(-EOPNOTSUPP, "the process events connector reports only to the host's "
+					   "PID namespace, and this process runs in a nested one "
+					   "(a container)");
+	/* (The initial one maps all 2^32 ids: "0 0 4294967295".) */
+	if (uid_map[0] && !strstr(uid_map, " 4294967295"))
+		return hp_err(-EOPNOTSUPP, "the process events connector reports only to the host's "
+					   "user namespace, and this process runs in another one");
+	return 0;
+}
 
 int procevents_open(void)
 {
@@ -23,6 +55,9 @@ int procevents_open(void)
 	enum proc_cn_mcast_op op = PROC_CN_MCAST_LISTEN;
 	int fd, size = 4 << 20;
 
+	fd = in_initial_namespaces();
+	if (fd < 0)
+		return fd;
 	fd = socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_CONNECTOR);
 	if (fd < 0)
 		return hp_err(-errno, "cannot open the process events connector: %m");
