@@ -657,20 +657,21 @@ static int add_fd(struct daemon *d, int fd)
  * loop that could never succeed. */
 static void open_facilities(struct daemon *d)
 {
+	struct health *h = &d->health;
 	int r;
 
+	/* (Each message is taken before the next call can replace it.) */
 	d->proc_fd = procevents_open();
-	d->open_fd = watch_opens_open();
-	r = seccomp_filters_readable();
 	if (d->proc_fd < 0)
-		snprintf(d->health.blocked[FAC_CONNECTOR], sizeof(d->health.blocked[0]), "%s",
+		snprintf(h->blocked[FAC_CONNECTOR], sizeof(h->blocked[0]), "%s",
 			 hp_err_msg(d->proc_fd));
+	d->open_fd = watch_opens_open();
 	if (d->open_fd < 0)
-		snprintf(d->health.blocked[FAC_FANOTIFY], sizeof(d->health.blocked[0]), "%s",
+		snprintf(h->blocked[FAC_FANOTIFY], sizeof(h->blocked[0]), "%s",
 			 hp_err_msg(d->open_fd));
+	r = seccomp_filters_readable();
 	if (r < 0)
-		snprintf(d->health.blocked[FAC_FILTERS], sizeof(d->health.blocked[0]), "%s",
-			 hp_err_msg(r));
+		snprintf(h->blocked[FAC_FILTERS], sizeof(h->blocked[0]), "%s", hp_err_msg(r));
 	hp_err_clear();
 	for (int f = 0; f < FAC_COUNT; f++)
 		if (d->health.blocked[f][0])
@@ -729,6 +730,9 @@ static int setup(struct daemon *d)
 		return hp_err(-errno, "cannot set up the event loop: %m");
 	if (stat("/", &d->root) < 0)
 		return hp_err(-errno, "cannot stat /: %m");
+	r = take_lock(d);
+	if (r < 0)
+		return r;
 	r = config_load(&d->conf);
 	if (r < 0) {
 		d->permanent = true;
@@ -745,9 +749,6 @@ static int setup(struct daemon *d)
 	d->store_fd = watch_store_open();
 	if (d->store_fd < 0)
 		return d->store_fd;
-	r = take_lock(d);
-	if (r < 0)
-		return r;
 	d->ctl_fd = control_open(paths()->socket);
 	if (d->ctl_fd < 0 || stat(paths()->socket, &d->sock) < 0)
 		return d->ctl_fd < 0 ? d->ctl_fd : hp_err(-errno, "%s: %m", paths()->socket);
@@ -861,8 +862,10 @@ static int usage(int status)
  * running) is one a restart cannot cure: the unit's RestartPreventExitStatus=. */
 static int fail(struct daemon *d, int r)
 {
-	log_event(LOG_ERR, LOG_ID_STOPPED, NULL, "hotpatchd: %s", hp_err_msg(r));
+	log_event(LOG_ERR, LOG_ID_STOPPED, NULL, "cannot start: %s", hp_err_msg(r));
 	sd_notifyf(0, "STATUS=failed: %s", hp_err_msg(r));
+	workers_free(d->workers);
+	config_free(&d->conf);
 	return d->permanent ? 2 : 1;
 }
 
