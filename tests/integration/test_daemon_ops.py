@@ -24,7 +24,7 @@ except ImportError:  # Debian's python3-prometheus-client, for another python3
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../lib"))
 from daemon import HOTPATCHD, PROBE_PATCH, Daemon, spawn_probe  # noqa: E402
-from hptest import (HOTPATCH, Failure, expect, expect_eq, fixture, main,  # noqa: E402
+from hptest import (HOTPATCH, expect, expect_eq, fixture, main,  # noqa: E402
                     signed_bundle, trust_key, unique_copy, wait_for)
 
 

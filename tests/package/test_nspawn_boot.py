@@ -24,28 +24,20 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../lib"))
-from hptest import SKIP, SRC, Failure, expect, expect_eq, wait_for  # noqa: E402
-from test_deb_install import CHROOT_ENV, Chroot, build_deb, log, minbase, run  # noqa: E402
+from redis import free_port  # noqa: E402
+from hptest import SRC, Failure, expect, expect_eq, wait_for  # noqa: E402
+from test_deb_install import (CHROOT_ENV, Chroot, build_deb, log, minbase,  # noqa: E402
+                              package_main, run)
 
 BOOT_TIMEOUT = 90
 CVE = "CVE-2099-0160"
 PROM = "/var/lib/prometheus/node-exporter/hotpatch.prom"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def prepare(work, deb, port):
@@ -97,9 +89,25 @@ class Container:
         try:
             wait_for(self._booted, timeout=BOOT_TIMEOUT, what=f"{name} to boot")
         except BaseException as e:
+            why = self.diagnose()
             self.stop()
-            raise Failure(f"{e}:\n{self.console()}")
+            raise Failure(f"{e}:\n{why}\n{self.console()}")
         log(f"{name}: booted in {time.time() - t0:.1f} s")
+
+    def diagnose(self):
+        """What a boot that did not finish is waiting for."""
+        if not self.init:
+            return "(no init process found)"
+        out = []
+        for cmd in (["systemctl", "is-system-running"], ["systemctl", "list-jobs", "--no-pager"],
+                    ["systemctl", "--failed", "--no-pager"],
+                    ["systemctl", "status", "--no-pager", "hotpatchd", "hotpatch-commit"]):
+            try:
+                r = self.sh(*cmd, check=False, timeout=20)
+                out.append(f"$ {' '.join(cmd)}\n{r.stdout}{r.stderr}")
+            except subprocess.TimeoutExpired:
+                out.append(f"$ {' '.join(cmd)}: timed out")
+        return "\n".join(out)
 
     def console(self):
         with open(self.log_path, errors="replace") as f:
@@ -262,26 +270,11 @@ def test(work):
 
 
 def main():
-    if os.geteuid() != 0:
-        print("skipped: needs root (debootstrap, chroot, systemd-nspawn)")
-        sys.exit(SKIP)
     if not shutil.which("systemd-nspawn"):
         print("FAIL: systemd-nspawn is missing: install systemd-container (debian/control)")
         sys.exit(1)
-    work = tempfile.mkdtemp(prefix="hp-nspawn-")
-    ok = False
-    try:
-        test(work)
-        ok = True
-    except Failure as e:
-        print(f"FAIL: {e}")
-    finally:
-        with open("/proc/self/mounts") as f:
-            busy = any(l.split()[1].startswith(work + "/") for l in f)
-        if not busy and not left_running(work):
-            shutil.rmtree(work, ignore_errors=True)
-    print("ok" if ok else "")
-    sys.exit(0 if ok else 1)
+    package_main(test, "hp-nspawn-", needs="debootstrap, chroot, systemd-nspawn",
+                 in_use=left_running)
 
 
 if __name__ == "__main__":
