@@ -5,9 +5,11 @@
 #include <linux/cn_proc.h>
 #include <linux/connector.h>
 #include <linux/netlink.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -43,6 +45,27 @@ static int in_initial_namespaces(void)
 	return 0;
 }
 
+/* In a nested PID namespace whose /proc is its own, NSpid shows one level
+ * only: there the connector accepts the subscription and reports nothing.
+ * A child of ours that exits at once must be reported (its fork and exit)
+ * within a moment; the events stay queued for the caller. */
+static int delivers(int fd)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	pid_t child = fork();
+
+	if (child == 0)
+		_exit(0);
+	if (child > 0)
+		waitpid(child, NULL, 0);
+	if (child < 0 || poll(&pfd, 1, 1000) == 1)
+		return fd;
+	close(fd);
+	return hp_err(-EOPNOTSUPP, "the process events connector accepted a listener but reports "
+				   "nothing to it: it reports only to the host's PID namespace, and "
+				   "this process runs in a nested one (a container)");
+}
+
 int procevents_open(void)
 {
 	struct sockaddr_nl a = {.nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC};
@@ -73,7 +96,7 @@ int procevents_open(void)
 	memcpy(m->data, &op, sizeof(op));
 	if (send(fd, req, h->nlmsg_len, 0) < 0)
 		goto fail;
-	return fd;
+	return delivers(fd);
 fail:
 	close(fd);
 	return hp_err(-errno, "cannot subscribe to process events: %m");
