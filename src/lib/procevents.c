@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "error.h"
 
 /* The connector reports to listeners in the initial PID and user
@@ -45,25 +46,40 @@ static int in_initial_namespaces(void)
 	return 0;
 }
 
+static void saw_child(const struct proc_ev *ev, void *arg)
+{
+	pid_t *child = arg;
+
+	if (ev->pid == *child)
+		*child = 0;
+}
+
 /* In a nested PID namespace whose /proc is its own, NSpid shows one level
- * only: there the connector accepts the subscription and reports nothing.
- * A child of ours that exits at once must be reported (its fork and exit)
- * within a moment; the events stay queued for the caller. */
+ * only, and the connector still takes the listener: it reports nothing, or,
+ * while someone on the host listens, the host's events with the host's
+ * pids, which mean other processes here. So it counts as working only if
+ * a child of ours that exits at once is reported under its pid. (Events
+ * read meanwhile are lost: callers rescan after opening.) */
 static int delivers(int fd)
 {
+	int64_t deadline = now_ns() + NSEC_PER_SEC;
 	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	pid_t child = fork();
+	pid_t child = fork(), waiting = child;
 
 	if (child == 0)
 		_exit(0);
-	if (child > 0)
-		waitpid(child, NULL, 0);
-	if (child < 0 || poll(&pfd, 1, 1000) == 1)
+	if (child < 0)
+		return fd; /* (cannot tell: taken as working) */
+	waitpid(child, NULL, 0);
+	while (waiting && now_ns() < deadline)
+		if (poll(&pfd, 1, (int)((deadline - now_ns()) / NSEC_PER_MSEC) + 1) == 1)
+			procevents_read(fd, saw_child, &waiting);
+	if (!waiting)
 		return fd;
 	close(fd);
-	return hp_err(-EOPNOTSUPP, "the process events connector accepted a listener but reports "
-				   "nothing to it: it reports only to the host's PID namespace, and "
-				   "this process runs in a nested one (a container)");
+	return hp_err(-EOPNOTSUPP, "the process events connector does not report this namespace's "
+				   "processes: it reports to the host's PID namespace, and this "
+				   "process runs in a nested one (a container)");
 }
 
 int procevents_open(void)

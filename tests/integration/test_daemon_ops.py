@@ -155,8 +155,19 @@ def check_degraded(env, probe, pid_id):
         expect(words in out, f"doctor under the filter says {words!r}:\n{out}")
 
 
+def check_nested_pid_namespace(env):
+    """In a PID namespace with its own /proc (a container's), the connector
+    takes a listener but does not report the namespace's processes."""
+    out = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", HOTPATCH, "--root",
+                          env.root, "doctor"], capture_output=True, text=True,
+                         timeout=60).stdout
+    expect("process events connector: the process events connector does not report this "
+           "namespace's processes" in out, f"doctor in a nested PID namespace:\n{out}")
+
+
 def test(env):
     check_version()
+    check_nested_pid_namespace(env)
     check_bad_config(env)
     key = trust_key(env)
     probe = unique_copy(env, "probe")
