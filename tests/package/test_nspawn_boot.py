@@ -233,8 +233,10 @@ def documented_boot(root, work, port):
                  what="hotpatchd to patch the server started inside")
         out = probe(port)
         expect(re.search(r"reply: *2 bytes: hi$", out, re.M), f"patched server: {out}")
-        prom = open(os.path.join(root, PROM.lstrip("/"))).read()
-        expect(re.search(r"^hotpatch_processes_patched 1$", prom, re.M), prom)
+        prom = os.path.join(root, PROM.lstrip("/"))
+        # (Rewritten within a second of a change.)
+        wait_for(lambda: re.search(r"^hotpatch_processes_patched 1$", open(prom).read(), re.M),
+                 timeout=5, what="the textfile to count the patched server")
         ev = c.sh("journalctl", f"HOTPATCH_CVE={CVE}", "-o", "json", "--no-pager").stdout
         entries = [json.loads(x) for x in ev.splitlines()]
         pid = c.prop("demo.service", "MainPID")
