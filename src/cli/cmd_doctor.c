@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fanotify.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -21,6 +22,8 @@
 
 #include "cli.h"
 #include "paths.h"
+#include "procevents.h"
+#include "seccomp.h"
 #include "trust.h"
 
 struct report {
@@ -178,6 +181,43 @@ static void check_mechanisms(struct report *rep)
 	waitpid(child, &status, __WALL);
 }
 
+/* What hotpatchd needs beyond ptrace: a container's seccomp filter or a
+ * unit's sandbox may refuse each, and the daemon then runs degraded
+ * (hotpatchd(8), "Containers"). Warnings: patching itself still works. */
+static void check_daemon_facilities(struct report *rep)
+{
+	int fd = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0)
+		line(rep, "ok", "fanotify works (hotpatchd sees a library loaded later at once)");
+	else
+		line(rep, "warn", "fanotify: %s; hotpatchd finds libraries loaded later only by its "
+				  "rescan every 10 s. Remedy: allow fanotify_init and fanotify_mark "
+				  "and keep CAP_SYS_ADMIN (systemd-nspawn: "
+				  "--system-call-filter='fanotify_init fanotify_mark')",
+		     strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	fd = procevents_open();
+	if (fd >= 0)
+		line(rep, "ok", "the process events connector works (hotpatchd sees new processes "
+				"at once)");
+	else
+		line(rep, "warn", "process events connector: %s; hotpatchd finds new processes only "
+				  "by its rescan every 10 s. Remedy: run hotpatchd on the host, not "
+				  "in the container (it patches the containers' processes too)",
+		     hp_err_msg(fd));
+	if (fd >= 0)
+		close(fd);
+	fd = seccomp_filters_readable();
+	if (fd == 0)
+		line(rep, "ok", "seccomp filters of other processes can be read (filtered processes "
+				"can be patched)");
+	else
+		line(rep, "warn", "seccomp filter reading: %s", hp_err_msg(fd));
+	hp_err_clear();
+}
+
 static void check_trust(struct report *rep)
 {
 	struct minisign_pub *keys = NULL;
@@ -219,6 +259,7 @@ int cmd_doctor(int argc, char **argv)
 	check_kernel(&rep);
 	if (has_cap(CAP_SYS_PTRACE))
 		check_mechanisms(&rep);
+	check_daemon_facilities(&rep);
 	check_trust(&rep);
 	check_compiler(&rep);
 	printf("%d problem%s, %d warning%s\n", rep.fails, rep.fails == 1 ? "" : "s", rep.warns,

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -18,6 +19,10 @@
 #include "patches.h"
 #include "procfs.h"
 #include "store.h"
+
+/* The layout of `status --json`: 1 added schema_version, hostname and
+ * timestamp. */
+#define STATUS_SCHEMA_VERSION 1
 
 struct sighting {
 	char id[BUNDLE_ID_LEN + 1];
@@ -175,8 +180,19 @@ static const char **sighting_ids(const struct status *st)
 static void print_json(const struct status *st, const char *daemon, bool stored)
 {
 	struct json j = {0};
+	char host[256] = "", when[32] = "";
+	time_t now = time(NULL);
+	struct tm tm;
 
+	/* For collectors that gather it from many hosts: which host, when,
+	 * and which layout (raised when a field changes meaning or goes). */
+	gethostname(host, sizeof(host) - 1);
+	if (gmtime_r(&now, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	json_obj_begin(&j);
+	json_kv_int(&j, "schema_version", STATUS_SCHEMA_VERSION);
+	json_kv_str(&j, "hostname", host);
+	json_kv_str(&j, "timestamp", when);
 	if (daemon) {
 		/* Already JSON: spliced in as the value of "daemon". */
 		json_key(&j, "daemon");

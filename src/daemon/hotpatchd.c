@@ -11,6 +11,7 @@
  * Work that touches a process runs in forked workers (workers.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -34,13 +36,17 @@
 #include "engine.h"
 #include "error.h"
 #include "exclude.h"
+#include "fileio.h"
 #include "json.h"
+#include "log.h"
 #include "macro.h"
+#include "metrics.h"
 #include "module.h"
 #include "patches.h"
 #include "paths.h"
 #include "procevents.h"
 #include "procfs.h"
+#include "seccomp.h"
 #include "store.h"
 #include "trust.h"
 #include "view.h"
@@ -71,21 +77,16 @@ struct daemon {
 	int64_t next_rescan_ns;
 	int64_t proc_last_ns, proc_rearm_ns; /* see QUIET_NS */
 	struct stat root; /* our "/", to tell a process in a container */
+	struct stat sock; /* the control socket we bound: removed on exit if still ours */
+	struct health health;
+	char status[512];  /* the last STATUS= sent */
+	char *prom;        /* the last textfile written */
+	int lock_fd;
+	bool permanent;    /* the error that stops it will not go away by itself */
 	bool stop;
 	bool ready;
 	unsigned jobs;
 };
-
-static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void logf_(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 /* Short first (a library is mapped within milliseconds of an exec), then
  * longer (a thread busy in a function being replaced). */
@@ -293,7 +294,7 @@ static void mark_target(struct daemon *d, struct patch *p)
 {
 	struct stat st;
 
-	if (stat(p->b->manifest.target_path, &st) < 0 ||
+	if (d->open_fd < 0 || stat(p->b->manifest.target_path, &st) < 0 ||
 	    (st.st_dev == p->mark_dev && st.st_ino == p->mark_ino))
 		return;
 	if (watch_opens_add(d->open_fd, p->b->manifest.target_path, p->program) < 0) {
@@ -302,6 +303,19 @@ static void mark_target(struct daemon *d, struct patch *p)
 	}
 	p->mark_dev = st.st_dev;
 	p->mark_ino = st.st_ino;
+}
+
+/* The journal fields of an event about @p (and process @pid). */
+static const struct log_about *about(const struct patch *p, pid_t pid)
+{
+	static struct log_about a;
+
+	a = (struct log_about){.patch_id = p ? p->id : NULL, .pid = pid};
+	if (p && p->b) {
+		a.cves = (const char *const *)p->b->manifest.cves;
+		a.ncves = p->b->manifest.ncves;
+	}
+	return &a;
 }
 
 static int load_patch(struct daemon *d, const char *id)
@@ -319,14 +333,15 @@ static int load_patch(struct daemon *d, const char *id)
 		if (r == 0)
 			r = store_object(p->b, p->objpath, sizeof(p->objpath));
 		if (r < 0) {
-			logf_("patch %s is enabled but unusable: %s", id, hp_err_msg(r));
+			log_event(LOG_ERR, LOG_ID_UNUSABLE, &(struct log_about){.patch_id = id},
+				  "patch %s is enabled but unusable: %s", id, hp_err_msg(r));
 			view_remove(&d->view, p);
 			return r;
 		}
 		p->program = is_program(p->b->manifest.target_path);
 		mark_target(d, p);
-		logf_("patch %s (%s) enabled for %s", id, p->b->manifest.name,
-		      p->b->manifest.target_path);
+		log_event(LOG_NOTICE, LOG_ID_ENABLED, about(p, 0), "patch %s (%s) enabled for %s", id,
+			  p->b->manifest.name, p->b->manifest.target_path);
 	}
 	return r;
 }
@@ -355,7 +370,8 @@ static void reconcile(struct daemon *d)
 		for (size_t i = 0; i < n && !keep; i++)
 			keep = strcmp(ids[i], p->id) == 0;
 		if (!keep && !p->draining) {
-			logf_("patch %s disabled: reverting it everywhere", p->id);
+			log_event(LOG_NOTICE, LOG_ID_DISABLED, about(p, 0),
+				  "patch %s disabled: reverting it everywhere", p->id);
 			p->draining = true;
 		}
 	}
@@ -373,10 +389,13 @@ static void job_done(const struct job_result *res, void *arg)
 	struct pentry *e = p ? view_entry(p, res->target, false) : NULL;
 	const struct engine_report *rep = &res->rep;
 
+	if (rep->outcome == OUTCOME_PATCHED)
+		d->health.last_apply_s = time(NULL);
 	if (rep->outcome == OUTCOME_PATCHED || rep->outcome == OUTCOME_REVERTED)
-		logf_("pid %d (%s): %s %s, pause %lld us", rep->pid, rep->comm,
-		      outcome_name(rep->outcome), res->id,
-		      (long long)(rep->flip.pause_ns / NSEC_PER_USEC));
+		log_event(LOG_NOTICE, rep->outcome == OUTCOME_PATCHED ? LOG_ID_PATCHED : LOG_ID_REVERTED,
+			  about(p, rep->pid), "pid %d (%s): %s %s, pause %lld us", rep->pid, rep->comm,
+			  outcome_name(rep->outcome), res->id,
+			  (long long)(rep->flip.pause_ns / NSEC_PER_USEC));
 	if (!e)
 		return;
 	if (res->op == JOB_REVERT || rep->outcome == OUTCOME_SKIPPED || rep->err == -ESRCH) {
@@ -400,7 +419,8 @@ static void job_done(const struct job_result *res, void *arg)
 	} else {
 		e->st = PS_FAILED;
 		snprintf(e->reason, sizeof(e->reason), "%s", rep->reason);
-		logf_("pid %d (%s): %s failed: %s", rep->pid, rep->comm, res->id, rep->reason);
+		log_event(LOG_ERR, LOG_ID_FAILED, about(p, rep->pid), "pid %d (%s): %s failed: %s",
+			  rep->pid, rep->comm, res->id, rep->reason);
 	}
 }
 
@@ -420,7 +440,7 @@ static void watch_container_copy(struct daemon *d, const struct patch *p, pid_t 
 	char path[PATH_MAX + 32];
 
 	snprintf(path, sizeof(path), "/proc/%d/root%s", pid, p->b->manifest.target_path);
-	if (access(path, F_OK) == 0 && watch_opens_add(d->open_fd, path, false) < 0)
+	if (d->open_fd >= 0 && access(path, F_OK) == 0 && watch_opens_add(d->open_fd, path, false) < 0)
 		hp_err_clear();
 }
 
@@ -485,7 +505,8 @@ static void arm_proc_events(struct daemon *d)
 	struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.fd = d->proc_fd};
 
 	d->proc_rearm_ns = 0;
-	epoll_ctl(d->ep, EPOLL_CTL_MOD, d->proc_fd, &ev);
+	if (d->proc_fd >= 0)
+		epoll_ctl(d->ep, EPOLL_CTL_MOD, d->proc_fd, &ev);
 }
 
 /* An open of a target file: a dynamic linker about to map it, a dlopen, or
@@ -509,6 +530,7 @@ static void handle_request(const char *req, int fd, void *arg)
 	if (strcmp(req, "status-text") == 0) {
 		struct buf out = {0};
 
+		health_text(&d->health, &out);
 		view_text(&d->view, &out);
 		control_reply(fd, buf_cstr(&out));
 		buf_free(&out);
@@ -516,6 +538,7 @@ static void handle_request(const char *req, int fd, void *arg)
 	}
 	json_obj_begin(&j);
 	if (strcmp(req, "status") == 0) {
+		health_json(&d->health, &j);
 		view_json(&d->view, &j);
 	} else if (strcmp(req, "reconcile") == 0) {
 		reconcile(d);
@@ -541,14 +564,15 @@ static void on_signal(struct daemon *d)
 			struct hp_config c;
 
 			if (config_load(&c) < 0) {
-				logf_("keeping the old configuration: %s", hp_err_msg(-EINVAL));
+				log_event(LOG_ERR, LOG_ID_CONFIG, NULL, "keeping the old configuration: %s",
+					  hp_err_msg(-EINVAL));
 				continue;
 			}
 			config_free(&d->conf);
 			d->conf = c;
 			d->eo.boost = c.boost;
 			d->eo.boost_grace_ns = c.boost_grace_ns;
-			logf_("configuration reloaded");
+			log_event(LOG_INFO, LOG_ID_CONFIG, NULL, "configuration reloaded");
 			reconcile(d);
 		} else if (si.ssi_signo != SIGCHLD) {
 			d->stop = true;
@@ -628,6 +652,64 @@ static int add_fd(struct daemon *d, int fd)
 	return epoll_ctl(d->ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? hp_err(-errno, "epoll: %m") : 0;
 }
 
+/* A container or a sandbox may refuse these: the daemon then runs without
+ * them (degraded), says so, and does not fail, so it is not restarted in a
+ * loop that could never succeed. */
+static void open_facilities(struct daemon *d)
+{
+	struct health *h = &d->health;
+	int r;
+
+	/* (Each message is taken before the next call can replace it.) */
+	d->proc_fd = procevents_open();
+	if (d->proc_fd < 0)
+		snprintf(h->blocked[FAC_CONNECTOR], sizeof(h->blocked[0]), "%s",
+			 hp_err_msg(d->proc_fd));
+	d->open_fd = watch_opens_open();
+	if (d->open_fd < 0)
+		snprintf(h->blocked[FAC_FANOTIFY], sizeof(h->blocked[0]), "%s",
+			 hp_err_msg(d->open_fd));
+	r = seccomp_filters_readable();
+	if (r < 0)
+		snprintf(h->blocked[FAC_FILTERS], sizeof(h->blocked[0]), "%s", hp_err_msg(r));
+	hp_err_clear();
+	for (int f = 0; f < FAC_COUNT; f++)
+		if (d->health.blocked[f][0])
+			log_event(LOG_WARNING, LOG_ID_DEGRADED, NULL,
+				  "degraded mode: %s blocked (%s), so %s; see `hotpatch doctor`",
+				  facility_name(f), d->health.blocked[f], facility_fallback(f));
+}
+
+/* One daemon per root: a second one would take the control socket over
+ * and remove it on exit while the first still runs. A POSIX record lock,
+ * not flock(): it is not inherited by the workers, which may outlive a
+ * killed daemon, so a restart is never refused because of them. */
+static int take_lock(struct daemon *d)
+{
+	char path[PATH_MAX + 16], pid[32];
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+
+	snprintf(path, sizeof(path), "%s/hotpatchd.lock", paths()->run);
+	mkdir_p(paths()->run, 0755);
+	d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (d->lock_fd < 0)
+		return hp_err(-errno, "cannot open %s: %m", path);
+	if (fcntl(d->lock_fd, F_SETLK, &fl) < 0) {
+		int err = errno;
+
+		d->permanent = true;
+		if (fcntl(d->lock_fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
+			return hp_err(-err, "another hotpatchd (pid %d) already runs for %s; stop it "
+					    "first (systemctl stop hotpatchd)",
+				      (int)fl.l_pid, paths()->root);
+		return hp_err(-err, "cannot lock %s: %s", path, strerror(err));
+	}
+	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (ftruncate(d->lock_fd, 0) < 0 || pwrite(d->lock_fd, pid, strlen(pid), 0) < 0)
+		return hp_err(-errno, "cannot write %s: %m", path);
+	return 0;
+}
+
 static int setup(struct daemon *d)
 {
 	sigset_t mask;
@@ -648,9 +730,14 @@ static int setup(struct daemon *d)
 		return hp_err(-errno, "cannot set up the event loop: %m");
 	if (stat("/", &d->root) < 0)
 		return hp_err(-errno, "cannot stat /: %m");
-	r = config_load(&d->conf);
+	r = take_lock(d);
 	if (r < 0)
 		return r;
+	r = config_load(&d->conf);
+	if (r < 0) {
+		d->permanent = true;
+		return r;
+	}
 	d->eo = (struct engine_opts){.timeout_ns = 10 * NSEC_PER_SEC,
 				     .stop_budget_ns = 100 * NSEC_PER_MSEC,
 				     .boost = d->conf.boost,
@@ -658,18 +745,19 @@ static int setup(struct daemon *d)
 	r = workers_new(d->jobs, &d->workers);
 	if (r < 0)
 		return r;
-	d->proc_fd = procevents_open();
+	open_facilities(d);
 	d->store_fd = watch_store_open();
-	d->open_fd = watch_opens_open();
+	if (d->store_fd < 0)
+		return d->store_fd;
 	d->ctl_fd = control_open(paths()->socket);
-	if (d->proc_fd < 0 || d->store_fd < 0 || d->open_fd < 0 || d->ctl_fd < 0)
-		return MIN(MIN(d->proc_fd, d->store_fd), MIN(d->open_fd, d->ctl_fd));
+	if (d->ctl_fd < 0 || stat(paths()->socket, &d->sock) < 0)
+		return d->ctl_fd < 0 ? d->ctl_fd : hp_err(-errno, "%s: %m", paths()->socket);
 	r = add_fd(d, d->sig_fd);
-	if (r == 0)
+	if (r == 0 && d->proc_fd >= 0)
 		r = add_fd(d, d->proc_fd);
 	if (r == 0)
 		r = add_fd(d, d->store_fd);
-	if (r == 0)
+	if (r == 0 && d->open_fd >= 0)
 		r = add_fd(d, d->open_fd);
 	if (r == 0)
 		r = add_fd(d, d->ctl_fd);
@@ -697,6 +785,48 @@ static void dispatch_event(struct daemon *d, int fd)
 		workers_collect(d->workers, job_done, d);
 }
 
+/* The textfile, rewritten (atomically: node_exporter may read it at any
+ * time) when its content changed. Its directory is made if missing, as
+ * node_exporter may be installed after hotpatch. */
+static void publish_metrics(struct daemon *d)
+{
+	struct buf out = {0};
+	const char *text;
+	_cleanup_free_ char *dir = strdup(paths()->metrics);
+
+	metrics_prom(&d->view, &d->health, &out);
+	text = buf_cstr(&out);
+	if (text && dir && (!d->prom || strcmp(d->prom, text) != 0)) {
+		*strrchr(dir, '/') = '\0';
+		if (mkdir_p(dir, 0755) < 0 ||
+		    file_write_atomic(paths()->metrics, text, strlen(text), 0644) < 0) {
+			/* Said once: it is retried each second, quietly. */
+			if (!d->prom || d->prom[0])
+				log_event(LOG_WARNING, NULL, NULL, "%s", hp_err_msg(-EIO));
+			free(d->prom);
+			d->prom = strdup("");
+		} else {
+			free(d->prom);
+			d->prom = strdup(text);
+		}
+	}
+	hp_err_clear();
+	buf_free(&out);
+}
+
+/* STATUS= (systemctl status) and the textfile, kept current. */
+static void publish(struct daemon *d)
+{
+	char status[sizeof(d->status)];
+
+	metrics_status(&d->view, &d->health, status, sizeof(status));
+	if (strcmp(status, d->status) != 0) {
+		sd_notifyf(0, "STATUS=%s", status);
+		memcpy(d->status, status, sizeof(status));
+	}
+	publish_metrics(d);
+}
+
 static void loop(struct daemon *d)
 {
 	int64_t last_sync = now_ns();
@@ -713,6 +843,7 @@ static void loop(struct daemon *d)
 		run_due(d);
 		if (now_ns() - last_sync > NSEC_PER_SEC) {
 			audit_sync();
+			publish(d);
 			last_sync = now_ns();
 		}
 	}
@@ -720,11 +851,33 @@ static void loop(struct daemon *d)
 
 static int usage(int status)
 {
-	printf("Usage: hotpatchd [--root DIR] [--jobs N]\n\n"
+	printf("Usage: hotpatchd [--root DIR] [--jobs N] [--version]\n\n"
 	       "Keep every enabled patch of the store applied, in every process that maps\n"
 	       "its target build, including processes started later and libraries loaded\n"
 	       "later. Runs in the foreground (systemd Type=notify). See hotpatchd(8).\n");
 	return status;
+}
+
+/* Exit status 2 (bad usage, not root, a bad configuration, another daemon
+ * running) is one a restart cannot cure: the unit's RestartPreventExitStatus=. */
+static int fail(struct daemon *d, int r)
+{
+	log_event(LOG_ERR, LOG_ID_STOPPED, NULL, "cannot start: %s", hp_err_msg(r));
+	sd_notifyf(0, "STATUS=failed: %s", hp_err_msg(r));
+	workers_free(d->workers);
+	config_free(&d->conf);
+	return d->permanent ? 2 : 1;
+}
+
+/* The socket is removed only if it is still the one we bound: never one
+ * another daemon (or a test) put at the path since. */
+static void remove_socket(const struct daemon *d)
+{
+	struct stat st;
+
+	if (stat(paths()->socket, &st) == 0 && st.st_dev == d->sock.st_dev &&
+	    st.st_ino == d->sock.st_ino)
+		unlink(paths()->socket);
 }
 
 int main(int argc, char **argv)
@@ -733,44 +886,54 @@ int main(int argc, char **argv)
 		{"root", required_argument, NULL, 'r'},
 		{"jobs", required_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{0},
 	};
-	struct daemon d = {.proc_fd = -1, .store_fd = -1, .open_fd = -1, .ctl_fd = -1};
+	struct daemon d = {.proc_fd = -1, .store_fd = -1, .open_fd = -1, .ctl_fd = -1,
+			   .lock_fd = -1};
 	const char *root = NULL;
 	int c, r;
 
+	log_init();
 	d.jobs = (unsigned)sysconf(_SC_NPROCESSORS_ONLN) * 2;
-	while ((c = getopt_long(argc, argv, "hj:", opts, NULL)) != -1) {
-		if (c == 'r')
+	while ((c = getopt_long(argc, argv, "hj:V", opts, NULL)) != -1) {
+		if (c == 'r') {
 			root = optarg;
-		else if (c == 'j')
+		} else if (c == 'j') {
 			d.jobs = (unsigned)atoi(optarg);
-		else
+		} else if (c == 'V') {
+			printf("hotpatchd %s\n", HP_VERSION);
+			return 0;
+		} else {
 			return usage(c == 'h' ? 0 : 2);
+		}
 	}
 	if (geteuid() != 0) {
 		fprintf(stderr, "hotpatchd: must run as root (it patches other users' processes)\n");
 		return 2;
 	}
 	r = paths_init(root);
+	d.permanent = r < 0;
 	if (r == 0)
 		r = setup(&d);
-	if (r < 0) {
-		fprintf(stderr, "hotpatchd: %s\n", hp_err_msg(r));
-		sd_notifyf(0, "STATUS=failed: %s", hp_err_msg(r));
-		return 1;
-	}
+	if (r < 0)
+		return fail(&d, r);
 	reconcile(&d);
-	sd_notifyf(0, "READY=1\nSTATUS=%zu patch%s enabled", d.view.n, d.view.n == 1 ? "" : "es");
-	logf_("hotpatchd ready: %zu patch%s enabled, control socket %s", d.view.n,
-	      d.view.n == 1 ? "" : "es", paths()->socket);
+	publish(&d);
+	sd_notify(0, "READY=1");
+	log_event(LOG_INFO, LOG_ID_STARTED, NULL,
+		  "hotpatchd ready: %zu patch%s enabled, control socket %s%s (version %s)",
+		  d.view.n, d.view.n == 1 ? "" : "es", paths()->socket,
+		  health_degraded(&d.health) ? ", degraded mode" : "", HP_VERSION);
 	loop(&d);
 	sd_notify(0, "STOPPING=1");
 	clients_close_all(&d.clients);
 	workers_free(d.workers);
-	unlink(paths()->socket);
+	remove_socket(&d);
 	view_free(&d.view);
 	config_free(&d.conf);
+	free(d.prom);
 	audit_sync();
+	log_event(LOG_INFO, LOG_ID_STOPPED, NULL, "hotpatchd stopped");
 	return 0;
 }

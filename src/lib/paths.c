@@ -45,6 +45,7 @@ int paths_init(const char *root)
 	r |= join(p.audit_log, p.root, "var/log/hotpatch/audit.log");
 	r |= join(p.run, p.root, "run/hotpatch");
 	r |= join(p.socket, p.root, "run/hotpatch/control.sock");
+	r |= join(p.metrics, p.root, "var/lib/prometheus/node-exporter/hotpatch.prom");
 	return r ? hp_err(-ENAMETOOLONG, "root directory path too long") : 0;
 }
 

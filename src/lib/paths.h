@@ -21,6 +21,9 @@ struct hp_paths {
 	char audit_log[PATH_MAX];  /* var/log/hotpatch/audit.log */
 	char run[PATH_MAX];        /* run/hotpatch */
 	char socket[PATH_MAX];     /* run/hotpatch/control.sock */
+	/* var/lib/prometheus/node-exporter/hotpatch.prom: node_exporter's
+	 * textfile collector reads its directory (Debian's default). */
+	char metrics[PATH_MAX];
 };
 
 /* @root: NULL to use $HOTPATCH_ROOT, or "/". */

@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "error.h"
 
@@ -44,6 +47,28 @@ static int seccomp_mode(pid_t pid, pid_t tid)
 	if (f)
 		fclose(f);
 	return mode;
+}
+
+/* The kernel's own rule (get_seccomp_filter() in kernel/seccomp.c): the
+ * tracer needs CAP_SYS_ADMIN and must run under no filter itself, since it
+ * could otherwise read a filter to escape its own. */
+int seccomp_filters_readable(void)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2] = {0};
+	int mode = seccomp_mode(getpid(), (pid_t)syscall(SYS_gettid));
+
+	if (mode != 0)
+		return hp_err(-EACCES, "this process runs under a seccomp filter (a container's or a "
+				       "unit's SystemCallFilter=), so it cannot read the filters of "
+				       "other processes: every process with a filter is refused; run "
+				       "it without one (docs/daemon.md, \"Containers\")");
+	if (syscall(SYS_capget, &h, d) < 0 ||
+	    !(d[CAP_SYS_ADMIN / 32].effective & (1u << (CAP_SYS_ADMIN % 32))))
+		return hp_err(-EACCES, "CAP_SYS_ADMIN is missing, so the seccomp filters of other "
+				       "processes cannot be read: every process with a filter is "
+				       "refused; keep CAP_SYS_ADMIN in the capability bounding set");
+	return 0;
 }
 
 struct seccomp_filters *seccomp_filters_free(struct seccomp_filters *f)

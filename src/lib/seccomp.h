@@ -22,6 +22,9 @@ struct seccomp_filters;
  * result and 0. Seccomp strict mode: -EPERM. */
 int seccomp_filters_get(pid_t pid, pid_t tid, struct seccomp_filters **ret);
 struct seccomp_filters *seccomp_filters_free(struct seccomp_filters *f);
+/* Whether this process may read other processes' filters at all: 0, or
+ * -EACCES with what blocks it and the remedy. */
+int seccomp_filters_readable(void);
 
 enum seccomp_verdict {
 	SECCOMP_VERDICT_ALLOW,  /* runs (allowed or only logged) */

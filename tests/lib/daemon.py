@@ -38,9 +38,11 @@ int lib_check_fixed(int n)
 
 
 class Daemon:
-    def __init__(self, env, *args, log_name="hotpatchd.log"):
+    def __init__(self, env, *args, log_name="hotpatchd.log", wrap=()):
+        """@wrap: a command to run hotpatchd under (the sandbox fixture)."""
         self.env = env
         self.args = args
+        self.wrap = list(wrap)
         self.sock = os.path.join(env.root, "run/hotpatch/control.sock")
         self.log_path = os.path.join(env.dir, log_name)
         self.proc = None
@@ -48,7 +50,7 @@ class Daemon:
 
     def start(self):
         log = open(self.log_path, "a")
-        self.proc = subprocess.Popen([HOTPATCHD, "--root", self.env.root, *self.args],
+        self.proc = subprocess.Popen([*self.wrap, HOTPATCHD, "--root", self.env.root, *self.args],
                                      stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         self.env.procs.append(self.proc)
         wait_for(lambda: self._alive_or_fail() and self.ping_ok(), timeout=20,

@@ -435,11 +435,14 @@ def test(work):
             raise Failure(f"could not unmount everything under {root}; left it in place")
 
 
-def main():
+def package_main(test, prefix, needs="debootstrap, chroot, mount, ptrace",
+                 in_use=lambda work: False):
+    """Runs test(work) in a new directory, removed after unless something is
+    still mounted in it or @in_use(work) says it is."""
     if os.geteuid() != 0:
-        print("skipped: needs root (debootstrap, chroot, mount, ptrace)")
+        print(f"skipped: needs root ({needs})")
         sys.exit(SKIP)
-    work = tempfile.mkdtemp(prefix="hp-deb-")
+    work = tempfile.mkdtemp(prefix=prefix)
     ok = False
     try:
         test(work)
@@ -450,10 +453,14 @@ def main():
         # Only a tree with nothing mounted in it is removed.
         with open("/proc/self/mounts") as f:
             busy = any(l.split()[1].startswith(work + "/") for l in f)
-        if not busy:
+        if not busy and not in_use(work):
             shutil.rmtree(work, ignore_errors=True)
     print("ok" if ok else "")
     sys.exit(0 if ok else 1)
+
+
+def main():
+    package_main(test, "hp-deb-")
 
 
 if __name__ == "__main__":

@@ -5,11 +5,82 @@
 #include <linux/cn_proc.h>
 #include <linux/connector.h>
 #include <linux/netlink.h>
+#include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "error.h"
+
+/* The connector reports to listeners in the initial PID and user
+ * namespaces only: in a container it accepts a listener and then stays
+ * silent. NSpid lists one pid per nested PID namespace. */
+static int in_initial_namespaces(void)
+{
+	char line[256], uid_map[128] = "";
+	FILE *f = fopen("/proc/self/status", "re");
+	int fields = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "NSpid:", 6) == 0)
+			for (char *t = strtok(line + 6, " \t\n"); t; t = strtok(NULL, " \t\n"))
+				fields++;
+	if (f)
+		fclose(f);
+	f = fopen("/proc/self/uid_map", "re");
+	if (f && !fgets(uid_map, sizeof(uid_map), f))
+		uid_map[0] = '\0';
+	if (f)
+		fclose(f);
+	if (fields > 1)
+		return hp_err(-EOPNOTSUPP, "the process events connector reports only to the host's "
+					   "PID namespace, and this process runs in a nested one "
+					   "(a container)");
+	/* (The initial one maps all 2^32 ids: "0 0 4294967295".) */
+	if (uid_map[0] && !strstr(uid_map, " 4294967295"))
+		return hp_err(-EOPNOTSUPP, "the process events connector reports only to the host's "
+					   "user namespace, and this process runs in another one");
+	return 0;
+}
+
+static void saw_child(const struct proc_ev *ev, void *arg)
+{
+	pid_t *child = arg;
+
+	if (ev->pid == *child)
+		*child = 0;
+}
+
+/* In a nested PID namespace whose /proc is its own, NSpid shows one level
+ * only, and the connector still takes the listener: it reports nothing, or,
+ * while someone on the host listens, the host's events with the host's
+ * pids, which mean other processes here. So it counts as working only if
+ * a child of ours that exits at once is reported under its pid. (Events
+ * read meanwhile are lost: callers rescan after opening.) */
+static int delivers(int fd)
+{
+	int64_t deadline = now_ns() + NSEC_PER_SEC;
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	pid_t child = fork(), waiting = child;
+
+	if (child == 0)
+		_exit(0);
+	if (child < 0)
+		return fd; /* (cannot tell: taken as working) */
+	waitpid(child, NULL, 0);
+	while (waiting && now_ns() < deadline)
+		if (poll(&pfd, 1, (int)((deadline - now_ns()) / NSEC_PER_MSEC) + 1) == 1)
+			procevents_read(fd, saw_child, &waiting);
+	if (!waiting)
+		return fd;
+	close(fd);
+	return hp_err(-EOPNOTSUPP, "the process events connector does not report this namespace's "
+				   "processes: it reports to the host's PID namespace, and this "
+				   "process runs in a nested one (a container)");
+}
 
 int procevents_open(void)
 {
@@ -23,6 +94,9 @@ int procevents_open(void)
 	enum proc_cn_mcast_op op = PROC_CN_MCAST_LISTEN;
 	int fd, size = 4 << 20;
 
+	fd = in_initial_namespaces();
+	if (fd < 0)
+		return fd;
 	fd = socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_CONNECTOR);
 	if (fd < 0)
 		return hp_err(-errno, "cannot open the process events connector: %m");
@@ -38,7 +112,7 @@ int procevents_open(void)
 	memcpy(m->data, &op, sizeof(op));
 	if (send(fd, req, h->nlmsg_len, 0) < 0)
 		goto fail;
-	return fd;
+	return delivers(fd);
 fail:
 	close(fd);
 	return hp_err(-errno, "cannot subscribe to process events: %m");
