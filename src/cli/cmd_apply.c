@@ -345,6 +345,9 @@ static int run(bool revert, int argc, char **argv)
 	r = resolve_target(&op, argv[optind]);
 	if (r == 0 && op.all)
 		r = collect_all(&op);
+	/* Nothing is written into a process that cannot be recorded. */
+	if (r == 0 && audit_reserve(op.npids) < 0)
+		r = cli_refuse(hp_err_prefix(-EIO, "refusing to change any process: "));
 	if (r)
 		goto out;
 	if (op.json) {
