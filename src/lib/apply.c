@@ -305,6 +305,14 @@ static int plan_restores(struct apply *a)
 	return 0;
 }
 
+static bool stacked_on_mine(const struct apply *a, uint64_t addr)
+{
+	for (size_t j = 0; a->mine && a->mine->stacked && j < a->mine->rec.n; j++)
+		if (a->mine->stacked[j] && a->mine->rec.e[j].addr == addr)
+			return true;
+	return false;
+}
+
 static int plan_jumps(struct apply *a)
 {
 	for (size_t i = 0; i < a->m->nfuncs; i++) {
@@ -316,6 +324,8 @@ static int plan_jumps(struct apply *a)
 				      a->m->funcs[i].name);
 		if (memcmp(a->cur[i], jmp, 5) == 0)
 			continue; /* a rerun after an interrupted apply */
+		if (stacked_on_mine(a, jump_site(a, i)))
+			continue; /* a newer patch is on top of ours there: keep it */
 		int r = add_write(a, jump_site(a, i), jmp, a->cur[i]);
 
 		if (r < 0)
@@ -331,8 +341,8 @@ static int find_mine(struct apply *a)
 	if (r < 0)
 		return r;
 	a->mine = patches_find(a->loaded, a->nloaded, a->b->id);
-	if (a->mine && a->mine->rec_valid && a->mine->nactive == a->mine->rec.n &&
-	    a->mine->rec.n == a->m->nfuncs) {
+	/* Applied, possibly with newer patches stacked on some functions. */
+	if (a->mine && patches_applied(a->mine) && a->mine->rec.n == a->m->nfuncs) {
 		a->rep->outcome = OUTCOME_ALREADY;
 		return 1;
 	}
