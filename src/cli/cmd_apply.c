@@ -250,8 +250,7 @@ static int resolve_target(struct op *op, const char *arg)
 	if (!op->revert) {
 		r = cli_load_bundle(arg, op->insecure, &op->b);
 		if (r < 0) {
-			cli_audit_refusal("apply", arg, r);
-			return cli_refuse(r);
+			return cli_refuse_audited("apply", arg, r);
 		}
 		memcpy(op->id, op->b->id, sizeof(op->id));
 		r = store_object(op->b, op->object_path, sizeof(op->object_path));
