@@ -303,6 +303,12 @@ static int finish(struct op *op, int64_t t0)
 		       op->revert ? "reverted" : "patched", n[OUTCOME_ALREADY], n[OUTCOME_SKIPPED],
 		       n[OUTCOME_FAILED], (long long)ms);
 	}
+	/* A process named with --pid that the patch does not fit (another
+	 * build) was not patched as asked: that is a failure for the exit code.
+	 * Under --all, skipping what does not fit is the point. For revert, a
+	 * process without the patch is already where revert leads. */
+	if (!op->all && !op->revert && n[OUTCOME_SKIPPED])
+		return EXIT_FAILED;
 	return n[OUTCOME_FAILED] ? EXIT_FAILED : EXIT_OK;
 }
 
