@@ -60,6 +60,8 @@ struct apply {
 	struct loaded_object obj;
 	bool fresh;
 	struct engine_report *rep;
+	/* --timeout bounds the whole operation, load and flip together. */
+	int64_t deadline_ns;
 };
 
 const char *outcome_name(enum outcome o)
@@ -356,7 +358,10 @@ static int with_remote(struct apply *a, bool load, uint64_t base, uint64_t size)
 	struct remote rm;
 	int r;
 
-	r = remote_attach(&rm, a->pid, a->memfd, &a->maps, now_ns() + a->o->timeout_ns);
+	/* Loading counts against the operation's deadline; unloading (a
+	 * leftover, or cleaning up after a failure) gets its own. */
+	r = remote_attach(&rm, a->pid, a->memfd, &a->maps,
+			  load ? a->deadline_ns : now_ns() + a->o->timeout_ns);
 	if (r < 0)
 		return r;
 	fault_point("apply-seized");
@@ -407,7 +412,7 @@ static int load(struct apply *a)
 
 static int flip(struct apply *a)
 {
-	struct flip_opts fo = {.timeout_ns = a->o->timeout_ns,
+	struct flip_opts fo = {.timeout_ns = MAX(a->deadline_ns - now_ns(), 0),
 			       .stop_budget_ns = a->o->stop_budget_ns,
 			       .boost = a->o->boost,
 			       .boost_grace_ns = a->o->boost_grace_ns};
@@ -528,7 +533,8 @@ void engine_apply(const struct bundle *b, pid_t pid, const struct engine_opts *o
 	proc_comm(pid, rep->comm, sizeof(rep->comm));
 	hp_err_clear();
 	r = precheck(&a);
-	lock = r < 0 ? -1 : pidlock_take(pid, t0 + o->timeout_ns);
+	a.deadline_ns = t0 + o->timeout_ns;
+	lock = r < 0 ? -1 : pidlock_take(pid, a.deadline_ns);
 	if (r == 0 && lock < 0)
 		r = lock;
 	if (r == 0) {
