@@ -62,6 +62,9 @@ int cli_require_ptrace(const char *what);
 int cli_require_root(const char *what);
 /* Records a bundle refused before it could be used. */
 void cli_audit_refusal(const char *op, const char *what, int r);
+/* cli_refuse(), then the refusal on record: the reason comes first, before
+ * any warning about the audit log itself. */
+int cli_refuse_audited(const char *op, const char *what, int r);
 /* A bundle from a file or a store id, its signature checked. */
 int cli_load_bundle(const char *arg, bool insecure, struct bundle **ret);
 /* Parses a duration like "10", "2.5s", "500ms". */

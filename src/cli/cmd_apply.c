@@ -250,8 +250,7 @@ static int resolve_target(struct op *op, const char *arg)
 	if (!op->revert) {
 		r = cli_load_bundle(arg, op->insecure, &op->b);
 		if (r < 0) {
-			cli_audit_refusal("apply", arg, r);
-			return cli_refuse(r);
+			return cli_refuse_audited("apply", arg, r);
 		}
 		memcpy(op->id, op->b->id, sizeof(op->id));
 		r = store_object(op->b, op->object_path, sizeof(op->object_path));
@@ -304,6 +303,12 @@ static int finish(struct op *op, int64_t t0)
 		       op->revert ? "reverted" : "patched", n[OUTCOME_ALREADY], n[OUTCOME_SKIPPED],
 		       n[OUTCOME_FAILED], (long long)ms);
 	}
+	/* A process named with --pid that the patch does not fit (another
+	 * build) was not patched as asked: that is a failure for the exit code.
+	 * Under --all, skipping what does not fit is the point. For revert, a
+	 * process without the patch is already where revert leads. */
+	if (!op->all && !op->revert && n[OUTCOME_SKIPPED])
+		return EXIT_FAILED;
 	return n[OUTCOME_FAILED] ? EXIT_FAILED : EXIT_OK;
 }
 
@@ -345,6 +350,9 @@ static int run(bool revert, int argc, char **argv)
 	r = resolve_target(&op, argv[optind]);
 	if (r == 0 && op.all)
 		r = collect_all(&op);
+	/* Nothing is written into a process that cannot be recorded. */
+	if (r == 0 && audit_reserve(op.npids) < 0)
+		r = cli_refuse(hp_err_prefix(-EIO, "refusing to change any process: "));
 	if (r)
 		goto out;
 	if (op.json) {

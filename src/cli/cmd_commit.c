@@ -205,8 +205,7 @@ int cmd_commit(int argc, char **argv)
 		return commit_staged();
 	r = resolve(argv[optind], insecure, &b);
 	if (r < 0) {
-		cli_audit_refusal("commit", argv[optind], r);
-		return cli_refuse(r);
+		return cli_refuse_audited("commit", argv[optind], r);
 	}
 	r = commit_one(b, stdout);
 	bundle_free(b);
@@ -287,8 +286,7 @@ int cmd_rollback(int argc, char **argv)
 		return r;
 	r = resolve(argv[optind], false, &b);
 	if (r < 0) {
-		cli_audit_refusal("rollback", argv[optind], r);
-		return cli_refuse(r);
+		return cli_refuse_audited("rollback", argv[optind], r);
 	}
 	commit_rollback(b, &rep);
 	audit_result("rollback", b, &rep);

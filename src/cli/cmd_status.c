@@ -28,8 +28,9 @@ struct sighting {
 	char id[BUNDLE_ID_LEN + 1];
 	pid_t pid;
 	char comm[32];
-	size_t active, total;
+	size_t active, stacked, total;
 	bool valid;
+	char under[BUNDLE_ID_LEN + 1]; /* the patch stacked on it, if any */
 };
 
 struct status {
@@ -39,9 +40,9 @@ struct status {
 
 static const char *state_of(const struct sighting *s)
 {
-	if (!s->valid || s->active == 0)
+	if (!s->valid || s->active + s->stacked == 0)
 		return "loaded";
-	return s->active == s->total ? "applied" : "partial";
+	return s->active + s->stacked == s->total ? "applied" : "partial";
 }
 
 static bool maps_have_patch(const struct proc_maps *m)
@@ -61,8 +62,9 @@ static int add(struct status *st, const struct loaded_patch *lp, pid_t pid)
 	if (!nv)
 		return -ENOMEM;
 	st->v = nv;
-	nv[st->n] = (struct sighting){.pid = pid, .active = lp->nactive, .total = lp->rec.n,
-				      .valid = lp->rec_valid};
+	nv[st->n] = (struct sighting){.pid = pid, .active = lp->nactive, .stacked = lp->nstacked,
+				      .total = lp->rec.n, .valid = lp->rec_valid};
+	memcpy(nv[st->n].under, lp->under, sizeof(lp->under));
 	memcpy(nv[st->n].id, lp->id, sizeof(lp->id));
 	proc_comm(pid, nv[st->n].comm, sizeof(nv[st->n].comm));
 	st->n++;
@@ -137,10 +139,15 @@ static void print_text(const struct status *st)
 
 			if (strcmp(s->id, st->v[i].id) != 0)
 				continue;
-			printf("  %-8s pid %d (%s) %zu/%zu functions%s\n", state_of(s), s->pid,
-			       s->comm, s->active, s->total,
-			       s->active == s->total ? ""
-						     : " (interrupted; run apply or revert again)");
+			printf("  %-8s pid %d (%s) %zu/%zu functions", state_of(s), s->pid,
+			       s->comm, s->active + s->stacked, s->total);
+			if (s->stacked)
+				printf(" (%zu under patch %s, stacked on it; revert that one first "
+				       "to revert this one)",
+				       s->stacked, s->under);
+			if (s->active + s->stacked != s->total)
+				printf(" (interrupted; run apply or revert again)");
+			printf("\n");
 		}
 		bundle_free(b);
 	}
@@ -231,6 +238,9 @@ static void print_json(const struct status *st, const char *daemon, bool stored)
 			json_kv_str(&j, "comm", s->comm);
 			json_kv_str(&j, "state", state_of(s));
 			json_kv_int(&j, "active", (int64_t)s->active);
+			json_kv_int(&j, "stacked", (int64_t)s->stacked);
+			if (s->stacked)
+				json_kv_str(&j, "under", s->under);
 			json_kv_int(&j, "functions", (int64_t)s->total);
 			json_obj_end(&j);
 		}

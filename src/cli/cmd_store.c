@@ -44,8 +44,7 @@ int cmd_install(int argc, char **argv)
 		return r;
 	r = cli_load_bundle(argv[optind], insecure, &b);
 	if (r < 0) {
-		cli_audit_refusal("install", argv[optind], r);
-		return cli_refuse(r);
+		return cli_refuse_audited("install", argv[optind], r);
 	}
 	r = store_save_bundle(b);
 	if (r == 0) {

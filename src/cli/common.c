@@ -78,11 +78,23 @@ int cli_require_root(const char *what)
 
 void cli_audit_refusal(const char *op, const char *what, int r)
 {
-	char reason[HP_ERR_MAX];
+	char reason[HP_ERR_MAX], msg[HP_ERR_MAX];
 
-	snprintf(reason, sizeof(reason), "%s: %s", what, hp_err_msg(r));
+	snprintf(msg, sizeof(msg), "%s", hp_err_msg(r));
+	snprintf(reason, sizeof(reason), "%s: %s", what, msg);
 	audit_log(&(struct audit_event){.op = op, .result = "refused", .reason = reason,
 					.pause_us = -1});
+	/* A log that cannot be written has its own message: the refusal's
+	 * reason stays the one the caller reports. */
+	hp_err(r, "%s", msg);
+}
+
+int cli_refuse_audited(const char *op, const char *what, int r)
+{
+	int code = cli_refuse(r);
+
+	cli_audit_refusal(op, what, r);
+	return code;
 }
 
 bool cli_looks_like_id(const char *s)

@@ -90,8 +90,10 @@ int main(int argc, char **argv)
 			argc -= optind;
 			optind = 0;
 			r = commands[i].run(argc, argv);
-			/* The audit lines of this command, to disk, once. */
-			audit_sync();
+			/* The audit lines of this command, to disk, once
+			 * (for every process of an --all together). */
+			if (audit_written())
+				audit_sync();
 			return r;
 		}
 	return cli_usage("unknown command '%s'", argv[optind]);

@@ -121,7 +121,7 @@ static bool applied_in(const struct patch *p, pid_t pid, const struct proc_maps 
 		return false;
 	if (patches_scan(pid, memfd, maps, &lp, &n) == 0) {
 		mine = patches_find(lp, n, p->id);
-		yes = mine && mine->rec_valid && mine->nactive == mine->rec.n && mine->rec.n;
+		yes = mine && patches_applied(mine);
 	}
 	patches_free(lp, n);
 	close(memfd);

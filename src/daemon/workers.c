@@ -113,7 +113,12 @@ static void worker_main(int wfd, struct job_result *job, const struct bundle *b,
 
 	prctl(PR_SET_NAME, "hotpatch-work", 0, 0, 0);
 	signal(SIGTERM, SIG_DFL);
-	if (out.op == JOB_APPLY)
+	/* Nothing is written into a process that cannot be recorded (a full
+	 * disk): a failure, retried like any other. */
+	if (audit_reserve(1) < 0) {
+		out.rep = (struct engine_report){.outcome = OUTCOME_FAILED, .pid = out.target};
+		snprintf(out.rep.reason, sizeof(out.rep.reason), "%s", hp_err_msg(-EIO));
+	} else if (out.op == JOB_APPLY)
 		engine_apply(b, out.target, eo, &out.rep);
 	else
 		engine_revert(out.id, out.target, eo, &out.rep);

@@ -60,6 +60,8 @@ struct apply {
 	struct loaded_object obj;
 	bool fresh;
 	struct engine_report *rep;
+	/* --timeout bounds the whole operation, load and flip together. */
+	int64_t deadline_ns;
 };
 
 const char *outcome_name(enum outcome o)
@@ -305,6 +307,14 @@ static int plan_restores(struct apply *a)
 	return 0;
 }
 
+static bool stacked_on_mine(const struct apply *a, uint64_t addr)
+{
+	for (size_t j = 0; a->mine && a->mine->stacked && j < a->mine->rec.n; j++)
+		if (a->mine->stacked[j] && a->mine->rec.e[j].addr == addr)
+			return true;
+	return false;
+}
+
 static int plan_jumps(struct apply *a)
 {
 	for (size_t i = 0; i < a->m->nfuncs; i++) {
@@ -316,6 +326,8 @@ static int plan_jumps(struct apply *a)
 				      a->m->funcs[i].name);
 		if (memcmp(a->cur[i], jmp, 5) == 0)
 			continue; /* a rerun after an interrupted apply */
+		if (stacked_on_mine(a, jump_site(a, i)))
+			continue; /* a newer patch is on top of ours there: keep it */
 		int r = add_write(a, jump_site(a, i), jmp, a->cur[i]);
 
 		if (r < 0)
@@ -331,8 +343,8 @@ static int find_mine(struct apply *a)
 	if (r < 0)
 		return r;
 	a->mine = patches_find(a->loaded, a->nloaded, a->b->id);
-	if (a->mine && a->mine->rec_valid && a->mine->nactive == a->mine->rec.n &&
-	    a->mine->rec.n == a->m->nfuncs) {
+	/* Applied, possibly with newer patches stacked on some functions. */
+	if (a->mine && patches_applied(a->mine) && a->mine->rec.n == a->m->nfuncs) {
 		a->rep->outcome = OUTCOME_ALREADY;
 		return 1;
 	}
@@ -346,7 +358,10 @@ static int with_remote(struct apply *a, bool load, uint64_t base, uint64_t size)
 	struct remote rm;
 	int r;
 
-	r = remote_attach(&rm, a->pid, a->memfd, &a->maps, now_ns() + a->o->timeout_ns);
+	/* Loading counts against the operation's deadline; unloading (a
+	 * leftover, or cleaning up after a failure) gets its own. */
+	r = remote_attach(&rm, a->pid, a->memfd, &a->maps,
+			  load ? a->deadline_ns : now_ns() + a->o->timeout_ns);
 	if (r < 0)
 		return r;
 	fault_point("apply-seized");
@@ -397,7 +412,7 @@ static int load(struct apply *a)
 
 static int flip(struct apply *a)
 {
-	struct flip_opts fo = {.timeout_ns = a->o->timeout_ns,
+	struct flip_opts fo = {.timeout_ns = MAX(a->deadline_ns - now_ns(), 0),
 			       .stop_budget_ns = a->o->stop_budget_ns,
 			       .boost = a->o->boost,
 			       .boost_grace_ns = a->o->boost_grace_ns};
@@ -518,7 +533,8 @@ void engine_apply(const struct bundle *b, pid_t pid, const struct engine_opts *o
 	proc_comm(pid, rep->comm, sizeof(rep->comm));
 	hp_err_clear();
 	r = precheck(&a);
-	lock = r < 0 ? -1 : pidlock_take(pid, t0 + o->timeout_ns);
+	a.deadline_ns = t0 + o->timeout_ns;
+	lock = r < 0 ? -1 : pidlock_take(pid, a.deadline_ns);
 	if (r == 0 && lock < 0)
 		r = lock;
 	if (r == 0) {

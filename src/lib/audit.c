@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,6 +27,12 @@
 #define HASH_HEX 64
 #define LINE_MAX_LEN 65536
 #define PREV_KEY ",\"prev\":\""
+/* What audit_reserve() sets aside per line it is asked for, and at most. */
+#define RESERVE_LINE 2048
+#define RESERVE_MAX (4u << 20)
+
+/* Set once this process appended a line: audit_sync() has work to do. */
+static bool written;
 
 struct head {
 	size_t lines;
@@ -173,26 +181,49 @@ static int head_from_log(int fd, struct head *h)
 	return 0;
 }
 
+/* The head as it stands, recounted from the log when there is none yet (a
+ * first run, or an old log). */
+static int head_get(int fd, struct head *h)
+{
+	return head_read(h) < 0 ? head_from_log(fd, h) : 0;
+}
+
+/* A whole line or nothing: the line is written with one write(2) to the
+ * O_APPEND descriptor, and a short or failed write (a full disk) is cut
+ * back to the length the log had, as is a line whose head could not be
+ * written. The chain therefore never holds half a line, and `audit verify`
+ * stays valid after any failure. Called under the log's lock. */
 static int append_locked(int fd, struct json *j)
 {
-	struct head h;
+	_cleanup_free_ char *line = NULL;
 	const char *text;
-	int r;
+	struct head h;
+	struct stat st;
+	ssize_t n;
+	int len, r;
 
-	if (head_read(&h) < 0) {
-		r = head_from_log(fd, &h);
-		if (r < 0)
-			return r;
-	}
+	r = head_get(fd, &h);
+	if (r < 0)
+		return r;
+	if (fstat(fd, &st) < 0)
+		return -errno;
 	json_key(j, "prev");
 	json_str(j, h.hash);
 	json_obj_end(j);
 	text = json_text(j);
-	hash_line(text, strlen(text), h.hash);
+	len = asprintf(&line, "%s\n", text);
+	if (len < 0)
+		return -ENOMEM;
+	hash_line(text, (size_t)len - 1, h.hash);
 	h.lines++;
-	if (dprintf(fd, "%s\n", text) < 0)
-		return -errno;
-	return head_write(&h);
+	n = write(fd, line, (size_t)len);
+	r = n == len ? head_write(&h) : n < 0 ? -errno : -ENOSPC;
+	if (r < 0 && n > 0 && ftruncate(fd, st.st_size) < 0)
+		return hp_err(-errno, "a failed audit append left part of a line in %s that cannot "
+				      "be cut back (%m); remove the text after the last newline",
+			      paths()->audit_log);
+	written = written || r == 0;
+	return r;
 }
 
 static void to_syslog(const struct audit_event *ev)
@@ -204,40 +235,102 @@ static void to_syslog(const struct audit_event *ev)
 	closelog();
 }
 
-int audit_log(const struct audit_event *ev)
+/* The log open for appending, under its lock (its directories created). */
+static int open_locked(int *ret_fd)
 {
 	_cleanup_free_ char *dir = strdup(paths()->audit_log);
-	struct json j = {0};
 	int fd, r;
 
 	if (sodium_init() < 0 || !dir)
 		return -ENOMEM;
-	to_syslog(ev);
 	r = mkdir_p(dirname(dir), 0750);
 	if (r == 0)
 		r = mkdir_p(paths()->state, 0755);
 	if (r < 0)
-		goto out;
+		return r;
 	fd = open(paths()->audit_log, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (fd < 0) {
-		r = hp_err(-errno, "cannot open the audit log %s: %m", paths()->audit_log);
-		goto out;
-	}
-	format_event(ev, &j);
-	if (flock(fd, LOCK_EX) < 0)
+	if (fd < 0)
+		return hp_err(-errno, "cannot open the audit log %s: %m", paths()->audit_log);
+	if (flock(fd, LOCK_EX) < 0) {
 		r = -errno;
-	else
-		r = append_locked(fd, &j);
-	/* Unlocked explicitly: a child forked meanwhile shares this open file,
-	 * and close() alone would leave the lock held for as long as it lives. */
+		close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+/* Unlocked explicitly: a child forked meanwhile shares this open file, and
+ * close() alone would leave the lock held for as long as it lives. */
+static void close_locked(int fd)
+{
 	flock(fd, LOCK_UN);
 	close(fd);
-	json_free(&j);
-out:
+}
+
+int audit_log(const struct audit_event *ev)
+{
+	struct json j = {0};
+	int fd, r;
+
+	to_syslog(ev);
+	r = open_locked(&fd);
+	if (r == 0) {
+		format_event(ev, &j);
+		r = append_locked(fd, &j);
+		close_locked(fd);
+		json_free(&j);
+	}
 	if (r < 0)
 		fprintf(stderr, "hotpatch: warning: could not write the audit log: %s\n",
 			hp_err_msg(r));
 	return r;
+}
+
+/* Blocks for @bytes past the end of the log, and a head file: the appends
+ * that follow need no new space. Where the file system cannot preallocate,
+ * its free space is checked instead. */
+static int reserve_locked(int fd, size_t bytes)
+{
+	struct statvfs vs;
+	struct head h;
+	struct stat st;
+	int r;
+
+	r = head_get(fd, &h);
+	if (r == 0)
+		r = head_write(&h);
+	if (r < 0)
+		return r;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if (fallocate(fd, FALLOC_FL_KEEP_SIZE, st.st_size, (off_t)bytes) < 0)
+		r = -errno;
+	if (r == -EOPNOTSUPP)
+		r = fstatvfs(fd, &vs) < 0 ? -errno
+		    : (uint64_t)vs.f_bavail * vs.f_frsize >= bytes ? 0 : -ENOSPC;
+	if (r < 0)
+		return hp_err(r, "the audit log %s cannot take new records: %s", paths()->audit_log,
+			      strerror(-r));
+	return 0;
+}
+
+int audit_reserve(size_t lines)
+{
+	size_t bytes = MIN(MAX(lines, (size_t)1) * RESERVE_LINE, (size_t)RESERVE_MAX);
+	int fd, r;
+
+	r = open_locked(&fd);
+	if (r < 0)
+		return r;
+	r = reserve_locked(fd, bytes);
+	close_locked(fd);
+	return r;
+}
+
+bool audit_written(void)
+{
+	return written;
 }
 
 static int check_line(char *line, size_t n, size_t lineno, const char *expect)

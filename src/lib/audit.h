@@ -8,9 +8,15 @@
  * one. The hash of the last line and the number of lines are also kept in
  * var/lib/hotpatch/state/audit.head, so truncating the log or editing its
  * last line is detected too. Appends take an exclusive lock, so the CLI's
- * workers and the daemon can write concurrently. Lines reach the page cache
- * at once and the disk at audit_sync(), once per command: a power cut can
- * lose the last command's lines, never reorder or corrupt earlier ones.
+ * workers and the daemon can write concurrently. Each line is written whole
+ * or not at all (one write(2); a short write on a full disk is cut back).
+ * Lines reach the page cache at once and the disk at audit_sync(), once per
+ * command: a power cut can lose the last command's lines, never reorder or
+ * corrupt earlier ones.
+ *
+ * An operation that writes into processes first calls audit_reserve(): a
+ * log that cannot take its records (a full disk, a read-only directory)
+ * refuses the operation before any process is touched.
  */
 #pragma once
 
@@ -33,6 +39,15 @@ struct audit_event {
 /* Never fails the operation it records: a log that cannot be written is
  * reported on stderr once and to syslog. Returns 0 or a negative errno. */
 int audit_log(const struct audit_event *ev);
+
+/* Sets aside room in the log for @lines records (blocks preallocated past
+ * its end, and its head file), so that the operation that follows can
+ * record what it does. 0, or a negative errno with a message: the caller
+ * must then not change any process. */
+int audit_reserve(size_t lines);
+
+/* Whether this process appended a line (audit_sync() has work to do). */
+bool audit_written(void);
 
 /* Makes every line logged so far durable (fdatasync of the log and its
  * head). Commands call it once at the end instead of once per line. */

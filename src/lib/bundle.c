@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "bundle.h"
 
+#include <inttypes.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,9 +173,33 @@ static int parse_payload(struct bundle *b)
 	return 0;
 }
 
+/* No signature trailer: an unsigned bundle, or a signed one cut short (or
+ * with bytes changed at its end), which lost its trailer. The header's
+ * payload size tells which; it is read only to word the refusal. */
+static int check_unsigned_whole(const struct bundle *b)
+{
+	struct cursor c;
+	uint64_t declared;
+
+	if (b->size < 24 || memcmp(b->data, BUNDLE_MAGIC, 8) != 0)
+		return 0;
+	c = cursor_init(b->data + 16, 8);
+	declared = cur_u64(&c);
+	if (declared == b->size)
+		return 0;
+	return hp_err(-EBADMSG, "the bundle is truncated or corrupt: it has %zu bytes, its "
+				"header promises %" PRIu64 " before any signature; get a fresh copy",
+		      b->size, declared);
+}
+
 static int check_signature(struct bundle *b, const struct bundle_load_opts *o)
 {
+	int r;
+
 	if (!b->sig) {
+		r = check_unsigned_whole(b);
+		if (r < 0)
+			return r;
 		if (o->insecure)
 			return 0;
 		return hp_err(-EPERM, "bundle is not signed; sign it with `hotpatch sign BUNDLE -k "

@@ -52,7 +52,7 @@ static int read_auxv(pid_t pid, uint64_t *ret_phdr, uint64_t *ret_phnum)
 	char path[64];
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/auxv", pid);
+	snprintf(path, sizeof(path), "/proc/%d/auxv", proc_live_tid(pid));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

@@ -277,6 +277,10 @@ static int remote_call_ok(struct remote *rm, const char *what, long nr, long a0,
 	return 0;
 }
 
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+
 /* Scratch layout in the target page at @s: sv[2] at 0, msghdr at 64, iovec at
  * 128, control buffer at 160, one data byte at 192. */
 static int receive_fd(struct remote *rm, int local_fd, uint64_t s, int memfd, long *ret_fd)
@@ -296,7 +300,13 @@ static int receive_fd(struct remote *rm, int local_fd, uint64_t s, int memfd, lo
 	r = proc_mem_read(memfd, s, sv, sizeof(sv));
 	if (r < 0)
 		return r;
-	pidfd = (int)syscall(SYS_pidfd_open, rm->pid, 0);
+	/* The borrowed thread's own pidfd first (PIDFD_THREAD, Linux 6.9):
+	 * when the main thread has exited, the process's pidfd reaches no
+	 * files any more. */
+	if (rm->t.tid != rm->pid)
+		pidfd = (int)syscall(SYS_pidfd_open, rm->t.tid, PIDFD_THREAD);
+	if (pidfd < 0)
+		pidfd = (int)syscall(SYS_pidfd_open, rm->pid, 0);
 	if (pidfd >= 0)
 		end = (int)syscall(SYS_pidfd_getfd, pidfd, sv[0], 0);
 	if (end < 0) {
@@ -354,11 +364,11 @@ static bool same_file_system_view(pid_t pid)
 	char path[64], root[8];
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", pid);
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", proc_live_tid(pid));
 	if (stat(path, &a) < 0 || stat("/proc/self/ns/mnt", &b) < 0 || a.st_ino != b.st_ino ||
 	    a.st_dev != b.st_dev)
 		return false;
-	snprintf(path, sizeof(path), "/proc/%d/root", pid);
+	snprintf(path, sizeof(path), "/proc/%d/root", proc_live_tid(pid));
 	n = readlink(path, root, sizeof(root));
 	return n == 1 && root[0] == '/';
 }
@@ -396,7 +406,7 @@ static int open_by_path(struct remote *rm, const struct loader_target *t, uint64
 				   O_RDONLY | O_CLOEXEC, 0, 0, 0, ret_fd);
 	if (r < 0)
 		return r;
-	snprintf(path, sizeof(path), "/proc/%d/fd/%ld", rm->pid, *ret_fd);
+	snprintf(path, sizeof(path), "/proc/%d/fd/%ld", rm->t.tid, *ret_fd);
 	if (stat(path, &theirs) < 0 || theirs.st_dev != ours.st_dev || theirs.st_ino != ours.st_ino)
 		return hp_err(-EXDEV, "process %d opened a different file than the patch object",
 			      rm->pid);

@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "procfs.h"
 #include "elffile.h"
 #include "error.h"
 #include "macro.h"
@@ -229,7 +230,7 @@ int module_exe_build_id(pid_t pid, uint8_t *ret_id, size_t *ret_len)
 	struct stat st;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	snprintf(path, sizeof(path), "/proc/%d/exe", proc_live_tid(pid));
 	if (stat(path, &st) < 0)
 		return -errno;
 	if (!cache_find(major(st.st_dev), minor(st.st_dev), st.st_ino, stamp_of(&st), &c)) {

@@ -34,6 +34,7 @@ void patches_free(struct loaded_patch *v, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(v[i].path);
 		free(v[i].active);
+		free(v[i].stacked);
 		record_free(&v[i].rec);
 	}
 	free(v);
@@ -138,6 +139,69 @@ static int add_patch(pid_t pid, int memfd, const struct map_entry *e, const char
 	return 0;
 }
 
+bool patches_applied(const struct loaded_patch *p)
+{
+	return p->rec_valid && p->rec.n && p->nactive + p->nstacked == p->rec.n;
+}
+
+/* The entry of a patch other than @not at @addr whose jump is @bytes. */
+static const struct record_entry *entry_with_jump(const struct loaded_patch *v, size_t n,
+						  const struct loaded_patch *not, uint64_t addr,
+						  const uint8_t bytes[5])
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; &v[i] != not && v[i].rec_valid && j < v[i].rec.n; j++) {
+			const struct record_entry *e = &v[i].rec.e[j];
+			uint8_t jmp[5];
+
+			if (e->addr == addr && record_jump(e->addr, e->new_addr, jmp) == 0 &&
+			    memcmp(jmp, bytes, 5) == 0)
+				return e;
+		}
+	return NULL;
+}
+
+/* Is @p's entry @j's jump somewhere below the active jump at its site? The
+ * chain is followed through each patch's previous bytes, as apply does. */
+static bool is_stacked(struct loaded_patch *v, size_t n, struct loaded_patch *p, size_t j,
+		       char top[BUNDLE_ID_LEN + 1])
+{
+	const struct record_entry *e = &p->rec.e[j], *at;
+	struct loaded_patch *owner;
+	uint8_t mine[5];
+	size_t k;
+
+	if (record_jump(e->addr, e->new_addr, mine) < 0)
+		return false;
+	owner = patches_owner(v, n, e->addr, &k);
+	if (!owner || owner == p)
+		return false;
+	at = &owner->rec.e[k];
+	for (size_t depth = 0; at && depth < n; depth++) {
+		if (memcmp(at->prev, mine, 5) == 0) {
+			memcpy(top, owner->id, BUNDLE_ID_LEN + 1);
+			return true;
+		}
+		at = entry_with_jump(v, n, p, e->addr, at->prev);
+	}
+	return false;
+}
+
+static void mark_stacked(struct loaded_patch *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct loaded_patch *p = &v[i];
+
+		if (!p->rec_valid || !p->active || p->nactive == p->rec.n)
+			continue;
+		p->stacked = calloc(p->rec.n, sizeof(bool));
+		for (size_t j = 0; p->stacked && j < p->rec.n; j++) {
+			p->stacked[j] = !p->active[j] && is_stacked(v, n, p, j, p->under);
+			p->nstacked += p->stacked[j];
+		}
+	}
+}
+
 int patches_scan(pid_t pid, int memfd, const struct proc_maps *maps, struct loaded_patch **ret,
 		 size_t *ret_n)
 {
@@ -158,6 +222,7 @@ int patches_scan(pid_t pid, int memfd, const struct proc_maps *maps, struct load
 			return r;
 		}
 	}
+	mark_stacked(v, n);
 	*ret = v;
 	*ret_n = n;
 	return 0;

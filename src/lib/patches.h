@@ -28,11 +28,19 @@ struct loaded_patch {
 	struct record rec;
 	bool *active; /* per record entry: the jump to this patch is in place */
 	size_t nactive;
+	/* Per record entry: not active, but another patch's jump is there with
+	 * this one's jump in its record's chain of previous bytes (a newer
+	 * patch of the same function stacked on it). Applied all the same. */
+	bool *stacked;
+	size_t nstacked;
+	char under[BUNDLE_ID_LEN + 1]; /* the patch on top, when nstacked */
 };
 
 int patches_scan(pid_t pid, int memfd, const struct proc_maps *maps, struct loaded_patch **ret,
 		 size_t *ret_n);
 void patches_free(struct loaded_patch *v, size_t n);
+/* Every function of @p is redirected to it, or to a patch stacked on it. */
+bool patches_applied(const struct loaded_patch *p);
 struct loaded_patch *patches_find(struct loaded_patch *v, size_t n, const char *id);
 /* The loaded patch whose active jump sits at @addr, if any. */
 struct loaded_patch *patches_owner(struct loaded_patch *v, size_t n, uint64_t addr, size_t *ret_i);

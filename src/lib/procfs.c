@@ -124,7 +124,7 @@ int proc_maps_read(pid_t pid, struct proc_maps *ret)
 	FILE *f;
 	int r = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	snprintf(path, sizeof(path), "/proc/%d/maps", proc_live_tid(pid));
 	f = fopen(path, "re");
 	if (!f) {
 		if (errno == ENOENT)
@@ -185,7 +185,8 @@ const struct map_entry *proc_maps_find(const struct proc_maps *m, uint64_t addr)
 
 void proc_map_files_path(pid_t pid, const struct map_entry *e, char *buf, size_t len)
 {
-	snprintf(buf, len, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, e->start, e->end);
+	snprintf(buf, len, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, proc_live_tid(pid), e->start,
+		 e->end);
 }
 
 static int cmp_pid(const void *a, const void *b)
@@ -356,11 +357,45 @@ char proc_thread_state(pid_t pid, pid_t tid)
 	return p && p[1] == ' ' ? p[2] : '?';
 }
 
+static bool state_dead(char st)
+{
+	return st == '?' || st == 'Z' || st == 'X';
+}
+
+/* The first thread of @pid that has not exited, or 0. */
+static pid_t first_live_task(pid_t pid)
+{
+	pid_t *tids = NULL, live = 0;
+	size_t n = 0;
+
+	if (proc_tasks(pid, &tids, &n) < 0)
+		return 0;
+	for (size_t i = 0; i < n && !live; i++)
+		if (!state_dead(proc_thread_state(pid, tids[i])))
+			live = tids[i];
+	free(tids);
+	return live;
+}
+
+pid_t proc_live_tid(pid_t pid)
+{
+	char st = proc_thread_state(pid, pid);
+	pid_t live;
+
+	if (st != 'Z' && st != 'X')
+		return pid;
+	live = first_live_task(pid);
+	return live ? live : pid;
+}
+
 bool proc_exited(pid_t pid)
 {
 	char st = proc_thread_state(pid, pid);
 
-	return st == '?' || st == 'Z' || st == 'X';
+	if (st == '?')
+		return true;
+	/* A zombie main thread with others running is a live process. */
+	return state_dead(st) && !first_live_task(pid);
 }
 
 int proc_comm(pid_t pid, char *buf, size_t len)
@@ -391,7 +426,7 @@ int proc_mem_open(pid_t pid, bool writable)
 	char path[64];
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	snprintf(path, sizeof(path), "/proc/%d/mem", proc_live_tid(pid));
 	fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT || errno == ESRCH)

@@ -49,6 +49,10 @@ uint64_t proc_thread_runtime_ns(pid_t pid, pid_t tid);
 int proc_comm(pid_t pid, char *buf, size_t len);
 /* Has @pid exited (gone, or a zombie)? */
 bool proc_exited(pid_t pid);
+/* @pid, or when its main thread has exited while other threads run (a
+ * zombie leader, whose /proc entry no longer shows the memory, maps, files
+ * or executable), a live thread of it, whose /proc/TID entry shows them. */
+pid_t proc_live_tid(pid_t pid);
 /* Does the process's main thread run with a CET user shadow stack? Then
  * return addresses live in two places, and a `ret` or an rt_sigreturn made
  * on its behalf must keep both. */

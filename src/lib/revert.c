@@ -45,6 +45,7 @@ struct revert {
 	struct flip_write *w;
 	size_t nw;
 	struct engine_report *rep;
+	int64_t deadline_ns; /* --timeout bounds the whole operation */
 };
 
 static int find(struct revert *v)
@@ -120,7 +121,7 @@ static int plan(struct revert *v)
 
 static int flip(struct revert *v)
 {
-	struct flip_opts fo = {.timeout_ns = v->o->timeout_ns,
+	struct flip_opts fo = {.timeout_ns = MAX(v->deadline_ns - now_ns(), 0),
 			       .stop_budget_ns = v->o->stop_budget_ns,
 			       .boost = v->o->boost,
 			       .boost_grace_ns = v->o->boost_grace_ns};
@@ -257,7 +258,8 @@ void engine_revert(const char *id, pid_t pid, const struct engine_opts *o,
 	proc_comm(pid, rep->comm, sizeof(rep->comm));
 	hp_err_clear();
 	r = precheck(&v);
-	lock = r < 0 ? -1 : pidlock_take(pid, t0 + o->timeout_ns);
+	v.deadline_ns = t0 + o->timeout_ns;
+	lock = r < 0 ? -1 : pidlock_take(pid, v.deadline_ns);
 	if (r == 0 && lock < 0)
 		r = lock;
 	if (r == 0) {

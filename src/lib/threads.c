@@ -506,9 +506,16 @@ bool thread_restartable(struct user_regs_struct *regs)
 	return true;
 }
 
+static bool thread_dead(pid_t tid)
+{
+	char st = proc_thread_state(tid, tid);
+
+	return st == '?' || st == 'Z' || st == 'X';
+}
+
 static void release_one(struct thread *t)
 {
-	if (t->seized && !t->stopped && !t->interrupt_pending && proc_exited(t->tid))
+	if (t->seized && !t->stopped && !t->interrupt_pending && thread_dead(t->tid))
 		thread_reap(t->tid);
 	if (!t->seized || t->gone || !t->stopped)
 		return;

@@ -77,7 +77,7 @@ def test(env):
     expect_eq(new.ask(PROBE), FIXED_ANSWER, "a new process behaves fixed")
     expect_eq(new.maps_objects(), [], "a new process has no live patch")
     expect_eq(mapped_target(new.pid, target), "current", "it runs the new file")
-    r = env.hp_json("apply", bundle, "--pid", new.pid)["processes"][0]
+    r = env.hp_json("apply", bundle, "--pid", new.pid, check=False)["processes"][0]
     expect_eq(r["result"], "skipped", f"the bundle does not match the fixed file: {r}")
     expect("build-id" in r.get("reason", ""), f"skipped for its build-id: {r}")
 

@@ -4,7 +4,7 @@
 process traced by someone else, a non-root user, a process gone, a process
 that does not run the target build."""
 import subprocess
-import sys, os
+import json, sys, os
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../lib"))
 from hptest import *
 
@@ -41,7 +41,9 @@ def test(env):
 
     # A process that does not map the build: skipped, with the reason.
     other = env.victim("victim-nopie")
-    r = env.hp_json("apply", bundle, "--pid", other.pid, "--insecure")["processes"][0]
+    r = env.hp("apply", bundle, "--pid", other.pid, "--insecure", "--json", check=False)
+    expect_eq(r.returncode, 1, "exit code when the named process was skipped")
+    r = json.loads(r.stdout)["processes"][0]
     expect_eq(r["result"], "skipped", "another build")
     expect("with build-id" in r["reason"], r["reason"])
 

@@ -5,7 +5,9 @@ and a thread that cannot be stopped at all (blocked in vfork() until its
 child exits), each end in a clean retry, then a clean timeout with one line
 naming the thread, and a target that runs on untouched."""
 import glob
+import json
 import signal
+import subprocess
 import time
 import sys, os
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../lib"))
@@ -73,6 +75,48 @@ def test(env):
     r = env.hp_json("apply", fix, "--pid", w.pid, "--insecure", "--timeout", "5",
                     check=False)["processes"][0]
     expect(r["result"] in ("patched", "failed"), r)
+    w.kill()
+    load_counts(env, exe, bundle)
+    many_threads(env, exe, bundle)
+
+
+def load_counts(env, exe, bundle):
+    """The time spent loading counts against --timeout: a tool held (frozen
+    by a fault point) after loading until its timeout has run out makes one
+    flip attempt, not a full timeout's worth of them."""
+    v = env.victim("victim", "--stuck")
+    original = function_bytes(v.pid, exe, "stuck_here")
+    e = dict(os.environ, HOTPATCH_FAULT="load-done", HOTPATCH_FAULT_ACTION="stop")
+    tool = subprocess.Popen([HOTPATCH, "--root", env.root, "apply", bundle, "--pid", str(v.pid),
+                             "--insecure", "--timeout", "1", "--json"], env=e,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: open(f"/proc/{tool.pid}/stat").read().rsplit(")", 1)[1].split()[0] == "T",
+             what="the tool frozen after loading")
+    time.sleep(1.2)
+    os.kill(tool.pid, signal.SIGCONT)
+    out, err = tool.communicate(timeout=60)
+    r = json.loads(out)["processes"][0]
+    expect_eq(r["result"], "failed", f"timed out: {r}")
+    expect_eq(r["attempts"], 1, f"one attempt once the timeout has run out: {r}")
+    untouched(v, "stuck_here", original)
+
+
+def many_threads(env, exe, bundle):
+    """--timeout bounds the whole operation, loading included, on a target
+    with 2000 threads (it once returned after 24 s for --timeout 10: the flip
+    got a full timeout of its own after a long load). Not a timing test: the
+    bound is four times the timeout, about twice what it takes here."""
+    v = env.victim("victim", "--stuck", "--sleepers", 2000)
+    wait_for(lambda: len(os.listdir(f"/proc/{v.pid}/task")) >= 2002, what="2000 threads")
+    original = function_bytes(v.pid, exe, "stuck_here")
+    t0 = time.time()
+    r = env.hp_json("apply", bundle, "--pid", v.pid, "--insecure", "--timeout", "1",
+                    check=False)["processes"][0]
+    took = time.time() - t0
+    print(f"--timeout 1 with 2000 threads: returned after {took:.2f} s")
+    expect_eq(r["result"], "failed", "a thread never leaves the function")
+    expect(took < 4, f"--timeout 1 holds with 2000 threads ({took:.1f} s)")
+    untouched(v, "stuck_here", original)
 
 
 main(test)

@@ -51,7 +51,9 @@ def test(env):
     for cut in (1, 31, 100, len(data) // 2, len(data) - 40):
         path = os.path.join(env.dir, "cut.hpb")
         open(path, "wb").write(data[:-cut])
-        refused(env, v, original, path, f"truncated by {cut}")
+        msg = refused(env, v, original, path, f"truncated by {cut}")
+        # Said to be cut short, not "not signed, use --insecure".
+        expect("truncated or corrupt" in msg and "--insecure" not in msg, msg)
 
     tkey = os.path.join(env.root, "etc/hotpatch/trusted.d/key.pub")
     os.chmod(tkey, 0o664)
@@ -97,6 +99,29 @@ def test(env):
     r = subprocess.run(["minisign", "-V", "-p", key + ".pub", "-m", payload], capture_output=True)
     expect(r.returncode != 0, "minisign rejects a modified payload")
     expect_eq(v.call(100), 100, "target back to the original")
+    read_only_audit(env, v, original, data)
+
+
+def read_only_audit(env, v, original, data):
+    """With an audit directory that cannot be written, a tampered bundle's
+    refusal still says why first; the audit failure follows as a warning."""
+    bad = bytearray(data)
+    bad[len(bad) // 2] ^= 0x01
+    path = os.path.join(env.dir, "tampered.hpb")
+    open(path, "wb").write(bad)
+    logdir = os.path.join(env.root, "var/log/hotpatch")
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "ro", "tmpfs", logdir], check=True)
+    try:
+        r = env.hp("apply", path, "--pid", v.pid, check=False)
+    finally:
+        subprocess.run(["umount", logdir], check=True)
+    expect_eq(r.returncode, 2, f"tampered bundle, read-only audit: {r.stderr}")
+    lines = r.stderr.splitlines()
+    expect("audit log" not in lines[0] and "signature" in lines[0],
+           f"the refusal's reason comes first: {r.stderr}")
+    expect(any("could not write the audit log" in l for l in lines[1:]),
+           f"then the audit failure: {r.stderr}")
+    expect_eq(function_bytes(v.pid, fixture("victim"), "check_len"), original, "code untouched")
 
 
 main(test)
