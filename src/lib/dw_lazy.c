@@ -12,6 +12,27 @@
 
 static struct lazy_lib dw = LAZY_LIB(LIBDW_SONAME, "libdw1");
 
+/* libdw: a DWARF session on an ELF file (the builder's completeness check) */
+Dwarf *dwarf_begin(int fildes, Dwarf_Cmd cmd)
+{
+	LAZY_FORWARD(dw, dwarf_begin, (fildes, cmd));
+}
+
+int dwarf_end(Dwarf *dwarf)
+{
+	LAZY_FORWARD(dw, dwarf_end, (dwarf));
+}
+
+Dwarf_Die *dwarf_addrdie(Dwarf *dbg, Dwarf_Addr addr, Dwarf_Die *result)
+{
+	LAZY_FORWARD(dw, dwarf_addrdie, (dbg, addr, result));
+}
+
+const char *dwarf_formstring(Dwarf_Attribute *attrp)
+{
+	LAZY_FORWARD(dw, dwarf_formstring, (attrp));
+}
+
 /* libdw: DIEs and their attributes */
 Dwarf_Attribute *dwarf_attr(Dwarf_Die *die, unsigned int search_name, Dwarf_Attribute *result)
 {
