@@ -20,6 +20,9 @@ struct subcommand {
 };
 
 int cmd_build(int argc, char **argv);
+/* `hotpatch build`: runs the builder program with the same arguments
+ * (build_exec.c); returns only when it cannot. */
+int cmd_build_exec(int argc, char **argv, const char *root);
 int cmd_info(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_revert(int argc, char **argv);

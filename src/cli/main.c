@@ -11,7 +11,7 @@
 #include "paths.h"
 
 static const struct subcommand commands[] = {
-	{"build", cmd_build, "turn a patch source into a bundle"},
+	{"build", NULL, "turn a patch source or a fix into a bundle (hotpatch-build)"},
 	{"info", cmd_info, "show what a bundle holds"},
 	{"apply", cmd_apply, "apply a bundle to running processes"},
 	{"revert", cmd_revert, "undo a bundle in running processes"},
@@ -84,6 +84,8 @@ int main(int argc, char **argv)
 	r = paths_init(root);
 	if (r < 0)
 		return cli_refuse(r);
+	if (strcmp(argv[optind], "build") == 0)
+		return cmd_build_exec(argc - optind, argv + optind, root);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[optind], commands[i].name) == 0) {
 			argv += optind;

@@ -86,9 +86,38 @@ def build_deb(work):
     run(["dpkg-buildpackage", "-us", "-uc", "-b"], cwd=tree, timeout=1200)
     debs = glob.glob(os.path.join(work, "src", "hotpatch_*_amd64.deb"))
     expect_eq(len(debs), 1, "one hotpatch .deb built")
-    log(f"built {os.path.basename(debs[0])} ({os.path.getsize(debs[0])} bytes) "
-        f"in {time.time() - t0:.0f} s")
+    expect(os.path.exists(builder_deb(debs[0])), "the hotpatch-build .deb built beside it")
+    log(f"built {os.path.basename(debs[0])} ({os.path.getsize(debs[0])} bytes) and "
+        f"{os.path.basename(builder_deb(debs[0]))} in {time.time() - t0:.0f} s")
     return debs[0]
+
+
+def builder_deb(deb):
+    """The hotpatch-build package built beside the hotpatch one."""
+    return os.path.join(os.path.dirname(deb),
+                        os.path.basename(deb).replace("hotpatch_", "hotpatch-build_", 1))
+
+
+def deb_field(deb, name):
+    return run(["dpkg-deb", "-f", deb, name]).stdout.strip()
+
+
+def no_builder_on_servers(ch, deb):
+    """The hotpatch package alone: no compiler, no binutils, no libcapstone
+    on a host that only applies signed bundles, and `hotpatch build` says
+    which package to install."""
+    deps = deb_field(deb, "Depends") + ", " + deb_field(deb, "Recommends")
+    for pkg in ("gcc", "binutils", "libcapstone", "libc6-dev"):
+        expect(pkg not in deps, f"hotpatch does not pull {pkg} in: {deps}")
+    expect(subprocess.run(ch.cmd("sh", "-c", "command -v gcc cc ld"), env=CHROOT_ENV,
+                          capture_output=True).returncode != 0,
+           "no compiler or linker came with the hotpatch package")
+    r = subprocess.run(ch.cmd("hotpatch", "build", "--target", "/bin/true", "-o", "/tmp/x.hpb",
+                              "/tmp/x.c"), env=CHROOT_ENV, capture_output=True, text=True)
+    expect_eq(r.returncode, 2, "hotpatch build without hotpatch-build")
+    expect("apt install hotpatch-build" in r.stderr and len(r.stderr.splitlines()) == 1,
+           r.stderr)
+    log("hotpatch alone: no tool chain; `hotpatch build` names hotpatch-build")
 
 
 def check_lintian(deb):
@@ -184,6 +213,7 @@ def check_files(ch):
         check_mode(ch, d, mode)
     for f, mode in [("/usr/sbin/hotpatch", 0o755), ("/usr/sbin/hotpatchd", 0o755),
                     ("/usr/include/hotpatch/patch.h", 0o644),
+                    ("/usr/libexec/hotpatch/hotpatch-build", 0o755),
                     ("/etc/hotpatch/hotpatch.conf", 0o644),
                     ("/usr/share/bash-completion/completions/hotpatch", 0o644),
                     ("/lib/systemd/system/hotpatchd.service", 0o644),
@@ -407,6 +437,7 @@ def purge(ch):
 def test(work):
     deb = build_deb(work)
     check_lintian(deb)
+    check_lintian(builder_deb(deb))
     t0 = time.time()
     root = minbase(work)
     ch = Chroot(root)
@@ -414,12 +445,15 @@ def test(work):
     try:
         ch.setup()
         shutil.copy(deb, ch.path("/tmp/"))
+        shutil.copy(builder_deb(deb), ch.path("/tmp/"))
         ch.run("apt-get", "update", "-q")
-        # As an administrator would: Recommends (the toolchain `hotpatch
-        # build` and the demo need) come along.
         ch.run("apt-get", "install", "-y", "-q", "/tmp/" + os.path.basename(deb),
                timeout=1800)
         log(f"installed into a fresh {SUITE} root with apt in {time.time() - t0:.0f} s")
+        no_builder_on_servers(ch, deb)
+        # A build host: the builder and its tool chain (which the demo needs).
+        ch.run("apt-get", "install", "-y", "-q",
+               "/tmp/" + os.path.basename(builder_deb(deb)), timeout=1800)
         check_files(ch)
         check_man(ch)
         check_completion(ch)

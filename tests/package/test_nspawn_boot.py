@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../lib"))
 from redis import free_port  # noqa: E402
 from hptest import SRC, Failure, expect, expect_eq, wait_for  # noqa: E402
-from test_deb_install import (CHROOT_ENV, Chroot, build_deb, log, minbase,  # noqa: E402
+from test_deb_install import (CHROOT_ENV, Chroot, build_deb, builder_deb, log, minbase,  # noqa: E402
                               package_main, run)
 
 BOOT_TIMEOUT = 90
@@ -49,9 +49,11 @@ def prepare(work, deb, port):
     try:
         ch.setup()
         shutil.copy(deb, ch.path("/tmp/"))
+        shutil.copy(builder_deb(deb), ch.path("/tmp/"))
         ch.run("apt-get", "update", "-q")
         ch.run("apt-get", "install", "-y", "-q", "systemd", "systemd-sysv", "dbus",
-               "/tmp/" + os.path.basename(deb), timeout=1800)
+               "/tmp/" + os.path.basename(deb), "/tmp/" + os.path.basename(builder_deb(deb)),
+               timeout=1800)
         shutil.copytree(os.path.join(SRC, "demo"), ch.path("/opt/demo"))
         ch.run("cc", "-std=gnu17", "-O2", "-g", "-pthread", "-Wl,-z,now", "-o",
                "/opt/demo/demo-server", "/opt/demo/server.c")
