@@ -91,7 +91,7 @@ class Container:
         except BaseException as e:
             why = self.diagnose()
             self.stop()
-            raise Failure(f"{e}:\n{why}\n{self.console()}")
+            raise Failure(f"{e}:\n{why}\nconsole:\n{self.console()}")
         log(f"{name}: booted in {time.time() - t0:.1f} s")
 
     def diagnose(self):
@@ -111,7 +111,7 @@ class Container:
 
     def console(self):
         with open(self.log_path, errors="replace") as f:
-            return f.read()[-4000:]
+            return f.read()[-1500:]
 
     def _booted(self):
         if self.proc.poll() is not None:
