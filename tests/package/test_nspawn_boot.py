@@ -116,15 +116,20 @@ class Container:
     def _booted(self):
         if self.proc.poll() is not None:
             raise Failure(f"systemd-nspawn exited {self.proc.returncode}")
+        # nspawn's child is a helper at first, then the container's init,
+        # systemd (which keeps its comm until the container stops).
+        self.init = None
+        try:
+            with open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children") as f:
+                kids = f.read().split()
+            for pid in kids:
+                with open(f"/proc/{pid}/comm") as f:
+                    if f.read().strip() == "systemd":
+                        self.init = pid
+        except OSError:
+            return False
         if not self.init:
-            try:
-                with open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children") as f:
-                    kids = f.read().split()
-            except OSError:
-                return False
-            self.init = kids[0] if kids else None
-            if not self.init:
-                return False
+            return False
         r = self.sh("systemctl", "is-system-running", check=False)
         return r.stdout.strip() in ("running", "degraded")
 
