@@ -66,6 +66,7 @@
  * once per this period instead of one wakeup each. */
 #define QUIET_NS (5 * NSEC_PER_MSEC)
 #define EVENTS_MAX 64
+#define PUBLISH_NS NSEC_PER_SEC
 
 struct daemon {
 	struct hp_config conf;
@@ -76,6 +77,7 @@ struct daemon {
 	int ep, proc_fd, store_fd, open_fd, ctl_fd, sig_fd;
 	int64_t next_rescan_ns;
 	int64_t proc_last_ns, proc_rearm_ns; /* see QUIET_NS */
+	int64_t publish_ns; /* when to refresh STATUS= and the textfile; 0: nothing changed */
 	struct stat root; /* our "/", to tell a process in a container */
 	struct stat sock; /* the control socket we bound: removed on exit if still ours */
 	struct health health;
@@ -87,6 +89,15 @@ struct daemon {
 	bool ready;
 	unsigned jobs;
 };
+
+/* Something in the view may have changed: STATUS= and the textfile are
+ * refreshed within PUBLISH_NS, once for a burst of changes, and an idle
+ * daemon is not woken for them. */
+static void changed(struct daemon *d)
+{
+	if (!d->publish_ns)
+		d->publish_ns = now_ns() + PUBLISH_NS;
+}
 
 /* Short first (a library is mapped within milliseconds of an exec), then
  * longer (a thread busy in a function being replaced). */
@@ -213,6 +224,7 @@ static void rescan(struct daemon *d)
 	size_t n = 0;
 
 	d->next_rescan_ns = now_ns() + RESCAN_NS;
+	changed(d);
 	if (proc_list_pids(&pids, &n) < 0)
 		return;
 	for (size_t k = 0; k < d->view.n; k++) {
@@ -599,6 +611,9 @@ static int64_t next_wakeup(struct daemon *d)
 {
 	int64_t next = d->next_rescan_ns;
 
+	if (d->publish_ns && d->publish_ns < next)
+		next = d->publish_ns;
+
 	if (d->proc_rearm_ns && d->proc_rearm_ns < next)
 		next = d->proc_rearm_ns;
 	for (size_t k = 0; k < d->view.n; k++)
@@ -633,6 +648,7 @@ static void run_due(struct daemon *d)
 			if (e->st == PS_PENDING && e->next_ns && e->next_ns <= now &&
 			    !(e->queued && workers_full(d->workers))) {
 				e->next_ns = 0;
+				changed(d);
 				consider(d, p, e->pid, e->since_ns != 0);
 			}
 		}
@@ -768,6 +784,8 @@ static int setup(struct daemon *d)
 
 static void dispatch_event(struct daemon *d, int fd)
 {
+	if (fd != d->sig_fd)
+		changed(d);
 	if (fd == d->proc_fd)
 		read_proc_events(d, true);
 	else if (fd == d->open_fd)
@@ -841,9 +859,12 @@ static void loop(struct daemon *d)
 			dispatch_event(d, ev[i].data.fd);
 		workers_collect(d->workers, job_done, d);
 		run_due(d);
+		if (d->publish_ns && now_ns() >= d->publish_ns) {
+			d->publish_ns = 0;
+			publish(d);
+		}
 		if (now_ns() - last_sync > NSEC_PER_SEC) {
 			audit_sync();
-			publish(d);
 			last_sync = now_ns();
 		}
 	}
