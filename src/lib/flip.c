@@ -294,6 +294,18 @@ static int attempt(struct safety *s, struct threads *ts, struct plan *p, const s
 	return r;
 }
 
+/* What to do about the thread that was in the way every time. */
+static const char *give_up_advice(const char *why)
+{
+	if (strstr(why, "sleeping inside"))
+		return "it cannot be switched while that thread waits in it: retry once the "
+		       "thread has returned from it, or raise --timeout to wait for it";
+	if (strstr(why, "on its stack"))
+		return "a function that never returns (a main loop, say) cannot be switched: "
+		       "keep it out of the patch";
+	return "retry later or raise --timeout";
+}
+
 int flip_run(struct safety *s, const struct flip_write *w, size_t n, const struct flip_opts *o,
 	     struct flip_stats *st)
 {
@@ -321,11 +333,7 @@ int flip_run(struct safety *s, const struct flip_write *w, size_t n, const struc
 			/* The same frame in the way every time is a function that
 			 * does not return (a main loop): no retry will help. */
 			r = hp_err(-ETIMEDOUT, "gave up after %d attempts: %s; %s", st->attempts,
-				   why,
-				   strstr(why, "on its stack")
-					   ? "a function that never returns (a main loop, say) "
-					     "cannot be switched: keep it out of the patch"
-					   : "retry later or raise --timeout");
+				   why, give_up_advice(why));
 			break;
 		}
 		/* Threads that were busy get time to leave the functions. */

@@ -147,6 +147,22 @@ static bool stack_hit(const struct safety *s, const struct stack_view *v)
 	return false;
 }
 
+/* Why @t keeps @name from being switched: sleeping inside it (stopped in
+ * a system call made from it) is told apart from running in it, or having
+ * it lower on the stack (a loop that never returns). The words "sleeping"
+ * and "on its stack" are what flip_run() bases its advice on. */
+static void in_the_way(const struct thread *t, const char *name, int frame, char *why,
+		       size_t len)
+{
+	if ((long)t->regs.orig_rax >= 0)
+		snprintf(why, len, "thread %d is sleeping inside %s (in system call %lld%s)", t->tid,
+			 name, (long long)t->regs.orig_rax, frame ? ", further up its stack" : "");
+	else if (frame)
+		snprintf(why, len, "thread %d has %s on its stack (frame #%d)", t->tid, name, frame);
+	else
+		snprintf(why, len, "thread %d is executing %s", t->tid, name);
+}
+
 static int precise(struct safety *s, const struct thread *t, char *why, size_t len)
 {
 	uint64_t pcs[FRAMES_MAX];
@@ -164,8 +180,7 @@ static int precise(struct safety *s, const struct thread *t, char *why, size_t l
 		const struct range *hit = range_find(s->forbid, s->nforbid, pcs[i]);
 
 		if (hit) {
-			snprintf(why, len, "thread %d has %s on its stack (frame #%d)", t->tid,
-				 hit->name, i);
+			in_the_way(t, hit->name, i, why, len);
 			return 1;
 		}
 	}
@@ -195,7 +210,7 @@ int safety_check(struct safety *s, const struct threads *ts, char *why, size_t l
 			continue;
 		hit = range_find(s->forbid, s->nforbid, t->regs.rip);
 		if (hit) {
-			snprintf(why, len, "thread %d is executing %s", t->tid, hit->name);
+			in_the_way(t, hit->name, 0, why, len);
 			return 1;
 		}
 	}

@@ -78,6 +78,42 @@ def test(env):
     w.kill()
     load_counts(env, exe, bundle)
     many_threads(env, exe, bundle)
+    sleeping_inside(env, exe)
+
+
+SLEEPY = """
+#include <hotpatch/patch.h>
+#include <unistd.h>
+extern int check_len(int n);
+HOTPATCH_REPLACE(check_len, check_len_sleepy);
+int check_len_sleepy(int n)
+{
+	if (n == 999)
+		usleep(3000000);
+	return n > 64 ? -1 : n;
+}
+"""
+
+
+def sleeping_inside(env, exe):
+    """A revert refused because a thread sleeps inside the patch says so,
+    with the thread, not "a function that never returns"; once the thread
+    is out, the revert goes through."""
+    v = env.victim("victim")
+    bundle = env.build(exe, SLEEPY, name="sleepy")
+    bid = env.bundle_id(bundle)
+    env.hp("apply", bundle, "--pid", v.pid, "--insecure")
+    # The server answers one connection at a time: ask on its own.
+    v._conn.sendall(b"call 999\n")
+    server = [t for t in os.listdir(f"/proc/{v.pid}/task")][0]
+    time.sleep(0.3)
+    r = env.hp_json("revert", bid, "--pid", v.pid, "--timeout", "500ms", check=False)
+    reason = r["processes"][0].get("reason", str(r))
+    expect(f"thread {server} is sleeping inside the patch's code" in reason, reason)
+    expect("never returns" not in reason and "once the thread has returned" in reason, reason)
+    expect_eq(v._conn.recv(64), b"-1\n", "the sleeping call finished in the patch")
+    env.hp("revert", bid, "--pid", v.pid)
+    expect_eq(v.call(100), 100, "reverted once the thread was out")
 
 
 def load_counts(env, exe, bundle):
