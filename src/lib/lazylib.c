@@ -31,15 +31,20 @@ int lazy_open(struct lazy_lib *l)
 
 void *lazy_sym(struct lazy_lib *l, const char *name)
 {
-	void *p = NULL;
+	const char *why;
 	char line[512];
+	void *p;
 	int n;
 
-	if (lazy_open(l) == 0 && (p = dlsym(l->handle, name)))
+	if (lazy_open(l) < 0)
+		why = hp_err_msg(-ENOENT);
+	else if ((p = dlsym(l->handle, name)))
 		return p;
+	else
+		why = dlerror() ?: "a symbol is missing";
 	n = snprintf(line, sizeof(line),
-		     "hotpatch: %s; reinstall the package %s, which hotpatch depends on\n",
-		     l->handle ? dlerror() : hp_err_msg(-ENOENT), l->package);
+		     "hotpatch: %s; reinstall the package %s, which hotpatch depends on\n", why,
+		     l->package);
 	/* Not library code's usual way out: the dynamic linker would have
 	 * stopped the program before main() the same way. */
 	if (n > 0 && write(STDERR_FILENO, line, (size_t)n) < 0)

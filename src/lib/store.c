@@ -140,6 +140,11 @@ int store_lookup(const char *id, char *ret_path, size_t len)
 
 	if (idlen < 4 || idlen > BUNDLE_ID_LEN || strspn(id, "0123456789abcdef") != idlen)
 		return -EINVAL;
+	/* A whole id names one file: no need to read the directory (every
+	 * apply looks its patch up again when it stages a commit). */
+	store_bundle_path(id, ret_path, len);
+	if (idlen == BUNDLE_ID_LEN && access(ret_path, F_OK) == 0)
+		return 0;
 	d = opendir(paths()->bundles);
 	if (!d)
 		return hp_err(-ENOENT, "no bundle %s in the store (%s)", id, paths()->bundles);
