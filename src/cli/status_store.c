@@ -19,6 +19,7 @@
 #include "json.h"
 #include "macro.h"
 #include "paths.h"
+#include "sha256.h"
 #include "store.h"
 
 struct stored {
@@ -52,7 +53,7 @@ static bool still_fixed(const struct bundle *b, const char *target)
 		hp_err_clear();
 		return false;
 	}
-	crypto_hash_sha256(sha, data, len);
+	sha256(sha, data, len);
 	return memcmp(sha, b->manifest.file_sha_fixed, 32) == 0;
 }
 

@@ -3,7 +3,9 @@
  * libdw, loaded when first needed (lazylib.h): by the stack unwinder of the
  * safety check, which runs only when a stack word points into a function
  * being replaced, and by the builder's DWARF reader. With it go liblzma and
- * libbz2, its own dependencies. These are the functions hotpatch calls.
+ * libbz2, its own dependencies. The first unwind of a run happens inside a
+ * pause, which the loading then lengthens (about 0.45 ms, once per run;
+ * docs/design.md, the flip). These are the functions hotpatch calls.
  */
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
