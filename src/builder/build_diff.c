@@ -39,7 +39,6 @@
 #include "objdiff.h"
 #include "patchlink.h"
 #include "patchwrite.h"
-#include "sha256.h"
 #include "srctree.h"
 
 struct dbuild {
@@ -632,7 +631,7 @@ static int file_sha(const char *path, uint8_t out[32], uint8_t **ret_data, size_
 	int r = file_read_all(path, 1ULL << 31, ret_data, ret_len);
 
 	if (r == 0)
-		sha256(out, *ret_data, *ret_len);
+		crypto_hash_sha256(out, *ret_data, *ret_len);
 	return r;
 }
 

@@ -19,7 +19,6 @@
 #include "json.h"
 #include "macro.h"
 #include "paths.h"
-#include "sha256.h"
 #include "store.h"
 
 struct stored {
@@ -53,7 +52,7 @@ static bool still_fixed(const struct bundle *b, const char *target)
 		hp_err_clear();
 		return false;
 	}
-	sha256(sha, data, len);
+	crypto_hash_sha256(sha, data, len);
 	return memcmp(sha, b->manifest.file_sha_fixed, 32) == 0;
 }
 

@@ -11,7 +11,6 @@
 #include "fileio.h"
 #include "hex.h"
 #include "macro.h"
-#include "sha256.h"
 
 #define HEADER_SIZE 32
 #define SECTION_ENTRY_SIZE 56
@@ -46,7 +45,7 @@ int bundle_split(const uint8_t *data, size_t size, size_t *ret_payload, const ui
 		return hp_err(-EBADMSG, "the bundle's signature trailer is corrupt; "
 					"re-sign the bundle or get a fresh copy");
 	*ret_payload = size - BUNDLE_TRAILER_SIZE - sig_len;
-	sha256(sum, data + *ret_payload, sig_len);
+	crypto_hash_sha256(sum, data + *ret_payload, sig_len);
 	if (memcmp(sum, trailer + 16, 16) != 0)
 		return hp_err(-EBADMSG, "the bundle's signature block is corrupt (checksum "
 					"mismatch); re-sign the bundle or get a fresh copy");
@@ -120,7 +119,7 @@ static int attach_section(struct bundle *b, const struct section_entry *s)
 	 * their checksums alike: hashing the sections again would only cost
 	 * a second pass over the whole payload on every apply. */
 	if (!b->verified) {
-		sha256(sha, p, s->size);
+		crypto_hash_sha256(sha, p, s->size);
 		if (sodium_memcmp(sha, s->sha256, 32) != 0)
 			return hp_err(-EBADMSG, "bundle section %u is corrupt (checksum mismatch); "
 						"get a fresh copy of the bundle",
@@ -240,7 +239,7 @@ int bundle_load_mem(const uint8_t *data, size_t size, const struct bundle_load_o
 	if (r < 0)
 		goto fail;
 	b->verified = b->sig && o->verify;
-	sha256(b->sha256, b->data, b->payload_size);
+	crypto_hash_sha256(b->sha256, b->data, b->payload_size);
 	hex_encode(b->sha256, BUNDLE_ID_LEN / 2, b->id);
 	r = parse_payload(b);
 	if (r < 0)
@@ -282,7 +281,7 @@ static void put_section(struct buf *hdr, uint32_t type, uint64_t offset, const v
 {
 	uint8_t sha[32];
 
-	sha256(sha, p, n);
+	crypto_hash_sha256(sha, p, n);
 	buf_put_u32(hdr, type);
 	buf_put_u32(hdr, 0);
 	buf_put_u64(hdr, offset);
@@ -349,7 +348,7 @@ int bundle_write_signed(const char *path, const uint8_t *payload, size_t payload
 	uint8_t sum[32];
 	int r;
 
-	sha256(sum, (const uint8_t *)sig, sig_len);
+	crypto_hash_sha256(sum, (const uint8_t *)sig, sig_len);
 	buf_put(&out, payload, payload_len);
 	buf_put(&out, sig, sig_len);
 	buf_put(&out, BUNDLE_SIG_MAGIC, 8);

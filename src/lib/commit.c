@@ -21,7 +21,6 @@
 #include "hex.h"
 #include "macro.h"
 #include "paths.h"
-#include "sha256.h"
 
 /* The largest target file: the bound the builder uses too. */
 #define TARGET_MAX (1ULL << 31)
@@ -126,7 +125,7 @@ static int target_open(const char *path, struct target *t)
 	r = read_fd(t->fd, t->len, &t->data);
 	if (r < 0)
 		return hp_err(r, "cannot read %s: %s", t->path, strerror(-r));
-	sha256(t->sha, t->data, t->len);
+	crypto_hash_sha256(t->sha, t->data, t->len);
 	return 0;
 }
 
@@ -391,7 +390,7 @@ static int load_backup(const struct bundle *b, const char *path, uint8_t **ret, 
 	r = file_read_all(path, TARGET_MAX, ret, ret_len);
 	if (r < 0)
 		return r;
-	sha256(sha, *ret, *ret_len);
+	crypto_hash_sha256(sha, *ret, *ret_len);
 	if (sodium_memcmp(sha, b->manifest.file_sha_orig, 32) != 0) {
 		free(*ret);
 		*ret = NULL;

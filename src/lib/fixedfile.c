@@ -11,7 +11,6 @@
 #include "error.h"
 #include "filedelta.h"
 #include "hex.h"
-#include "sha256.h"
 
 /* The same bound the builder uses for the files it reads. */
 #define FIXED_MAX (1ULL << 31)
@@ -44,7 +43,7 @@ static int check_digest(const struct bundle *b, const uint8_t *data, size_t len)
 	uint8_t got[32];
 	char hgot[65], hwant[65];
 
-	sha256(got, data, len);
+	crypto_hash_sha256(got, data, len);
 	if (memcmp(got, b->manifest.file_sha_fixed, 32) == 0)
 		return 0;
 	hex_encode(got, 32, hgot);

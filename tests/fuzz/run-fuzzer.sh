@@ -32,7 +32,7 @@ lib=$src/src/lib
 # input worth trying (a little above the biggest seed).
 case "$name" in
 bundle)
-	srcs="bundle.c manifest.c buf.c error.c hex.c fileio.c sha256.c"
+	srcs="bundle.c manifest.c buf.c error.c hex.c fileio.c"
 	libs="-lsodium" max_len=65536 ;;
 manifest)
 	srcs="manifest.c buf.c error.c"
