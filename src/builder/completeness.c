@@ -24,6 +24,9 @@
 #define IDENT 256
 #define DEPTH_MAX 2
 
+/* Entries of a switch's jump table looked at, at most. */
+#define JUMP_TABLE_MAX 4096
+
 struct csym {
 	char *key;         /* name, or for a local FILE#rank:name */
 	const char *name;
@@ -465,12 +468,41 @@ static bool insn_target(const cs_insn *in, uint64_t *ret, unsigned *off, unsigne
 
 enum verdict { SAME, LINES_ONLY, DIFFERS };
 
+/* A switch's jump table: 32-bit offsets from the table to places in @f, in
+ * read-only data that has no symbol. Where it lies moves with the data
+ * around it, and so do its offsets: it is named by where its entries lead
+ * inside @f. */
+static bool jump_table_ident(const struct side *s, const struct csym *f, uint64_t t, char *buf,
+			     size_t len)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	unsigned n = 0;
+
+	if (containing(s, t))
+		return false;
+	for (; n < JUMP_TABLE_MAX; n++) {
+		int32_t off;
+		uint64_t to;
+
+		if (!read_at(s, t + 4 * (uint64_t)n, &off, sizeof(off)))
+			break;
+		to = t + (uint64_t)(int64_t)off;
+		if (to < f->addr || to >= f->addr + f->size)
+			break;
+		h = (h ^ (to - f->addr)) * 1099511628211ULL;
+	}
+	if (n < 2)
+		return false;
+	snprintf(buf, len, "jt:%u:%016" PRIx64, n, h);
+	return true;
+}
+
 static void target_ident(struct check *c, const struct side *s, const struct csym *f,
 			 uint64_t t, char *buf, size_t len)
 {
 	if (t >= f->addr && t < f->addr + f->size)
 		snprintf(buf, len, "self+%" PRIu64, t - f->addr);
-	else
+	else if (!jump_table_ident(s, f, t, buf, len))
 		addr_ident(c, s, t, 0, buf, len);
 }
 
