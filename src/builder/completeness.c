@@ -79,6 +79,7 @@ struct check {
 	struct completeness_result *res;
 	size_t current; /* the fixed build's symbol whose uses are being recorded, or -1 */
 	bool record;
+	uint32_t jt_a[JUMP_TABLE_MAX], jt_b[JUMP_TABLE_MAX]; /* same_jump_table() */
 };
 
 static void side_free(struct side *s)
@@ -470,17 +471,19 @@ enum verdict { SAME, LINES_ONLY, DIFFERS };
 
 /* A switch's jump table: 32-bit offsets from the table to places in @f, in
  * read-only data that has no symbol. Where it lies moves with the data
- * around it, and so do its offsets: it is named by where its entries lead
- * inside @f. */
-static bool jump_table_ident(const struct side *s, const struct csym *f, uint64_t t, char *buf,
-			     size_t len)
+ * around it, and so do its offsets: it is known by where its entries lead
+ * inside @f. Its length is not recorded anywhere but in the code's bound
+ * check (compared as code), and the words after it may happen to lead into
+ * @f too: so the entries are read until one does not, into @ret, and two
+ * builds' tables agree when the shorter list is a prefix of the longer. */
+static unsigned jump_table(const struct side *s, const struct csym *f, uint64_t t,
+			   uint32_t *ret, unsigned max)
 {
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
 	unsigned n = 0;
 
 	if (containing(s, t))
-		return false;
-	for (; n < JUMP_TABLE_MAX; n++) {
+		return 0;
+	for (; n < max; n++) {
 		int32_t off;
 		uint64_t to;
 
@@ -489,12 +492,22 @@ static bool jump_table_ident(const struct side *s, const struct csym *f, uint64_
 		to = t + (uint64_t)(int64_t)off;
 		if (to < f->addr || to >= f->addr + f->size)
 			break;
-		h = (h ^ (to - f->addr)) * 1099511628211ULL;
+		ret[n] = (uint32_t)(to - f->addr);
 	}
-	if (n < 2)
-		return false;
-	snprintf(buf, len, "jt:%u:%016" PRIx64, n, h);
-	return true;
+	return n >= 2 ? n : 0;
+}
+
+/* 1: both targets are jump tables that lead to the same places; 0: neither
+ * is one; -1: they are, and lead elsewhere. */
+static int same_jump_table(struct check *c, const struct csym *fa, uint64_t ta,
+			   const struct csym *fb, uint64_t tb)
+{
+	unsigned na = jump_table(&c->a, fa, ta, c->jt_a, JUMP_TABLE_MAX);
+	unsigned nb = jump_table(&c->b, fb, tb, c->jt_b, JUMP_TABLE_MAX);
+
+	if (!na || !nb)
+		return 0;
+	return memcmp(c->jt_a, c->jt_b, MIN(na, nb) * sizeof(uint32_t)) == 0 ? 1 : -1;
 }
 
 static void target_ident(struct check *c, const struct side *s, const struct csym *f,
@@ -502,7 +515,7 @@ static void target_ident(struct check *c, const struct side *s, const struct csy
 {
 	if (t >= f->addr && t < f->addr + f->size)
 		snprintf(buf, len, "self+%" PRIu64, t - f->addr);
-	else if (!jump_table_ident(s, f, t, buf, len))
+	else
 		addr_ident(c, s, t, 0, buf, len);
 }
 
@@ -532,11 +545,16 @@ static enum verdict compare_insn(struct check *c, const struct csym *fa, const s
 	memcpy(mb, pb, ib->size);
 	if (has_a) {
 		char ida[IDENT], idb[IDENT];
+		int jt = same_jump_table(c, fa, ta, fb, tb);
 
-		target_ident(c, &c->a, fa, ta, ida, sizeof(ida));
-		target_ident(c, &c->b, fb, tb, idb, sizeof(idb));
-		if (strcmp(ida, idb) != 0)
+		if (jt < 0)
 			return DIFFERS;
+		if (jt == 0) {
+			target_ident(c, &c->a, fa, ta, ida, sizeof(ida));
+			target_ident(c, &c->b, fb, tb, idb, sizeof(idb));
+			if (strcmp(ida, idb) != 0)
+				return DIFFERS;
+		}
 		memset(ma + oa, 0, sa);
 		memset(mb + ob, 0, sb);
 	}
