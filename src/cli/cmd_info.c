@@ -78,13 +78,14 @@ static void print_text(const struct bundle *b, int vr, const char *why)
 		printf("explain:\n%.*s", (int)b->explain_len, b->explain);
 }
 
-/* The builder's decisions as data: the completeness check's counts and the
+/* The builder's decisions as data: the completeness check's counts (null
+ * for a bundle made from patch sources, which it does not check) and the
  * refusals. A section that does not decode is said so, not hidden. */
 static void json_verdict(struct json *j, const struct bundle *b)
 {
-	struct verdict v;
+	struct verdict v = {0};
 
-	if (verdict_decode(b->verdict, b->verdict_len, &v) < 0) {
+	if (b->verdict_len && verdict_decode(b->verdict, b->verdict_len, &v) < 0) {
 		json_kv_str(j, "verdict_error", hp_err_msg(-EBADMSG));
 		return;
 	}
@@ -156,8 +157,7 @@ static void print_json(const struct bundle *b, int vr)
 			json_kv_str(&j, "explain", text);
 		free(text);
 	}
-	if (b->verdict_len)
-		json_verdict(&j, b);
+	json_verdict(&j, b);
 	json_obj_end(&j);
 	printf("%s\n", json_text(&j));
 	json_free(&j);
