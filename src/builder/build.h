@@ -36,6 +36,7 @@ struct fn_change {
 };
 
 struct buf;
+struct refusal;
 /* Called once the changes are known, before the patch object is written: may
  * add to the explanation (which the bundle carries) and narrow the bundle's
  * CVE ids (@cves, malloc'ed strings in a malloc'ed array). @files: the source
@@ -65,10 +66,15 @@ struct build_diff_opts {
 	const char *linked_fixed, *linked_fixed_syms;
 	build_report_fn report;
 	void *report_ctx;
-	/* When set, every object's refusal is handed here and the comparison
-	 * goes on, so a caller leaving refused fixes out sees them all at
-	 * once (each round is a rebuild); the first is still returned. */
-	void (*refusal)(void *ctx, const char *msg);
+	/* When set, every object's refusal is handed here, as data, and the
+	 * comparison goes on, so a caller leaving refused fixes out sees them
+	 * all at once (each round is a rebuild); the first is still returned.
+	 * So is every difference the completeness check finds unaccounted. */
+	void (*refusal)(void *ctx, const struct refusal *r);
+	/* Refusals decided before this build (fixes left out), for the
+	 * bundle's verdict. */
+	const struct refusal *refused;
+	size_t nrefused;
 };
 
 struct build_upgrade_opts {

@@ -53,6 +53,7 @@ struct dbuild {
 	struct dw_info *dorig, *dfixed;
 	struct changes changes;
 	struct buf explain;
+	struct verdict verdict; /* what the bundle says it decided, as data */
 };
 
 static int trees(struct dbuild *d)
@@ -295,6 +296,18 @@ static void first_difference(const char *a, const char *b, char *ret_a, char *re
 	}
 }
 
+/* The refusal just made (error @r with its message) kept as data too. */
+static int keep_refusal(struct dbuild *d, int r, enum refusal_kind kind, const char *symbol,
+			const char *source)
+{
+	_cleanup_free_ char *msg = strdup(hp_err_msg(r));
+
+	refusal_free(&d->changes.refusal);
+	if (!msg || refusal_init(&d->changes.refusal, kind, symbol, source, msg) < 0)
+		return hp_err(-ENOMEM, "out of memory");
+	return hp_err(r, "%s", msg);
+}
+
 /* Reads both objects' DWARF and refuses a struct layout change. */
 static int check_pair(struct dbuild *d, size_t i)
 {
@@ -313,13 +326,14 @@ static int check_pair(struct dbuild *d, size_t i)
 		char was[128], now[128];
 
 		first_difference(before->layout, after->layout, was, now, sizeof(was));
-		return hp_err(-EINVAL,
-			      "the fix changes the layout of struct %s (%s): %llu bytes become "
-			      "%llu, first at %s (was %s); running code and live data use the old "
-			      "layout, so this cannot be patched live: write a patch source that "
-			      "keeps the struct as it is",
-			      after->name, d->fixeds[i].file, (unsigned long long)before->size,
-			      (unsigned long long)after->size, now, was);
+		r = hp_err(-EINVAL,
+			   "the fix changes the layout of struct %s (%s): %llu bytes become "
+			   "%llu, first at %s (was %s); running code and live data use the old "
+			   "layout, so this cannot be patched live: write a patch source that "
+			   "keeps the struct as it is",
+			   after->name, d->fixeds[i].file, (unsigned long long)before->size,
+			   (unsigned long long)after->size, now, was);
+		return keep_refusal(d, r, REFUSAL_LAYOUT, after->name, d->fixeds[i].file);
 	}
 	return 0;
 }
@@ -351,22 +365,40 @@ static const char *in_tree(const struct dbuild *d, char *paths)
 
 /* A refusal of an object's code as such (assembly, an IFUNC resolver),
  * never the symptom of a struct layout change elsewhere. */
-static bool code_refusal(const char *msg)
+static bool code_refusal(const struct refusal *r)
 {
-	return strstr(msg, "not in per-function sections") || strstr(msg, "IFUNC resolver");
+	return r->kind == REFUSAL_ASM || r->kind == REFUSAL_IFUNC;
 }
 
 /* An object refused as a whole (assembly) is named with the sources its
  * line table lists, so the fix that changed one of them can be told. */
 static int compare_named(struct dbuild *d, size_t i)
 {
+	struct refusal *ref = &d->changes.refusal;
 	int r = compare_pair(d, i);
-	_cleanup_free_ char *msg = NULL;
+	_cleanup_free_ char *files = NULL;
+	struct buf text = {0};
+	char *save = NULL;
 
-	if (r != -EINVAL || !d->dfixed[i].srcfiles || !code_refusal(hp_err_msg(r)))
+	if (r != -EINVAL || !d->dfixed[i].srcfiles || !code_refusal(ref))
 		return r;
-	msg = strdup(hp_err_msg(r));
-	return hp_err(r, "%s (made from %s)", msg ? msg : "", in_tree(d, d->dfixed[i].srcfiles));
+	if (!(files = strdup(in_tree(d, d->dfixed[i].srcfiles))))
+		return hp_err(-ENOMEM, "out of memory");
+	for (char *t = strtok_r(files, ", ", &save); t;
+	     t = strtok_r(NULL, ", ", &save)) {
+		char **nv = realloc(ref->made_from, (ref->nmade_from + 1) * sizeof(*nv));
+
+		if (!nv)
+			return hp_err(-ENOMEM, "out of memory");
+		ref->made_from = nv;
+		if (!(nv[ref->nmade_from] = strdup(t)))
+			return hp_err(-ENOMEM, "out of memory");
+		ref->nmade_from++;
+	}
+	refusal_text(ref, &text);
+	r = hp_err(r, "%s", buf_cstr(&text) ? (char *)text.data : "refused");
+	buf_free(&text);
+	return r;
 }
 
 
@@ -476,14 +508,20 @@ static int each_object(struct dbuild *d, int (*step)(struct dbuild *, size_t), b
 	int r = 0;
 
 	for (size_t i = 0; i < d->nobjs; i++) {
-		int k = step(d, i);
+		struct refusal *ref = &d->changes.refusal;
+		int k;
 
+		refusal_free(ref);
+		k = step(d, i);
 		if (k == 0)
 			continue;
 		if (k != -EINVAL || !d->o->refusal)
 			return k;
-		if (!after_layout || code_refusal(hp_err_msg(k)))
-			d->o->refusal(d->o->report_ctx, hp_err_msg(k));
+		if (!ref->reason && refusal_init(ref, REFUSAL_OTHER, NULL, d->fixeds[i].file,
+						 hp_err_msg(k)) < 0)
+			return -ENOMEM;
+		if (!after_layout || code_refusal(ref))
+			d->o->refusal(d->o->report_ctx, ref);
 		if (!first)
 			first = strdup(hp_err_msg(k));
 		r = k;
@@ -592,6 +630,53 @@ static int linked_in(const struct dbuild *d, const char *tree, char *ret, size_t
 	return r < 0 ? hp_err_prefix(r, "the completeness check: ") : 0;
 }
 
+/* What the builder knows of inlining, for the check: (callee, caller) for
+ * every function each changed function inlines (its DWARF). Pointers into
+ * @d, in a malloc'ed array. */
+static int inline_pairs(const struct dbuild *d, const char ***ret, size_t *ret_n)
+{
+	const char **v = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->changes.n; i++) {
+		const struct change *c = &d->changes.v[i];
+		const char *name = osec_label(c->obj, c->sec);
+		const struct dw_func *f = dwarfinfo_func(&d->dfixed[obj_index(d, c->obj)], name);
+		const char **nv;
+
+		if (c->kind == CHANGE_CONST || !f || !f->ninlines)
+			continue;
+		nv = realloc(v, (n + f->ninlines) * 2 * sizeof(*nv));
+		if (!nv) {
+			free(v);
+			return hp_err(-ENOMEM, "out of memory");
+		}
+		v = nv;
+		for (size_t k = 0; k < f->ninlines; k++, n++) {
+			v[2 * n] = f->inlines[k];
+			v[2 * n + 1] = name;
+		}
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+/* The check's counts, as the bundle's verdict gives them. */
+static void counts(const struct completeness_result *res, struct verdict *v)
+{
+	v->checked = true;
+	v->funcs = (struct verdict_counts){
+		.compared = res->funcs, .differ = res->funcs_differ, .replaced = res->replaced,
+		.cold = res->cold, .inlined = res->inlined, .benign = res->benign_lines,
+		.refused = res->refused, .only_new = res->only_new_funcs,
+	};
+	v->objects = (struct verdict_counts){
+		.compared = res->objects, .differ = res->objects_differ, .carried = res->carried,
+		.benign = res->benign_version, .only_new = res->only_new_objects,
+	};
+}
+
 /*
  * Before anything is written: the linked original and fixed builds of the
  * target, compared function by function and object by object, must differ
@@ -606,7 +691,9 @@ static int check_complete(struct dbuild *d)
 		.old_code = d->o->linked_orig, .old_syms = d->o->linked_orig_syms,
 		.new_code = d->o->linked_fixed, .new_syms = d->o->linked_fixed_syms,
 		.patch_obj = patch, .diff = &d->diff, .target = d->o->c.target,
+		.collect = d->o->refusal != NULL,
 	};
+	const char **pairs = NULL;
 	int r = 0;
 
 	snprintf(patch, sizeof(patch), "%s/patch.o", d->b.tmp);
@@ -620,7 +707,18 @@ static int check_complete(struct dbuild *d)
 	}
 	if (r < 0)
 		return r;
+	r = inline_pairs(d, &pairs, &in.ninlined);
+	if (r < 0)
+		return r;
+	in.inlined = pairs;
 	r = completeness_check(&in, &res);
+	free(pairs);
+	if (r == 0)
+		counts(&res, &d->verdict);
+	/* each difference left unaccounted, blamed by its source file on the
+	 * fix that changed it, which is then left out */
+	for (size_t i = 0; r == -EINVAL && d->o->refusal && i < res.nunaccounted; i++)
+		d->o->refusal(d->o->report_ctx, &res.unaccounted[i]);
 	buf_put(&d->explain, res.explain.data, res.explain.len);
 	completeness_result_free(&res);
 	return r;
@@ -675,6 +773,25 @@ static int file_update(struct dbuild *d)
 	return 0;
 }
 
+/* The bundle's verdict: the check's counts, and the refusals decided
+ * before this build (the fixes the caller left out). */
+static int verdict_text(struct dbuild *d)
+{
+	struct buf text = {0};
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < d->o->nrefused; i++)
+		r = verdict_add_refusal(&d->verdict, &d->o->refused[i]);
+	if (r < 0)
+		return r;
+	verdict_encode(&d->verdict, &text);
+	if (text.len && buf_cstr(&text))
+		d->b.verdict = strdup((char *)text.data);
+	r = text.oom || (text.len && !d->b.verdict) ? hp_err(-ENOMEM, "out of memory") : 0;
+	buf_free(&text);
+	return r;
+}
+
 static void dbuild_free(struct dbuild *d)
 {
 	for (size_t i = 0; i < d->nobjs; i++) {
@@ -692,6 +809,7 @@ static void dbuild_free(struct dbuild *d)
 	changes_free(&d->changes);
 	diffparse_free(&d->diff);
 	buf_free(&d->explain);
+	verdict_free(&d->verdict);
 	build_end(&d->b);
 }
 
@@ -722,6 +840,8 @@ int build_from_diff(const struct build_diff_opts *o)
 		r = check_complete(&d);
 	if (r == 0 && !o->no_file_update)
 		r = file_update(&d);
+	if (r == 0)
+		r = verdict_text(&d);
 	if (r == 0) {
 		d.b.explain = buf_cstr(&d.explain) ? strdup((char *)d.explain.data) : NULL;
 		r = build_finish(&d.b);

@@ -51,6 +51,7 @@
 #include "runcmd.h"
 #include "srctree.h"
 #include "twincheck.h"
+#include "verdict.h"
 
 #define DIFFABLE_FLAGS "-ffunction-sections -fdata-sections"
 
@@ -70,8 +71,8 @@ struct upgrade {
 	char new_twin[PATH_MAX], new_diffable[PATH_MAX];
 	char twin_file[PATH_MAX], twin_syms[PATH_MAX], fixed_file[PATH_MAX * 2];
 	char *fixed_why;        /* what the fixed file is, or why there is none */
-	char **refusals;        /* every refusal of the last diff build */
-	size_t nrefusals;
+	struct verdict round;   /* every refusal of the last diff build */
+	struct verdict blamed;  /* the refusals blamed on fixes so far, fix named */
 	char diff[PATH_MAX];
 	enum twin_verdict twin;
 	char *twin_why;
@@ -183,6 +184,33 @@ static bool already_applied(const char *dest, const char *patch)
 		      &(struct runcmd_opts){.quiet = true}) == 0;
 }
 
+/* Keeps refusal @r, blamed on fix @name, for the bundle's verdict. */
+static void keep_blamed(struct upgrade *u, const struct refusal *r, const char *name)
+{
+	struct refusal named;
+
+	if (refusal_copy(r, &named) == 0) {
+		free(named.fix);
+		named.fix = strdup(name);
+		verdict_add_refusal(&u->blamed, &named);
+		refusal_free(&named);
+	}
+	hp_err_clear();
+}
+
+/* Refuses fix @f for a reason of its own (not an object's refusal). */
+static void refuse_as(struct upgrade *u, struct fix *f, enum refusal_kind kind,
+		      const char *reason)
+{
+	struct refusal r = {0};
+
+	fix_refuse(f, reason);
+	if (refusal_init(&r, kind, NULL, f->file, reason) == 0)
+		keep_blamed(u, &r, f->name);
+	refusal_free(&r);
+	hp_err_clear();
+}
+
 static int apply_kept(struct upgrade *u, const char *dest)
 {
 	int r = 0;
@@ -212,8 +240,9 @@ static int apply_kept(struct upgrade *u, const char *dest)
 			if (r == 0 && !already_applied(dest, cur) && srctree_apply(dest, cur) < 0) {
 				/* it was made on top of what is left out */
 				hp_err_clear();
-				fix_refuse(f, "it does not apply without the refused fixes: it "
-					      "builds on them");
+				refuse_as(u, f, REFUSAL_NO_APPLY,
+					  "it does not apply without the refused fixes: it builds "
+					  "on them");
 				fprintf(stderr, "hotpatch: refused: %s: %s\n", f->name, f->reason);
 			}
 		}
@@ -668,23 +697,12 @@ static void report(void *ctx, const struct fn_change *v, size_t n, const char *c
 				    "after commit gets them all)\n");
 }
 
-static void collect_refusal(void *ctx, const char *msg)
+static void collect_refusal(void *ctx, const struct refusal *r)
 {
 	struct upgrade *u = ctx;
-	char **nv = realloc(u->refusals, (u->nrefusals + 1) * sizeof(*nv));
 
-	if (!nv)
-		return;
-	u->refusals = nv;
-	if ((nv[u->nrefusals] = strdup(msg)))
-		u->nrefusals++;
-}
-
-static void clear_refusals(struct upgrade *u)
-{
-	strv_free_n(u->refusals, u->nrefusals);
-	u->refusals = NULL;
-	u->nrefusals = 0;
+	verdict_add_refusal(&u->round, r);
+	hp_err_clear();
 }
 
 static int diff_build(struct upgrade *u)
@@ -693,7 +711,7 @@ static int diff_build(struct upgrade *u)
 		new_syms[PATH_MAX * 2];
 	int r;
 
-	clear_refusals(u);
+	verdict_free(&u->round);
 	r = linked_build(u, u->old_diffable, old_file, old_syms, sizeof(old_file));
 	if (r == 0)
 		r = linked_build(u, u->new_diffable, new_file, new_syms, sizeof(new_file));
@@ -716,30 +734,13 @@ static int diff_build(struct upgrade *u)
 		.report = report,
 		.refusal = collect_refusal,
 		.report_ctx = u,
+		.refused = u->blamed.refusals,
+		.nrefused = u->blamed.nrefusals,
 	};
 	d.c.target = u->target;
 	d.c.debuginfo = u->twin_syms;
 	d.c.debuginfo_is_twin = true;
 	return build_from_diff(&d);
-}
-
-/* What a refusal blames, when it names it: "struct NAME" or 'NAME'. */
-static bool blamed_name(const char *msg, char *ret, size_t len)
-{
-	const char *p = strstr(msg, "struct ");
-	size_t n;
-
-	if (p)
-		p += 7;
-	else if ((p = strchr(msg, '\'')))
-		p++;
-	if (!p)
-		return false;
-	n = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
-	if (n < 2 || n >= len)
-		return false;
-	snprintf(ret, len, "%.*s", (int)n, p);
-	return true;
 }
 
 static bool ident_char(uint8_t c)
@@ -764,82 +765,64 @@ static bool patch_mentions(const struct fix *f, const char *name)
 	return false;
 }
 
-/* Does @msg name file @base on its own, not as the end of a longer path? */
-static bool names_base(const char *msg, const char *base)
+/* Refuses fix @f for refusal @r: its verdict says why, in the refusal's
+ * words, and the bundle's verdict keeps the refusal with the fix named. */
+static void blame(struct upgrade *u, struct fix *f, const struct refusal *r)
 {
-	size_t n = strlen(base);
+	struct buf text = {0};
 
-	for (const char *p = msg; (p = strstr(p, base)); p += n)
-		if (p == msg || p[-1] != '/')
-			return true;
-	return false;
+	refusal_text(r, &text);
+	fix_refuse(f, buf_cstr(&text) ? (char *)text.data : refusal_kind_name(r->kind));
+	buf_free(&text);
+	keep_blamed(u, r, f->name);
 }
 
-static bool touches_named_file(const struct fix *f, const char *msg)
-{
-	/* a part of a split patch: its own path, or its name alone
-	 * (sysdeps/sparc/sysdep.h is not the sysdeps/x86_64/sysdep.h a
-	 * message names) */
-	if (f->file) {
-		const char *base = strrchr(f->file, '/') ? strrchr(f->file, '/') + 1 : f->file;
-
-		return strstr(msg, f->file) || (strlen(base) > 2 && names_base(msg, base));
-	}
-	for (size_t h = 0; h < f->diff.nhunks; h++) {
-		const char *file = f->diff.hunks[h].file;
-		const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
-
-		/* refusals name the source file: "(relaxng.c)", "relaxng.c:" */
-		if (strlen(base) > 2 && strstr(msg, base))
-			return true;
-	}
-	return false;
-}
-
-/* The fixes a refusal names are refused with it: the ones whose patch
- * mentions what it blames, else the ones changing the file it names.
- * Returns how many. */
 /*
- * A refusal of an object's code as such names the sources it was made from,
+ * A refusal of an object's code as such lists the sources it was made from,
  * its own first, then what it includes in the order it does: the first of
  * them a fix changed is the one to blame (memset-vec-unaligned-erms.S for
  * memset-avx2-unaligned-erms.S), not every changed header it includes.
  */
-static size_t implicate_made_from(struct upgrade *u, const char *msg)
+static size_t implicate_made_from(struct upgrade *u, const struct refusal *r)
 {
-	const char *p = strstr(msg, "(made from ");
-
-	for (p = p ? p + 11 : NULL; p && *p && *p != ')';) {
-		size_t n = strcspn(p, ",)");
-
+	for (size_t m = 0; m < r->nmade_from; m++)
 		for (size_t i = 0; i < u->fixes.n; i++) {
 			struct fix *f = &u->fixes.v[i];
 
-			if (!f->file || strlen(f->file) != n || strncmp(f->file, p, n) != 0)
+			if (!f->file || strcmp(f->file, r->made_from[m]) != 0)
 				continue;
 			if (f->verdict == FIX_REFUSED)
 				return 0; /* blamed already, from another object */
-			fix_refuse(f, msg);
+			blame(u, f, r);
 			return 1;
 		}
-		p += n;
-		p += strspn(p, ", ");
-	}
 	return 0;
 }
 
-static size_t implicate(struct upgrade *u, const char *msg)
+/* Whether a refusal of this kind names a symbol a fix's patch would
+ * mention (a struct, a variable), rather than code only its file tells. */
+static bool blames_by_name(const struct refusal *r)
 {
-	char name[256];
-	size_t n = 0;
-	bool by_name;
+	return r->symbol && (r->kind == REFUSAL_LAYOUT || r->kind == REFUSAL_DATA ||
+			     r->kind == REFUSAL_TLS || r->kind == REFUSAL_RENUMBERED);
+}
 
-	if (strstr(msg, "(made from "))
-		return implicate_made_from(u, msg);
-	by_name = blamed_name(msg, name, sizeof(name));
+/* The fixes a refusal names are refused with it: the ones whose patch
+ * mentions what it blames, else the ones changing the file it names (the
+ * completeness check names the full source path). Returns how many. */
+static size_t implicate(struct upgrade *u, const struct refusal *r)
+{
+	bool by_name = blames_by_name(r);
+	size_t n = 0;
+
+	/* not about what a fix changed (LTO, an unreadable object): no blame */
+	if (r->kind == REFUSAL_OTHER)
+		return 0;
+	if (r->nmade_from)
+		return implicate_made_from(u, r);
 	/* blamed already (the same struct, seen from another object) */
 	for (size_t i = 0; by_name && i < u->fixes.n; i++)
-		if (u->fixes.v[i].verdict == FIX_REFUSED && patch_mentions(&u->fixes.v[i], name))
+		if (u->fixes.v[i].verdict == FIX_REFUSED && patch_mentions(&u->fixes.v[i], r->symbol))
 			return 0;
 	for (int pass = by_name ? 0 : 1; pass < 2 && !n; pass++)
 		for (size_t i = 0; i < u->fixes.n; i++) {
@@ -847,16 +830,40 @@ static size_t implicate(struct upgrade *u, const char *msg)
 
 			if (f->verdict == FIX_REFUSED)
 				continue;
-			if (pass == 0 ? !patch_mentions(f, name) : !touches_named_file(f, msg))
+			if (pass == 0 ? !patch_mentions(f, r->symbol) : !fix_touches_source(f, r->source))
 				continue;
-			fix_refuse(f, msg);
+			blame(u, f, r);
 			n++;
 		}
 	return n;
 }
 
+/* The parts fixsplit_dependents() refused with them (they use what a
+ * refused part brings) join the bundle's refusals. */
+static void note_dependents(struct upgrade *u)
+{
+	for (size_t i = 0; i < u->fixes.n; i++) {
+		struct fix *f = &u->fixes.v[i];
+		bool known = false;
+		struct refusal r;
+
+		if (f->verdict != FIX_REFUSED)
+			continue;
+		for (size_t k = 0; k < u->blamed.nrefusals && !known; k++)
+			known = u->blamed.refusals[k].fix &&
+				strcmp(u->blamed.refusals[k].fix, f->name) == 0;
+		if (known || refusal_init(&r, REFUSAL_DEPENDS, NULL, f->file, f->reason) < 0)
+			continue;
+		keep_blamed(u, &r, f->name);
+		refusal_free(&r);
+	}
+	hp_err_clear();
+
+}
+
 /*
- * The live patch was refused because of some fixes (a struct layout change,
+ * The live patch was refused because of some fixes
+ (a struct layout change,
  * say): build the fixed trees again from the installed version's sources
  * with every other fix, so the rest still get patched.
  */
@@ -893,22 +900,28 @@ static int diff_build_all(struct upgrade *u)
 
 	for (int round = 0; r < 0 && r != -ENODATA && !u->o->diff && round < 4; round++) {
 		_cleanup_free_ char *msg = strdup(hp_err_msg(r));
-		size_t left, n = msg ? implicate(u, msg) : 0;
+		size_t left, n = 0;
 		char deps[PATH_MAX + 8], a[PATH_MAX + 4];
 
-		if (n)
-			fprintf(stderr, "hotpatch: refused: %s\n", msg);
+		/* every object's refusal of this round (the one returned is
+		 * among them), so one rebuild leaves all their fixes out */
+		for (size_t i = 0; i < u->round.nrefusals; i++)
+			if (implicate(u, &u->round.refusals[i])) {
+				struct buf text = {0};
 
-		/* every object's refusal of this round, so one rebuild leaves
-		 * all their fixes out */
-		for (size_t i = 0; i < u->nrefusals; i++)
-			if (implicate(u, u->refusals[i]))
-				fprintf(stderr, "hotpatch: refused: %s\n", u->refusals[i]), n++;
+				refusal_text(&u->round.refusals[i], &text);
+				fprintf(stderr, "hotpatch: refused: %s\n",
+					buf_cstr(&text) ? (char *)text.data : "");
+				buf_free(&text);
+				n++;
+			}
+
 		if (!n)
 			break;
 		snprintf(deps, sizeof(deps), "%s/deps", u->srcs);
 		snprintf(a, sizeof(a), "%s/a", u->srcs);
 		n = fixsplit_dependents(&u->fixes, a, deps);
+		note_dependents(u);
 		if (n)
 			fprintf(stderr, "hotpatch: refused with them: %zu part%s that use what they "
 					"bring\n", n, n == 1 ? "" : "s");
@@ -929,7 +942,12 @@ static int print_refusal(struct upgrade *u, int r)
 {
 	struct buf out = {0};
 
-	if (r == -ENODATA) {
+	if (r == -ENODATA && fixlist_count(&u->fixes, FIX_REFUSED)) {
+		r = hp_err(-EINVAL, "every fix between %s and %s that changes the code of %s was "
+				    "refused (the verdicts say why): nothing to patch live; upgrade "
+				    "the package instead",
+			   u->pkg.source_version, u->new_label, u->target);
+	} else if (r == -ENODATA) {
 		r = hp_err(-ENODATA, "none of the %zu fixes between %s and %s changes the code of "
 				     "%s as the package builds it: nothing to patch",
 			   u->fixes.n, u->pkg.source_version, u->new_label, u->target);
@@ -981,6 +999,8 @@ int build_from_upgrade(const struct build_upgrade_opts *o)
 	free(u.new_label);
 	free(u.twin_why);
 	free(u.fixed_why);
-	clear_refusals(&u);
+	verdict_free(&u.round);
+	verdict_free(&u.blamed);
 	return r;
+
 }

@@ -467,7 +467,7 @@ static bool insn_target(const cs_insn *in, uint64_t *ret, unsigned *off, unsigne
 	return false;
 }
 
-enum verdict { SAME, LINES_ONLY, DIFFERS };
+enum sameness { SAME, LINES_ONLY, DIFFERS };
 
 /* A switch's jump table: 32-bit offsets from the table to places in @f, in
  * read-only data that has no symbol. Where it lies moves with the data
@@ -529,7 +529,7 @@ static uint32_t le(const uint8_t *p, unsigned size)
 }
 
 /* One pair of instructions of the same length and kind. */
-static enum verdict compare_insn(struct check *c, const struct csym *fa, const struct csym *fb,
+static enum sameness compare_insn(struct check *c, const struct csym *fa, const struct csym *fb,
 				 const uint8_t *pa, const uint8_t *pb)
 {
 	cs_insn *ia = c->ia, *ib = c->ib;
@@ -572,20 +572,20 @@ static enum verdict compare_insn(struct check *c, const struct csym *fa, const s
 		       : DIFFERS;
 }
 
-static enum verdict compare_code(struct check *c, const struct csym *fa, const struct csym *fb)
+static enum sameness compare_code(struct check *c, const struct csym *fa, const struct csym *fb)
 {
 	_cleanup_free_ uint8_t *a = malloc(fa->size), *b = malloc(fb->size);
 	const uint8_t *pa = a, *pb = b;
 	size_t na = fa->size, nb = fb->size;
 	uint64_t at_a = fa->addr, at_b = fb->addr;
-	enum verdict v = SAME;
+	enum sameness v = SAME;
 
 	if (!a || !b || fa->size != fb->size || !read_at(&c->a, fa->addr, a, na) ||
 	    !read_at(&c->b, fb->addr, b, nb))
 		return DIFFERS;
 	while (na && v != DIFFERS) {
 		const uint8_t *xa = pa, *xb = pb;
-		enum verdict k;
+		enum sameness k;
 
 		if (!cs_disasm_iter(c->cs, &pa, &na, &at_a, c->ia) ||
 		    !cs_disasm_iter(c->cs, &pb, &nb, &at_b, c->ib) || c->ia->size != c->ib->size ||
@@ -597,7 +597,7 @@ static enum verdict compare_code(struct check *c, const struct csym *fa, const s
 	return v;
 }
 
-static enum verdict compare_data(struct check *c, const struct csym *oa, const struct csym *ob)
+static enum sameness compare_data(struct check *c, const struct csym *oa, const struct csym *ob)
 {
 	if (oa->size != ob->size)
 		return DIFFERS;
@@ -665,8 +665,19 @@ oom:
 	return hp_err(-ENOMEM, "out of memory");
 }
 
+/* Tests only: the check sees a bundle that does not replace this function,
+ * as a builder that missed its change would make. */
+static bool omitted_for_test(const char *name)
+{
+	const char *omit = getenv("HOTPATCH_TEST_BUNDLE_OMITS");
+
+	return omit && strcmp(omit, name) == 0;
+}
+
 static bool bundle_replaces(const struct bundle *bun, const struct csym *f)
 {
+	if (omitted_for_test(f->name))
+		return false;
 	for (size_t i = 0; i + 1 < bun->nreplace; i += 2)
 		if (strcmp(bun->replace[i], f->name) == 0 &&
 		    strcmp(bun->replace[i + 1], f->bind == STB_LOCAL ? f->file : "") == 0)
@@ -750,17 +761,51 @@ static bool is_version_object(const struct csym *o)
 	       strcasestr(o->name, "buildid");
 }
 
+/* A difference nothing accounts for: the error naming it and its source
+ * file, or with collect, a refusal kept for the caller and the check goes
+ * on (0). */
 static int unaccounted(const struct check *c, const struct csym *f, const char *what)
 {
+	struct completeness_result *res = c->res;
 	char src[PATH_MAX];
+	struct refusal ref, *nv;
+	int r;
 
 	source_of(c, f, src, sizeof(src));
-	return hp_err(-EINVAL,
-		      "completeness check: %s %s (%s) differs between the original and the "
-		      "fixed build of %s, but %s; the bundle would not carry the whole fix, so "
-		      "none was written",
-		      f->type == STT_FUNC ? "function" : "data object", f->name, src,
-		      c->in->target ? c->in->target : c->in->new_code, what);
+	r = hp_err(-EINVAL,
+		   "completeness check: %s %s (%s) differs between the original and the "
+		   "fixed build of %s, but %s; the bundle would not carry the whole fix, so "
+		   "none was written",
+		   f->type == STT_FUNC ? "function" : "data object", f->name, src,
+		   c->in->target ? c->in->target : c->in->new_code, what);
+	if (!c->in->collect)
+		return r;
+	res->refused++;
+	nv = realloc(res->unaccounted, (res->nunaccounted + 1) * sizeof(*nv));
+	if (!nv || refusal_init(&ref, REFUSAL_INCOMPLETE, f->name, src, hp_err_msg(r)) < 0) {
+		if (nv)
+			res->unaccounted = nv;
+		return hp_err(-ENOMEM, "out of memory");
+	}
+	res->unaccounted = nv;
+	nv[res->nunaccounted++] = ref;
+	return 0;
+}
+
+/* Is @f, which differs, inlined into a function the bundle replaces? */
+static bool inlined_into_replaced(const struct check *c, const struct csym *f)
+{
+	for (size_t i = 0; i < c->in->ninlined; i++) {
+		const char *callee = c->in->inlined[2 * i], *caller = c->in->inlined[2 * i + 1];
+
+		if (strcmp(callee, f->name) != 0)
+			continue;
+		for (size_t k = 0; k < c->b.n; k++)
+			if (c->b.v[k].type == STT_FUNC && c->b.v[k].replaced &&
+			    strcmp(c->b.v[k].name, caller) == 0)
+				return true;
+	}
+	return false;
 }
 
 static const char *cold_parent(const struct check *c, const struct csym *f, char *buf, size_t len)
@@ -779,6 +824,8 @@ static const char *cold_parent(const struct check *c, const struct csym *f, char
 
 static int check_functions(struct check *c)
 {
+	int r;
+
 	for (size_t i = 0; i < c->b.n; i++) {
 		struct csym *f = &c->b.v[i];
 
@@ -787,7 +834,7 @@ static int check_functions(struct check *c)
 	}
 	for (size_t i = 0; i < c->b.n; i++) {
 		struct csym *f = &c->b.v[i];
-		enum verdict v;
+		enum sameness v;
 		char parent[512];
 
 		if (f->type != STT_FUNC)
@@ -796,7 +843,7 @@ static int check_functions(struct check *c)
 		c->current = i;
 		if (f->peer < 0) {
 			/* its users differ (they name it): they are what is accounted */
-			c->res->only_new++;
+			c->res->only_new_funcs++;
 			continue;
 		}
 		v = compare_code(c, &c->a.v[f->peer], f);
@@ -810,8 +857,10 @@ static int check_functions(struct check *c)
 			c->res->benign_lines++;
 		else if (cold_parent(c, f, parent, sizeof(parent)))
 			c->res->cold++;
-		else
-			return unaccounted(c, f, "the bundle does not replace it");
+		else if (inlined_into_replaced(c, f))
+			c->res->inlined++;
+		else if ((r = unaccounted(c, f, "the bundle does not replace it")) < 0)
+			return r;
 	}
 	c->current = (size_t)-1;
 	return 0;
@@ -827,7 +876,7 @@ static int check_objects(struct check *c)
 		c->res->objects++;
 		c->current = i;
 		if (o->peer < 0) {
-			c->res->only_new++;
+			c->res->only_new_objects++;
 			object_hash(c, &c->b, o, 0);
 			continue;
 		}
@@ -840,13 +889,34 @@ static int check_objects(struct check *c)
 	return 0;
 }
 
+/* Every user of the changed read-only object @i must be replaced, so that
+ * it uses the bundle's copy: then it is carried. */
+static int account_uses(struct check *c, size_t i)
+{
+	const struct csym *o = &c->b.v[i];
+	char what[1024];
+
+	for (size_t k = 0; k < c->nuses; k++) {
+		const struct csym *u = &c->b.v[c->uses[k].from];
+
+		if (c->uses[k].to != i || c->uses[k].from == i || u->replaced)
+			continue;
+		snprintf(what, sizeof(what), "%s %s, which uses it, is not replaced: it would go "
+					     "on using the old value",
+			 u->type == STT_FUNC ? "function" : "data object", u->name);
+		return unaccounted(c, o, what);
+	}
+	c->res->carried++;
+	return 0;
+}
+
 /* A changed read-only object is accounted for when the bundle carries its
  * new value and every user of it is replaced (so uses the copy). */
 static int account_objects(struct check *c)
 {
 	for (size_t i = 0; i < c->b.n; i++) {
 		const struct csym *o = &c->b.v[i];
-		char what[1024];
+		int r;
 
 		if (o->type != STT_OBJECT || !o->differs)
 			continue;
@@ -855,21 +925,14 @@ static int account_objects(struct check *c)
 			continue;
 		}
 		if ((o->shflags & SHF_WRITE) && !o->relro)
-			return unaccounted(c, o, "it is writable data, which a live patch does not "
-						 "rewrite");
-		if (!bundle_defines(&c->bun, o->name))
-			return unaccounted(c, o, "the bundle does not carry its new value");
-		for (size_t k = 0; k < c->nuses; k++) {
-			const struct csym *u = &c->b.v[c->uses[k].from];
-
-			if (c->uses[k].to != i || c->uses[k].from == i || u->replaced)
-				continue;
-			snprintf(what, sizeof(what), "%s %s, which uses it, is not replaced: it would "
-						     "go on using the old value",
-				 u->type == STT_FUNC ? "function" : "data object", u->name);
-			return unaccounted(c, o, what);
-		}
-		c->res->carried++;
+			r = unaccounted(c, o, "it is writable data, which a live patch does not "
+					      "rewrite");
+		else if (!bundle_defines(&c->bun, o->name))
+			r = unaccounted(c, o, "the bundle does not carry its new value");
+		else
+			r = account_uses(c, i);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -878,16 +941,23 @@ static void say(struct completeness_result *r)
 {
 	buf_printf(&r->explain,
 		   "completeness check: %zu functions compared, %zu differ: %zu replaced, %zu "
-		   "cold parts of replaced ones, %zu benign (only __LINE__ moved); %zu data "
-		   "objects compared, %zu differ: %zu carried, %zu benign (version strings); %zu "
-		   "only in the fixed build\n",
-		   r->funcs, r->funcs_differ, r->replaced, r->cold, r->benign_lines, r->objects,
-		   r->objects_differ, r->carried, r->benign_version, r->only_new);
+		   "cold parts of replaced ones, %zu inlined into replaced ones, %zu benign "
+		   "(only __LINE__ moved); %zu data objects compared, %zu differ: %zu carried, "
+		   "%zu benign (version strings); %zu only in the fixed build",
+		   r->funcs, r->funcs_differ, r->replaced, r->cold, r->inlined, r->benign_lines,
+		   r->objects, r->objects_differ, r->carried, r->benign_version,
+		   r->only_new_funcs + r->only_new_objects);
+	if (r->refused)
+		buf_printf(&r->explain, "; %zu unaccounted for, refused", r->refused);
+	buf_printf(&r->explain, "\n");
 }
 
 void completeness_result_free(struct completeness_result *r)
 {
 	buf_free(&r->explain);
+	for (size_t i = 0; i < r->nunaccounted; i++)
+		refusal_free(&r->unaccounted[i]);
+	free(r->unaccounted);
 }
 
 static void check_free(struct check *c)
@@ -941,6 +1011,8 @@ int completeness_check(const struct completeness_input *in, struct completeness_
 		r = check_objects(&c);
 	if (r == 0)
 		r = account_objects(&c);
+	if (r == 0 && ret->nunaccounted)
+		r = hp_err(-EINVAL, "%s", ret->unaccounted[0].reason);
 	say(ret);
 	check_free(&c);
 	return r;

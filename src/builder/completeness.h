@@ -27,9 +27,12 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
+
 #include "buf.h"
+#include "verdict.h"
 
 struct diff_info;
 
@@ -39,12 +42,23 @@ struct completeness_input {
 	const char *patch_obj;           /* the bundle's patch object */
 	const struct diff_info *diff;    /* for lines that only moved */
 	const char *target;              /* the file the bundle is for, to name it */
+	/* What the builder knows of inlining: (callee, caller) name pairs. A
+	 * function that differs, is not replaced, but is inlined into one that
+	 * is, is accounted for: its changed code runs in the caller's copy. */
+	const char *const *inlined;
+	size_t ninlined; /* pairs */
+	/* Go on past an unaccounted difference, collecting each as a refusal
+	 * (for a caller that can leave the fix it belongs to out). */
+	bool collect;
 };
 
 struct completeness_result {
-	size_t funcs, funcs_differ, replaced, cold, benign_lines;
+	size_t funcs, funcs_differ, replaced, cold, benign_lines, inlined;
+	size_t refused;            /* differences left unaccounted (with collect) */
+	struct refusal *unaccounted; /* each, as a refusal naming its source file */
+	size_t nunaccounted;
 	size_t objects, objects_differ, carried, benign_version;
-	size_t only_old, only_new; /* functions and objects only one build has */
+	size_t only_new_funcs, only_new_objects; /* only the fixed build has them */
 	struct buf explain;        /* the counts, for --explain and the bundle */
 };
 

@@ -21,6 +21,7 @@ static const char *const verdict_names[] = {
 	[FIX_REFUSED] = "refused",
 	[FIX_NOT_IN_FILE] = "not in this file",
 	[FIX_NO_CODE] = "no code change in this file",
+	[FIX_IN_PART] = "in the live patch only in part, so not counted as live",
 };
 
 /* The patch names of a quilt series, in order ("" when there is none). */
@@ -118,6 +119,37 @@ void fix_refuse(struct fix *f, const char *reason)
 	f->reason = strlen(reason) > 200 ? strndup(reason, 200) : strdup(reason);
 	if (f->reason && strlen(reason) > 200)
 		strcpy(f->reason + 196, "...");
+}
+
+/* Is @source, as a refusal names it (an object's file, "../x/y.c", or the
+ * full path the debug info gives), the file @file of the tree? A bare name
+ * is compared with @file's base name only: sysdeps/sparc/sysdep.h is not
+ * the sysdeps/x86_64/sysdep.h a refusal names. */
+static bool source_is(const char *source, const char *file)
+{
+	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+	size_t ns, nf = strlen(file);
+
+	if (!source)
+		return false;
+	while (strncmp(source, "./", 2) == 0 || strncmp(source, "../", 3) == 0)
+		source += source[1] == '/' ? 2 : 3;
+	ns = strlen(source);
+	if (strcmp(source, file) == 0)
+		return true;
+	if (ns > nf && source[ns - nf - 1] == '/' && strcmp(source + ns - nf, file) == 0)
+		return true;
+	return !strchr(source, '/') && strlen(base) > 2 && strcmp(source, base) == 0;
+}
+
+bool fix_touches_source(const struct fix *f, const char *source)
+{
+	if (f->file)
+		return source_is(source, f->file);
+	for (size_t h = 0; h < f->diff.nhunks; h++)
+		if (source_is(source, f->diff.hunks[h].file))
+			return true;
+	return false;
 }
 
 /* Does a changelog bullet name this patch? Only its full file name counts:
@@ -379,10 +411,72 @@ static bool patch_names_func(const char *text, const char *file, const char *nam
 	return false;
 }
 
-static void assign_one(struct fix *f, const struct fn_change *v, size_t n,
+/* A source file the build compiles (not a header: a hunk there may only
+ * declare, and what it changes is counted where it is used). */
+static bool compiled_source(const char *path)
+{
+	static const char *const ext[] = {".c", ".cc", ".cpp", ".cxx", ".S", ".s"};
+	const char *dot = strrchr(base_name(path), '.');
+
+	for (size_t i = 0; dot && i < ARRAY_SIZE(ext); i++)
+		if (strcmp(dot, ext[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Does hunk @h reach a changed function: one at its lines, or one of its
+ * file that the debug info gives no lines for (named by the patch)? */
+static bool hunk_reaches(const struct fix *f, const struct diff_hunk *h,
+			 const struct fn_change *v, size_t n)
+{
+	struct diff_info one = {.hunks = (struct diff_hunk *)h, .nhunks = 1};
+
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].file)
+			continue;
+		if (v[i].line && diff_touches(&one, v[i].file, v[i].line, v[i].end_line))
+			return true;
+		for (size_t k = 0; !v[i].line && k < f->nfuncs; k++)
+			if (strcmp(f->funcs[k], v[i].name) == 0 &&
+			    strcmp(base_name(v[i].file), base_name(h->file)) == 0)
+				return true;
+	}
+	return false;
+}
+
+/*
+ * The hunks of @f in a compiled source file of the target that reach no
+ * changed function: the build compiled that code out, or the change is in
+ * an object not linked into the target. The fix is then not whole in the
+ * live patch, whatever else it reaches. Lists them in @out ("FILE:LINE").
+ */
+static size_t unreached_hunks(const struct fix *f, const struct fn_change *v, size_t n,
+			      const char *const *files, size_t nfiles, struct buf *out)
+{
+	size_t count = 0;
+
+	for (size_t h = 0; h < f->diff.nhunks; h++) {
+		const struct diff_hunk *hk = &f->diff.hunks[h];
+
+		if (!compiled_source(hk->file) || !is_target_file(hk->file, files, nfiles) ||
+		    hunk_reaches(f, hk, v, n))
+			continue;
+		buf_printf(out, "%s%s:%u", count++ ? ", " : "a hunk reaching no changed function "
+							  "of this file: ",
+			   hk->file, hk->first);
+	}
+	if (count)
+		buf_printf(out, " (compiled out by the build's configuration, or in an object "
+				"not linked into this file?)");
+	return count;
+}
+
+static void assign_one(
+struct fix *f, const struct fn_change *v, size_t n,
 		       const char *const *files, size_t nfiles)
 {
 	_cleanup_free_ uint8_t *text = NULL;
+	struct buf unreached = {0};
 	bool touches_target = false;
 	size_t len;
 
@@ -405,7 +499,10 @@ static void assign_one(struct fix *f, const struct fn_change *v, size_t n,
 		touches_target |= is_target_file(f->diff.hunks[h].file, files, nfiles);
 	free(f->reason);
 	f->reason = NULL;
-	if (f->nfuncs) {
+	if (f->nfuncs && unreached_hunks(f, v, n, files, nfiles, &unreached)) {
+		f->verdict = FIX_IN_PART;
+		f->reason = buf_cstr(&unreached) ? strdup((char *)unreached.data) : NULL;
+	} else if (f->nfuncs) {
 		f->verdict = FIX_IN_PATCH;
 	} else if (touches_target) {
 		f->verdict = FIX_NO_CODE;
@@ -417,6 +514,7 @@ static void assign_one(struct fix *f, const struct fn_change *v, size_t n,
 		f->reason = strdup("it changes files that are not compiled into this file "
 				   "(another binary of the package, tests, or disabled features)");
 	}
+	buf_free(&unreached);
 }
 
 void fixlist_assign(struct fixlist *fl, const struct fn_change *v, size_t n,
@@ -430,7 +528,7 @@ void fixlist_assign(struct fixlist *fl, const struct fn_change *v, size_t n,
 void fixlist_refuse(struct fixlist *fl, const char *reason)
 {
 	for (size_t i = 0; i < fl->n; i++) {
-		if (fl->v[i].verdict != FIX_IN_PATCH)
+		if (fl->v[i].verdict != FIX_IN_PATCH && fl->v[i].verdict != FIX_IN_PART)
 			continue;
 		free(fl->v[i].reason);
 		fl->v[i].reason = strdup(reason);
@@ -449,10 +547,12 @@ size_t fixlist_count(const struct fixlist *fl, enum fix_verdict v)
 
 void fixlist_explain(const struct fixlist *fl, struct buf *out)
 {
-	buf_printf(out, "fixes between the versions: %zu (%zu in the live patch, %zu refused, "
-			"%zu not in this file, %zu without a code change here)\n",
-		   fl->n, fixlist_count(fl, FIX_IN_PATCH), fixlist_count(fl, FIX_REFUSED),
-		   fixlist_count(fl, FIX_NOT_IN_FILE), fixlist_count(fl, FIX_NO_CODE));
+	buf_printf(out, "fixes between the versions: %zu (%zu in the live patch, %zu only in "
+			"part, %zu refused, %zu not in this file, %zu without a code change "
+			"here)\n",
+		   fl->n, fixlist_count(fl, FIX_IN_PATCH), fixlist_count(fl, FIX_IN_PART),
+		   fixlist_count(fl, FIX_REFUSED), fixlist_count(fl, FIX_NOT_IN_FILE),
+		   fixlist_count(fl, FIX_NO_CODE));
 	for (size_t i = 0; i < fl->n; i++) {
 		const struct fix *f = &fl->v[i];
 

@@ -21,7 +21,10 @@ enum fix_verdict {
 	FIX_REFUSED,     /* it changes the target, but not in a way that can be patched live */
 	FIX_NOT_IN_FILE, /* it changes other files of the package (another binary, tests) */
 	FIX_NO_CODE,     /* it changes a source file of the target, but no function's code */
+	FIX_IN_PART,     /* some functions are replaced, but a hunk in a compiled source
+			  * file of the target reaches no changed function: not live */
 };
+
 
 struct fix {
 	char *name;  /* file name in debian/patches, or "PATCH: FILE" for a part */
@@ -51,6 +54,11 @@ int fixlist_add(struct fixlist *fl, const char *name, const char *path, const ch
 		const char *whole);
 /* Refuses one fix for @reason (kept short: a verdict, not a log). */
 void fix_refuse(struct fix *f, const char *reason);
+/* Does fix @f change the file a refusal names as @source (an object's file,
+ * "../x/y.c", or the full path the debug info gives)? Never by base name
+ * alone when @source has directories: a vendored deps/lib/util.c is not
+ * src/util.c. */
+bool fix_touches_source(const struct fix *f, const char *source);
 /* Gives each fix its functions and verdict, from what the diff build found
  * changed in the target (@files: the source files of the target's objects). */
 void fixlist_assign(struct fixlist *fl, const struct fn_change *v, size_t n,

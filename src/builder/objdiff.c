@@ -3,6 +3,7 @@
 
 #include <elf.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -432,6 +433,7 @@ void changes_free(struct changes *c)
 	for (size_t i = 0; i < c->n; i++)
 		free(c->v[i].why);
 	free(c->v);
+	refusal_free(&c->refusal);
 	*c = (struct changes){0};
 }
 
@@ -474,6 +476,29 @@ static bool several_functions(const struct obj *o, size_t i)
 	return false;
 }
 
+/* Refuses the change: the message for the error, and the same refusal as
+ * data in @out, for a caller that blames it on a fix (build_upgrade.c). */
+static int refuse(struct changes *out, enum refusal_kind kind, const char *symbol,
+		  const char *source, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int refuse(struct changes *out, enum refusal_kind kind, const char *symbol,
+		  const char *source, const char *fmt, ...)
+{
+	_cleanup_free_ char *msg = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return hp_err(-ENOMEM, "out of memory");
+	refusal_free(&out->refusal);
+	if (refusal_init(&out->refusal, kind, symbol, source, msg) < 0)
+		return -ENOMEM;
+	return hp_err(-EINVAL, "%s", msg);
+}
+
 static int compare_code(struct obj *orig, struct obj *fixed, size_t i, struct changes *out)
 {
 	const struct osec *s = &fixed->sec[i];
@@ -489,15 +514,17 @@ static int compare_code(struct obj *orig, struct obj *fixed, size_t i, struct ch
 		return 0;
 	}
 	if ((ifunc = ifunc_in(fixed, i)))
-		return hp_err(-EINVAL, "%s: the fix changes the IFUNC resolver %s, which chose an "
-				       "implementation when the process started; a live patch "
-				       "cannot choose again",
+		return refuse(out, REFUSAL_IFUNC, ifunc, fixed->file,
+			      "%s: the fix changes the IFUNC resolver %s, which chose an "
+			      "implementation when the process started; a live patch cannot "
+			      "choose again",
 			      fixed->file, ifunc);
 	/* Code outside per-function sections cannot be told apart. */
 	if ((strcmp(s->name, ".text") == 0 && s->sh.sh_size) || several_functions(fixed, i))
-		return hp_err(-EINVAL, "%s: its code is not in per-function sections (assembly, or "
-				       "-ffunction-sections overridden?), and it changed; cannot "
-				       "tell which functions to replace",
+		return refuse(out, REFUSAL_ASM, NULL, fixed->file,
+			      "%s: its code is not in per-function sections (assembly, or "
+			      "-ffunction-sections overridden?), and it changed; cannot tell "
+			      "which functions to replace",
 			      fixed->file);
 	return add_change(out, CHANGE_FUNC, fixed, i, "its code changed");
 }
@@ -513,19 +540,21 @@ static int compare_data(struct obj *orig, struct obj *fixed, size_t i, struct ch
 	if (strncmp(s->name, ".init_array", 11) == 0 || strncmp(s->name, ".fini_array", 11) == 0 ||
 	    strncmp(s->name, ".ctors", 6) == 0 || strncmp(s->name, ".dtors", 6) == 0) {
 		if (j < 0 || !same_section(orig, &orig->sec[j], fixed, s))
-			return hp_err(-EINVAL, "%s: the fix adds or changes a constructor or "
-					       "destructor, which never runs in a live patch",
+			return refuse(out, REFUSAL_CTOR, what, fixed->file,
+				      "%s: the fix adds or changes a constructor or destructor, "
+				      "which never runs in a live patch",
 				      fixed->file);
 		return 0;
 	}
 	if (j < 0 || same_section(orig, &orig->sec[j], fixed, s))
 		return 0; /* new data joins the patch if the new code uses it */
 	if (s->sh.sh_flags & SHF_TLS)
-		return hp_err(-EINVAL, "the fix changes thread-local variable '%s' (%s); every "
-				       "thread has its own copy, which a live patch cannot reach",
+		return refuse(out, REFUSAL_TLS, what, fixed->file,
+			      "the fix changes thread-local variable '%s' (%s); every thread has "
+			      "its own copy, which a live patch cannot reach",
 			      what, fixed->file);
 	if (!is_readonly(s))
-		return hp_err(-EINVAL,
+		return refuse(out, REFUSAL_DATA, what, fixed->file,
 			      "the fix changes the initial value or the size of '%s' (%s); the "
 			      "running process has its own copy of that data, which a live patch "
 			      "does not rewrite: write a patch source that sets the new value from "
@@ -562,7 +591,8 @@ static bool already(const struct changes *c, const struct obj *o, size_t sec)
  * patch reaches the process's copy by that name. When the fix renumbers it,
  * the name means another variable of the original, or none: refuse rather
  * than let the patched code use the wrong data. */
-static int check_static_numbers(const struct obj *orig, const struct obj *fixed, size_t i)
+static int check_static_numbers(const struct obj *orig, const struct obj *fixed, size_t i,
+				struct changes *out)
 {
 	const struct osec *s = &fixed->sec[i];
 	int j = obj_find_section(orig, s->name);
@@ -574,7 +604,7 @@ static int check_static_numbers(const struct obj *orig, const struct obj *fixed,
 		const char *was = v ? uses_other_number(orig, &orig->sec[j], v) : NULL;
 
 		if (was)
-			return hp_err(-EINVAL,
+			return refuse(out, REFUSAL_RENUMBERED, v, fixed->file,
 				      "the fix renumbers static variable '%s' of %s (%s; it was "
 				      "'%s'): by that name the patch would use another variable, or a "
 				      "new one, instead of the process's; write a patch source that "
@@ -598,7 +628,7 @@ int objdiff_pair(struct obj *orig, struct obj *fixed, struct changes *out)
 			r = compare_code(orig, fixed, i, out);
 			/* only code the patch carries reaches statics by name */
 			if (r == 0 && out->n > had)
-				r = check_static_numbers(orig, fixed, i);
+				r = check_static_numbers(orig, fixed, i, out);
 		} else if (osec_is_data(s))
 			r = compare_data(orig, fixed, i, out);
 	}

@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "verdict.h"
+
 struct elf_file;
 
 struct orel {
@@ -88,6 +90,7 @@ struct changes {
 	 * number the diff moved does not count as changed (linemove.h). */
 	const struct diff_info *diff;
 	size_t moved; /* how many functions that spared */
+	struct refusal refusal; /* what the last refusal of objdiff_pair() was */
 };
 
 /* Compares one pair of objects, appending to @out. Returns a negative errno

@@ -621,6 +621,7 @@ static int write_bundle(struct build *b)
 	parts.file_update = b->file_update.data;
 	parts.file_update_size = b->file_update.len;
 	parts.explain = b->explain;
+	parts.verdict = b->verdict;
 	return bundle_write(b->o->output, &parts);
 }
 
@@ -649,6 +650,7 @@ void build_end(struct build *b)
 	free(b->cves);
 	free(b->description);
 	free(b->explain);
+	free(b->verdict);
 	buf_free(&b->file_update);
 }
 

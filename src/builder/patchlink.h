@@ -28,6 +28,7 @@ struct build {
 	size_t ncves;
 	char *description;
 	char *explain;
+	char *verdict; /* verdict_encode()'s text for the bundle, or NULL */
 	struct buf file_update; /* manifest.file_* describe it */
 };
 

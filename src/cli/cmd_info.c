@@ -14,6 +14,7 @@
 #include "hex.h"
 #include "json.h"
 #include "trust.h"
+#include "verdict.h"
 
 static const char *sig_state(const struct bundle *b, int vr)
 {
@@ -75,6 +76,21 @@ static void print_text(const struct bundle *b, int vr, const char *why)
 	/* What the builder found: why each function changed, per-fix verdicts. */
 	if (b->explain_len)
 		printf("explain:\n%.*s", (int)b->explain_len, b->explain);
+}
+
+/* The builder's decisions as data: the completeness check's counts (null
+ * for a bundle made from patch sources, which it does not check) and the
+ * refusals. A section that does not decode is said so, not hidden. */
+static void json_verdict(struct json *j, const struct bundle *b)
+{
+	struct verdict v = {0};
+
+	if (b->verdict_len && verdict_decode(b->verdict, b->verdict_len, &v) < 0) {
+		json_kv_str(j, "verdict_error", hp_err_msg(-EBADMSG));
+		return;
+	}
+	verdict_json(&v, j);
+	verdict_free(&v);
 }
 
 static void print_json(const struct bundle *b, int vr)
@@ -141,6 +157,7 @@ static void print_json(const struct bundle *b, int vr)
 			json_kv_str(&j, "explain", text);
 		free(text);
 	}
+	json_verdict(&j, b);
 	json_obj_end(&j);
 	printf("%s\n", json_text(&j));
 	json_free(&j);

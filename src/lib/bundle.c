@@ -140,6 +140,10 @@ static int attach_section(struct bundle *b, const struct section_entry *s)
 		b->explain = (const char *)p;
 		b->explain_len = s->size;
 		return 0;
+	case BUNDLE_SEC_VERDICT:
+		b->verdict = (const char *)p;
+		b->verdict_len = s->size;
+		return 0;
 	default:
 		/* Unknown sections are signed data we do not need: skip. */
 		return 0;
@@ -296,7 +300,7 @@ int bundle_write(const char *path, const struct bundle_parts *parts)
 		uint32_t type;
 		const void *p;
 		size_t n;
-	} secs[4];
+	} secs[5];
 	uint32_t nsec = 0;
 	uint64_t off, total;
 	int r;
@@ -312,6 +316,9 @@ int bundle_write(const char *path, const struct bundle_parts *parts)
 	if (parts->explain)
 		secs[nsec++] = (typeof(secs[0])){BUNDLE_SEC_EXPLAIN, parts->explain,
 						 strlen(parts->explain)};
+	if (parts->verdict && *parts->verdict)
+		secs[nsec++] = (typeof(secs[0])){BUNDLE_SEC_VERDICT, parts->verdict,
+						 strlen(parts->verdict)};
 	total = HEADER_SIZE + (uint64_t)nsec * SECTION_ENTRY_SIZE;
 	for (uint32_t i = 0; i < nsec; i++)
 		total += secs[i].n;

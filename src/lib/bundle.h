@@ -4,7 +4,8 @@
  * needs.
  *
  *   payload   = header | section table | sections (manifest, patch object,
- *               optional file update, optional explanation)
+ *               optional file update, optional explanation,
+ *               optional verdict)
  *   signed    = payload | minisign signature text | trailer
  *   trailer   = "HPSIG001" | u64 length of the signature text |
  *               first 16 bytes of SHA-256(signature text)
@@ -39,6 +40,7 @@ enum bundle_section {
 	BUNDLE_SEC_OBJECT = 2,
 	BUNDLE_SEC_FILE_UPDATE = 3,
 	BUNDLE_SEC_EXPLAIN = 4,
+	BUNDLE_SEC_VERDICT = 5, /* the builder's decisions as data (verdict.h) */
 };
 
 struct bundle {
@@ -58,6 +60,8 @@ struct bundle {
 	size_t file_update_size;
 	const char *explain;
 	size_t explain_len;
+	const char *verdict;
+	size_t verdict_len;
 };
 
 /* Checks a signature over the payload; returns 0 when it verified against a
@@ -87,6 +91,7 @@ struct bundle_parts {
 	const uint8_t *file_update;
 	size_t file_update_size;
 	const char *explain;
+	const char *verdict; /* verdict_encode()'s text, or NULL */
 };
 
 /* Writes an unsigned bundle atomically (temp file + rename). */

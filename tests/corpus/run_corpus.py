@@ -293,8 +293,28 @@ def check_explain(case, explain):
                f"--explain says {caller} changed by inlining {callee}:\n{explain}")
 
 
+def check_verdict(info, case):
+    """The completeness check's counts travel in the bundle as numbers, the
+    same ones --explain gives in words, and a bundle it passed refuses
+    nothing."""
+    funcs, objs = info["completeness"]["functions"], info["completeness"]["objects"]
+    m = re.search(r"completeness check: (\d+) functions compared, (\d+) differ: (\d+) "
+                  r"replaced.*?; (\d+) data objects compared, (\d+) differ", info["explain"])
+    expect(m is not None, f"the explanation gives the counts:\n{info['explain']}")
+    expect_eq([funcs["compared"], funcs["differ"], funcs["replaced"], objs["compared"],
+               objs["differ"]], [int(g) for g in m.groups()],
+              "info --json's counts are --explain's")
+    expect(funcs["replaced"] >= len(case.replaced),
+           f"the check saw the replaced functions differ: {funcs}")
+    expect_eq(funcs["differ"], funcs["replaced"] + funcs["inlined"] + funcs["cold"]
+              + funcs["benign"] + funcs["refused"], "every function that differs is accounted")
+    expect_eq(info["refusals"], [], "a bundle the check passed refuses nothing")
+
+
 def check_bundle(env, case, out):
-    funcs = [f["name"] for f in env.hp_json("info", out)["functions"]]
+    info = env.hp_json("info", out)
+    check_verdict(info, case)
+    funcs = [f["name"] for f in info["functions"]]
     for name in case.replaced:
         expect(any(f == name or f.startswith(name + ".") for f in funcs),
                f"the bundle replaces {name} (it replaces {funcs})")

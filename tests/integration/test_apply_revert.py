@@ -26,6 +26,8 @@ def test(env):
     info = env.hp_json("info", bundle)
     expect_eq(info["cves"], ["CVE-2099-0001"], "info cves")
     expect_eq([f["name"] for f in info["functions"]], ["check_len"], "info functions")
+    expect(info["completeness"] is None and info["refusals"] == [],
+           "a bundle from a patch source: not checked, nothing refused, said as data")
 
     r = env.hp_json("apply", bundle, "--pid", v.pid, "--insecure")
     proc = r["processes"][0]

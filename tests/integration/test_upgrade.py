@@ -16,6 +16,7 @@ An installed build with another compiler flag is refused by the twin check,
 naming the differing sections, with the target untouched and no bundle.
 """
 import hashlib
+import re
 import shutil
 import socket
 import sys, os
@@ -65,6 +66,16 @@ def test(env):
     expect("cves: CVE-2099-5678" in text, "the changelog's CVE goes to the patch it names")
     info = json.loads(env.hp("info", "--json", out).stdout)
     expect_eq(info["cves"], ["CVE-2099-1234"], "the bundle claims the CVE it fixes, no other")
+    # The refusal as data: what kind, which struct, which file, blamed on which fix.
+    expect_eq([(x["kind"], x["symbol"], x["fix"]) for x in info["refusals"]],
+              [("struct-layout", "counter", "0003-counter-misses.patch")],
+              f"the refusal travels structured:\n{info['refusals']}")
+    expect(info["refusals"][0]["source"].endswith(".c")
+           and "layout of struct counter" in info["refusals"][0]["reason"],
+           f"it names its source file and says why: {info['refusals'][0]}")
+    funcs = info["completeness"]["functions"]
+    expect(funcs["compared"] > funcs["differ"] >= funcs["replaced"] == 1,
+           f"the completeness check's counts, as numbers: {info['completeness']}")
     explain = env.hp("info", out).stdout
     expect("0002-other-len.patch: not in this file" in explain,
            f"the verdicts travel in the bundle:\n{explain}")
@@ -113,6 +124,25 @@ def test(env):
     expect("fix own.patch: in the live patch" in r.stdout, r.stdout)
     info = json.loads(env.hp("info", "--json", out3).stdout)
     expect_eq([f["name"] for f in info["functions"]], ["check_len"], "--diff replaces check_len")
+
+    # A bundle that would leave check_len's change out (a test-only hook
+    # hides its replacement from the completeness check): the difference is
+    # blamed, by check_len's source path, on the fix that changed tiny.c,
+    # which is refused and left out; the build goes on with the others.
+    out5 = os.path.join(env.dir, "omits.hpb")
+    r = env.hp("build", "--target", "/usr/bin/hptiny", "--sysroot", sysroot,
+               "--upgrade-to", "1.0-2", "--build-root", "/", "--sources", archive,
+               "--cache", cache, "--explain", "-o", out5, check=False, timeout=600,
+               env_vars={"HOTPATCH_TEST_BUNDLE_OMITS": "check_len"})
+    expect("hotpatch: refused: completeness check: function check_len (" in r.stderr
+           and "trying again with the other" in r.stderr,
+           f"the unaccounted difference refuses its fix, and the build goes on:\n{r.stderr}")
+    expect(re.search(r"fix 0001-check-len\.patch: refused \(completeness check: function "
+                     r"check_len \(\S*/tiny\.c\)", r.stdout),
+           f"the verdict names the function and its source path:\n{r.stdout}")
+    expect(r.returncode != 0 and not os.path.exists(out5)
+           and "changes the code of /" in r.stderr and "was refused" in r.stderr,
+           f"with no fix left live there is no bundle, and it says why:\n{r.stderr}")
 
     # Installed from a build with another flag: no twin, no bundle.
     other = os.path.join(env.dir, "sysroot-O1")

@@ -114,6 +114,13 @@ static const char fix_parse[] = "Description: parse: bound the length\n"
 				"--- a/src/parse.c\n+++ b/src/parse.c\n"
 				"@@ -10,3 +10,3 @@\n ctx\n-old\n+new\n ctx\n"
 				"@@ -40,3 +40,3 @@ int parse_fast(int n)\n ctx\n-old\n+new\n ctx\n";
+/* Two hunks in a compiled file: one reaches parse_len, the other code the
+ * build compiled out (no function of the target lies there). */
+static const char fix_half[] = "Description: parse: two places\n"
+			       "CVE: CVE-2099-0009\n"
+			       "--- a/src/parse.c\n+++ b/src/parse.c\n"
+			       "@@ -10,3 +10,3 @@\n ctx\n-old\n+new\n ctx\n"
+			       "@@ -70,3 +70,3 @@\n ctx\n-old\n+new\n ctx\n";
 static const char fix_tool[] = "--- a/tools/tool.c\n+++ b/tools/tool.c\n"
 			       "@@ -1,3 +1,3 @@\n ctx\n-old\n+new = parse_alias(1);\n ctx\n";
 static const char fix_cfg[] = "--- a/src/config.c\n+++ b/src/config.c\n"
@@ -175,6 +182,70 @@ TEST(fixes_between_versions_with_cves_and_verdicts)
 	ASSERT_EQ(fl.v[0].verdict, FIX_REFUSED);
 	ASSERT_EQ(fl.v[1].verdict, FIX_NOT_IN_FILE);
 	buf_free(&out);
+	fixlist_free(&fl);
+}
+
+TEST(hunk_reaching_no_changed_function_is_not_live)
+{
+	const char *dir = test_tmpdir();
+	char path[PATH_MAX];
+	struct fixlist fl = {0};
+	struct buf out = {0};
+	const struct fn_change changed[] = {
+		{.name = "parse_len", .file = "src/parse.c", .line = 8, .end_line = 20},
+	};
+	const char *files[] = {"parse.c"};
+
+	snprintf(path, sizeof(path), "%s/half.patch", dir);
+	test_write_file(path, fix_half, strlen(fix_half));
+	ASSERT_OK(fixlist_add(&fl, "half.patch", path, NULL, NULL));
+	fixlist_assign(&fl, changed, 1, files, 1);
+	/* parse_len is replaced, but the fix's hunk at line 70 is not in it */
+	ASSERT_EQ(fl.v[0].nfuncs, 1);
+	ASSERT_EQ(fl.v[0].verdict, FIX_IN_PART);
+	ASSERT_EQ(fixlist_count(&fl, FIX_IN_PATCH), 0);
+	fixlist_explain(&fl, &out);
+	ASSERT_CONTAINS(buf_cstr(&out), "fix half.patch: in the live patch only in part, so not "
+					"counted as live (a hunk reaching no changed function of "
+					"this file: src/parse.c:70");
+	buf_free(&out);
+
+	/* the same fix with the second place compiled in: live */
+	const struct fn_change both[] = {
+		changed[0],
+		{.name = "parse_opt", .file = "src/parse.c", .line = 66, .end_line = 80},
+	};
+	fixlist_assign(&fl, both, 2, files, 1);
+	ASSERT_EQ(fl.v[0].verdict, FIX_IN_PATCH);
+	fixlist_free(&fl);
+}
+
+/* A refusal names its source file (the completeness check: the full path
+ * the debug info gives); the fix changing that file is blamed, never one
+ * changing a same-named file elsewhere (a vendored copy). */
+TEST(refusal_blames_the_fix_by_its_source_path)
+{
+	const char *dir = test_tmpdir();
+	char path[PATH_MAX];
+	struct fixlist fl = {0};
+	static const char fix_util[] = "--- a/src/util.c\n+++ b/src/util.c\n"
+				       "@@ -1,3 +1,3 @@\n ctx\n-old\n+new\n ctx\n";
+
+	snprintf(path, sizeof(path), "%s/util.patch", dir);
+	test_write_file(path, fix_util, strlen(fix_util));
+	ASSERT_OK(fixlist_add(&fl, "util.patch", path, NULL, NULL));
+	ASSERT_OK(fixlist_add(&fl, "git-updates.diff: src/util.c", path, "src/util.c",
+			      "git-updates.diff"));
+	for (size_t i = 0; i < 2; i++) {
+		const struct fix *f = &fl.v[i];
+
+		ASSERT_TRUE(fix_touches_source(f, "/build/reproducible-path/pkg-1.0/src/util.c"));
+		ASSERT_TRUE(fix_touches_source(f, "../src/util.c"));
+		ASSERT_TRUE(fix_touches_source(f, "util.c"));
+		ASSERT_FALSE(fix_touches_source(f, "/build/reproducible-path/pkg-1.0/deps/lib/util.c"));
+		ASSERT_FALSE(fix_touches_source(f, "deps/lib/util.c"));
+		ASSERT_FALSE(fix_touches_source(f, NULL));
+	}
 	fixlist_free(&fl);
 }
 
