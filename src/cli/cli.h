@@ -73,6 +73,8 @@ int cli_load_bundle(const char *arg, bool insecure, struct bundle **ret);
 /* Parses a duration like "10", "2.5s", "500ms". */
 int cli_parse_duration(const char *s, int64_t *ret_ns);
 int cli_parse_pid(const char *s, pid_t *ret);
+/* Is there a process @pid (bad input otherwise: exit 2)? */
+bool cli_process_exists(pid_t pid);
 bool cli_looks_like_id(const char *s);
 
 /* Runs @fn for every pid on @jobs OS threads; @done sees each report, in

@@ -138,6 +138,8 @@ static int add_pid(struct op *op, const char *s)
 
 	if (cli_parse_pid(s, &pid) < 0)
 		return cli_usage("'%s' is not a process id", s);
+	if (!cli_process_exists(pid))
+		return cli_usage("there is no process %d: give the pid of a running process", pid);
 	nv = realloc(op->pids, (op->npids + 1) * sizeof(*nv));
 	if (!nv)
 		return cli_usage("out of memory");

@@ -247,8 +247,12 @@ int cmd_doctor(int argc, char **argv)
 {
 	struct report rep = {0};
 
-	(void)argv;
 	if (argc > 1) {
+		bool help = strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0;
+
+		if (!help)
+			return cli_usage("doctor takes no arguments ('%s'); see hotpatch doctor --help",
+					 argv[1]);
 		printf("Usage: hotpatch doctor\n\nReport what this host allows and what blocks "
 		       "patching.\n");
 		return EXIT_OK;

@@ -276,8 +276,15 @@ int cmd_status(int argc, char **argv)
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
-		if (c == 'p' && cli_parse_pid(optarg, &pid) == 0)
+		if (c == 'p') {
+			if (cli_parse_pid(optarg, &pid) < 0)
+				return cli_usage("'%s' is not a process id", optarg);
+			if (!cli_process_exists(pid))
+				return cli_usage("there is no process %d: give the pid of a running "
+						 "process",
+						 pid);
 			continue;
+		}
 		if (c == 'j') {
 			json = true;
 			continue;

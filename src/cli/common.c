@@ -140,6 +140,14 @@ int cli_parse_duration(const char *s, int64_t *ret_ns)
 	return 0;
 }
 
+bool cli_process_exists(pid_t pid)
+{
+	char path[32];
+
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	return access(path, F_OK) == 0;
+}
+
 int cli_parse_pid(const char *s, pid_t *ret)
 {
 	char *end;

@@ -84,6 +84,21 @@ int main(int argc, char **argv)
 	r = paths_init(root);
 	if (r < 0)
 		return cli_refuse(r);
+	/* `hotpatch help` is the usage; `hotpatch help CMD` is `CMD --help`. */
+	if (strcmp(argv[optind], "help") == 0) {
+		static char help_opt[] = "--help";
+		static char *sub[3];
+
+		if (optind + 1 >= argc) {
+			usage(stdout);
+			return EXIT_OK;
+		}
+		sub[0] = argv[optind + 1];
+		sub[1] = help_opt;
+		argv = sub;
+		argc = 2;
+		optind = 0;
+	}
 	if (strcmp(argv[optind], "build") == 0)
 		return cmd_build_exec(argc - optind, argv + optind, root);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

@@ -47,12 +47,13 @@ def test(env):
     expect_eq(r["result"], "skipped", "another build")
     expect("with build-id" in r["reason"], r["reason"])
 
-    # A process that is gone.
+    # A process that is gone: bad input, said in one line (was "exited
+    # during the apply", exit 1).
     gone = env.victim("victim")
     gone.kill()
     r = env.hp("apply", bundle, "--pid", gone.pid, "--insecure", check=False)
-    expect_eq(r.returncode, 1, "exit code for a missing process")
-    expect(len(r.stdout.splitlines()) == 2 and "failed" in r.stdout, r.stdout)
+    expect_eq(r.returncode, 2, "exit code for a missing process")
+    expect(f"there is no process {gone.pid}" in r.stderr and not r.stdout, r.stderr)
     untouched(v, original)
 
 

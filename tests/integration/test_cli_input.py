@@ -1,0 +1,41 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Bad input is refused with one line and exit 2 (issue 18 item 9): a pid
+that names no process for apply, revert and status; an unknown argument to
+doctor. `hotpatch help` is the usage, `hotpatch help CMD` a command's."""
+import sys, os
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../lib"))
+from hptest import *
+
+
+def refused(r, what, says):
+    expect_eq(r.returncode, 2, f"{what}: exit code")
+    lines = r.stderr.strip().splitlines()
+    expect(len(lines) == 1 and says in lines[0], f"{what}: one line saying {says!r}: {r.stderr}")
+
+
+def gone_pid():
+    """A pid no process has: a child that has been reaped."""
+    import subprocess
+    p = subprocess.Popen(["true"])
+    p.wait()
+    return p.pid
+
+
+def test(env):
+    bundle = env.build(fixture("victim"), FIX_CHECK_LEN)
+    pid = gone_pid()
+    refused(env.hp("apply", bundle, "--pid", pid, "--insecure", check=False), "apply",
+            f"there is no process {pid}")
+    refused(env.hp("revert", env.bundle_id(bundle), "--pid", pid, check=False), "revert",
+            f"there is no process {pid}")
+    refused(env.hp("status", "--pid", pid, check=False), "status", f"there is no process {pid}")
+    refused(env.hp("status", "--pid", "x1", check=False), "status", "'x1' is not a process id")
+    refused(env.hp("doctor", "--bogus", check=False), "doctor", "doctor takes no arguments")
+    r = env.hp("help")
+    expect("Usage: hotpatch" in r.stdout and "apply" in r.stdout, r.stdout)
+    r = env.hp("help", "status")
+    expect(r.stdout.startswith("Usage: hotpatch status"), r.stdout)
+
+
+main(test)
