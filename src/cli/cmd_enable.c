@@ -6,6 +6,7 @@
  * the command applies or reverts everywhere itself, so the CLI works either
  * way.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,8 @@ static bool daemon_reconcile(void)
 	return ok;
 }
 
-/* The id of a stored bundle, installing @arg first when it is a file. */
+/* The id of a stored bundle, installing @arg first when it is a file; a
+ * patch name names a stored bundle too, as for revert. */
 static int resolve(const char *arg, char id[BUNDLE_ID_LEN + 1])
 {
 	struct bundle *b = NULL;
@@ -42,6 +44,12 @@ static int resolve(const char *arg, char id[BUNDLE_ID_LEN + 1])
 			snprintf(id, BUNDLE_ID_LEN + 1, "%.*s", BUNDLE_ID_LEN,
 				 strrchr(path, '/') + 1);
 		return r;
+	}
+	if (access(arg, F_OK) < 0) {
+		r = store_find_name(arg, id);
+		return r == -ENOENT ? hp_err(-ENOENT, "no patch id, patch name or bundle file '%s'",
+					     arg)
+				    : r;
 	}
 	/* Never unsigned: hotpatchd would refuse it anyway. */
 	r = cli_load_bundle(arg, false, &b);
@@ -61,7 +69,7 @@ static int run(bool enable, int argc, char **argv)
 	int r;
 
 	if (argc != 2 || argv[1][0] == '-') {
-		printf("Usage: hotpatch %s (ID|BUNDLE)\n\n%s", enable ? "enable" : "disable",
+		printf("Usage: hotpatch %s (ID|NAME|BUNDLE)\n\n%s", enable ? "enable" : "disable",
 		       enable ? "Keep a patch applied in every matching process, including ones "
 				"started later\n(hotpatchd). A bundle file is installed first; it must be signed by a\n"
 				"trusted key (hotpatchd never applies unsigned bundles).\n"

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 """Bad input is refused with one line and exit 2 (issue 18 item 9): a pid
 that names no process for apply, revert and status; an unknown argument to
-doctor. `hotpatch help` is the usage, `hotpatch help CMD` a command's."""
+doctor. `hotpatch help` is the usage, `hotpatch help CMD` a command's;
+`disable` takes a patch's name as `revert` does."""
 import sys, os
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../lib"))
 from hptest import *
@@ -32,6 +33,18 @@ def test(env):
     refused(env.hp("status", "--pid", pid, check=False), "status", f"there is no process {pid}")
     refused(env.hp("status", "--pid", "x1", check=False), "status", "'x1' is not a process id")
     refused(env.hp("doctor", "--bogus", check=False), "doctor", "doctor takes no arguments")
+    # disable takes a patch name, as revert does.
+    key = trust_key(env)
+    signed = signed_bundle(env, fixture("victim"), FIX_CHECK_LEN, key, name="lenfix")
+    sid = env.bundle_id(signed)
+    env.hp("enable", signed)
+    enabled = os.path.join(env.root, f"var/lib/hotpatch/state/enabled/{sid}")
+    expect(os.path.exists(enabled), "enabled")
+    env.hp("disable", "lenfix")
+    expect(not os.path.exists(enabled), "disable by the patch's name")
+    refused(env.hp("disable", "no-such-patch", check=False), "disable",
+            "no patch id, patch name or bundle file 'no-such-patch'")
+
     r = env.hp("help")
     expect("Usage: hotpatch" in r.stdout and "apply" in r.stdout, r.stdout)
     r = env.hp("help", "status")
