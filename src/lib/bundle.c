@@ -185,7 +185,10 @@ static int check_unsigned_whole(const struct bundle *b)
 	struct cursor c;
 	uint64_t declared;
 
-	if (b->size < 24 || memcmp(b->data, BUNDLE_MAGIC, 8) != 0)
+	/* Not a bundle at all (install /etc/passwd): say that, not "unsigned". */
+	if (b->size < 8 || memcmp(b->data, BUNDLE_MAGIC, 8) != 0)
+		return hp_err(-EBADMSG, "not a hotpatch bundle (bad magic)");
+	if (b->size < 24)
 		return 0;
 	c = cursor_init(b->data + 16, 8);
 	declared = cur_u64(&c);

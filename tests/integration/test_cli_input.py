@@ -45,6 +45,10 @@ def test(env):
     refused(env.hp("disable", "no-such-patch", check=False), "disable",
             "no patch id, patch name or bundle file 'no-such-patch'")
 
+    # Not a bundle at all: said so, not "unsigned".
+    refused(env.hp("install", "/etc/passwd", check=False), "install /etc/passwd",
+            "not a hotpatch bundle")
+
     r = env.hp("help")
     expect("Usage: hotpatch" in r.stdout and "apply" in r.stdout, r.stdout)
     r = env.hp("help", "status")
