@@ -60,9 +60,10 @@ int cli_require_ptrace(const char *what)
 {
 	if (have_cap_sys_ptrace())
 		return 0;
-	fprintf(stderr, "hotpatch: %s needs root (CAP_SYS_PTRACE) to change other processes; "
+	/* status only reads the processes; apply and revert change them. */
+	fprintf(stderr, "hotpatch: %s needs root (CAP_SYS_PTRACE) to %s other processes; "
 			"run it with sudo\n",
-		what);
+		what, strcmp(what, "status") == 0 ? "read" : "change");
 	return EXIT_REFUSED;
 }
 

@@ -49,6 +49,16 @@ def test(env):
     refused(env.hp("install", "/etc/passwd", check=False), "install /etc/passwd",
             "not a hotpatch bundle")
 
+    # Not root: status reads other processes, it changes none.
+    import shutil, subprocess
+    tool = os.path.join(env.dir, "hotpatch-copy")
+    shutil.copy(HOTPATCH, tool)
+    os.chmod(tool, 0o755)
+    os.chmod(env.dir, 0o755)
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", tool,
+                        "--root", env.root, "status"], capture_output=True, text=True)
+    refused(r, "status as nobody", "status needs root (CAP_SYS_PTRACE) to read other processes")
+
     r = env.hp("help")
     expect("Usage: hotpatch" in r.stdout and "apply" in r.stdout, r.stdout)
     r = env.hp("help", "status")
