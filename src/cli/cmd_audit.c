@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* hotpatch audit verify: check the audit log's hash chain. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +21,13 @@ int cmd_audit(int argc, char **argv)
 		return argc == 2 && strcmp(argv[1], "--help") == 0 ? EXIT_OK : EXIT_REFUSED;
 	}
 	r = audit_verify(&lines);
+	/* Unreadable is not tampered with: say which it is. */
+	if (r == -EACCES || r == -EPERM) {
+		fprintf(stderr, "hotpatch: cannot read the audit log %s: it is root's; run "
+				"`hotpatch audit verify` with sudo\n",
+			paths()->audit_log);
+		return EXIT_REFUSED;
+	}
 	if (r < 0) {
 		fprintf(stderr, "hotpatch: audit log %s FAILED verification: %s\n",
 			paths()->audit_log, hp_err_msg(r));
