@@ -55,6 +55,9 @@ void status_store_text(const char *const *applied, size_t napplied);
 void status_store_json(struct json *j, const char *const *applied, size_t napplied);
 int cmd_package(int argc, char **argv);
 
+/* Set when the command was given --json: refusals are then also a JSON
+ * object, {"error": MESSAGE, "exit": 2}, on standard output. */
+extern bool cli_json;
 /* Prints "hotpatch: <message>" for @r and returns EXIT_REFUSED. */
 int cli_refuse(int r);
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -13,13 +13,33 @@
 #include "cli.h"
 #include "clock.h"
 #include "error.h"
+#include "json.h"
 #include "paths.h"
 #include "store.h"
 #include "trust.h"
 
+bool cli_json;
+
+/* With --json, a refusal is also a JSON object on standard output, so that
+ * a consumer reading stdout gets an answer whatever happened. */
+static void json_refusal(const char *msg)
+{
+	struct json j = {0};
+
+	if (!cli_json)
+		return;
+	json_obj_begin(&j);
+	json_kv_str(&j, "error", msg);
+	json_kv_int(&j, "exit", EXIT_REFUSED);
+	json_obj_end(&j);
+	printf("%s\n", json_text(&j));
+	json_free(&j);
+}
+
 int cli_refuse(int r)
 {
 	fprintf(stderr, "hotpatch: %s\n", hp_err_msg(r));
+	json_refusal(hp_err_msg(r));
 	return EXIT_REFUSED;
 }
 
@@ -36,13 +56,14 @@ void cli_warn(const char *fmt, ...)
 
 int cli_usage(const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
-	fprintf(stderr, "hotpatch: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, " (see `hotpatch --help`)\n");
+	fprintf(stderr, "hotpatch: %s (see `hotpatch --help`)\n", msg);
+	json_refusal(msg);
 	return EXIT_REFUSED;
 }
 

@@ -99,6 +99,9 @@ int main(int argc, char **argv)
 		argc = 2;
 		optind = 0;
 	}
+	for (int i = optind + 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			cli_json = true;
 	if (strcmp(argv[optind], "build") == 0)
 		return cmd_build_exec(argc - optind, argv + optind, root);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

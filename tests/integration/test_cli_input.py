@@ -33,6 +33,15 @@ def test(env):
     refused(env.hp("status", "--pid", pid, check=False), "status", f"there is no process {pid}")
     refused(env.hp("status", "--pid", "x1", check=False), "status", "'x1' is not a process id")
     refused(env.hp("doctor", "--bogus", check=False), "doctor", "doctor takes no arguments")
+    # With --json, a refusal is also a JSON object on standard output.
+    import json
+    for args in (("apply", bundle, "--pid", pid, "--insecure", "--json"),
+                 ("status", "--pid", pid, "--json"), ("info", "/etc/passwd", "--json")):
+        r = env.hp(*args, check=False)
+        expect_eq(r.returncode, 2, f"{args[0]} --json refused")
+        out = json.loads(r.stdout)
+        expect(out["exit"] == 2 and out["error"] and "\n" not in out["error"],
+               f"{args[0]} --json: {r.stdout}")
     # disable takes a patch name, as revert does.
     key = trust_key(env)
     signed = signed_bundle(env, fixture("victim"), FIX_CHECK_LEN, key, name="lenfix")
