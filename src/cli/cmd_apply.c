@@ -350,6 +350,12 @@ static int run(bool revert, int argc, char **argv)
 	if (r)
 		goto out;
 	r = resolve_target(&op, argv[optind]);
+	/* hotpatchd keeps an enabled patch applied: a revert alone lasts only
+	 * until its next rescan. */
+	if (r == 0 && revert && store_is_enabled(op.id))
+		cli_warn("patch %s is enabled: hotpatchd will apply it again; `hotpatch disable %s` "
+			 "reverts it for good",
+			 op.id, op.id);
 	if (r == 0 && op.all)
 		r = collect_all(&op);
 	/* Nothing is written into a process that cannot be recorded. */
@@ -374,7 +380,9 @@ out:
 	bundle_free(op.b);
 	free(op.pids);
 	json_free(&op.j);
-	return r < 0 ? EXIT_OK : r;
+	/* Every path above returns an exit code; a negative errno here would
+	 * be an unreported failure, never a success. */
+	return r < 0 ? EXIT_FAILED : r;
 }
 
 int cmd_apply(int argc, char **argv)

@@ -49,6 +49,8 @@ def test(env):
     env.hp("enable", signed)
     enabled = os.path.join(env.root, f"var/lib/hotpatch/state/enabled/{sid}")
     expect(os.path.exists(enabled), "enabled")
+    r = env.hp("revert", sid, "--all", check=False)
+    expect("is enabled: hotpatchd will apply it again" in r.stderr, r.stderr)
     env.hp("disable", "lenfix")
     expect(not os.path.exists(enabled), "disable by the patch's name")
     refused(env.hp("disable", "no-such-patch", check=False), "disable",
