@@ -42,9 +42,11 @@ def test(env):
         out = json.loads(r.stdout)
         expect(out["exit"] == 2 and out["error"] and "\n" not in out["error"],
                f"{args[0]} --json: {r.stdout}")
-    # disable takes a patch name, as revert does.
+    # disable takes a patch name, as revert does. (enable without the daemon
+    # applies --all: a copy with a build-id of its own keeps it to this test.)
     key = trust_key(env)
-    signed = signed_bundle(env, fixture("victim"), FIX_CHECK_LEN, key, name="lenfix")
+    own = unique_copy(env, "victim")
+    signed = signed_bundle(env, own, FIX_CHECK_LEN, key, name="lenfix")
     sid = env.bundle_id(signed)
     env.hp("enable", signed)
     enabled = os.path.join(env.root, f"var/lib/hotpatch/state/enabled/{sid}")
