@@ -434,8 +434,11 @@ size_t threads_run_briefly(struct threads *ts, const bool *which, int64_t deadli
 			ran[i] = true;
 			resumed++;
 		}
-	if (resumed)
-		fault_point("evacuate-running");
+	if (!resumed) {
+		free(ran);
+		return 0;
+	}
+	fault_point("evacuate-running");
 	sleep_spin_ns(RUN_SLICE_NS);
 	/* One at a time, in the order they were woken: while one is being
 	 * stopped, the next runs (at equal real-time priority a thread keeps
