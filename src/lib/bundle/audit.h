@@ -7,8 +7,11 @@
  * the first), so editing or deleting a line breaks the chain at the next
  * one. The hash of the last line and the number of lines are also kept in
  * var/lib/hotpatch/state/audit.head, so truncating the log or editing its
- * last line is detected too. Appends take an exclusive lock, so the CLI's
- * workers and the daemon can write concurrently. Each line is written whole
+ * last line is detected too. The chain runs on across logrotate's
+ * rotations: the first line of a new log links to the last line of the
+ * one renamed away. Appends take an exclusive lock (state/audit.lock, not
+ * the log, which rotation renames), so the CLI's workers and the daemon can
+ * write concurrently. Each line is written whole
  * or not at all (one write(2); a short write on a full disk is cut back).
  * Lines reach the page cache at once and the disk at audit_sync(), once per
  * command: a power cut can lose the last command's lines, never reorder or
@@ -53,6 +56,14 @@ bool audit_written(void);
  * head). Commands call it once at the end instead of once per line. */
 int audit_sync(void);
 
-/* Checks the whole chain. 0: intact (ret_lines set). Otherwise a negative
- * errno with a message naming the first bad line. */
-int audit_verify(size_t *ret_lines);
+struct audit_summary {
+	size_t lines;        /* lines read and checked */
+	size_t files;        /* the log and its rotations still there */
+	size_t rotated_away; /* lines written before the oldest one read */
+};
+
+/* Checks the whole chain, from the oldest rotation still there
+ * (audit.log.N[.gz], see auditfiles.h) to the log's last line. 0: intact
+ * (@ret set). Otherwise a negative errno with a message naming the file and
+ * line where the chain breaks. */
+int audit_verify(struct audit_summary *ret);
