@@ -12,7 +12,9 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/uio.h>
 #include <syslog.h>
+#include <systemd/sd-journal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -248,12 +250,81 @@ static int append_locked(int fd, struct json *j)
 	return r;
 }
 
+/* MESSAGE_ID= of each kind of audit record (docs/daemon.md lists them). */
+static const struct {
+	const char *op, *id;
+} message_ids[] = {
+	{"apply", AUDIT_ID_APPLY},     {"revert", AUDIT_ID_REVERT},
+	{"install", AUDIT_ID_INSTALL}, {"remove", AUDIT_ID_REMOVE},
+	{"commit", AUDIT_ID_COMMIT},   {"rollback", AUDIT_ID_ROLLBACK},
+};
+
+static const char *message_id(const char *op)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(message_ids); i++)
+		if (strcmp(message_ids[i].op, op) == 0)
+			return message_ids[i].id;
+	return AUDIT_ID_OTHER;
+}
+
+/* A refusal is a warning, a failure an error, anything done a notice. */
+static int priority(const char *result)
+{
+	if (strcmp(result, "failed") == 0)
+		return LOG_ERR;
+	if (strcmp(result, "refused") == 0 || strcmp(result, "superseded") == 0)
+		return LOG_WARNING;
+	return LOG_NOTICE;
+}
+
+static void format_message(const struct audit_event *ev, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s %s patch=%s pid=%d%s%s", ev->op, ev->result,
+		 ev->patch_id ? ev->patch_id : "-", (int)ev->pid, ev->reason ? ": " : "",
+		 ev->reason ? ev->reason : "");
+}
+
+#define JOURNAL_CVES 16
+
+/* The record as a journal entry of its own, with fields to search by
+ * (journalctl HOTPATCH_CVE=...). Fails where no journald listens. */
+static int to_journal(const struct audit_event *ev, const char *msg)
+{
+	const struct manifest *m = ev->manifest;
+	char f[8][320], cve[JOURNAL_CVES][80];
+	struct iovec iov[8 + JOURNAL_CVES];
+	size_t n = 0, k = 0;
+
+	snprintf(f[k++], sizeof(f[0]), "MESSAGE=%s", msg);
+	snprintf(f[k++], sizeof(f[0]), "PRIORITY=%d", priority(ev->result));
+	snprintf(f[k++], sizeof(f[0]), "SYSLOG_FACILITY=%d", LOG_AUTHPRIV >> 3);
+	snprintf(f[k++], sizeof(f[0]), "SYSLOG_IDENTIFIER=hotpatch");
+	snprintf(f[k++], sizeof(f[0]), "MESSAGE_ID=%s", message_id(ev->op));
+	snprintf(f[k++], sizeof(f[0]), "HOTPATCH_RESULT=%s", ev->result);
+	if (ev->patch_id)
+		snprintf(f[k++], sizeof(f[0]), "HOTPATCH_PATCH_ID=%s", ev->patch_id);
+	if (ev->pid)
+		snprintf(f[k++], sizeof(f[0]), "HOTPATCH_PID=%d", (int)ev->pid);
+	for (size_t i = 0; i < k; i++)
+		iov[n++] = (struct iovec){f[i], strlen(f[i])};
+	/* (A field may repeat: one HOTPATCH_CVE= per CVE.) */
+	for (size_t c = 0; m && c < MIN(m->ncves, (size_t)JOURNAL_CVES); c++) {
+		snprintf(cve[c], sizeof(cve[c]), "HOTPATCH_CVE=%s", m->cves[c]);
+		iov[n++] = (struct iovec){cve[c], strlen(cve[c])};
+	}
+	return sd_journal_sendv(iov, (int)n);
+}
+
+/* The independent copy of the record: the journal natively, else syslog. */
 static void to_syslog(const struct audit_event *ev)
 {
+	char msg[2048];
+
+	format_message(ev, msg, sizeof(msg));
+	if (to_journal(ev, msg) >= 0)
+		return;
 	openlog("hotpatch", LOG_PID, LOG_AUTHPRIV);
-	syslog(LOG_NOTICE, "%s %s patch=%s pid=%d%s%s", ev->op, ev->result,
-	       ev->patch_id ? ev->patch_id : "-", (int)ev->pid, ev->reason ? ": " : "",
-	       ev->reason ? ev->reason : "");
+	syslog(priority(ev->result), "%s", msg);
 	closelog();
 }
 
