@@ -23,6 +23,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../lib"))
@@ -113,6 +114,20 @@ def installed_package(ch, bid, new, fixed_sha):
     log("with Debian's .deb at hand, commit installed hptiny 1.0-2: dpkg -s and --verify agree")
 
 
+def apt_install(ch, deb):
+    """apt-get install, waiting while another package test holds the lock of
+    the apt cache all of them share (deb_install's Chroot bind-mounts it)."""
+    for _ in range(120):
+        r = subprocess.run(ch.cmd("apt-get", "install", "-y", "-q", deb), capture_output=True,
+                           text=True, env=CHROOT_ENV, timeout=1800)
+        if r.returncode == 0:
+            return
+        if "Could not get lock /var/cache/apt/archives/lock" not in r.stderr:
+            raise Failure(f"apt-get install {deb} exited {r.returncode}:\n{r.stdout}{r.stderr}")
+        time.sleep(5)
+    raise Failure("apt's cache stayed locked by another test for 10 minutes")
+
+
 def test(work):
     deb = build_deb(work)
     root = minbase(work)
@@ -121,7 +136,7 @@ def test(work):
         ch.setup()
         shutil.copy(deb, ch.path("/tmp/"))
         ch.run("apt-get", "update", "-q")
-        ch.run("apt-get", "install", "-y", "-q", "/tmp/" + os.path.basename(deb), timeout=1800)
+        apt_install(ch, "/tmp/" + os.path.basename(deb))
         bundle, new = tiny_bundle(work, ch)
         info = json.loads(ch.run("hotpatch", "info", "--json", bundle).stdout)
         expect_eq(info["package"]["version"], "1.0-2", "the bundle names hptiny 1.0-2")
