@@ -61,6 +61,11 @@ def tiny_bundle(work, ch):
     shutil.copy(key + ".pub", ch.path("/etc/hotpatch/trusted.d/tiny.pub"))
     os.chmod(ch.path("/etc/hotpatch/trusted.d/tiny.pub"), 0o644)
     shutil.copy(out, ch.path("/tmp/tiny.hpb"))
+    # The bundle names its target by the path the builder saw it at, the
+    # root's path on this host: inside the root, that path leads to / (as
+    # it would on a host whose file the bundle was built from).
+    os.makedirs(os.path.dirname(ch.path(ch.root)), exist_ok=True)
+    os.symlink("/", ch.path(ch.root))
     return "/tmp/tiny.hpb", new
 
 
