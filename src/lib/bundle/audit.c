@@ -14,7 +14,6 @@
 #include <sys/statvfs.h>
 #include <sys/uio.h>
 #include <syslog.h>
-#include <systemd/sd-journal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +22,7 @@
 #include "fault.h"
 #include "fileio.h"
 #include "hex.h"
+#include "journal.h"
 #include "json.h"
 #include "macro.h"
 #include "manifest.h"
@@ -317,7 +317,7 @@ static int to_journal(const struct audit_event *ev, const char *msg)
 		snprintf(cve[c], sizeof(cve[c]), "HOTPATCH_CVE=%s", m->cves[c]);
 		iov[n++] = (struct iovec){cve[c], strlen(cve[c])};
 	}
-	return sd_journal_sendv(iov, (int)n);
+	return journal_send(iov, n);
 }
 
 /* The independent copy of the record: the journal natively, else syslog. */
