@@ -19,6 +19,9 @@ struct build_common {
 	/* debuginfo is a rebuilt twin whose loaded sections were checked to be
 	 * the target's: use its symbols even if its build-id differs. */
 	bool debuginfo_is_twin;
+	/* The package the fixed file comes from (debref_format()'s text), for
+	 * commit to install it with dpkg; NULL: none (build --upgrade-to). */
+	const char *debref;
 };
 
 struct build_source_opts {
