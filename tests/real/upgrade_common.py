@@ -58,7 +58,8 @@ def parse_fixes(text):
     cur = None
     for line in text.splitlines():
         # names may hold ": " (a part of a split patch: "git-updates.diff: posix/wordexp.c")
-        m = re.match(r"fix (.+?): (in the live patch|refused|not in this file|"
+        m = re.match(r"fix (.+?): (in the live patch only in part, so not counted as live|"
+                     r"in the live patch|refused|not in this file|"
                      r"no code change in this file)(?: \((.*)\))?$", line)
         if m:
             cur = fixes[m.group(1)] = {"verdict": m.group(2), "reason": m.group(3) or "",
