@@ -45,7 +45,10 @@ def make_root(name, packages):
     os.makedirs(WORK, exist_ok=True)
     say(f"mmdebstrap {name}: {' '.join(packages)}")
     subprocess.run(["rm", "-rf", root + ".tmp"], check=True)
+    # a library every root has (liblzma5, libzstd1, zlib1g) is installed
+    # first in its newest version: the older one is then a downgrade
     subprocess.run(["mmdebstrap", "--variant=apt", "--include=" + ",".join(packages),
+                    "--aptopt=APT::Get::allow-downgrades \"true\"",
                     "bookworm", root + ".tmp", *MIRRORS], check=True,
                    stdout=subprocess.DEVNULL)
     os.rename(root + ".tmp", root)
