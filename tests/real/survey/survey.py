@@ -175,6 +175,7 @@ def classify(text):
         (r"thread-local", "thread-local"),
         (r"dpkg-buildpackage|build-dep|make\b.*Error", "package build"),
         (r"more than \d+ s", "timeout"),
+        (r"no longer has that version", "sources missing on the mirror"),
     ]
     for pat, name in classes:
         if re.search(pat, text):
