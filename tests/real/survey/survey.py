@@ -227,6 +227,25 @@ def rows_for(pkg, old, new, target, rc, so, se, took, bundle):
     return rows
 
 
+def load_proofs():
+    """(package, fix) -> (proof, how), from the file `proofs`."""
+    proofs = {}
+    with open(os.path.join(HERE, "proofs")) as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                pkg, fix, proof, how = [w.strip() for w in line.split("|", 3)]
+                proofs[(pkg, fix)] = (proof, how)
+    return proofs
+
+
+def with_proofs(rows):
+    proofs = load_proofs()
+    for r in rows:
+        if (r["package"], r.get("fix")) in proofs:
+            r["proof"], r["proof_how"] = proofs[(r["package"], r["fix"])]
+    return rows
+
+
 def survey_file(pkg, old, new, root, target, extra, results, cached):
     out = os.path.join(CACHE, "bundles", f"{pkg}_{new}_{os.path.basename(target)}.hpb")
     os.makedirs(os.path.dirname(out), exist_ok=True)
@@ -255,7 +274,7 @@ def survey_file(pkg, old, new, root, target, extra, results, cached):
         if os.path.exists(out2):
             os.unlink(out2)
     results[:] = [r for r in results if not (r["package"] == pkg and r["file"] == target)]
-    results.extend(rows)
+    results.extend(with_proofs(rows))
     save_results(results)
     for r in rows:
         uc.say(f"{pkg} {os.path.basename(target)} {r['fix']}: {r['verdict']} {r['reason']}")
@@ -356,7 +375,9 @@ def summary(rows):
 def main():
     args = sys.argv[1:]
     if "--table" in args:
-        write_table(load_results())
+        rows = with_proofs(load_results())
+        save_results(rows)
+        write_table(rows)
         return
     # every build nice and idle for I/O: the machine is shared
     os.nice(19 - os.nice(0))
