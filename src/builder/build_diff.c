@@ -53,6 +53,7 @@ struct dbuild {
 	struct dw_info *dorig, *dfixed;
 	struct changes changes;
 	struct buf explain;
+	size_t check_at; /* where the check of "nothing to patch" starts in it */
 	struct verdict verdict; /* what the bundle says it decided, as data */
 };
 
@@ -558,6 +559,7 @@ static int compare(struct dbuild *d)
 			report(d);
 		/* "Nothing to patch" is a verdict too: the linked builds must
 		 * agree that nothing but benign lines differs. */
+		d->check_at = d->explain.len;
 		r = check_complete(d);
 		if (r == 0)
 			r = hp_err(-ENODATA, "the fix changes no code that was built (comments, "
@@ -857,7 +859,7 @@ int build_from_diff(const struct build_diff_opts *o)
 	if (r == 0 && o->explain && d.b.explain)
 		fputs(d.b.explain, stdout);
 	else if (r == -ENODATA && o->explain && buf_cstr(&d.explain))
-		fputs((char *)d.explain.data, stdout); /* the check of "nothing to patch" */
+		fputs((char *)d.explain.data + d.check_at, stdout); /* the check of it */
 	dbuild_free(&d);
 	return r;
 }
