@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Cross-modifying code through /proc/PID/mem (issue 19 item 1): can a thread
+ * that is not stopped see a torn instruction while another process rewrites
+ * it with one write(2)?
+ *
+ * A child executes, in a loop, a 5-byte `mov $imm32, %eax; ret` placed at
+ * an 8-byte-aligned address of a read-only executable page (as a target's
+ * text is), and checks that %eax is one of the two immediates the parent
+ * writes in turn through /proc/CHILD/mem: one pwrite of the 8 aligned bytes
+ * holding the instruction (or of its 5 bytes, with `5`). A value that is
+ * neither is an instruction fetched half old and half new. The kernel
+ * copies the bytes with memcpy (copy_to_user_page), which on a CPU with
+ * FSRM is `rep movsb`: no single store, and the Intel SDM guarantees nothing
+ * to another processor fetching modified code without serialisation.
+ *
+ *   bench-xmc [SECONDS] [8|5] [OFFSET]
+ *
+ * OFFSET is the site's offset in its page (default 0x40: 8-byte aligned;
+ * 0x3d puts the 5 bytes across a 64-byte line, 0x46 across an 8-byte word).
+ * Prints the calls, the writes, how many calls saw the second immediate
+ * (the change is seen at all) and how many saw a torn one.
+ *
+ *   bench-xmc trap
+ *
+ * What an int3 needs: a tracer (another process) seizes the executor,
+ * writes an int3 over the site and lets the executor trap on it; then
+ * either the tracer handles the trap (puts the byte back, rip back on it,
+ * detaches: the executor lives on), or the tracer is SIGKILLed with the
+ * trap taken but not handled, or before the trap is reached. Prints what
+ * became of the executor in each case.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define IMM_A 0x11111111u
+#define IMM_B 0x22222222u
+
+struct shared {
+	volatile int stop;
+	volatile int ready;
+	volatile uint64_t calls, torn, seen_b;
+	volatile uint32_t example;
+	uint64_t site;
+	size_t off; /* of the site in its page */
+};
+
+static void encode(uint8_t out[8], uint32_t imm)
+{
+	/* mov $imm, %eax; ret; int3 int3 */
+	const uint8_t code[8] = {0xb8, imm, imm >> 8, imm >> 16, imm >> 24, 0xc3, 0xcc, 0xcc};
+
+	memcpy(out, code, 8);
+}
+
+static void executor(struct shared *sh)
+{
+	uint8_t *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint32_t (*fn)(void);
+
+	if (page == MAP_FAILED)
+		_exit(1);
+	memset(page, 0xcc, 4096);
+	encode(page + sh->off, IMM_A);
+	/* Read-only and executable, like a program's text: the parent's writes
+	 * go through the kernel's forced write, as hotpatch's do. */
+	if (mprotect(page, 4096, PROT_READ | PROT_EXEC) < 0)
+		_exit(1);
+	fn = (uint32_t (*)(void))(void *)(page + sh->off);
+	sh->site = (uint64_t)(uintptr_t)(page + sh->off);
+	__atomic_store_n(&sh->ready, 1, __ATOMIC_RELEASE);
+	while (!sh->stop) {
+		uint32_t v = fn();
+
+		sh->calls++;
+		sh->seen_b += v == IMM_B;
+		if (v != IMM_A && v != IMM_B) {
+			sh->torn++;
+			sh->example = v;
+		}
+	}
+	_exit(0);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static pid_t start_executor(struct shared *sh, size_t off)
+{
+	pid_t child;
+
+	memset(sh, 0, sizeof(*sh));
+	sh->off = off;
+	child = fork();
+	if (child == 0)
+		executor(sh);
+	while (!__atomic_load_n(&sh->ready, __ATOMIC_ACQUIRE))
+		;
+	return child;
+}
+
+static int poke(pid_t pid, uint64_t addr, const void *buf, size_t len)
+{
+	char path[64];
+	int fd, r;
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	r = pwrite(fd, buf, len, (off_t)addr) == (ssize_t)len ? 0 : -1;
+	close(fd);
+	return r;
+}
+
+enum trap_case { TRAP_HANDLED, TRAP_TAKEN_THEN_KILLED, TRAP_AFTER_KILL };
+
+/* The tracer: seize, arm, and for TRAP_HANDLED take the trap and undo it.
+ * Reports on @ready when the executor is in its trap stop (or, for
+ * TRAP_AFTER_KILL, once seized), then waits to be killed. */
+static void tracer(pid_t victim, uint64_t site, enum trap_case c, int ready)
+{
+	const uint8_t int3 = 0xcc, first = 0xb8;
+	struct user_regs_struct regs;
+	int status;
+
+	if (ptrace(PTRACE_SEIZE, victim, NULL, NULL) < 0)
+		_exit(1);
+	if (c == TRAP_AFTER_KILL) {
+		(void)!write(ready, "s", 1);
+		pause();
+	}
+	if (poke(victim, site, &int3, 1) < 0 || waitpid(victim, &status, __WALL) != victim ||
+	    !WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP)
+		_exit(1);
+	if (c == TRAP_HANDLED) {
+		ptrace(PTRACE_GETREGS, victim, NULL, &regs);
+		regs.rip--;
+		poke(victim, site, &first, 1);
+		ptrace(PTRACE_SETREGS, victim, NULL, &regs);
+		ptrace(PTRACE_DETACH, victim, NULL, NULL);
+	}
+	(void)!write(ready, "t", 1);
+	pause();
+	_exit(0);
+}
+
+static const char *fate(pid_t child, struct shared *sh)
+{
+	static char buf[96];
+	int status;
+
+	usleep(200 * 1000);
+	if (waitpid(child, &status, WNOHANG) == child)
+		snprintf(buf, sizeof(buf), "the executor died: %s",
+			 WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "exited");
+	else {
+		uint64_t calls = sh->calls;
+
+		usleep(50 * 1000);
+		snprintf(buf, sizeof(buf), "the executor lives (%s)",
+			 sh->calls > calls ? "still calling" : "not calling");
+		sh->stop = 1;
+		waitpid(child, &status, 0);
+	}
+	return buf;
+}
+
+static int trap_cases(struct shared *sh)
+{
+	static const char *const what[] = {
+		"tracer takes the trap and undoes it",
+		"tracer SIGKILLed with the trap taken, not handled",
+		"tracer SIGKILLed before the trap is reached",
+	};
+
+	for (int c = TRAP_HANDLED; c <= TRAP_AFTER_KILL; c++) {
+		pid_t child = start_executor(sh, 0x40), tr;
+		int p[2];
+		char ch;
+
+		if (pipe(p) < 0)
+			return 1;
+		tr = fork();
+		if (tr == 0)
+			tracer(child, sh->site, c, p[1]);
+		if (read(p[0], &ch, 1) != 1) {
+			printf("%s: the tracer failed\n", what[c]);
+			kill(child, SIGKILL);
+			continue;
+		}
+		if (c != TRAP_HANDLED)
+			kill(tr, SIGKILL);
+		waitpid(tr, NULL, c == TRAP_HANDLED ? WNOHANG : 0);
+		if (c == TRAP_AFTER_KILL) {
+			const uint8_t int3 = 0xcc;
+
+			poke(child, sh->site, &int3, 1);
+		}
+		printf("%s: %s\n", what[c], fate(child, sh));
+		if (c == TRAP_HANDLED) {
+			kill(tr, SIGKILL);
+			waitpid(tr, NULL, 0);
+		}
+		close(p[0]);
+		close(p[1]);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	double secs = argc > 1 ? atof(argv[1]) : 3;
+	size_t len = argc > 2 && atoi(argv[2]) == 5 ? 5 : 8;
+	size_t off = argc > 3 ? strtoul(argv[3], NULL, 0) : 0x40;
+	struct shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	uint8_t code[2][8];
+	uint64_t writes = 0;
+	char path[64];
+	pid_t child;
+	int fd, status;
+
+	if (sh == MAP_FAILED || off > 4096 - 8)
+		return 1;
+	if (argc > 1 && strcmp(argv[1], "trap") == 0)
+		return trap_cases(sh);
+	encode(code[0], IMM_A);
+	encode(code[1], IMM_B);
+	child = start_executor(sh, off);
+	snprintf(path, sizeof(path), "/proc/%d/mem", child);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		perror(path);
+		kill(child, SIGKILL);
+		return 1;
+	}
+	for (double end = now_s() + secs; now_s() < end;)
+		for (int i = 0; i < 1000; i++, writes++)
+			if (pwrite(fd, code[writes & 1], len, (off_t)sh->site) != (ssize_t)len) {
+				perror("pwrite");
+				sh->stop = 1;
+				return 1;
+			}
+	sh->stop = 1;
+	waitpid(child, &status, 0);
+	printf("write of %zu bytes at page offset 0x%zx: %" PRIu64 " calls, %" PRIu64
+	       " writes, %" PRIu64 " saw the new value, %" PRIu64 " torn",
+	       len, off, sh->calls, writes, sh->seen_b, sh->torn);
+	if (sh->torn)
+		printf(" (e.g. %%eax = 0x%08x)", sh->example);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		printf("; the executor died (%s)",
+		       WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "exit status");
+	printf("\n");
+	return 0;
+}
