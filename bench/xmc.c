@@ -29,9 +29,20 @@
  * detaches: the executor lives on), or the tracer is SIGKILLed with the
  * trap taken but not handled, or before the trap is reached. Prints what
  * became of the executor in each case.
+ *
+ *   bench-xmc snapshot [THREADS]
+ *
+ * The reading half, which does work: THREADS threads blocked in read() of
+ * a pipe; for each, its user PC and SP from /proc/PID/task/TID/syscall and
+ * its switch-in count (schedstat's third field), read twice 50 ms apart
+ * (unchanged while it sleeps), the cost of one such pass, and for one
+ * thread the registers ptrace sees once it is stopped, beside the file's.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdint.h>
@@ -225,6 +236,133 @@ static int trap_cases(struct shared *sh)
 	return 0;
 }
 
+static void *sleeper(void *arg)
+{
+	char c;
+
+	(void)!read(*(int *)arg, &c, 1);
+	return NULL;
+}
+
+static void blocked_process(int nthreads, int ready)
+{
+	static int p[2];
+	pthread_t t;
+
+	if (pipe(p) < 0)
+		_exit(1);
+	for (int i = 0; i < nthreads; i++)
+		if (pthread_create(&t, NULL, sleeper, &p[0]) != 0)
+			_exit(1);
+	(void)!write(ready, "r", 1);
+	sleeper(&p[0]);
+	_exit(0);
+}
+
+struct snap {
+	pid_t tid;
+	int sysfd, schedfd;
+	uint64_t pc, sp, pcount;
+	bool blocked;
+};
+
+static int snap_read(struct snap *t)
+{
+	char buf[256];
+	unsigned long long run, wait, pcount;
+	long long nr;
+	ssize_t n;
+
+	n = pread(t->sysfd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	t->blocked = sscanf(buf, "%lld %*s %*s %*s %*s %*s %*s %" SCNx64 " %" SCNx64, &nr, &t->sp,
+			    &t->pc) == 3;
+	n = pread(t->schedfd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	if (sscanf(buf, "%llu %llu %llu", &run, &wait, &pcount) != 3)
+		return -1;
+	t->pcount = pcount;
+	return 0;
+}
+
+static size_t snap_open(pid_t pid, struct snap *v, size_t max)
+{
+	char path[96];
+	struct dirent *d;
+	size_t n = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	while (dir && (d = readdir(dir)) && n < max) {
+		if (d->d_name[0] == '.')
+			continue;
+		v[n].tid = atoi(d->d_name);
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, v[n].tid);
+		v[n].sysfd = open(path, O_RDONLY | O_CLOEXEC);
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", pid, v[n].tid);
+		v[n].schedfd = open(path, O_RDONLY | O_CLOEXEC);
+		if (v[n].sysfd >= 0 && v[n].schedfd >= 0)
+			n++;
+	}
+	if (dir)
+		closedir(dir);
+	return n;
+}
+
+static int snapshot_case(int nthreads)
+{
+	struct snap *v = calloc((size_t)nthreads + 1, sizeof(*v)), *w;
+	size_t n, blocked = 0, moved = 0;
+	struct user_regs_struct regs;
+	double t0, pass_us;
+	int p[2], status;
+	pid_t child;
+	char c;
+
+	if (!v || pipe(p) < 0)
+		return 1;
+	child = fork();
+	if (child == 0)
+		blocked_process(nthreads, p[1]);
+	if (read(p[0], &c, 1) != 1)
+		return 1;
+	usleep(300 * 1000); /* every thread asleep in read() */
+	n = snap_open(child, v, (size_t)nthreads + 1);
+	w = calloc(n ? n : 1, sizeof(*w));
+	if (!w)
+		return 1;
+	t0 = now_s();
+	for (size_t i = 0; i < n; i++)
+		snap_read(&v[i]);
+	pass_us = (now_s() - t0) * 1e6;
+	usleep(50 * 1000);
+	for (size_t i = 0; i < n; i++) {
+		w[i] = v[i];
+		snap_read(&w[i]);
+		blocked += v[i].blocked;
+		moved += w[i].pcount != v[i].pcount;
+	}
+	printf("%zu threads: %zu blocked with a user pc/sp; one pass over syscall and schedstat "
+	       "%.0f us (%.2f us a thread); switch-in count moved in 50 ms asleep: %zu\n",
+	       n, blocked, pass_us, pass_us / (double)n, moved);
+	if (ptrace(PTRACE_SEIZE, v[n - 1].tid, NULL, NULL) == 0 &&
+	    ptrace(PTRACE_INTERRUPT, v[n - 1].tid, NULL, NULL) == 0 &&
+	    waitpid(v[n - 1].tid, &status, __WALL) == v[n - 1].tid &&
+	    ptrace(PTRACE_GETREGS, v[n - 1].tid, NULL, &regs) == 0)
+		printf("thread %d: syscall file pc 0x%" PRIx64 " sp 0x%" PRIx64 "; stopped: rip "
+		       "0x%llx rsp 0x%llx (%s)\n",
+		       v[n - 1].tid, v[n - 1].pc, v[n - 1].sp, regs.rip, regs.rsp,
+		       regs.rip == v[n - 1].pc && regs.rsp == v[n - 1].sp ? "the same" : "DIFFERENT");
+	kill(child, SIGKILL);
+	waitpid(child, &status, 0);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	double secs = argc > 1 ? atof(argv[1]) : 3;
@@ -242,6 +380,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (argc > 1 && strcmp(argv[1], "trap") == 0)
 		return trap_cases(sh);
+	if (argc > 1 && strcmp(argv[1], "snapshot") == 0)
+		return snapshot_case(argc > 2 ? atoi(argv[2]) : 64);
 	encode(code[0], IMM_A);
 	encode(code[1], IMM_B);
 	child = start_executor(sh, off);
