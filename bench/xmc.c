@@ -38,7 +38,6 @@
  * (unchanged while it sleeps), the cost of one such pass, and for one
  * thread the registers ptrace sees once it is stopped, beside the file's.
  */
-#define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -358,6 +357,9 @@ static int snapshot_case(int nthreads)
 		       "0x%llx rsp 0x%llx (%s)\n",
 		       v[n - 1].tid, v[n - 1].pc, v[n - 1].sp, regs.rip, regs.rsp,
 		       regs.rip == v[n - 1].pc && regs.rsp == v[n - 1].sp ? "the same" : "DIFFERENT");
+	/* Detached first: a traced thread of a killed process is a zombie
+	 * only its tracer can reap, and the process waits for it. */
+	ptrace(PTRACE_DETACH, v[n - 1].tid, NULL, NULL);
 	kill(child, SIGKILL);
 	waitpid(child, &status, 0);
 	return 0;
