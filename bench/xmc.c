@@ -17,7 +17,8 @@
  *   bench-xmc [SECONDS] [8|5] [OFFSET]
  *
  * OFFSET is the site's offset in its page (default 0x40: 8-byte aligned;
- * 0x3d puts the 5 bytes across a 64-byte line, 0x46 across an 8-byte word).
+ * 0x44 is where a jump after an endbr64 at a 16-byte-aligned entry goes,
+ * its 5 bytes across an 8-byte word; 0x3c, 8 bytes not 8-aligned).
  * Prints the calls, the writes, how many calls saw the second immediate
  * (the change is seen at all) and how many saw a torn one.
  *
@@ -333,8 +334,10 @@ static int snapshot_case(int nthreads)
 	usleep(300 * 1000); /* every thread asleep in read() */
 	n = snap_open(child, v, (size_t)nthreads + 1);
 	w = calloc(n ? n : 1, sizeof(*w));
-	if (!w)
+	if (!w || !n) {
+		kill(child, SIGKILL);
 		return 1;
+	}
 	t0 = now_s();
 	for (size_t i = 0; i < n; i++)
 		snap_read(&v[i]);
@@ -365,25 +368,16 @@ static int snapshot_case(int nthreads)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* The executor runs the site while this process rewrites it @len bytes at
+ * a time, for @secs seconds. */
+static int tear_case(struct shared *sh, double secs, size_t len, size_t off)
 {
-	double secs = argc > 1 ? atof(argv[1]) : 3;
-	size_t len = argc > 2 && atoi(argv[2]) == 5 ? 5 : 8;
-	size_t off = argc > 3 ? strtoul(argv[3], NULL, 0) : 0x40;
-	struct shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
-				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	uint8_t code[2][8];
 	uint64_t writes = 0;
 	char path[64];
 	pid_t child;
 	int fd, status;
 
-	if (sh == MAP_FAILED || off > 4096 - 8)
-		return 1;
-	if (argc > 1 && strcmp(argv[1], "trap") == 0)
-		return trap_cases(sh);
-	if (argc > 1 && strcmp(argv[1], "snapshot") == 0)
-		return snapshot_case(argc > 2 ? atoi(argv[2]) : 64);
 	encode(code[0], IMM_A);
 	encode(code[1], IMM_B);
 	child = start_executor(sh, off);
@@ -403,6 +397,7 @@ int main(int argc, char **argv)
 			}
 	sh->stop = 1;
 	waitpid(child, &status, 0);
+	close(fd);
 	printf("write of %zu bytes at page offset 0x%zx: %" PRIu64 " calls, %" PRIu64
 	       " writes, %" PRIu64 " saw the new value, %" PRIu64 " torn",
 	       len, off, sh->calls, writes, sh->seen_b, sh->torn);
@@ -413,4 +408,23 @@ int main(int argc, char **argv)
 		       WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "exit status");
 	printf("\n");
 	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	size_t off = argc > 3 ? strtoul(argv[3], NULL, 0) : 0x40;
+
+	if (sh == MAP_FAILED || off > 4096 - 8) {
+		fprintf(stderr, "usage: bench-xmc [SECONDS [5|8 [OFFSET < 0xff8]]] | trap | "
+				"snapshot [THREADS]\n");
+		return 2;
+	}
+	if (argc > 1 && strcmp(argv[1], "trap") == 0)
+		return trap_cases(sh);
+	if (argc > 1 && strcmp(argv[1], "snapshot") == 0)
+		return snapshot_case(argc > 2 ? atoi(argv[2]) : 64);
+	return tear_case(sh, argc > 1 ? atof(argv[1]) : 3,
+			 argc > 2 && atoi(argv[2]) == 5 ? 5 : 8, off);
 }
