@@ -499,6 +499,31 @@ static int refuse(struct changes *out, enum refusal_kind kind, const char *symbo
 	return hp_err(-EINVAL, "%s", msg);
 }
 
+/*
+ * Does C++ function @name (or its .cold part) catch, clean up or throw? It
+ * has an exception table then (.gcc_except_table.NAME with per-function
+ * sections), or calls __cxa_throw. The process's C++ runtime finds unwind
+ * and exception tables only in the modules the dynamic loader loaded, and a
+ * live patch is not one: an exception thrown or caught in patch code would
+ * end the process in std::terminate().
+ */
+static bool handles_exceptions(const struct obj *o, const struct osec *s, const char *name)
+{
+	char lsda[600];
+	size_t base = strcspn(name, ".");
+
+	snprintf(lsda, sizeof(lsda), ".gcc_except_table.%.*s", (int)base, name);
+	if (obj_find_section(o, lsda) >= 0)
+		return true;
+	for (size_t k = 0; k < s->nrel; k++) {
+		const char *t = o->sym[s->rel[k].sym].name;
+
+		if (strcmp(t, "__cxa_throw") == 0 || strcmp(t, "__cxa_rethrow") == 0)
+			return true;
+	}
+	return false;
+}
+
 static int compare_code(struct obj *orig, struct obj *fixed, size_t i, struct changes *out)
 {
 	const struct osec *s = &fixed->sec[i];
@@ -526,6 +551,20 @@ static int compare_code(struct obj *orig, struct obj *fixed, size_t i, struct ch
 			      "-ffunction-sections overridden?), and it changed; cannot tell "
 			      "which functions to replace",
 			      fixed->file);
+	if (s->owner >= 0 && handles_exceptions(fixed, s, fixed->sym[s->owner].name)) {
+		/* f.cold holds f's landing pads: name f */
+		_cleanup_free_ char *fn = strndup(fixed->sym[s->owner].name,
+						  strcspn(fixed->sym[s->owner].name, "."));
+
+		if (!fn)
+			return hp_err(-ENOMEM, "out of memory");
+		return refuse(out, REFUSAL_OTHER, fn, fixed->file,
+			      "the fix changes '%s' (%s), which throws, catches or cleans up after "
+			      "a C++ exception; the process's C++ runtime looks for exception "
+			      "tables only in the modules it loaded, so an exception in the live "
+			      "patch would end the process: this needs a restart",
+			      fn, fixed->file);
+	}
 	return add_change(out, CHANGE_FUNC, fixed, i, "its code changed");
 }
 
