@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "elffile.h"
+#include "cxxeh.h"
 #include "linemove.h"
 #include "error.h"
 #include "macro.h"
@@ -499,29 +500,29 @@ static int refuse(struct changes *out, enum refusal_kind kind, const char *symbo
 	return hp_err(-EINVAL, "%s", msg);
 }
 
-/*
- * Does C++ function @name (or its .cold part) catch, clean up or throw? It
- * has an exception table then (.gcc_except_table.NAME with per-function
- * sections), or calls __cxa_throw. The process's C++ runtime finds unwind
- * and exception tables only in the modules the dynamic loader loaded, and a
- * live patch is not one: an exception thrown or caught in patch code would
- * end the process in std::terminate().
- */
-static bool handles_exceptions(const struct obj *o, const struct osec *s, const char *name)
+/* A changed or new C++ function is carried only when no exception can cross
+ * its frame (cxxeh.h); named as f, not f.cold, whose landing pads are f's. */
+static int refuse_exceptions(struct changes *out, struct obj *fixed, size_t i)
 {
-	char lsda[600];
-	size_t base = strcspn(name, ".");
+	const struct osec *s = &fixed->sec[i];
+	_cleanup_free_ char *fn = NULL;
+	char why[400];
+	int r;
 
-	snprintf(lsda, sizeof(lsda), ".gcc_except_table.%.*s", (int)base, name);
-	if (obj_find_section(o, lsda) >= 0)
-		return true;
-	for (size_t k = 0; k < s->nrel; k++) {
-		const char *t = o->sym[s->rel[k].sym].name;
-
-		if (strcmp(t, "__cxa_throw") == 0 || strcmp(t, "__cxa_rethrow") == 0)
-			return true;
-	}
-	return false;
+	if (s->owner < 0 || !cxxeh_is_cxx(fixed))
+		return 0;
+	r = cxxeh_crossed(fixed, i, why, sizeof(why));
+	if (r <= 0)
+		return r;
+	fn = strndup(fixed->sym[s->owner].name, strcspn(fixed->sym[s->owner].name, "."));
+	if (!fn)
+		return hp_err(-ENOMEM, "out of memory");
+	return refuse(out, REFUSAL_OTHER, fn, fixed->file,
+		      "the fix changes the C++ function '%s' (%s), and an exception can cross its "
+		      "frame: %s; the process's C++ runtime finds exception tables only in the "
+		      "modules it loaded, not in a live patch, so the exception would end the "
+		      "process: this needs a restart",
+		      fn, fixed->file, why);
 }
 
 static int compare_code(struct obj *orig, struct obj *fixed, size_t i, struct changes *out)
@@ -551,20 +552,6 @@ static int compare_code(struct obj *orig, struct obj *fixed, size_t i, struct ch
 			      "-ffunction-sections overridden?), and it changed; cannot tell "
 			      "which functions to replace",
 			      fixed->file);
-	if (s->owner >= 0 && handles_exceptions(fixed, s, fixed->sym[s->owner].name)) {
-		/* f.cold holds f's landing pads: name f */
-		_cleanup_free_ char *fn = strndup(fixed->sym[s->owner].name,
-						  strcspn(fixed->sym[s->owner].name, "."));
-
-		if (!fn)
-			return hp_err(-ENOMEM, "out of memory");
-		return refuse(out, REFUSAL_OTHER, fn, fixed->file,
-			      "the fix changes '%s' (%s), which throws, catches or cleans up after "
-			      "a C++ exception; the process's C++ runtime looks for exception "
-			      "tables only in the modules it loaded, so an exception in the live "
-			      "patch would end the process: this needs a restart",
-			      fn, fixed->file);
-	}
 	return add_change(out, CHANGE_FUNC, fixed, i, "its code changed");
 }
 
@@ -689,5 +676,9 @@ int objdiff_pair(struct obj *orig, struct obj *fixed, struct changes *out)
 		snprintf(why, sizeof(why), "it uses the changed constant %s", name);
 		r = add_change(out, CHANGE_FUNC, fixed, i, why);
 	}
+	/* Last: a changed vtable or layout is the more useful reason. */
+	for (size_t k = first; r == 0 && k < out->n; k++)
+		if (out->v[k].kind != CHANGE_CONST)
+			r = refuse_exceptions(out, fixed, out->v[k].sec);
 	return r;
 }
