@@ -208,8 +208,9 @@ static size_t unreached_hunks(const struct fix *f, const struct fn_change *v, si
 	for (size_t h = 0; h < f->diff.nhunks; h++) {
 		const struct diff_hunk *hk = &f->diff.hunks[h];
 
-		if (!compiled_source(hk->file) || !is_target_file(hk->file, files, nfiles) ||
-		    hunk_reaches(f, hk, v, n))
+		/* comments, blank lines, #include: no code to reach */
+		if (!hk->code || !compiled_source(hk->file) ||
+		    !is_target_file(hk->file, files, nfiles) || hunk_reaches(f, hk, v, n))
 			continue;
 		buf_printf(out, "%s%s:%u", count++ ? ", " : "a hunk reaching no changed function "
 							  "of this file: ",

@@ -221,6 +221,64 @@ TEST(hunk_reaching_no_changed_function_is_not_live)
 	fixlist_free(&fl);
 }
 
+/* Hunks that change only comments, blank lines or #include lines reach no
+ * function and need none: the fix is live when its code hunk is. A line
+ * inside a comment opened above the hunk, a comment closed on a line that
+ * also holds code, and "--- a/next" of the next file are told right. */
+static const char fix_noise[] =
+	"Description: parse: bound, and say why\n"
+	"--- a/src/parse.c\n+++ b/src/parse.c\n"
+	"@@ -1,3 +1,4 @@\n #include <stdio.h>\n+#include <limits.h>\n-#include <stdlib.h>\n"
+	"+#include <stdlib.h>\n ctx\n"
+	"@@ -10,3 +10,3 @@\n ctx\n-old\n+new\n ctx\n"
+	"@@ -30,4 +30,6 @@\n /*\n- * the old words\n+ * the new words,\n+ * on two lines\n"
+	" */\n+\n+// and a line comment\n x = 1;\n"
+	"@@ -70,3 +72,3 @@\n ctx\n-\tn = 1; /* one */\n+\tn = 1; /* exactly one */\n ctx\n"
+	"--- a/src/other.c\n+++ b/src/other.c\n"
+	"@@ -5,2 +5,2 @@\n-/* a */ y = 2;\n+/* a */ y = 3;\n ctx\n";
+
+TEST(hunks_of_only_comments_or_includes_need_no_function)
+{
+	const char *dir = test_tmpdir();
+	char path[PATH_MAX];
+	struct fixlist fl = {0};
+	const struct fn_change changed[] = {
+		{.name = "parse_len", .file = "src/parse.c", .line = 8, .end_line = 20},
+		{.name = "other_fn", .file = "src/other.c", .line = 1, .end_line = 9},
+	};
+	const char *files[] = {"parse.c", "other.c"};
+
+	snprintf(path, sizeof(path), "%s/noise.patch", dir);
+	test_write_file(path, fix_noise, strlen(fix_noise));
+	ASSERT_OK(fixlist_add(&fl, "noise.patch", path, NULL, NULL));
+	ASSERT_EQ(fl.v[0].diff.nhunks, 5);
+	ASSERT_FALSE(fl.v[0].diff.hunks[0].code); /* #include lines */
+	ASSERT_TRUE(fl.v[0].diff.hunks[1].code);
+	ASSERT_FALSE(fl.v[0].diff.hunks[2].code); /* comment lines, a blank */
+	ASSERT_TRUE(fl.v[0].diff.hunks[3].code);  /* code with a comment */
+	ASSERT_TRUE(fl.v[0].diff.hunks[4].code);
+	/* line 70 holds code the build compiled out: only in part */
+	fixlist_assign(&fl, changed, 2, files, 2);
+	ASSERT_EQ(fl.v[0].verdict, FIX_IN_PART);
+	ASSERT_CONTAINS(fl.v[0].reason, "src/parse.c:72");
+	ASSERT_NULL(strstr(fl.v[0].reason, "src/parse.c:1,"));
+	ASSERT_NULL(strstr(fl.v[0].reason, "src/parse.c:30"));
+	fixlist_free(&fl);
+
+	/* without the code hunk at line 70: live */
+	fl = (struct fixlist){0};
+	const char *cut = strstr(fix_noise, "@@ -70,3");
+	char text[sizeof(fix_noise)];
+
+	snprintf(text, sizeof(text), "%.*s%s", (int)(cut - fix_noise), fix_noise,
+		 strstr(cut, "--- a/src/other.c"));
+	test_write_file(path, text, strlen(text));
+	ASSERT_OK(fixlist_add(&fl, "noise.patch", path, NULL, NULL));
+	fixlist_assign(&fl, changed, 2, files, 2);
+	ASSERT_EQ(fl.v[0].verdict, FIX_IN_PATCH);
+	fixlist_free(&fl);
+}
+
 /* A refusal names its source file (the completeness check: the full path
  * the debug info gives); the fix changing that file is blamed, never one
  * changing a same-named file elsewhere (a vendored copy). */
