@@ -782,6 +782,17 @@ static int verdict_text(struct dbuild *d)
 
 	for (size_t i = 0; r == 0 && i < d->o->nrefused; i++)
 		r = verdict_add_refusal(&d->verdict, &d->o->refused[i]);
+	for (size_t i = 0; r == 0 && d->o->fixes && i < d->o->fixes->nfixes; i++) {
+		const struct fix_outcome *f = &d->o->fixes->fixes[i];
+
+		r = verdict_add_fix(&d->verdict, f->name, f->cves, f->ncves, f->verdict, f->reason);
+	}
+	if (r == 0 && !d->o->fixes) {
+		const char *slash = strrchr(d->o->diff, '/');
+
+		r = verdict_add_fix(&d->verdict, slash ? slash + 1 : d->o->diff, d->diff.cves,
+				    d->diff.ncves, "live", NULL);
+	}
 	if (r < 0)
 		return r;
 	verdict_encode(&d->verdict, &text);

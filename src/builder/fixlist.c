@@ -23,6 +23,28 @@ static const char *const verdict_names[] = {
 	[FIX_IN_PART] = "in the live patch only in part, so not counted as live",
 };
 
+/* The words info --json and the survey use. */
+static const char *const verdict_words[] = {
+	[FIX_IN_PATCH] = "live",
+	[FIX_REFUSED] = "refused",
+	[FIX_NOT_IN_FILE] = "not-in-file",
+	[FIX_NO_CODE] = "no-code-change",
+	[FIX_IN_PART] = "in-part",
+};
+
+int fixlist_verdicts(const struct fixlist *fl, struct verdict *out)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < fl->n; i++) {
+		const struct fix *f = &fl->v[i];
+
+		r = verdict_add_fix(out, f->name, f->diff.cves, f->diff.ncves,
+				    verdict_words[f->verdict], f->reason);
+	}
+	return r;
+}
+
 int fixlist_add(struct fixlist *fl, const char *name, const char *path, const char *file,
 		const char *whole)
 {

@@ -310,6 +310,8 @@ def check_verdict(info, case):
     expect_eq(funcs["differ"], funcs["replaced"] + funcs["inlined"] + funcs["cold"]
               + funcs["benign"] + funcs["refused"], "every function that differs is accounted")
     expect_eq(info["refusals"], [], "a bundle the check passed refuses nothing")
+    expect_eq([(f["name"], f["verdict"], f["reason"]) for f in info["fixes"]],
+              [("fix.patch", "live", None)], "the diff is the one fix, live")
 
 
 def check_bundle(env, case, out):
