@@ -124,6 +124,14 @@ static int add_part(struct fixlist *fl, const char *whole, const char *file, con
 	return fixlist_add(fl, name, path, file, whole);
 }
 
+int fixsplit_file(struct fixlist *fl, const char *old_tree, const char *new_tree,
+		  const char *whole, const char *file, const char *out)
+{
+	int r = file_diff(old_tree, new_tree, file, out);
+
+	return r == 1 ? add_part(fl, whole, file, out) : r;
+}
+
 int fixsplit(struct fixlist *fl, const char *old_tree, const char *new_tree, const char *name,
 	     const char *workdir)
 {
@@ -144,9 +152,7 @@ int fixsplit(struct fixlist *fl, const char *old_tree, const char *new_tree, con
 		r = mkdir_p(workdir, 0755);
 	for (size_t i = 0; r >= 0 && i < nfiles; i++) {
 		snprintf(out, sizeof(out), "%s/%zu.diff", workdir, fl->n - before);
-		r = file_diff(old_tree, new_tree, files[i], out);
-		if (r == 1)
-			r = add_part(fl, name, files[i], out);
+		r = fixsplit_file(fl, old_tree, new_tree, name, files[i], out);
 	}
 	for (size_t i = 0; i < nfiles; i++)
 		free(files[i]);

@@ -13,6 +13,10 @@
  * trees (their diffs written under @workdir). */
 int fixsplit(struct fixlist *fl, const char *old_tree, const char *new_tree, const char *name,
 	     const char *workdir);
+/* One part of @whole: @file's difference between the trees, written to
+ * @out. 0 (no part) when the file is the same in both. */
+int fixsplit_file(struct fixlist *fl, const char *old_tree, const char *new_tree,
+		  const char *whole, const char *file, const char *out);
 /* A changelog bullet that names split patch @whole: each sub-item's CVE ids
  * go to the parts whose functions (as @new_tree defines them), or whose
  * file, it names. */

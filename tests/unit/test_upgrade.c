@@ -279,6 +279,71 @@ TEST(hunks_of_only_comments_or_includes_need_no_function)
 	fixlist_free(&fl);
 }
 
+/* A new upstream release (1.0 -> 1.1, no Debian patch at all): one part
+ * per file that differs, debian/ left out; the CVE ids of the changelog's
+ * flat bullet and of the release's NEWS go to the parts whose files define
+ * the functions they name (two ids in one sentence each to its own). */
+TEST(upstream_release_is_split_by_file_with_its_cves)
+{
+	const char *dir = test_tmpdir();
+	char old[PATH_MAX], cur[PATH_MAX], work[PATH_MAX];
+	struct fixlist fl;
+
+	snprintf(old, sizeof(old), "%s/up-old", dir);
+	snprintf(cur, sizeof(cur), "%s/up-new", dir);
+	snprintf(work, sizeof(work), "%s/up-work", dir);
+	put(old, "debian/changelog", "pkg (1.0-1) bookworm; urgency=medium\n\n  * Initial.\n\n"
+				     " -- T <t@example.org>  Mon, 02 Jan 2023 10:00:00 +0000\n");
+	put(cur, "debian/changelog",
+	    "pkg (1.1-1) bookworm-security; urgency=high\n\n"
+	    "  * New upstream release: fixes CVE-2099-2001 in parse_len and CVE-2099-2002\n"
+	    "    in name_ok.\n\n"
+	    " -- T <t@example.org>  Tue, 03 Jan 2023 10:00:00 +0000\n\n"
+	    "pkg (1.0-1) bookworm; urgency=medium\n\n  * Initial.\n\n"
+	    " -- T <t@example.org>  Mon, 02 Jan 2023 10:00:00 +0000\n");
+	put(old, "src/parse.c", "int parse_len(int n)\n{\n\treturn n;\n}\n");
+	put(cur, "src/parse.c", "int parse_len(int n)\n{\n\treturn n > 64 ? -1 : n;\n}\n");
+	put(old, "src/name.c", "int name_ok(const char *s)\n{\n\treturn 1;\n}\n");
+	put(cur, "src/name.c", "int name_ok(const char *s)\n{\n\treturn !strchr(s, '/');\n}\n");
+	put(old, "src/stats.c", "struct counter { int hits; };\nint count_hit(void)\n{\n}\n");
+	put(cur, "src/stats.c", "struct counter { int hits, misses; };\nint count_hit(void)\n{\n}\n");
+	put(old, "src/same.c", "int same(void)\n{\n}\n");
+	put(cur, "src/same.c", "int same(void)\n{\n}\n");
+	put(old, "NEWS", "1.0: first.\n");
+	put(cur, "NEWS", "1.1:\n * stats: count misses too (CVE-2099-2003).\n"
+			 " * Fix parse_len overflow (CVE-2099-2001).\n1.0: first.\n");
+
+	ASSERT_OK(fixlist_read(old, cur, "1.0-1", work, &fl));
+	ASSERT_EQ(fl.n, 4); /* NEWS, name.c, parse.c, stats.c: not same.c, not debian/ */
+	for (size_t i = 0; i < fl.n; i++) {
+		const struct fix *f = &fl.v[i];
+
+		ASSERT_STREQ(f->whole, "upstream 1.1");
+		if (strcmp(f->file, "src/parse.c") == 0) {
+			ASSERT_STREQ(f->name, "upstream 1.1: src/parse.c");
+			ASSERT_EQ(f->diff.ncves, 1);
+			ASSERT_STREQ(f->diff.cves[0], "CVE-2099-2001");
+		} else if (strcmp(f->file, "src/name.c") == 0) {
+			ASSERT_EQ(f->diff.ncves, 1);
+			ASSERT_STREQ(f->diff.cves[0], "CVE-2099-2002");
+		} else if (strcmp(f->file, "src/stats.c") == 0) {
+			ASSERT_EQ(f->diff.ncves, 1);
+			ASSERT_STREQ(f->diff.cves[0], "CVE-2099-2003");
+		} else {
+			ASSERT_STREQ(f->file, "NEWS");
+			ASSERT_EQ(f->diff.ncves, 0); /* the notes name fixes, fix nothing */
+		}
+	}
+	fixlist_free(&fl);
+
+	/* a Debian revision of the same upstream version has no upstream part */
+	put(cur, "debian/changelog", "pkg (1.0-2) bookworm; urgency=medium\n\n  * Rebuild.\n\n"
+				     " -- T <t@example.org>  Tue, 03 Jan 2023 10:00:00 +0000\n");
+	ASSERT_OK(fixlist_read(old, cur, "1.0-1", work, &fl));
+	ASSERT_EQ(fl.n, 0);
+	fixlist_free(&fl);
+}
+
 /* A refusal names its source file (the completeness check: the full path
  * the debug info gives); the fix changing that file is blamed, never one
  * changing a same-named file elsewhere (a vendored copy). */
