@@ -7,6 +7,8 @@
  */
 #pragma once
 
+#include <stdbool.h>
+
 #include "fixlist.h"
 
 /* Appends to @fl one fix per file that patch @name changes between the
@@ -22,6 +24,9 @@ int fixsplit_file(struct fixlist *fl, const char *old_tree, const char *new_tree
  * file, it names. */
 void fixsplit_bullet(struct fixlist *fl, const char *new_tree, const char *whole,
 		     const char *bullet);
+/* A release-notes file (NEWS, CHANGES, ChangeLog, RELEASE*, any case): it
+ * names changes, and neither is nor uses code. */
+bool fixsplit_is_notes(const char *file);
 /* Parts left out must not leave others behind that need them: each part
  * still kept that uses an identifier a refused part brings (one the older
  * tree has nowhere, such as a new macro) is refused with it, until none

@@ -168,18 +168,6 @@ static void give_sentences(struct fixlist *fl, const char *new_tree, const char 
 	}
 }
 
-/* A release-notes file: NEWS, CHANGES, ChangeLog (any case, any suffix). */
-static bool notes_file(const char *file)
-{
-	static const char *const names[] = {"news", "changes", "changelog", "release"};
-	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
-
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (strncasecmp(base, names[i], strlen(names[i])) == 0)
-			return true;
-	return false;
-}
-
 /* The lines the part's diff adds. */
 static char *added_text(const struct fix *f)
 {
@@ -208,7 +196,7 @@ void upstream_cves(struct fixlist *fl, const char *new_tree, const char *whole, 
 		_cleanup_free_ char *text = NULL;
 
 		if (!fl->v[i].whole || strcmp(fl->v[i].whole, whole) != 0 ||
-		    !notes_file(fl->v[i].file))
+		    !fixsplit_is_notes(fl->v[i].file))
 			continue;
 		text = added_text(&fl->v[i]);
 		if (text)
@@ -220,7 +208,7 @@ void upstream_cves(struct fixlist *fl, const char *new_tree, const char *whole, 
 		struct diff_info *d = &fl->v[i].diff;
 
 		if (!fl->v[i].whole || strcmp(fl->v[i].whole, whole) != 0 ||
-		    !notes_file(fl->v[i].file))
+		    !fixsplit_is_notes(fl->v[i].file))
 			continue;
 		for (size_t k = 0; k < d->ncves; k++)
 			free(d->cves[k]);

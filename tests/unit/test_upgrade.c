@@ -301,8 +301,10 @@ TEST(upstream_release_is_split_by_file_with_its_cves)
 	    " -- T <t@example.org>  Tue, 03 Jan 2023 10:00:00 +0000\n\n"
 	    "pkg (1.0-1) bookworm; urgency=medium\n\n  * Initial.\n\n"
 	    " -- T <t@example.org>  Mon, 02 Jan 2023 10:00:00 +0000\n");
-	put(old, "src/parse.c", "int parse_len(int n)\n{\n\treturn n;\n}\n");
-	put(cur, "src/parse.c", "int parse_len(int n)\n{\n\treturn n > 64 ? -1 : n;\n}\n");
+	/* an attribute before the name: the name is still parse_len */
+	put(old, "src/parse.c", "__attribute__((noinline)) int parse_len(int n)\n{\n\treturn n;\n}\n");
+	put(cur, "src/parse.c",
+	    "__attribute__((noinline)) int parse_len(int n)\n{\n\treturn n > 64 ? -1 : n;\n}\n");
 	put(old, "src/name.c", "int name_ok(const char *s)\n{\n\treturn 1;\n}\n");
 	put(cur, "src/name.c", "int name_ok(const char *s)\n{\n\treturn !strchr(s, '/');\n}\n");
 	put(old, "src/stats.c", "struct counter { int hits; };\nint count_hit(void)\n{\n}\n");
