@@ -40,6 +40,7 @@
 #include "patchlink.h"
 #include "patchwrite.h"
 #include "srctree.h"
+#include "progress.h"
 
 struct dbuild {
 	const struct build_diff_opts *o;
@@ -858,7 +859,7 @@ int build_from_diff(const struct build_diff_opts *o)
 		r = build_finish(&d.b);
 	}
 	if (r == 0 && o->explain && d.b.explain)
-		fputs(d.b.explain, stdout);
+		progress_explain(d.b.explain);
 	dbuild_free(&d);
 	return r;
 }

@@ -7,6 +7,7 @@
 #include "build.h"
 #include "cli.h"
 #include "error.h"
+#include "progress.h"
 
 static void usage(void)
 {
@@ -142,11 +143,23 @@ static int parse(struct args *a, int argc, char **argv)
 	return 0;
 }
 
+/* The builder's progress on stderr, its --explain text on stdout. */
+static void show_progress(enum progress_kind kind, const char *text, void *arg)
+{
+	(void)arg;
+	if (kind == PROGRESS_EXPLAIN)
+		fputs(text, stdout);
+	else
+		fprintf(stderr, "hotpatch: %s\n", text);
+	fflush(kind == PROGRESS_EXPLAIN ? stdout : stderr);
+}
+
 int cmd_build(int argc, char **argv)
 {
 	struct args a = {0};
 	int r;
 
+	progress_set(show_progress, NULL);
 	r = parse(&a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;

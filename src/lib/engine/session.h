@@ -15,6 +15,12 @@
 #include "procfs.h"
 #include "safety.h"
 
+/* One process, in the calling OS thread (apply.c, revert.c). */
+void engine_apply(const struct bundle *b, pid_t pid, const struct engine_opts *o,
+		  struct engine_report *rep);
+void engine_revert(const char *id, pid_t pid, const struct engine_opts *o,
+		   struct engine_report *rep);
+
 /* Stops the process, checks that no thread is in @forbid (taken over), and
  * writes @w; fills the report's pause figures. */
 int session_flip(pid_t pid, int memfd, const struct proc_maps *maps, struct range *forbid,
