@@ -30,6 +30,7 @@
 
 #include "build.h"
 #include "completeness.h"
+#include "cxxeh.h"
 #include "diffparse.h"
 #include "dwarfinfo.h"
 #include "error.h"
@@ -339,7 +340,7 @@ static int check_pair(struct dbuild *d, size_t i)
 	return 0;
 }
 
-static int compare_pair(struct dbuild *d, size_t i)
+static int compare_objects(struct dbuild *d, size_t i)
 {
 	if (!d->origs[i].nsec) {
 		/* A new source file: every function in it is new. */
@@ -352,6 +353,17 @@ static int compare_pair(struct dbuild *d, size_t i)
 		return 0;
 	}
 	return objdiff_pair(&d->origs[i], &d->fixeds[i], &d->changes);
+}
+
+/* The pair's changes; then, for C++, whether an exception can cross what
+ * the patch would carry (last: a changed vtable or layout is the more
+ * useful reason). */
+static int compare_pair(struct dbuild *d, size_t i)
+{
+	size_t first = d->changes.n;
+	int r = compare_objects(d, i);
+
+	return r < 0 ? r : cxxeh_refuse(&d->changes, first, &d->fixeds[i]);
 }
 
 /* @paths with the fixed tree's directory taken out of them (in place). */

@@ -4,11 +4,13 @@
 #include <capstone/capstone.h>
 #include <elf.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
 #include "macro.h"
 #include "objdiff.h"
+#include "verdict.h"
 
 /* How deep the calls into the same object are followed. */
 #define CXXEH_DEPTH 8
@@ -128,4 +130,42 @@ static int crossed(const struct obj *o, size_t sec, int depth, char *why, size_t
 int cxxeh_crossed(const struct obj *o, size_t sec, char *why, size_t len)
 {
 	return crossed(o, sec, 0, why, len);
+}
+
+static int refuse_one(struct changes *c, const struct obj *fixed, size_t i)
+{
+	const struct osec *s = &fixed->sec[i];
+	_cleanup_free_ char *fn = NULL, *msg = NULL;
+	char why[400];
+	int r;
+
+	if (s->owner < 0)
+		return 0;
+	r = cxxeh_crossed(fixed, i, why, sizeof(why));
+	if (r <= 0)
+		return r;
+	fn = strndup(fixed->sym[s->owner].name, strcspn(fixed->sym[s->owner].name, "."));
+	if (!fn || asprintf(&msg,
+			    "the fix changes the C++ function '%s' (%s), and an exception can "
+			    "cross its frame: %s; the process's C++ runtime finds exception tables "
+			    "only in the modules it loaded, not in a live patch, so the exception "
+			    "would end the process: this needs a restart",
+			    fn, fixed->file, why) < 0)
+		return hp_err(-ENOMEM, "out of memory");
+	refusal_free(&c->refusal);
+	if (refusal_init(&c->refusal, REFUSAL_OTHER, fn, fixed->file, msg) < 0)
+		return -ENOMEM;
+	return hp_err(-EINVAL, "%s", msg);
+}
+
+int cxxeh_refuse(struct changes *c, size_t first, const struct obj *fixed)
+{
+	int r = 0;
+
+	if (!cxxeh_is_cxx(fixed))
+		return 0;
+	for (size_t k = first; r == 0 && k < c->n; k++)
+		if (c->v[k].kind != CHANGE_CONST && c->v[k].obj == fixed)
+			r = refuse_one(c, fixed, c->v[k].sec);
+	return r;
 }

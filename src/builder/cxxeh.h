@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct changes;
 struct obj;
 
 /* Is @o compiled from C++ (its source file's name says so)? */
@@ -28,3 +29,9 @@ bool cxxeh_is_cxx(const struct obj *o);
  * catches or cleans up after exceptions", "it calls f, which may throw");
  * a negative errno when the code cannot be read. */
 int cxxeh_crossed(const struct obj *o, size_t sec, char *why, size_t len);
+
+/* Refuses the first of the changed or new functions of C++ object @fixed,
+ * from entry @first of @c on, that an exception can cross, naming it (f,
+ * not f.cold, whose landing pads are f's): -EINVAL with the message and
+ * @c->refusal set, as objdiff_pair() refuses. 0 when none can. */
+int cxxeh_refuse(struct changes *c, size_t first, const struct obj *fixed);

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "elffile.h"
-#include "cxxeh.h"
 #include "linemove.h"
 #include "error.h"
 #include "macro.h"
@@ -500,31 +499,6 @@ static int refuse(struct changes *out, enum refusal_kind kind, const char *symbo
 	return hp_err(-EINVAL, "%s", msg);
 }
 
-/* A changed or new C++ function is carried only when no exception can cross
- * its frame (cxxeh.h); named as f, not f.cold, whose landing pads are f's. */
-static int refuse_exceptions(struct changes *out, struct obj *fixed, size_t i)
-{
-	const struct osec *s = &fixed->sec[i];
-	_cleanup_free_ char *fn = NULL;
-	char why[400];
-	int r;
-
-	if (s->owner < 0 || !cxxeh_is_cxx(fixed))
-		return 0;
-	r = cxxeh_crossed(fixed, i, why, sizeof(why));
-	if (r <= 0)
-		return r;
-	fn = strndup(fixed->sym[s->owner].name, strcspn(fixed->sym[s->owner].name, "."));
-	if (!fn)
-		return hp_err(-ENOMEM, "out of memory");
-	return refuse(out, REFUSAL_OTHER, fn, fixed->file,
-		      "the fix changes the C++ function '%s' (%s), and an exception can cross its "
-		      "frame: %s; the process's C++ runtime finds exception tables only in the "
-		      "modules it loaded, not in a live patch, so the exception would end the "
-		      "process: this needs a restart",
-		      fn, fixed->file, why);
-}
-
 static int compare_code(struct obj *orig, struct obj *fixed, size_t i, struct changes *out)
 {
 	const struct osec *s = &fixed->sec[i];
@@ -676,9 +650,5 @@ int objdiff_pair(struct obj *orig, struct obj *fixed, struct changes *out)
 		snprintf(why, sizeof(why), "it uses the changed constant %s", name);
 		r = add_change(out, CHANGE_FUNC, fixed, i, why);
 	}
-	/* Last: a changed vtable or layout is the more useful reason. */
-	for (size_t k = first; r == 0 && k < out->n; k++)
-		if (out->v[k].kind != CHANGE_CONST)
-			r = refuse_exceptions(out, fixed, out->v[k].sec);
 	return r;
 }
