@@ -12,6 +12,7 @@ all three. /usr/bin/hpup answers each line "N NAME" with
 import os
 import shutil
 
+import debtiny
 from debtiny import run, write
 
 MAIN_C = r"""
@@ -208,28 +209,6 @@ def make_sources(work):
     return archive
 
 
-def build_binary(archive, version, build_dir):
-    """dpkg-buildpackage of hpup @version at @build_dir; the .deb's path."""
-    shutil.rmtree(build_dir, ignore_errors=True)
-    os.makedirs(os.path.dirname(build_dir), exist_ok=True)
-    run(["dpkg-source", "-x", os.path.join(archive, f"hpup_{version}.dsc"), build_dir])
-    run(["dpkg-buildpackage", "-B", "-uc", "-us"], cwd=build_dir,
-        env={"DEB_BUILD_OPTIONS": "nocheck", "LC_ALL": "C.UTF-8"})
-    shutil.rmtree(build_dir)
-    return os.path.join(os.path.dirname(build_dir), f"hpup_{version}_amd64.deb")
-
-
 def install(work, archive, sysroot, build_dir):
     """Build hpup 1.0-1 and install it into @sysroot with a dpkg database."""
-    deb = build_binary(archive, "1.0-1", build_dir)
-    run(["dpkg-deb", "-x", deb, sysroot])
-    listing = run(["dpkg-deb", "-c", deb]).stdout.splitlines()
-    info = os.path.join(sysroot, "var/lib/dpkg/info")
-    os.makedirs(info, exist_ok=True)
-    paths = [l.split()[-1].lstrip(".") for l in listing]
-    write(os.path.join(info, "hpup.list"), "".join(p.rstrip("/") + "\n" for p in paths if p))
-    write(os.path.join(sysroot, "var/lib/dpkg/status"),
-          "Package: hpup\nStatus: install ok installed\nPriority: optional\n"
-          "Architecture: amd64\nVersion: 1.0-1\nDescription: test\n\n")
-    os.unlink(deb)
-    return os.path.join(sysroot, "usr/bin/hpup")
+    return debtiny.install(work, archive, sysroot, build_dir, name="hpup")
