@@ -42,6 +42,7 @@
 #include "patchwrite.h"
 #include "srctree.h"
 #include "progress.h"
+#include "strv.h"
 
 struct dbuild {
 	const struct build_diff_opts *o;

@@ -14,6 +14,7 @@
 #include "fixsplit.h"
 #include "macro.h"
 #include "srctree.h"
+#include "strv.h"
 #include "upstream.h"
 
 /* The patch names of a quilt series, in order ("" when there is none). */

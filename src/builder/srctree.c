@@ -18,6 +18,7 @@
 #include "macro.h"
 #include "runcmd.h"
 #include "progress.h"
+#include "strv.h"
 
 /* Compiler names a build may call, and the real compiler each one is. */
 static const char *const wrapped[][2] = {
@@ -28,13 +29,6 @@ static const char *const wrapped[][2] = {
 	{"x86_64-linux-gnu-g++", "x86_64-linux-gnu-g++"},
 	{"x86_64-linux-gnu-g++-12", "x86_64-linux-gnu-g++-12"},
 };
-
-void strv_free_n(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
 
 static int find_in_path(const char *name, char *ret, size_t len)
 {

@@ -12,8 +12,13 @@
 struct engine_report;
 
 /* Exit codes: 0 success, 1 an operation failed on some process, 2 a refusal
- * (bad input, trust, permissions, usage). */
-enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_REFUSED = 2 };
+ * (bad input, trust, permissions, usage).
+ *
+ * One convention inside a command: a step returns 0 to go on, or the exit
+ * code to stop with (EXIT_*, or CLI_DONE after printing help: stop, exit 0),
+ * never a negative errno (a step refuses with cli_refuse(), which says why
+ * and returns EXIT_REFUSED). */
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_REFUSED = 2, CLI_DONE = 256 };
 
 struct subcommand {
 	const char *name;

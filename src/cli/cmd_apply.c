@@ -200,7 +200,7 @@ static int parse(struct op *op, int argc, char **argv)
 			break;
 		case 'h':
 			usage(op->revert);
-			return -1;
+			return CLI_DONE;
 		default:
 			return EXIT_REFUSED;
 		}
@@ -364,7 +364,7 @@ static int run(bool revert, int argc, char **argv)
 	op_free(&op);
 	/* Every path above returns an exit code; a negative errno here would
 	 * be an unreported failure, never a success. */
-	return r < 0 ? EXIT_FAILED : r;
+	return r < 0 ? EXIT_FAILED : r == CLI_DONE ? EXIT_OK : r;
 }
 
 int cli_run_everywhere(bool revert, const char *id)

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,7 +61,7 @@ static int push(char ***v, size_t *n, const char *s)
 	char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
 
 	if (!nv)
-		return -1;
+		return -ENOMEM;
 	*v = nv;
 	nv[(*n)++] = (char *)s;
 	return 0;
@@ -133,7 +134,7 @@ static int parse(struct args *a, int argc, char **argv)
 		case 'W': a->u.profiles = optarg; break;
 		case 'h':
 			usage();
-			return -1;
+			return CLI_DONE;
 		default:
 			return EXIT_REFUSED;
 		}
@@ -162,7 +163,7 @@ int cmd_build(int argc, char **argv)
 	progress_set(show_progress, NULL);
 	r = parse(&a, argc, argv);
 	if (r)
-		return r < 0 ? EXIT_OK : r;
+		return r == CLI_DONE ? EXIT_OK : r;
 	if (!a.c.target || !a.c.output)
 		return cli_usage("build needs --target FILE and -o OUT.hpb");
 	/* --diff without --source: the fix is for an installed package's file. */

@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "bundle.h"
+
 struct buf;
 struct bundle;
 struct engine_report;
@@ -33,7 +35,7 @@ struct pentry {
 };
 
 struct patch {
-	char id[17];
+	char id[BUNDLE_ID_LEN + 1];
 	struct bundle *b;
 	char objpath[PATH_MAX];
 	bool draining; /* disabled or removed: being reverted everywhere */
