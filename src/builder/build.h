@@ -78,6 +78,9 @@ struct build_diff_opts {
 	 * bundle's verdict. */
 	const struct refusal *refused;
 	size_t nrefused;
+	/* Each fix's verdict, for the bundle's, as report() left them; NULL:
+	 * the diff is the one fix, live when the bundle is written. */
+	const struct verdict *fixes;
 };
 
 struct build_upgrade_opts {

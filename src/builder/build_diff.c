@@ -30,6 +30,7 @@
 
 #include "build.h"
 #include "completeness.h"
+#include "cxxeh.h"
 #include "diffparse.h"
 #include "dwarfinfo.h"
 #include "error.h"
@@ -341,7 +342,7 @@ static int check_pair(struct dbuild *d, size_t i)
 	return 0;
 }
 
-static int compare_pair(struct dbuild *d, size_t i)
+static int compare_objects(struct dbuild *d, size_t i)
 {
 	if (!d->origs[i].nsec) {
 		/* A new source file: every function in it is new. */
@@ -354,6 +355,17 @@ static int compare_pair(struct dbuild *d, size_t i)
 		return 0;
 	}
 	return objdiff_pair(&d->origs[i], &d->fixeds[i], &d->changes);
+}
+
+/* The pair's changes; then, for C++, whether an exception can cross what
+ * the patch would carry (last: a changed vtable or layout is the more
+ * useful reason). */
+static int compare_pair(struct dbuild *d, size_t i)
+{
+	size_t first = d->changes.n;
+	int r = compare_objects(d, i);
+
+	return r < 0 ? r : cxxeh_refuse(&d->changes, first, &d->fixeds[i]);
 }
 
 /* @paths with the fixed tree's directory taken out of them (in place). */
@@ -794,6 +806,17 @@ static int verdict_text(struct dbuild *d)
 
 	for (size_t i = 0; r == 0 && i < d->o->nrefused; i++)
 		r = verdict_add_refusal(&d->verdict, &d->o->refused[i]);
+	for (size_t i = 0; r == 0 && d->o->fixes && i < d->o->fixes->nfixes; i++) {
+		const struct fix_outcome *f = &d->o->fixes->fixes[i];
+
+		r = verdict_add_fix(&d->verdict, f->name, f->cves, f->ncves, f->verdict, f->reason);
+	}
+	if (r == 0 && !d->o->fixes) {
+		const char *slash = strrchr(d->o->diff, '/');
+
+		r = verdict_add_fix(&d->verdict, slash ? slash + 1 : d->o->diff, d->diff.cves,
+				    d->diff.ncves, "live", NULL);
+	}
 	if (r < 0)
 		return r;
 	verdict_encode(&d->verdict, &text);

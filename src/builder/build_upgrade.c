@@ -79,6 +79,7 @@ struct upgrade {
 	char *debref;           /* the fixed file's package, for commit (debref.h) */
 	struct verdict round;   /* every refusal of the last diff build */
 	struct verdict blamed;  /* the refusals blamed on fixes so far, fix named */
+	struct verdict fixv;    /* each fix's verdict, as the last report() left them */
 	char diff[PATH_MAX];
 	enum twin_verdict twin;
 	char *twin_why;
@@ -743,6 +744,9 @@ static void report(void *ctx, const struct fn_change *v, size_t n, const char *c
 	struct upgrade *u = ctx;
 
 	fixlist_assign(&u->fixes, v, n, files, nfiles);
+	verdict_free(&u->fixv);
+	fixlist_verdicts(&u->fixes, &u->fixv); /* out of memory: the bundle lists none */
+	hp_err_clear();
 	narrow_cves(u, cves, ncves);
 	buf_printf(explain, "package %s %s (source %s), fixes from %s\n", u->pkg.package,
 		   u->pkg.version, u->pkg.source, u->new_label);
@@ -793,6 +797,7 @@ static int diff_build(struct upgrade *u)
 		.report_ctx = u,
 		.refused = u->blamed.refusals,
 		.nrefused = u->blamed.nrefusals,
+		.fixes = &u->fixv,
 	};
 	d.c.target = u->target;
 	d.c.debuginfo = u->twin_syms;
@@ -1060,6 +1065,7 @@ int build_from_upgrade(const struct build_upgrade_opts *o)
 	free(u.debref);
 	verdict_free(&u.round);
 	verdict_free(&u.blamed);
+	verdict_free(&u.fixv);
 	return r;
 
 }

@@ -78,69 +78,91 @@ static int add_hunk(struct diff_info *d, const char *file, unsigned old_first,
 	nv[d->nhunks] = (struct diff_hunk){.file = strdup(file), .first = first,
 					   .last = count ? first + count - 1 : first,
 					   .old_first = old_first, .old_count = old_count,
-					   .new_count = count, .comments_only = true};
+					   .new_count = count};
 	return nv[d->nhunks++].file ? 0 : -ENOMEM;
 }
 
-/* Scans one line of C, @in_comment saying whether it starts inside a
- * comment; returns whether it ends inside one and sets *@code when anything
- * but blanks and comments is on it (a string literal is code: a comment
- * opener in one opens nothing). A hunk is assumed to start outside a
- * comment, so a line inside a long one may be taken for code, never the
- * other way round. */
-static bool scan_c_line(const char *p, bool in_comment, bool *code)
+/*
+ * Does C source line @s hold code, once comments are taken out? @in_comment
+ * carries a block comment from one line to the next (each side of a hunk
+ * has its own: a removed line's comment is not the added one's). A line
+ * inside a comment that opened above the hunk starts with "* " or "*", as C
+ * comments are written; one that does not is taken for code.
+ */
+static bool line_has_code(const char *s, bool *in_comment)
 {
-	for (; *p && *p != '\n'; p++) {
-		if (in_comment) {
-			if (p[0] == '*' && p[1] == '/')
-				in_comment = false, p++;
-		} else if (p[0] == '/' && p[1] == '*') {
-			in_comment = true, p++;
+	const char *t = s + strspn(s, " \t");
+	bool code = false;
+
+	/* A comment's continuation line: " * words", " *", or "**". A '*'
+	 * followed by anything else is code (a store through a pointer). */
+	if (!*in_comment && t[0] == '*' &&
+	    (t[1] == ' ' || t[1] == '\t' || t[1] == '\n' || t[1] == '\0' || t[1] == '*'))
+		*in_comment = true;
+	else if (!*in_comment && strncmp(t, "#include", 8) == 0)
+		return false;
+	for (const char *p = s; *p && *p != '\n'; p++) {
+		if (*in_comment) {
+			if (p[0] == '*' && p[1] == '/') {
+				*in_comment = false;
+				p++;
+			}
+			continue;
+		}
+		if (p[0] == '/' && p[1] == '*') {
+			*in_comment = true;
+			p++;
 		} else if (p[0] == '/' && p[1] == '/') {
 			break;
-		} else if (*p == '"' || *p == '\'') {
+		} else if (p[0] == '"' || p[0] == '\'') {
 			char q = *p;
 
-			*code = true;
+			code = true;
 			for (p++; *p && *p != q && *p != '\n'; p++)
-				if (*p == '\\' && p[1])
-					p++;
-			if (*p != q)
+				p += p[0] == '\\' && p[1];
+			if (!*p || *p == '\n')
 				break;
 		} else if (!isspace((unsigned char)*p)) {
-			*code = true;
+			code = true;
 		}
 	}
-	return in_comment;
+	return code;
 }
 
-/* Where a hunk's old and new sides are, inside a comment or not, and how
- * many of each side's lines are left (after them: the next file's header). */
-struct hunk_scan {
-	bool old_in, new_in;
+/* Where parse_lines() is in a hunk's body: the lines left on each side,
+ * and each side's block comment state. */
+struct body {
 	unsigned old_left, new_left;
+	bool old_comment, new_comment;
 };
 
-static void scan_hunk_line(struct diff_info *d, struct hunk_scan *s, const char *line)
+/* One line of a hunk's body: does the last hunk change code? The counts
+ * end the body, so the next file's "--- a/x" is not a removed line. */
+static void hunk_line(struct diff_info *d, const char *line, struct body *b)
 {
-	struct diff_hunk *h = d->nhunks ? &d->hunks[d->nhunks - 1] : NULL;
-	bool code = false, ignored = false;
+	bool code;
 
-	if (!h)
+	if (!d->nhunks || (!b->old_left && !b->new_left))
 		return;
-	if (*line == ' ' && s->old_left && s->new_left) {
-		s->old_left--, s->new_left--;
-		s->old_in = scan_c_line(line + 1, s->old_in, &ignored);
-		s->new_in = scan_c_line(line + 1, s->new_in, &ignored);
-	} else if (*line == '-' && s->old_left) {
-		s->old_left--;
-		s->old_in = scan_c_line(line + 1, s->old_in, &code);
-	} else if (*line == '+' && s->new_left) {
-		s->new_left--;
-		s->new_in = scan_c_line(line + 1, s->new_in, &code);
+	switch (line[0]) {
+	case ' ':
+		line_has_code(line + 1, &b->old_comment);
+		line_has_code(line + 1, &b->new_comment);
+		b->old_left -= b->old_left > 0;
+		b->new_left -= b->new_left > 0;
+		return;
+	case '-':
+		code = line_has_code(line + 1, &b->old_comment);
+		b->old_left -= b->old_left > 0;
+		break;
+	case '+':
+		code = line_has_code(line + 1, &b->new_comment);
+		b->new_left -= b->new_left > 0;
+		break;
+	default:
+		return;
 	}
-	if (code)
-		h->comments_only = false;
+	d->hunks[d->nhunks - 1].code |= code;
 }
 
 static void take_description(struct diff_info *d, const char *line)
@@ -164,14 +186,14 @@ static int parse_lines(FILE *f, struct diff_info *d)
 {
 	_cleanup_free_ char *line = NULL, *file = NULL;
 	bool in_header = true;
-	struct hunk_scan scan = {0};
+	struct body body = {0};
 	size_t cap = 0;
 	int r = 0;
 
 	while (r == 0 && getline(&line, &cap, f) > 0) {
 		unsigned old_first, old_count = 1, first, count = 1;
 
-		if (strncmp(line, "+++ ", 4) == 0) {
+		if (strncmp(line, "+++ ", 4) == 0 && !body.old_left && !body.new_left) {
 			in_header = false;
 			free(file);
 			file = strip_prefix(line + 4);
@@ -183,16 +205,17 @@ static int parse_lines(FILE *f, struct diff_info *d)
 			r = scan_cves(d, line);
 			continue;
 		}
-		if (file && strncmp(line, "@@ ", 3) == 0 &&
-		    sscanf(line, "@@ -%u,%u +%u,%u", &old_first, &old_count, &first, &count) >= 3) {
-			r = add_hunk(d, file, old_first, old_count, first, count);
-			scan = (struct hunk_scan){.old_left = old_count, .new_left = count};
-		} else if (file && strncmp(line, "@@ ", 3) == 0 &&
-			   sscanf(line, "@@ -%u +%u,%u", &old_first, &first, &count) >= 2) {
-			r = add_hunk(d, file, old_first, 1, first, count);
-			scan = (struct hunk_scan){.old_left = 1, .new_left = count};
+		if (file && strncmp(line, "@@ ", 3) == 0 && !body.old_left && !body.new_left) {
+			if (sscanf(line, "@@ -%u,%u +%u,%u", &old_first, &old_count, &first,
+				   &count) >= 3)
+				r = add_hunk(d, file, old_first, old_count, first, count);
+			else if (sscanf(line, "@@ -%u +%u,%u", &old_first, &first, &count) >= 2)
+				r = add_hunk(d, file, old_first, 1, first, count);
+			else
+				continue;
+			body = (struct body){.old_left = old_count, .new_left = count};
 		} else if (file) {
-			scan_hunk_line(d, &scan, line);
+			hunk_line(d, line, &body);
 		}
 	}
 	return r;

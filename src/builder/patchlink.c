@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "branchcheck.h"
+#include "cxxname.h"
 #include "bundle.h"
 #include "elffile.h"
 #include "error.h"
@@ -280,6 +281,11 @@ static int resolve_func(struct build *b, const struct patch_replace *rep,
 	int r;
 
 	r = symtab_lookup(&b->syms, rep->old, rep->file, &e);
+	/* HOTPATCH_REPLACE_CXX("Square::area() const", ...) */
+	if (r == -ENOENT && strpbrk(rep->old, ":(<~ ")) {
+		hp_err_clear();
+		r = cxxname_lookup(&b->syms, rep->old, rep->file, &e);
+	}
 	if (r < 0)
 		return hp_err_prefix(r, "HOTPATCH_REPLACE(%s): ", rep->old);
 	if (e->type != STT_FUNC)
@@ -288,7 +294,7 @@ static int resolve_func(struct build *b, const struct patch_replace *rep,
 	if (e->size > MANIFEST_MAX_FUNC_SIZE)
 		return hp_err(-EFBIG, "%s is too large (%llu bytes) to be checked byte by byte",
 			      rep->old, (unsigned long long)e->size);
-	f->name = strdup(rep->old);
+	f->name = strdup(e->name); /* the symbol: a C++ name as written is not one */
 	f->file = strdup(e->file && rep->file[0] ? e->file : rep->file);
 	f->new_name = strdup(rep->new);
 	f->vaddr = e->value;

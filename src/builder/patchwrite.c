@@ -103,6 +103,28 @@ static bool in_target(const struct pw *w, const struct obj *o, int sym)
 	return r == 0 && e->type == STT_FUNC;
 }
 
+/*
+ * A C++ inline function or template instance (vague linkage: weak, in a
+ * COMDAT group) is compiled into every object that uses it, and the linker
+ * keeps one copy. The fix changes each copy alike; the patch carries one.
+ */
+static bool copy_included(const struct pw *w, const struct obj *o, int sym)
+{
+	const struct osym *s = &o->sym[sym];
+
+	if (s->bind == STB_LOCAL)
+		return false;
+	for (size_t i = 0; i < w->ninc; i++) {
+		const struct obj *io = w->inc[i].obj;
+		int owner = io->sec[w->inc[i].sec].owner;
+
+		if (io != o && owner >= 0 && io->sym[owner].bind != STB_LOCAL &&
+		    strcmp(io->sym[owner].name, s->name) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* The starting set: every changed function the target has. */
 static int seed(struct pw *w)
 {
@@ -110,7 +132,7 @@ static int seed(struct pw *w)
 		const struct change *ch = &w->c->v[i];
 		int owner = ch->obj->sec[ch->sec].owner;
 
-		if (ch->kind != CHANGE_FUNC || owner < 0)
+		if (ch->kind != CHANGE_FUNC || owner < 0 || copy_included(w, ch->obj, owner))
 			continue;
 		if (!is_cold(ch->obj->sym[owner].name) && in_target(w, ch->obj, owner)) {
 			int r = include(w, ch->obj, ch->sec, true);
@@ -138,6 +160,37 @@ static bool data_comes_along(const struct pw *w, const struct obj *o, size_t sec
 	return !orig->nsec || obj_find_section(orig, s->name) < 0;
 }
 
+/*
+ * A C++ class's vtable, typeinfo, typeinfo name, VTT or construction vtable.
+ * Their addresses are the class's identity: an object the patch builds must
+ * point to the same vtable as the others, and dynamic_cast, typeid and catch
+ * compare typeinfo (of a class local to a file, by address). A copy in the
+ * patch would make the patch's objects strangers to the process's code, so
+ * the target's own is used. (One the fix changed differs in layout, which
+ * the object comparison refuses.)
+ */
+static bool class_metadata_in_target(const struct pw *w, const struct obj *o, size_t sec)
+{
+	static const char *const prefixes[] = {"_ZTV", "_ZTI", "_ZTS", "_ZTT", "_ZTC"};
+	const struct osec *s = &o->sec[sec];
+	const struct osym *owner;
+	const struct symtab_entry *e;
+	int r;
+
+	if (s->owner < 0)
+		return false;
+	owner = &o->sym[s->owner];
+	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++) {
+		if (strncmp(owner->name, prefixes[i], 4) != 0)
+			continue;
+		r = symtab_lookup(w->target, owner->name,
+				  owner->bind == STB_LOCAL ? o->file : NULL, &e);
+		hp_err_clear();
+		return r == 0 && e->type == STT_OBJECT;
+	}
+	return false;
+}
+
 /* Should the section a relocation reaches come into the patch? */
 static bool pulls_in(const struct pw *w, struct obj *o, size_t sec)
 {
@@ -148,7 +201,7 @@ static bool pulls_in(const struct pw *w, struct obj *o, size_t sec)
 		return (ch && ch->kind == CHANGE_NEW_FUNC) ||
 		       (s->owner >= 0 && is_cold(o->sym[s->owner].name)) ||
 		       (ch && ch->kind == CHANGE_FUNC && (s->owner < 0 || !in_target(w, o, s->owner)));
-	if (!osec_is_data(s))
+	if (!osec_is_data(s) || class_metadata_in_target(w, o, sec))
 		return false;
 	if (ch && ch->kind == CHANGE_CONST)
 		return true;
@@ -508,8 +561,12 @@ static int emit_sections(const struct pw *w, struct image *im, const struct buf 
 	for (size_t i = 0; i < w->ninc; i++) {
 		const struct osec *s = &w->inc[i].obj->sec[w->inc[i].sec];
 
-		/* NOBITS data has a size and no bytes. */
-		if (!new_section(im->e, &im->shstr, s->name, s->sh.sh_type, s->sh.sh_flags, s->data,
+		/* NOBITS data has a size and no bytes. A section of a COMDAT
+		 * group (a C++ inline function, template instance, vtable) is
+		 * carried out of its group: its symbols are the patch's own
+		 * locals, so there is no other copy for the linker to merge. */
+		if (!new_section(im->e, &im->shstr, s->name, s->sh.sh_type,
+				 s->sh.sh_flags & ~(uint64_t)SHF_GROUP, s->data,
 				 s->sh.sh_size, s->sh.sh_addralign))
 			return -EIO;
 		if (s->sh.sh_flags & SHF_MERGE) {
@@ -666,8 +723,17 @@ static int describe(struct pw *w)
 	for (size_t i = 0; i < w->c->n; i++) {
 		const struct change *ch = &w->c->v[i];
 
+		int owner = ch->obj->sec[ch->sec].owner;
+
 		if (ch->kind != CHANGE_FUNC || included(w, ch->obj, ch->sec))
 			continue;
+		if (owner >= 0 && copy_included(w, ch->obj, owner)) {
+			buf_printf(&w->res->explain,
+				   "  merged    %s (%s): the same inline function as the one "
+				   "carried (the linker kept one copy)\n",
+				   osec_label(ch->obj, ch->sec), ch->obj->file);
+			continue;
+		}
 		w->res->dropped++;
 		buf_printf(&w->res->explain, "  skipped   %s (%s): changed, but not in this file\n",
 			   osec_label(ch->obj, ch->sec), ch->obj->file);

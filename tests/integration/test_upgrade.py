@@ -73,6 +73,18 @@ def test(env):
     expect(info["refusals"][0]["source"].endswith(".c")
            and "layout of struct counter" in info["refusals"][0]["reason"],
            f"it names its source file and says why: {info['refusals'][0]}")
+    # Each fix's verdict as data (issue 21): name, CVE ids, verdict, reason.
+    fixes = {f["name"]: f for f in info["fixes"]}
+    expect_eq(sorted(fixes), ["0001-check-len.patch", "0002-other-len.patch",
+                              "0003-counter-misses.patch"], f"every fix: {info['fixes']}")
+    expect_eq((fixes["0001-check-len.patch"]["cves"], fixes["0001-check-len.patch"]["verdict"],
+               fixes["0001-check-len.patch"]["reason"]), (["CVE-2099-1234"], "live", None),
+              "the live fix, with its CVE id")
+    expect_eq(fixes["0002-other-len.patch"]["verdict"], "not-in-file", "another file's fix")
+    refused = fixes["0003-counter-misses.patch"]
+    expect(refused["verdict"] == "refused" and refused["cves"] == ["CVE-2099-4321"]
+           and "layout of struct counter" in refused["reason"],
+           f"the refused fix, its CVE id and why: {refused}")
     funcs = info["completeness"]["functions"]
     expect(funcs["compared"] > funcs["differ"] >= funcs["replaced"] == 1,
            f"the completeness check's counts, as numbers: {info['completeness']}")

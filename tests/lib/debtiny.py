@@ -238,18 +238,18 @@ def make_sources(work):
     return archive
 
 
-def build_binary(archive, version, build_dir, cflags=None):
-    """dpkg-buildpackage of hptiny @version at @build_dir (the path the twin
-    will be built in, as Debian's builders do); returns the .deb's path."""
+def build_binary(archive, version, build_dir, cflags=None, name="hptiny"):
+    """dpkg-buildpackage of @name (hptiny) @version at @build_dir (the path the
+    twin will be built in, as Debian's builders do); returns the .deb's path."""
     shutil.rmtree(build_dir, ignore_errors=True)
     os.makedirs(os.path.dirname(build_dir), exist_ok=True)
-    run(["dpkg-source", "-x", os.path.join(archive, f"hptiny_{version}.dsc"), build_dir])
+    run(["dpkg-source", "-x", os.path.join(archive, f"{name}_{version}.dsc"), build_dir])
     env = {"DEB_BUILD_OPTIONS": "nocheck", "LC_ALL": "C.UTF-8"}
     if cflags:
         env["DEB_CFLAGS_APPEND"] = cflags
     run(["dpkg-buildpackage", "-B", "-uc", "-us"], cwd=build_dir, env=env)
     shutil.rmtree(build_dir)
-    return os.path.join(os.path.dirname(build_dir), f"hptiny_{version}_amd64.deb")
+    return os.path.join(os.path.dirname(build_dir), f"{name}_{version}_amd64.deb")
 
 
 def publish(archive, version, build_dir, cflags=None):
@@ -261,17 +261,17 @@ def publish(archive, version, build_dir, cflags=None):
     return os.path.join(archive, os.path.basename(deb))
 
 
-def install(work, archive, sysroot, build_dir, cflags=None):
-    """Build hptiny 1.0-1 and install its binary package into @sysroot:
-    files, info/hptiny.list and the status entry."""
-    deb = build_binary(archive, "1.0-1", build_dir, cflags)
+def install(work, archive, sysroot, build_dir, cflags=None, name="hptiny"):
+    """Build @name (hptiny) 1.0-1 and install its binary package into
+    @sysroot: files, info/NAME.list and the status entry."""
+    deb = build_binary(archive, "1.0-1", build_dir, cflags, name)
     run(["dpkg-deb", "-x", deb, sysroot])
     listing = run(["dpkg-deb", "-c", deb]).stdout.splitlines()
     info = os.path.join(sysroot, "var/lib/dpkg/info")
     os.makedirs(info, exist_ok=True)
     paths = [l.split()[-1].lstrip(".") for l in listing]
-    write(os.path.join(info, "hptiny.list"), "".join(p.rstrip("/") + "\n" for p in paths if p))
+    write(os.path.join(info, f"{name}.list"), "".join(p.rstrip("/") + "\n" for p in paths if p))
     write(os.path.join(sysroot, "var/lib/dpkg/status"),
-          "Package: hptiny\nStatus: install ok installed\nPriority: optional\n"
+          f"Package: {name}\nStatus: install ok installed\nPriority: optional\n"
           "Architecture: amd64\nVersion: 1.0-1\nDescription: test\n\n")
-    return os.path.join(sysroot, "usr/bin/hptiny")
+    return os.path.join(sysroot, f"usr/bin/{name}")
