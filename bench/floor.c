@@ -2,7 +2,7 @@
 /*
  * The floor under the pause: stop and release every thread of a process,
  * doing nothing in between, exactly as the engine's flip does
- * (threads_stop() ... threads_release() from src/lib/threads.c, timed by the
+ * (threads_stop() ... threads_release() from src/lib/process/threads.c, timed by the
  * same pause_start_ns / pause_end_ns), many times.
  *
  *   bench-floor PID ITERATIONS GAP_US

@@ -44,6 +44,7 @@
 #include "error.h"
 #include "fileio.h"
 #include "fixlist.h"
+#include "fixread.h"
 #include "fixsplit.h"
 #include "hex.h"
 #include "macro.h"

@@ -1,11 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The fixes between two versions of a Debian source package: the patches
- * the newer one's debian/patches/series adds, and the ones it changes, split
- * by source file (fixsplit.c), each with its CVE ids (from the patch's
- * header and name, and from the changelog entries between the two versions
- * that mention it), and, once the live patch is built, the functions of the
- * target it changes and its verdict.
+ * The fixes between two versions of a Debian source package (read by
+ * fixread.c), and, once the live patch is built, the functions of the
+ * target each changes and its verdict.
  */
 #pragma once
 
@@ -45,9 +42,6 @@ struct fixlist {
 	struct diff_info changelog; /* every CVE id the changelog names between the versions */
 };
 
-/* @workdir: where the parts of split patches keep their diffs. */
-int fixlist_read(const char *old_tree, const char *new_tree, const char *old_version,
-		 const char *workdir, struct fixlist *ret);
 /* Appends a fix: @name, its diff at @path; for a part of a split patch,
  * the one source @file and the @whole patch's name (else NULL). */
 int fixlist_add(struct fixlist *fl, const char *name, const char *path, const char *file,

@@ -7,7 +7,8 @@
 #include <sys/types.h>
 
 #include "bundle.h"
-#include "engine.h"
+
+struct engine_report;
 
 /* Exit codes: 0 success, 1 an operation failed on some process, 2 a refusal
  * (bad input, trust, permissions, usage). */

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "audit.h"
-#include "boost.h"
 #include "clock.h"
 #include "config.h"
 #include "cli.h"
@@ -59,9 +58,9 @@ static void report_json(struct op *op, const struct engine_report *rep)
 		json_kv_int(&op->j, "pause_max_us", rep->flip.pause_max_ns / NSEC_PER_USEC);
 		json_kv_int(&op->j, "attempts", rep->flip.attempts);
 		json_kv_int(&op->j, "threads", (int64_t)rep->flip.threads);
-		json_kv_bool(&op->j, "boosted", rep->flip.boost == BOOST_USED);
-		json_kv_str(&op->j, "boost", boost_state_name(rep->flip.boost));
-		json_kv_int(&op->j, "threads_boosted", (int64_t)rep->flip.boosted);
+		json_kv_bool(&op->j, "boosted", rep->flip.boosted);
+		json_kv_str(&op->j, "boost", rep->flip.boost);
+		json_kv_int(&op->j, "threads_boosted", (int64_t)rep->flip.threads_boosted);
 	}
 	json_kv_int(&op->j, "functions", rep->nfuncs);
 	json_kv_int(&op->j, "total_us", rep->total_ns / NSEC_PER_USEC);
@@ -80,7 +79,7 @@ static void report_text(struct op *op, const struct engine_report *rep)
 		       rep->pid, rep->comm, verb, rep->nfuncs, rep->nfuncs == 1 ? "" : "s",
 		       (long long)(rep->flip.pause_ns / NSEC_PER_USEC), rep->flip.threads,
 		       rep->flip.threads == 1 ? "" : "s", rep->flip.attempts,
-		       rep->flip.attempts == 1 ? "" : "s", boost_state_name(rep->flip.boost));
+		       rep->flip.attempts == 1 ? "" : "s", rep->flip.boost ? rep->flip.boost : "off");
 		break;
 	case OUTCOME_ALREADY:
 		printf("pid %d (%s): already patched\n", rep->pid, rep->comm);

@@ -22,6 +22,7 @@
 
 #include "audit.h"
 #include "cli.h"
+#include "engine.h"
 #include "commit.h"
 #include "commitstate.h"
 #include "config.h"

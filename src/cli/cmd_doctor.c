@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "error.h"
 #include "paths.h"
 #include "procevents.h"
 #include "seccomp.h"

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "engine.h"
 #include "error.h"
 
 struct pool {

@@ -8,6 +8,7 @@
 
 #include "debpkg.h"
 #include "fixlist.h"
+#include "fixread.h"
 #include "fixsplit.h"
 #include "srctree.h"
 #include "test.h"

@@ -37,6 +37,7 @@
 #include "procfs.h"
 #include "remote.h"
 #include "safety.h"
+#include "session.h"
 
 #define CHAIN_MAX 64
 
@@ -412,17 +413,8 @@ static int load(struct apply *a)
 
 static int flip(struct apply *a)
 {
-	struct flip_opts fo = {.timeout_ns = MAX(a->deadline_ns - now_ns(), 0),
-			       .stop_budget_ns = a->o->stop_budget_ns,
-			       .boost = a->o->boost,
-			       .boost_grace_ns = a->o->boost_grace_ns};
-	struct safety s;
-	int r;
-
-	safety_init(&s, a->pid, a->memfd, &a->maps, TAKE_PTR(a->forbid), a->nforbid);
-	r = flip_run(&s, a->w, a->nw, &fo, &a->rep->flip);
-	safety_free(&s);
-	return r;
+	return session_flip(a->pid, a->memfd, &a->maps, TAKE_PTR(a->forbid), a->nforbid, a->w,
+			    a->nw, a->o, a->deadline_ns, &a->rep->flip);
 }
 
 static void tidy_superseded(struct apply *a)

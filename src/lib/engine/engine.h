@@ -9,11 +9,11 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "error.h"
-#include "flip.h"
 
 struct bundle;
 
@@ -37,13 +37,25 @@ struct engine_opts {
 	const char *object_path; /* the bundle's .hpo in the store (apply) */
 };
 
+/* The pause the flip cost, as the engine's callers see it (the process
+ * layer's own struct flip_stats stays behind this face). */
+struct engine_pause {
+	int attempts;
+	int64_t pause_ns;     /* of the attempt that wrote */
+	int64_t pause_max_ns; /* longest of all attempts */
+	size_t threads;
+	const char *boost;    /* off, unused, used or refused */
+	bool boosted;         /* some threads were boosted */
+	size_t threads_boosted;
+};
+
 struct engine_report {
 	pid_t pid;
 	char comm[32];
 	enum outcome outcome;
 	int err;
 	char reason[HP_ERR_MAX];
-	struct flip_stats flip;
+	struct engine_pause flip;
 	int64_t total_ns;
 	unsigned nfuncs;
 	unsigned superseded; /* patches replaced by --replace */

@@ -32,6 +32,7 @@
 #include "procfs.h"
 #include "remote.h"
 #include "safety.h"
+#include "session.h"
 
 struct revert {
 	const char *id;
@@ -121,13 +122,7 @@ static int plan(struct revert *v)
 
 static int flip(struct revert *v)
 {
-	struct flip_opts fo = {.timeout_ns = MAX(v->deadline_ns - now_ns(), 0),
-			       .stop_budget_ns = v->o->stop_budget_ns,
-			       .boost = v->o->boost,
-			       .boost_grace_ns = v->o->boost_grace_ns};
 	struct range *forbid;
-	struct safety s;
-	int r;
 
 	if (!v->nw)
 		return 0;
@@ -136,10 +131,8 @@ static int flip(struct revert *v)
 		return hp_err(-ENOMEM, "out of memory");
 	*forbid = (struct range){.lo = v->mine->text_lo, .hi = v->mine->text_hi,
 				 .name = "the patch's code"};
-	safety_init(&s, v->pid, v->memfd, &v->maps, forbid, 1);
-	r = flip_run(&s, v->w, v->nw, &fo, &v->rep->flip);
-	safety_free(&s);
-	return r;
+	return session_flip(v->pid, v->memfd, &v->maps, forbid, 1, v->w, v->nw, v->o,
+			    v->deadline_ns, &v->rep->flip);
 }
 
 /* Is the page at @addr in memory the same as in the file it maps? */
