@@ -13,11 +13,13 @@
 
 #include "cli.h"
 #include "commitstate.h"
+#include "elffile.h"
 #include "error.h"
 #include "fileio.h"
 #include "fixedfile.h"
 #include "json.h"
 #include "macro.h"
+#include "module.h"
 #include "paths.h"
 #include "store.h"
 
@@ -56,6 +58,21 @@ static bool still_fixed(const struct bundle *b, const char *target)
 	return memcmp(sha, b->manifest.file_sha_fixed, 32) == 0;
 }
 
+/* A package upgrade put another build at the target's path since the
+ * processes that carry the patch loaded it: they are caught up, and there
+ * is nothing to commit (the fixed file would undo the upgrade). */
+static bool replaced_on_disk(const struct bundle *b)
+{
+	uint8_t id[HP_BUILD_ID_MAX];
+	size_t len = 0;
+
+	if (module_path_build_id(b->manifest.target_path, id, &len) < 0) {
+		hp_err_clear();
+		return false;
+	}
+	return len && (len != b->manifest.build_id_len || memcmp(id, b->manifest.build_id, len));
+}
+
 static void state_of(const struct bundle *b, struct stored *s)
 {
 	struct commit_record rec = {0};
@@ -72,6 +89,10 @@ static void state_of(const struct bundle *b, struct stored *s)
 		s->state = s->processes ? "applied" : "installed";
 		if (s->live_only)
 			s->state = "live-only";
+		if (s->processes && replaced_on_disk(b)) {
+			s->state = "caught-up";
+			s->detail = "a package upgrade already replaced the file";
+		}
 		return;
 	case CS_STAGED:
 		s->state = "staged";
@@ -157,6 +178,7 @@ static const char *human(const struct stored *s)
 		{"live-only", "live-only (built from patch source: no fixed file to commit)"},
 		{"installed", "installed (not applied, not staged)"},
 		{"applied", "applied (not staged for commit)"},
+		{"caught-up", "caught up (live in processes of the old build; nothing to commit)"},
 		{"staged", "staged for commit (at the next boot, or `hotpatch commit`)"},
 		{"committed", "committed (the fixed file is on disk)"},
 		{"superseded", "superseded (the file on disk is neither original nor fix)"},

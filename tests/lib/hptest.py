@@ -46,7 +46,9 @@ def fixture(name):
 class Victim:
     """A running fixture server we can ask questions over its socket."""
 
-    def __init__(self, env, binary, *args, env_vars=None, lib_dir=None):
+    def __init__(self, env, binary, *args, env_vars=None, lib_dir=None, wrap=()):
+        """@wrap: a command that execs the rest (unshare ... sh -c 'exec "$@"'),
+        so the victim keeps the pid Popen gives."""
         self.env = env
         self.sock = os.path.join(env.dir, f"victim{len(env.procs)}.sock")
         e = dict(os.environ)
@@ -56,7 +58,7 @@ class Victim:
         # Output to a file, not the test's pipes: a straggler (a vfork child,
         # say) holding the pipe would keep the test runner waiting.
         self.log = open(os.path.join(env.dir, f"victim{len(env.procs)}.log"), "w")
-        self.proc = subprocess.Popen([fixture(binary), self.sock, *map(str, args)], env=e,
+        self.proc = subprocess.Popen([*wrap, fixture(binary), self.sock, *map(str, args)], env=e,
                                      stdin=subprocess.DEVNULL, stdout=self.log,
                                      stderr=subprocess.STDOUT)
         env.procs.append(self.proc)
@@ -151,8 +153,8 @@ class Env:
     def bundle_id(self, bundle):
         return json.loads(self.hp("info", "--json", bundle).stdout)["id"]
 
-    def victim(self, binary="victim", *args, env_vars=None, lib_dir=None):
-        return Victim(self, binary, *args, env_vars=env_vars, lib_dir=lib_dir)
+    def victim(self, binary="victim", *args, env_vars=None, lib_dir=None, wrap=()):
+        return Victim(self, binary, *args, env_vars=env_vars, lib_dir=lib_dir, wrap=wrap)
 
     def cleanup(self):
         for p in self.procs:
