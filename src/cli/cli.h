@@ -81,6 +81,10 @@ int cli_parse_pid(const char *s, pid_t *ret);
 /* Is there a process @pid (bad input otherwise: exit 2)? */
 bool cli_process_exists(pid_t pid);
 bool cli_looks_like_id(const char *s);
+/* Is another build than @b's target now at its target's path (a package
+ * upgrade replaced it)? Then processes carrying @b are caught up, and its
+ * fixed file must not be committed: it would undo the upgrade. */
+bool cli_target_replaced(const struct bundle *b);
 
 /* Runs @fn for every pid on @jobs OS threads; @done sees each report, in
  * completion order, one at a time. */

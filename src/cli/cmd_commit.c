@@ -331,6 +331,11 @@ void cli_commit_after_apply(const char *id, const struct bundle *loaded, bool js
 		fprintf(out, "not staged for commit: the bundle is unsigned\n");
 		goto out;
 	}
+	if (cli_target_replaced(b)) {
+		fprintf(out, "not staged for commit: a package upgrade already replaced %s "
+			     "(the processes are caught up)\n", b->manifest.target_path);
+		goto out;
+	}
 	if (conf.commit == COMMIT_IMMEDIATELY) {
 		commit_one(b, out);
 	} else if (rec.state == CS_NONE && commitstate_set(id, CS_STAGED,

@@ -58,10 +58,7 @@ static bool still_fixed(const struct bundle *b, const char *target)
 	return memcmp(sha, b->manifest.file_sha_fixed, 32) == 0;
 }
 
-/* A package upgrade put another build at the target's path since the
- * processes that carry the patch loaded it: they are caught up, and there
- * is nothing to commit (the fixed file would undo the upgrade). */
-static bool replaced_on_disk(const struct bundle *b)
+bool cli_target_replaced(const struct bundle *b)
 {
 	uint8_t id[HP_BUILD_ID_MAX];
 	size_t len = 0;
@@ -89,7 +86,7 @@ static void state_of(const struct bundle *b, struct stored *s)
 		s->state = s->processes ? "applied" : "installed";
 		if (s->live_only)
 			s->state = "live-only";
-		if (s->processes && replaced_on_disk(b)) {
+		if (s->processes && cli_target_replaced(b)) {
 			s->state = "caught-up";
 			s->detail = "a package upgrade already replaced the file";
 		}

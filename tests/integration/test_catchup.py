@@ -29,6 +29,8 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../lib"))
 from hptest import *
+from commitlib import FIXED_ANSWER, ORIGINAL_ANSWER, PROBE, build_tree, diff_bundle, state
+from daemon import Daemon
 
 LIB_FIX = """
 #include <hotpatch/patch.h>
@@ -135,6 +137,9 @@ def test(env):
     key = trust_key(env)
     lib_a, lib_b, lib_c, lib_d = (lib_copy(env, n) for n in ("liba", "libb", "libc", "libd"))
     admin, doc = fake_dpkg(env, lib_a)
+    old_a = os.path.join(env.dir, "old-a/libvictim.so")
+    os.makedirs(os.path.dirname(old_a))
+    shutil.copy2(lib_a, old_a)
     ns = ["unshare", "-m", "--propagation", "private", "sh", "-c",
           f"mount --bind {admin} /var/lib/dpkg && mount --bind {doc} /usr/share/doc && "
           'exec "$@"', "sh"]
@@ -223,6 +228,36 @@ def test(env):
               "needrestart is told to ignore A's library only")
     again = json.loads(env.hp("catch-up", "--json").stdout)
     expect_eq(again["summary"]["applied"], 0, "a second catch-up has nothing to apply")
+    later_of_old_build(env, old_a)
+    never_staged(env, key)
+
+
+def later_of_old_build(env, old_a):
+    """A process of A's old build started after the catch-up (here from a
+    copy of the old file) gets the caught-up patch from hotpatchd."""
+    Daemon(env)
+    e = env.victim("victim-lib", lib_dir=os.path.dirname(old_a))
+    wait_for(lambda: e.ask("lib 500") == "-1000", timeout=20,
+             what="hotpatchd to patch a later process of the old build")
+
+
+def never_staged(env, key):
+    """A bundle that carries a fixed file, applied after a package upgrade
+    replaced its target: the process is patched, nothing is staged (the
+    fixed file would undo the upgrade), status says caught up."""
+    tree = build_tree(env, "stage-app")
+    target = os.path.join(tree, "server")
+    bundle = diff_bundle(env, tree, key, name="stage-fix")
+    bid = env.bundle_id(bundle)
+    v = env.victim(target)
+    expect_eq(v.ask(PROBE), ORIGINAL_ANSWER, "the original answers as the original")
+    os.rename(unique_copy(env, target, "stage-app/server.new"), target)
+    r = env.hp("apply", bundle, "--all")
+    expect(f"pid {v.pid}" in r.stdout and "patched" in r.stdout, r.stdout)
+    expect(f"not staged for commit: a package upgrade already replaced {target}" in r.stdout,
+           r.stdout)
+    expect_eq(v.ask(PROBE), FIXED_ANSWER, "patched in memory")
+    expect_eq(state(env, bid), "caught-up", "status: caught up, nothing staged")
 
 
 main(test)

@@ -233,11 +233,11 @@ def function_file_bytes(path, name):
 
 
 def unique_copy(env, name, dest_name=None):
-    """A copy of fixture @name with a build-id of its own, so that --all and
+    """A copy of fixture @name (or of the file at absolute path @name) with a build-id of its own, so that --all and
     bundles built for it match only the processes this test starts, even
     while other tests run the same fixture."""
     import struct
-    data = bytearray(open(fixture(name), "rb").read())
+    data = bytearray(open(name if os.path.isabs(name) else fixture(name), "rb").read())
     phoff, = struct.unpack_from("<Q", data, 0x20)
     phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
     for i in range(phnum):
