@@ -243,7 +243,8 @@ def check_files(ch):
            if re.search(r"\.service:\d+: ", l)]
     expect_eq(bad, [], "systemd-analyze verify: lines of the units it could not parse")
     conffiles = open(ch.path("/var/lib/dpkg/info/hotpatch.conffiles")).read().split()
-    expect_eq(conffiles, ["/etc/hotpatch/hotpatch.conf"], "conffiles")
+    expect_eq(sorted(conffiles), ["/etc/apt/apt.conf.d/70hotpatch", "/etc/hotpatch/hotpatch.conf",
+                                  "/etc/needrestart/conf.d/hotpatch.conf"], "conffiles")
     # The shipped hotpatch.conf is valid: a command that reads it works.
     # (Only pid 1: the root shares /proc, and so the processes, of a host
     # where other tests may have patches applied.)
