@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -76,6 +77,78 @@ int catchup_capture(char *const argv[], size_t max, bool show_errors, char **ret
 	return 0;
 }
 
+/*
+ * dpkg-query reads the whole database for each question (40 ms on a small
+ * host), and a dozen processes map the same few libraries: the answers
+ * are remembered for the command's run, by root (device and inode of the
+ * process's root directory: the host's, a container's) and question.
+ */
+struct answer {
+	dev_t dev;
+	ino_t ino;
+	char kind;          /* 'o': owner of a path, 'v': version of a package */
+	char *key;
+	char value[128];
+	int r;
+};
+
+static struct answer *answers;
+static size_t nanswers;
+
+static struct answer *recall(const char *root, char kind, const char *key, struct stat *st)
+{
+	if (stat(root, st) < 0)
+		return NULL;
+	for (size_t i = 0; i < nanswers; i++)
+		if (answers[i].dev == st->st_dev && answers[i].ino == st->st_ino &&
+		    answers[i].kind == kind && strcmp(answers[i].key, key) == 0)
+			return &answers[i];
+	return NULL;
+}
+
+static void remember(const struct stat *st, char kind, const char *key, const char *value, int r)
+{
+	struct answer *nv = realloc(answers, (nanswers + 1) * sizeof(*nv));
+
+	if (!nv)
+		return;
+	answers = nv;
+	nv[nanswers] = (struct answer){.dev = st->st_dev, .ino = st->st_ino, .kind = kind,
+				       .key = strdup(key), .r = r};
+	if (!nv[nanswers].key)
+		return;
+	snprintf(nv[nanswers].value, sizeof(nv[nanswers].value), "%s", value);
+	nanswers++;
+}
+
+/* The remembered answer to (@kind, @key) in @root, or the one @ask gives. */
+static int answer(const char *root, char kind, const char *key,
+		  int (*ask)(const char *root, const char *key, char *ret, size_t len), char *ret,
+		  size_t len)
+{
+	struct stat st = {0};
+	const struct answer *a = recall(root, kind, key, &st);
+	int r;
+
+	if (a) {
+		snprintf(ret, len, "%s", a->value);
+		return a->r;
+	}
+	r = ask(root, key, ret, len);
+	if (st.st_ino)
+		remember(&st, kind, key, r == 0 ? ret : "", r);
+	return r;
+}
+
+void catchup_pkg_forget(void)
+{
+	for (size_t i = 0; i < nanswers; i++)
+		free(answers[i].key);
+	free(answers);
+	answers = NULL;
+	nanswers = 0;
+}
+
 static void admindir(const char *root, char *ret, size_t len)
 {
 	snprintf(ret, len, "--admindir=%s/var/lib/dpkg", strcmp(root, "/") == 0 ? "" : root);
@@ -106,7 +179,7 @@ static int owner_of(const char *root, const char *path, char *ret, size_t len)
 	return -ENOENT;
 }
 
-int catchup_pkg_owner(const char *root, const char *path, char *ret, size_t len)
+static int ask_owner(const char *root, const char *path, char *ret, size_t len)
 {
 	static const char *const merged[] = {"/usr/lib/", "/usr/lib64/", "/usr/bin/", "/usr/sbin/"};
 
@@ -118,10 +191,17 @@ int catchup_pkg_owner(const char *root, const char *path, char *ret, size_t len)
 		if (strncmp(path, merged[i], strlen(merged[i])) == 0 &&
 		    owner_of(root, path + 4, ret, len) == 0)
 			return 0;
-	return hp_err(-ENOENT, "no installed package owns %s", path);
+	return -ENOENT;
 }
 
-int catchup_pkg_version(const char *root, const char *package, char *ret, size_t len)
+int catchup_pkg_owner(const char *root, const char *path, char *ret, size_t len)
+{
+	int r = answer(root, 'o', path, ask_owner, ret, len);
+
+	return r < 0 ? hp_err(r, "no installed package owns %s", path) : 0;
+}
+
+static int ask_version(const char *root, const char *package, char *ret, size_t len)
 {
 	char adm[PATH_MAX + 32];
 	_cleanup_free_ char *out = NULL;
@@ -129,10 +209,17 @@ int catchup_pkg_version(const char *root, const char *package, char *ret, size_t
 
 	admindir(root, adm, sizeof(adm));
 	if (catchup_capture(argv, 4096, false, &out) < 0 || !out[0] || out[0] == '\n')
-		return hp_err(-ENOENT, "%s is not installed", package);
+		return -ENOENT;
 	out[strcspn(out, "\n")] = '\0';
 	snprintf(ret, len, "%s", out);
 	return 0;
+}
+
+int catchup_pkg_version(const char *root, const char *package, char *ret, size_t len)
+{
+	int r = answer(root, 'v', package, ask_version, ret, len);
+
+	return r < 0 ? hp_err(r, "%s is not installed", package) : 0;
 }
 
 int catchup_pkg_cves(const char *root, const char *package, const char *running,

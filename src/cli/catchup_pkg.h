@@ -23,6 +23,8 @@ int catchup_pkg_version(const char *root, const char *package, char *ret, size_t
 /* The CVE ids between @running and @installed in @package's changelog. */
 int catchup_pkg_cves(const char *root, const char *package, const char *running,
 		     const char *installed, struct changelog_cves *ret);
+/* Drops the answers remembered during this run (catchup_free() calls it). */
+void catchup_pkg_forget(void);
 /* Runs @argv (no shell) and returns its standard output (at most @max
  * bytes, NUL-terminated) in @ret; standard error is passed through only
  * when @show_errors. Non-zero exit: -EIO. */

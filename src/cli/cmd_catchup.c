@@ -380,6 +380,7 @@ void catchup_free(struct catchup *c)
 		verdict_free(&c->bundles[i].v);
 	}
 	free(c->bundles);
+	catchup_pkg_forget();
 	*c = (struct catchup){0};
 }
 
