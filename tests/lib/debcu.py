@@ -16,7 +16,7 @@ rebuilds the twin in.
 import os
 import shutil
 
-from debtiny import run, write
+from debtiny import dpkg_build, make_source_packages, run, write
 
 LIB_C = r"""
 static long checked;
@@ -192,44 +192,16 @@ PACKAGES = ("libhpcu1",)
 
 def make_sources(work):
     """Source packages hpcu 1.0-1 and 1.0-2 in work/archive (.dsc)."""
-    archive = os.path.join(work, "archive")
-    up = os.path.join(work, "up", "hpcu-1.0")
-    write(os.path.join(up, "hpcu.c"), LIB_C)
-    write(os.path.join(up, "Makefile"), MAKEFILE)
-    os.makedirs(archive)
-    run(["tar", "-czf", os.path.join(archive, "hpcu_1.0.orig.tar.gz"), "--mtime=2023-01-01",
-         "--owner=0", "--group=0", "hpcu-1.0"], cwd=os.path.dirname(up))
-    for version, changelog, patches in (("1.0-1", CHANGELOG_OLD, {}),
-                                        ("1.0-2", CHANGELOG_NEW, {"0001-check-range.patch": FIX})):
-        tree = os.path.join(work, "src-" + version, "hpcu-1.0")
-        shutil.copytree(up, tree)
-        deb = os.path.join(tree, "debian")
-        write(os.path.join(deb, "control"), CONTROL)
-        write(os.path.join(deb, "rules"), RULES, 0o755)
-        write(os.path.join(deb, "changelog"), changelog)
-        write(os.path.join(deb, "copyright"), "Public domain test package.\n")
-        write(os.path.join(deb, "source", "format"), "3.0 (quilt)\n")
-        if patches:
-            write(os.path.join(deb, "patches", "series"), "".join(p + "\n" for p in patches))
-            for name, text in patches.items():
-                write(os.path.join(deb, "patches", name), text)
-        shutil.copy(os.path.join(archive, "hpcu_1.0.orig.tar.gz"), os.path.dirname(tree))
-        run(["dpkg-source", "-b", "hpcu-1.0"], cwd=os.path.dirname(tree))
-        for f in os.listdir(os.path.dirname(tree)):
-            if f.startswith(f"hpcu_{version}."):
-                shutil.copy(os.path.join(os.path.dirname(tree), f), archive)
-    return archive
+    return make_source_packages(
+        work, "hpcu", {"hpcu.c": LIB_C, "Makefile": MAKEFILE},
+        (("1.0-1", CHANGELOG_OLD, {}), ("1.0-2", CHANGELOG_NEW, {"0001-check-range.patch": FIX})),
+        {"control": (CONTROL, 0o644), "rules": (RULES, 0o755)})
 
 
 def build_binary(archive, version, build_dir, out):
     """dpkg-buildpackage of hpcu @version at @build_dir; the binary packages
     are moved to @out. Returns {package: .deb path}."""
-    shutil.rmtree(build_dir, ignore_errors=True)
-    os.makedirs(os.path.dirname(build_dir), exist_ok=True)
-    run(["dpkg-source", "-x", os.path.join(archive, f"hpcu_{version}.dsc"), build_dir])
-    run(["dpkg-buildpackage", "-B", "-uc", "-us"], cwd=build_dir,
-        env={"DEB_BUILD_OPTIONS": "nocheck", "LC_ALL": "C.UTF-8"})
-    shutil.rmtree(build_dir)
+    dpkg_build(archive, "hpcu", version, build_dir)
     debs = {}
     for p in PACKAGES:
         name = f"{p}_{version}_amd64.deb"
