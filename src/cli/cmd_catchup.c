@@ -16,9 +16,10 @@
  *      bundles whose build-id is the running file's, which the process
  *      already carries (read back from the process, as status does);
  *   4. apply (not with --list): the bundles it does not carry yet, one
- *      process at a time; each applied patch is enabled, so hotpatchd keeps
- *      processes of the old build started later from a file still open
- *      caught up, and withdrawn from staging: the disk already has the fix;
+ *      process at a time; then every carried one is enabled, so hotpatchd
+ *      keeps processes of the old build started later from a file still
+ *      open caught up, and withdrawn from staging: the disk already has
+ *      the fix;
  *   5. decide: each file's action.
  */
 #include <dirent.h>
@@ -294,9 +295,6 @@ static void apply_one(struct catchup *c, const struct cu_proc *p, struct cu_file
 	if (rep.outcome == OUTCOME_PATCHED || rep.outcome == OUTCOME_ALREADY) {
 		cf->carried[k] = true;
 		c->applied += rep.outcome == OUTCOME_PATCHED;
-		if (store_set_enabled(b->id, true) < 0)
-			cli_warn("%s", hp_err_msg(-EIO));
-		unstage(b, c->json);
 		return;
 	}
 	c->failed++;
@@ -322,6 +320,28 @@ static int apply_all(struct catchup *c)
 				if (!c->procs[i].files[k].carried[m])
 					apply_one(c, &c->procs[i], &c->procs[i].files[k], m);
 	return 0;
+}
+
+/* Every bundle a stale file's process carries, applied now or before (by
+ * `apply`, or by a patch package's postinst that ran while the disk still
+ * had the original, and staged it), is enabled, so hotpatchd keeps later
+ * processes of the old build caught up, and withdrawn from staging: the
+ * disk has the upgrade now. */
+static void settle_all(const struct catchup *c)
+{
+	for (size_t i = 0; i < c->nprocs; i++)
+		for (size_t k = 0; k < c->procs[i].sp.n; k++)
+			for (size_t m = 0; m < c->procs[i].files[k].nbundles; m++) {
+				const struct bundle *b =
+					c->bundles[c->procs[i].files[k].bundles[m]].b;
+
+				if (!c->procs[i].files[k].carried[m])
+					continue;
+				if (b->verified && !store_is_enabled(b->id) &&
+				    store_set_enabled(b->id, true) < 0)
+					cli_warn("%s", hp_err_msg(-EIO));
+				unstage(b, c->json);
+			}
 }
 
 /* --- 5. decide ----------------------------------------------------------- */
@@ -357,6 +377,8 @@ int catchup_run(struct catchup *c)
 		r = resolve(c);
 	if (r == 0 && !c->list)
 		r = apply_all(c);
+	if (r == 0 && !c->list)
+		settle_all(c);
 	for (size_t i = 0; r == 0 && i < c->nprocs; i++)
 		for (size_t k = 0; k < c->procs[i].sp.n; k++)
 			decide(c, &c->procs[i].files[k]);
