@@ -16,6 +16,7 @@
  * a live patch is never worth a failed security upgrade. A failure is one
  * line on stderr.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +26,8 @@
 #include <unistd.h>
 
 #include "catchup.h"
-#include "catchup_pkg.h"
 #include "cli.h"
+#include "fileio.h"
 #include "hex.h"
 #include "macro.h"
 #include "module.h"
@@ -38,7 +39,7 @@
 #define HOOK_INPUT_MAX (64u << 20)
 
 struct upgrade {
-	char package[160]; /* with :arch for Multi-Arch: same */
+	char package[160]; /* with :arch for Multi-Arch: same, as dpkg names its list */
 	char old_version[128];
 	char new_version[128];
 };
@@ -209,19 +210,23 @@ static int record_file(struct pre *p, const struct upgrade *u, const char *path)
 	return 0;
 }
 
-/* The files of @u's installed version that a process maps. */
+/* The files of @u's installed version that a process maps, from dpkg's
+ * own list of them (read directly: one dpkg-query per package would add
+ * 40 ms each to a large upgrade). */
 static int record_package(struct pre *p, const struct upgrade *u)
 {
-	_cleanup_free_ char *out = NULL;
-	char *argv[] = {"dpkg-query", "-L", (char *)u->package, NULL};
-	char *save = NULL;
+	_cleanup_free_ uint8_t *list = NULL;
+	char path[PATH_MAX], *save = NULL;
+	size_t len;
 	int r = 0;
 
-	if (catchup_capture(argv, 16u << 20, false, &out) < 0) {
+	snprintf(path, sizeof(path), "/var/lib/dpkg/info/%s.list", u->package);
+	if (file_read_all(path, 64u << 20, &list, &len) < 0) {
 		hp_err_clear();
-		return 0; /* not installed in this form: nothing to record */
+		return 0; /* no list: nothing installed to replace */
 	}
-	for (char *l = strtok_r(out, "\n", &save); l && r == 0; l = strtok_r(NULL, "\n", &save)) {
+	for (char *l = strtok_r((char *)list, "\n", &save); l && r == 0;
+	     l = strtok_r(NULL, "\n", &save)) {
 		struct stat st;
 
 		if (l[0] == '/' && stat(l, &st) == 0 && S_ISREG(st.st_mode) && is_mapped(p, &st))
