@@ -168,6 +168,9 @@ def test(env):
                "libvictim1 1.0-1 amd64 none < 1.0-2 amd64 none "
                "/var/cache/apt/archives/libvictim1_1.0-2_amd64.deb\n"
                "newpkg - - none < 2.0 amd64 none /var/cache/apt/archives/newpkg_2.0_amd64.deb\n")
+    r = env.hp("catch-up", "--apt-hook", "pre", input="VERSION 1\n/x.deb\n")
+    expect("the catch-up hook (pre) failed; the upgrade goes on: apt did not speak protocol "
+           "version 3" in r.stderr, f"a failing hook says so, and exits 0: {r.stderr}")
     out = in_ns(env, a.pid, "catch-up", "--apt-hook", "pre", stdin=hook_in).stdout
     expect("recorded 1 running build" in out, out)
     record = open(os.path.join(env.root, "var/lib/hotpatch/state/catch-up/builds")).read()

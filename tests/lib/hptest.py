@@ -124,12 +124,13 @@ class Env:
         os.makedirs(self.root)
         self.procs = []
 
-    def hp(self, *args, check=True, env_vars=None, timeout=120):
+    def hp(self, *args, check=True, env_vars=None, timeout=120, input=None):
         e = dict(os.environ)
         if env_vars:
             e.update(env_vars)
         cmd = [HOTPATCH, "--root", self.root, *map(str, args)]
-        r = subprocess.run(cmd, capture_output=True, text=True, env=e, timeout=timeout)
+        r = subprocess.run(cmd, capture_output=True, text=True, env=e, timeout=timeout,
+                           input=input)
         if check and r.returncode != 0:
             raise Failure(f"{' '.join(cmd)} exited {r.returncode}:\n{r.stdout}{r.stderr}")
         return r

@@ -20,7 +20,8 @@ after. Then: the fix's reproducer passes on the running server, its pid is
 the same, no request failed, `catch-up --list` says caught up (running
 1.0-1 by the hook's record, 1.0-2 installed, the CVE fixed), status says
 caught up, nothing is staged for commit, and needrestart lists the server
-without hotpatch's snippet and not with it."""
+without hotpatch's snippet and not with it. With hotpatch removed (its hook
+kept, a conffile), apt still installs."""
 import glob
 import json
 import os
@@ -235,6 +236,12 @@ def host(work, debs, pub, repo, hotpatch_deb):
         expect(not needrestart_names(ch, server.pid),
                "with it, needrestart leaves the caught-up server alone")
         log("catch-up --list, status and needrestart: no restart needed")
+
+        # Removed (its apt hook stays, a conffile): apt still works.
+        ch.run("apt-get", "remove", "-y", "-q", "hotpatch", "hotpatch-patch-hpcu")
+        expect(os.path.exists(ch.path("/etc/apt/apt.conf.d/70hotpatch")), "the hook is kept")
+        ch.run("apt-get", "install", "-y", "-q", "--reinstall", "libhpcu1")
+        log("hotpatch removed, its hook kept: apt runs as before")
     finally:
         if load:
             load.stop()
