@@ -40,6 +40,8 @@
 #include "patchlink.h"
 #include "patchwrite.h"
 #include "srctree.h"
+#include "progress.h"
+#include "strv.h"
 
 struct dbuild {
 	const struct build_diff_opts *o;
@@ -847,7 +849,7 @@ int build_from_diff(const struct build_diff_opts *o)
 		r = build_finish(&d.b);
 	}
 	if (r == 0 && o->explain && d.b.explain)
-		fputs(d.b.explain, stdout);
+		progress_explain(d.b.explain);
 	dbuild_free(&d);
 	return r;
 }

@@ -53,6 +53,7 @@
 #include "srctree.h"
 #include "twincheck.h"
 #include "verdict.h"
+#include "progress.h"
 
 #define DIFFABLE_FLAGS "-ffunction-sections -fdata-sections"
 
@@ -110,7 +111,7 @@ static int locate_target(struct upgrade *u)
 	if (access(u->target, R_OK) < 0)
 		return hp_err(-errno, "cannot read %s: %m", u->target);
 	if (strcmp(real_in_root, t) != 0)
-		fprintf(stderr, "hotpatch: %s is a link to %s\n", t, real_in_root);
+		progress("%s is a link to %s", t, real_in_root);
 	return debpkg_owner(n ? u->sysroot : "/", real_in_root, &u->pkg);
 }
 
@@ -246,7 +247,7 @@ static int apply_kept(struct upgrade *u, const char *dest)
 				refuse_as(u, f, REFUSAL_NO_APPLY,
 					  "it does not apply without the refused fixes: it builds "
 					  "on them");
-				fprintf(stderr, "hotpatch: refused: %s: %s\n", f->name, f->reason);
+				progress("refused: %s: %s", f->name, f->reason);
 			}
 		}
 		if (r < 0)
@@ -300,7 +301,7 @@ static int build_tree(struct upgrade *u, const char *version, enum tree_kind kin
 	snprintf(stamp, sizeof(stamp), "%s.ok", keep);
 	if (kind != TREE_DIFF && file_read_all(stamp, 1 << 20, &had, &len) == 0 &&
 	    len == key.len && (!len || memcmp(had, key.data, len) == 0)) {
-		fprintf(stderr, "hotpatch: %s: reusing %s\n", label, keep);
+		progress("%s: reusing %s", label, keep);
 		buf_free(&key);
 		return 0;
 	}
@@ -427,7 +428,7 @@ static int archive_deb(struct upgrade *u, const char *version, char *ret, size_t
 	snprintf(dl, sizeof(dl), "%s/hotpatch-debs", u->root.base);
 	if (find_deb(dl, u->pkg.package, version, ret, len))
 		return 0;
-	fprintf(stderr, "hotpatch: fetching Debian's %s %s, to check the newer build ...\n",
+	progress("fetching Debian's %s %s, to check the newer build ...",
 		u->pkg.package, version);
 	r = buildroot_fetch_binary(&u->root, u->pkg.package, version, dl);
 	if (r == 0 && !find_deb(dl, u->pkg.package, version, ret, len))
@@ -492,12 +493,12 @@ static int check_fixed_file(struct upgrade *u)
 					     "(upgrade the package instead): the build of %s %s does "
 					     "not reproduce Debian's: %s",
 					  u->pkg.package, version, why);
-		fprintf(stderr, "hotpatch: fixed file: %s\n", u->fixed_why);
+		progress("fixed file: %s", u->fixed_why);
 		return r;
 	}
 	r = set_fixed_why(u, "Debian's %s %s itself, which the build of that version reproduces "
 			     "(%s: %s)", u->pkg.package, version, twin_verdict_name(v), why);
-	fprintf(stderr, "hotpatch: fixed file: %s\n", u->fixed_why);
+	progress("fixed file: %s", u->fixed_why);
 	return r;
 }
 
@@ -600,7 +601,7 @@ static int check_twin(struct upgrade *u)
 		r = twincheck(u->target, u->twin_file, &u->twin, &u->twin_why);
 	if (r < 0)
 		return r;
-	fprintf(stderr, "hotpatch: twin check: %s: %s\n", twin_verdict_name(u->twin), u->twin_why);
+	progress("twin check: %s: %s", twin_verdict_name(u->twin), u->twin_why);
 	if (u->twin == TWIN_REFUSED)
 		return hp_err(-EINVAL, "%s; nothing was built and %s is untouched", u->twin_why,
 			      u->target);
@@ -914,7 +915,7 @@ static int diff_build_all(struct upgrade *u)
 				struct buf text = {0};
 
 				refusal_text(&u->round.refusals[i], &text);
-				fprintf(stderr, "hotpatch: refused: %s\n",
+				progress("refused: %s",
 					buf_cstr(&text) ? (char *)text.data : "");
 				buf_free(&text);
 				n++;
@@ -927,10 +928,10 @@ static int diff_build_all(struct upgrade *u)
 		n = fixsplit_dependents(&u->fixes, a, deps);
 		note_dependents(u);
 		if (n)
-			fprintf(stderr, "hotpatch: refused with them: %zu part%s that use what they "
-					"bring\n", n, n == 1 ? "" : "s");
+			progress("refused with them: %zu part%s that use what they "
+					"bring", n, n == 1 ? "" : "s");
 		left = u->fixes.n - fixlist_count(&u->fixes, FIX_REFUSED);
-		fprintf(stderr, "hotpatch: trying again with the other %zu fix%s\n", left,
+		progress("trying again with the other %zu fix%s", left,
 			left == 1 ? "" : "es");
 		if (!left)
 			return hp_err(-EINVAL, "%s", msg);
@@ -965,7 +966,7 @@ static int print_refusal(struct upgrade *u, int r)
 	buf_printf(&out, "twin check: %s: %s\n", twin_verdict_name(u->twin), u->twin_why);
 	fixlist_explain(&u->fixes, &out);
 	if (u->o->explain && buf_cstr(&out))
-		fputs((char *)out.data, stdout);
+		progress_explain((char *)out.data);
 	buf_free(&out);
 	return r;
 }
@@ -977,7 +978,7 @@ int build_from_upgrade(const struct build_upgrade_opts *o)
 
 	r = locate_target(&u);
 	if (r == 0) {
-		fprintf(stderr, "hotpatch: %s belongs to %s %s (source %s %s)\n", u.target,
+		progress("%s belongs to %s %s (source %s %s)", u.target,
 			u.pkg.package, u.pkg.version, u.pkg.source, u.pkg.source_version);
 		r = setup(&u);
 	}
@@ -995,7 +996,7 @@ int build_from_upgrade(const struct build_upgrade_opts *o)
 			r = print_refusal(&u, r);
 	}
 	if (r == 0)
-		fprintf(stderr, "hotpatch: upgrade build done in %.1f s\n",
+		progress("upgrade build done in %.1f s",
 			(double)(now_ns() - u.t0) / NSEC_PER_SEC);
 	fixlist_free(&u.fixes);
 	debpkg_free(&u.pkg);

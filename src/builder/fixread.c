@@ -14,6 +14,7 @@
 #include "fixsplit.h"
 #include "macro.h"
 #include "srctree.h"
+#include "strv.h"
 
 /* The patch names of a quilt series, in order ("" when there is none). */
 static int read_series(const char *tree, char ***ret, size_t *ret_n)

@@ -37,6 +37,7 @@
 #include "record.h"
 #include "runcmd.h"
 #include "symtab.h"
+#include "progress.h"
 
 /* How far after a function its alignment filler is looked for. */
 #define PADDING_MAX 64
@@ -704,6 +705,6 @@ int build_finish(struct build *b)
 	if (r == 0)
 		r = write_bundle(b);
 	if (r == 0 && b->o->keep_tmp)
-		fprintf(stderr, "hotpatch: build files kept in %s\n", b->tmp);
+		progress("build files kept in %s", b->tmp);
 	return r;
 }

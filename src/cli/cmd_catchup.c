@@ -29,12 +29,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "audit.h"
 #include "catchup.h"
 #include "catchup_pkg.h"
 #include "cli.h"
 #include "clock.h"
-#include "commitstate.h"
 #include "config.h"
 #include "hex.h"
 #include "macro.h"
@@ -245,81 +243,146 @@ static int resolve(struct catchup *c)
 
 /* --- 4. apply ------------------------------------------------------------ */
 
-/* The disk already has a newer file than the bundle's target: committing
- * its fixed file would undo the upgrade, so a staging is withdrawn. */
-static void unstage(const struct bundle *b, bool json)
+/* The files of process @pid that bundle @bi fits and that do not carry it,
+ * each through @fn. */
+static void each_wanting(struct catchup *c, size_t bi, pid_t pid,
+			 void (*fn)(struct catchup *c, struct cu_file *cf, size_t k, void *arg),
+			 void *arg)
 {
-	struct commit_record rec;
-
-	if (commitstate_get(b->id, &rec) < 0 || rec.state != CS_STAGED) {
-		hp_err_clear();
-		return;
-	}
-	if (commitstate_set(b->id, CS_NONE, NULL) < 0) {
-		cli_warn("%s", hp_err_msg(-EIO));
-		return;
-	}
-	audit_log(&(struct audit_event){.op = "unstage", .result = "ok", .patch_id = b->id,
-					.manifest = &b->manifest, .pause_us = -1});
-	fprintf(json ? stderr : stdout,
-		"%s is no longer staged for commit: a package upgrade already replaced %s\n", b->id,
-		b->manifest.target_path);
+	for (size_t i = 0; i < c->nprocs; i++)
+		for (size_t k = 0; pid == c->procs[i].sp.pid && k < c->procs[i].sp.n; k++)
+			for (size_t m = 0; m < c->procs[i].files[k].nbundles; m++)
+				if (c->procs[i].files[k].bundles[m] == bi &&
+				    !c->procs[i].files[k].carried[m])
+					fn(c, &c->procs[i].files[k], m, arg);
 }
 
-static void apply_one(struct catchup *c, const struct cu_proc *p, struct cu_file *cf, size_t k)
-{
-	const struct bundle *b = c->bundles[cf->bundles[k]].b;
-	struct engine_report rep = {0};
-	char object[PATH_MAX];
-	int r;
+struct applying {
+	struct catchup *c;
+	size_t bi;
+	const struct engine_report *rep;
+	const char *why; /* the bundle could not be used at all */
+};
 
-	if (!b->verified) {
-		snprintf(cf->reason, sizeof(cf->reason),
-			 "bundle %s is not signed by a key in trusted.d: not applied", b->id);
-		return;
-	}
-	r = store_object(b, object, sizeof(object));
-	if (r < 0) {
-		snprintf(cf->reason, sizeof(cf->reason), "%s", hp_err_msg(r));
-		return;
-	}
-	c->eo.object_path = object;
-	engine_apply(b, p->sp.pid, &c->eo, &rep);
-	if (rep.outcome != OUTCOME_ALREADY && rep.outcome != OUTCOME_SKIPPED)
-		audit_log(&(struct audit_event){.op = "catch-up", .result = outcome_name(rep.outcome),
-						.patch_id = b->id, .manifest = &b->manifest,
-						.pid = p->sp.pid, .reason = rep.reason,
-						.pause_us = rep.flip.attempts
-								    ? rep.flip.pause_ns / NSEC_PER_USEC
-								    : -1});
-	if (rep.outcome == OUTCOME_PATCHED || rep.outcome == OUTCOME_ALREADY) {
+static void note_outcome(struct catchup *c, struct cu_file *cf, size_t k, void *arg)
+{
+	const struct applying *a = arg;
+	const char *id = c->bundles[a->bi].b->id;
+
+	if (a->why) {
+		snprintf(cf->reason, sizeof(cf->reason), "%s", a->why);
+	} else if (a->rep->outcome == OUTCOME_PATCHED || a->rep->outcome == OUTCOME_ALREADY) {
 		cf->carried[k] = true;
-		c->applied += rep.outcome == OUTCOME_PATCHED;
-		return;
+		c->applied += a->rep->outcome == OUTCOME_PATCHED;
+	} else {
+		c->failed += a->rep->outcome == OUTCOME_FAILED;
+		snprintf(cf->reason, sizeof(cf->reason), "applying %s %s: %s", id,
+			 outcome_name(a->rep->outcome), a->rep->reason);
 	}
-	c->failed++;
-	snprintf(cf->reason, sizeof(cf->reason), "applying %s failed: %s", b->id, rep.reason);
+}
+
+static void on_report(const struct engine_report *rep, void *arg)
+{
+	struct applying *a = arg;
+
+	a->rep = rep;
+	each_wanting(a->c, a->bi, rep->pid, note_outcome, a);
+}
+
+static int add_pid(pid_t **v, size_t *n, pid_t pid)
+{
+	pid_t *nv;
+
+	for (size_t i = 0; i < *n; i++)
+		if ((*v)[i] == pid)
+			return 0;
+	nv = realloc(*v, (*n + 1) * sizeof(*nv));
+	if (!nv)
+		return hp_err(-ENOMEM, "out of memory");
+	*v = nv;
+	nv[(*n)++] = pid;
+	return 0;
+}
+
+/* The processes that bundle @bi fits and that do not carry it yet. */
+static int wanting(const struct catchup *c, size_t bi, pid_t **ret, size_t *ret_n)
+{
+	int r = 0;
+
+	*ret = NULL;
+	*ret_n = 0;
+	for (size_t i = 0; r == 0 && i < c->nprocs; i++)
+		for (size_t k = 0; r == 0 && k < c->procs[i].sp.n; k++)
+			for (size_t m = 0; r == 0 && m < c->procs[i].files[k].nbundles; m++)
+				if (c->procs[i].files[k].bundles[m] == bi &&
+				    !c->procs[i].files[k].carried[m])
+					r = add_pid(ret, ret_n, c->procs[i].sp.pid);
+	return r;
+}
+
+/* Each bundle on the processes it fits, through the engine, as `apply`
+ * would: exact build and bytes, the store's object, every write on the
+ * audit trail. No staging: the disk already has the fix. */
+static int apply_one(struct catchup *c, size_t bi)
+{
+	const struct bundle *b = c->bundles[bi].b;
+	struct applying a = {.c = c, .bi = bi};
+	struct engine_run run = {.kind = ENGINE_APPLY, .b = b, .o = c->eo,
+				 .on_report = on_report, .arg = &a};
+	struct engine_result res;
+	pid_t *pids = NULL;
+	size_t n = 0;
+	int r = wanting(c, bi, &pids, &n);
+
+	if (r < 0 || !n)
+		return r;
+	run.pids = pids;
+	run.npids = n;
+	if (!b->verified)
+		a.why = "its bundle is not signed by a key in trusted.d: not applied";
+	else if ((r = engine_run(&run, &res)) < 0)
+		a.why = hp_err_msg(r);
+	for (size_t i = 0; a.why && i < n; i++)
+		each_wanting(c, bi, pids[i], note_outcome, &a);
+	free(pids);
+	return 0;
 }
 
 static int apply_all(struct catchup *c)
 {
-	size_t want = 0;
+	int r = 0;
 
-	for (size_t i = 0; i < c->nprocs; i++)
-		for (size_t k = 0; k < c->procs[i].sp.n; k++)
-			for (size_t m = 0; m < c->procs[i].files[k].nbundles; m++)
-				want += !c->procs[i].files[k].carried[m];
-	if (!want)
-		return 0;
-	/* Nothing is written into a process that cannot be recorded. */
-	if (audit_reserve(want) < 0)
-		return hp_err_prefix(-EIO, "refusing to change any process: ");
-	for (size_t i = 0; i < c->nprocs; i++)
-		for (size_t k = 0; k < c->procs[i].sp.n; k++)
-			for (size_t m = 0; m < c->procs[i].files[k].nbundles; m++)
-				if (!c->procs[i].files[k].carried[m])
-					apply_one(c, &c->procs[i], &c->procs[i].files[k], m);
-	return 0;
+	for (size_t bi = 0; r == 0 && bi < c->nbundles; bi++)
+		r = apply_one(c, bi);
+	return r;
+}
+
+/* The disk already has a newer file than the bundle's target: committing
+ * its fixed file would undo the upgrade, so a staging is withdrawn. */
+static void unstage(const struct bundle *b, bool json)
+{
+	struct engine_staging st;
+
+	engine_stage(b->id, b, false, &st);
+	if (st.outcome == STAGING_UNSTAGED)
+		fprintf(json ? stderr : stdout,
+			"%s is no longer staged for commit: a package upgrade already replaced "
+			"%s\n",
+			b->id, b->manifest.target_path);
+	else
+		cli_print_staging(&st, json);
+}
+
+/* On the audit trail; the commit policy that follows stages nothing here
+ * (the target was replaced). */
+static void enable(const struct bundle *b)
+{
+	struct engine_staging st;
+
+	if (engine_enable(b->id, true, &st) < 0)
+		cli_warn("%s", hp_err_msg(-EIO));
+	else if (st.outcome == STAGING_FAILED)
+		cli_warn("%s", st.reason);
 }
 
 /* Every bundle a stale file's process carries, applied now or before (by
@@ -337,9 +400,8 @@ static void settle_all(const struct catchup *c)
 
 				if (!c->procs[i].files[k].carried[m])
 					continue;
-				if (b->verified && !store_is_enabled(b->id) &&
-				    store_set_enabled(b->id, true) < 0)
-					cli_warn("%s", hp_err_msg(-EIO));
+				if (b->verified && !store_is_enabled(b->id))
+					enable(b);
 				unstage(b, c->json);
 			}
 }

@@ -193,7 +193,7 @@ int cmd_info(int argc, char **argv)
 	if (r < 0)
 		return cli_refuse(r);
 	if (b->sig) {
-		char signer[17];
+		char signer[MINISIGN_KEYID_HEX_LEN + 1];
 
 		vr = trust_verify_bundle(b->data, b->payload_size, b->sig, b->sig_len, signer, NULL);
 		snprintf(why, sizeof(why), "%s", vr < 0 ? hp_err_msg(vr) : "");

@@ -115,6 +115,9 @@ int main(int argc, char **argv)
 			 * (for every process of an --all together). */
 			if (audit_written())
 				audit_sync();
+			if (audit_trouble())
+				fprintf(stderr, "hotpatch: warning: could not write the audit log: %s\n",
+					audit_trouble());
 			return r;
 		}
 	return cli_usage("unknown command '%s'", argv[optind]);

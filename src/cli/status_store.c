@@ -13,13 +13,12 @@
 
 #include "cli.h"
 #include "commitstate.h"
-#include "elffile.h"
+#include "engine.h"
 #include "error.h"
 #include "fileio.h"
 #include "fixedfile.h"
 #include "json.h"
 #include "macro.h"
-#include "module.h"
 #include "paths.h"
 #include "store.h"
 
@@ -58,18 +57,6 @@ static bool still_fixed(const struct bundle *b, const char *target)
 	return memcmp(sha, b->manifest.file_sha_fixed, 32) == 0;
 }
 
-bool cli_target_replaced(const struct bundle *b)
-{
-	uint8_t id[HP_BUILD_ID_MAX];
-	size_t len = 0;
-
-	if (module_path_build_id(b->manifest.target_path, id, &len) < 0) {
-		hp_err_clear();
-		return false;
-	}
-	return len && (len != b->manifest.build_id_len || memcmp(id, b->manifest.build_id, len));
-}
-
 static void state_of(const struct bundle *b, struct stored *s)
 {
 	struct commit_record rec = {0};
@@ -86,7 +73,7 @@ static void state_of(const struct bundle *b, struct stored *s)
 		s->state = s->processes ? "applied" : "installed";
 		if (s->live_only)
 			s->state = "live-only";
-		if (s->processes && cli_target_replaced(b)) {
+		if (s->processes && engine_target_replaced(b)) {
 			s->state = "caught-up";
 			s->detail = "a package upgrade already replaced the file";
 		}

@@ -222,8 +222,11 @@ def test(env):
     enabled = os.path.join(env.root, "var/lib/hotpatch/state/enabled")
     expect_eq(sorted(os.listdir(enabled)), sorted([id_a, id_c]),
               "caught-up patches are enabled: hotpatchd keeps later processes of the build so")
-    audit = open(os.path.join(env.root, "var/log/hotpatch/audit.log")).read()
-    expect(audit.count('"op":"catch-up"') == 1, "the apply is on record")
+    audit = [json.loads(l) for l in open(os.path.join(env.root, "var/log/hotpatch/audit.log"))]
+    expect_eq([(x["op"], x["result"]) for x in audit if x.get("pid") == a.pid],
+              [("apply", "patched")], "A's catch-up is on record")
+    expect_eq(sorted(x["patch"] for x in audit if x["op"] == "enable"), sorted([id_a, id_c]),
+              "the enables are on record")
 
     stored = {s["id"]: s["state"] for s in env.hp_json("status")["stored"]}
     expect_eq(stored[id_a], "caught-up", "status: the disk already has the fix, nothing to commit")

@@ -9,6 +9,7 @@
 #include "debpkg.h"
 #include "fixlist.h"
 #include "fixread.h"
+#include "strv.h"
 #include "fixsplit.h"
 #include "srctree.h"
 #include "test.h"

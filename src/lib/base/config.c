@@ -24,7 +24,7 @@ void config_defaults(struct hp_config *c)
 	};
 }
 
-static void strv_free(struct strv *s)
+static void strv_clear(struct strv *s)
 {
 	for (size_t i = 0; i < s->n; i++)
 		free(s->v[i]);
@@ -34,10 +34,10 @@ static void strv_free(struct strv *s)
 
 void config_free(struct hp_config *c)
 {
-	strv_free(&c->exclude_exe);
-	strv_free(&c->exclude_unit);
-	strv_free(&c->exclude_cgroup);
-	strv_free(&c->exclude_user);
+	strv_clear(&c->exclude_exe);
+	strv_clear(&c->exclude_unit);
+	strv_clear(&c->exclude_cgroup);
+	strv_clear(&c->exclude_user);
 }
 
 static int strv_add(struct strv *s, const char *v)

@@ -33,6 +33,9 @@
 
 /* Set once this process appended a line: audit_sync() has work to do. */
 static bool written;
+/* The first append that failed, for the program to report (library code
+ * never prints). */
+static char trouble[HP_ERR_MAX];
 
 struct head {
 	size_t lines;
@@ -111,6 +114,8 @@ int audit_sync(void)
 			r = -errno;
 		close(fd);
 	}
+	if (r == 0)
+		written = false;
 	return r;
 }
 
@@ -281,9 +286,8 @@ int audit_log(const struct audit_event *ev)
 		close_locked(fd);
 		json_free(&j);
 	}
-	if (r < 0)
-		fprintf(stderr, "hotpatch: warning: could not write the audit log: %s\n",
-			hp_err_msg(r));
+	if (r < 0 && !trouble[0])
+		snprintf(trouble, sizeof(trouble), "%s", hp_err_msg(r));
 	return r;
 }
 
@@ -326,6 +330,11 @@ int audit_reserve(size_t lines)
 	r = reserve_locked(fd, bytes);
 	close_locked(fd);
 	return r;
+}
+
+const char *audit_trouble(void)
+{
+	return trouble[0] ? trouble : NULL;
 }
 
 bool audit_written(void)

@@ -37,8 +37,12 @@ struct audit_event {
 };
 
 /* Never fails the operation it records: a log that cannot be written is
- * reported on stderr once and to syslog. Returns 0 or a negative errno. */
+ * kept for audit_trouble(), and the event still goes to syslog. Returns 0 or
+ * a negative errno. */
 int audit_log(const struct audit_event *ev);
+/* Why the first append of this process failed, or NULL: the program says so
+ * (once) before it exits. */
+const char *audit_trouble(void);
 
 /* Sets aside room in the log for @lines records (blocks preallocated past
  * its end, and its head file), so that the operation that follows can

@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "manifest.h"
+#include "minisign.h"
 
 #define BUNDLE_MAGIC "HPBUNDL1"
 #define BUNDLE_SIG_MAGIC "HPSIG001"
@@ -52,7 +53,7 @@ struct bundle {
 	uint8_t sha256[32]; /* of the payload */
 	char id[BUNDLE_ID_LEN + 1];
 	bool verified;     /* the signature checked out against a trusted key */
-	char signer[17];   /* key id (hex) of the signer, when verified */
+	char signer[MINISIGN_KEYID_HEX_LEN + 1];   /* key id (hex) of the signer, when verified */
 	struct manifest manifest;
 	const uint8_t *object;
 	size_t object_size;
@@ -67,7 +68,7 @@ struct bundle {
 /* Checks a signature over the payload; returns 0 when it verified against a
  * trusted key (and fills @ret_signer), or a negative errno with a message. */
 typedef int (*bundle_verify_fn)(const uint8_t *payload, size_t payload_len, const uint8_t *sig,
-				size_t sig_len, char ret_signer[17], void *arg);
+				size_t sig_len, char ret_signer[MINISIGN_KEYID_HEX_LEN + 1], void *arg);
 
 struct bundle_load_opts {
 	bool insecure;           /* accept unsigned bundles (development only) */
