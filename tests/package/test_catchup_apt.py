@@ -161,6 +161,22 @@ class Load:
         self.thread.join(timeout=10)
 
 
+def apt(ch, *args, timeout=1800):
+    """apt-get in the root; the download cache is shared with the other
+    package tests (and other checkouts' runs): a lock held there is waited
+    for, not a failure."""
+    for _ in range(60):
+        r = subprocess.run(ch.cmd("apt-get", *args), env=CHROOT_ENV, capture_output=True,
+                           text=True, timeout=timeout)
+        if r.returncode == 0 or "Could not get lock" not in r.stderr:
+            break
+        time.sleep(10)
+    if r.returncode != 0:
+        raise Failure(f"apt-get {' '.join(args)} exited {r.returncode}:\n{r.stdout[-3000:]}"
+                      f"{r.stderr[-3000:]}")
+    return r
+
+
 def needrestart_names(ch, pid):
     """Does needrestart (verbose, list only) say process @pid needs a restart?"""
     r = subprocess.run(ch.cmd("needrestart", "-r", "l", "-v", "-b"), env=CHROOT_ENV,
@@ -177,12 +193,11 @@ def host(work, debs, pub, repo, hotpatch_deb):
         with open(ch.path("/etc/apt/sources.list.d/fleet.list"), "w") as f:
             f.write(repo.source_line())
         shutil.copy(hotpatch_deb, ch.path("/tmp/"))
-        ch.run("apt-get", "update", "-q")
-        ch.run("apt-get", "install", "-y", "-q", "/tmp/" + os.path.basename(hotpatch_deb),
-               "needrestart", timeout=1800)
+        apt(ch, "update", "-q")
+        apt(ch, "install", "-y", "-q", "/tmp/" + os.path.basename(hotpatch_deb), "needrestart")
         shutil.copy(pub, ch.path("/etc/hotpatch/trusted.d/fleet.pub"))
         os.chmod(ch.path("/etc/hotpatch/trusted.d/fleet.pub"), 0o644)
-        ch.run("apt-get", "install", "-y", "-q", "hpcu-server", "hotpatch-patch-hpcu")
+        apt(ch, "install", "-y", "-q", "hpcu-server", "hotpatch-patch-hpcu")
         port = free_port()
         server = subprocess.Popen(ch.cmd("/usr/bin/hpcu-server", "127.0.0.1", str(port)),
                                   stdout=subprocess.PIPE, env=CHROOT_ENV)
@@ -192,9 +207,9 @@ def host(work, debs, pub, repo, hotpatch_deb):
         wait_for(lambda: load.ok > 20, timeout=20, what="the load to run")
 
         repo.publish(debs["new"])
-        ch.run("apt-get", "update", "-q")
+        apt(ch, "update", "-q")
         t0 = time.time()
-        r = ch.run("apt-get", "upgrade", "-y", "-q", timeout=1800)
+        r = apt(ch, "upgrade", "-y", "-q")
         out = r.stdout + r.stderr
         log(f"apt-get upgrade in {time.time() - t0:.0f} s")
         versions = ch.run("dpkg-query", "-W", "-f", "${Package} ${Version}\n", "libhpcu1",
@@ -238,9 +253,9 @@ def host(work, debs, pub, repo, hotpatch_deb):
         log("catch-up --list, status and needrestart: no restart needed")
 
         # Removed (its apt hook stays, a conffile): apt still works.
-        ch.run("apt-get", "remove", "-y", "-q", "hotpatch", "hotpatch-patch-hpcu")
+        apt(ch, "remove", "-y", "-q", "hotpatch", "hotpatch-patch-hpcu")
         expect(os.path.exists(ch.path("/etc/apt/apt.conf.d/70hotpatch")), "the hook is kept")
-        ch.run("apt-get", "install", "-y", "-q", "--reinstall", "libhpcu1")
+        apt(ch, "install", "-y", "-q", "--reinstall", "libhpcu1")
         log("hotpatch removed, its hook kept: apt runs as before")
     finally:
         if load:
