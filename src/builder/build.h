@@ -23,6 +23,9 @@ struct build_common {
 	 * there, and status compares what is there): the path inside the
 	 * sysroot of `--upgrade-to --sysroot`. NULL: @target's real path. */
 	const char *target_path;
+	/* The package the fixed file comes from (debref_format()'s text), for
+	 * commit to install it with dpkg; NULL: none (build --upgrade-to). */
+	const char *debref;
 };
 
 struct build_source_opts {

@@ -55,6 +55,7 @@ struct dbuild {
 	struct dw_info *dorig, *dfixed;
 	struct changes changes;
 	struct buf explain;
+	size_t check_at; /* where the check of "nothing to patch" starts in it */
 	struct verdict verdict; /* what the bundle says it decided, as data */
 };
 
@@ -531,6 +532,8 @@ static int each_object(struct dbuild *d, int (*step)(struct dbuild *, size_t), b
 	return r < 0 ? hp_err(r, "%s", first ? first : "refused") : 0;
 }
 
+static int check_complete(struct dbuild *d);
+
 static int compare(struct dbuild *d)
 {
 	int r = 0;
@@ -556,8 +559,13 @@ static int compare(struct dbuild *d)
 		/* The caller's report still says, per fix, where its change went. */
 		if (d->o->report)
 			report(d);
-		r = hp_err(-ENODATA, "the fix changes no code that was built (comments, other "
-				     "files, or code the build does not compile?)");
+		/* "Nothing to patch" is a verdict too: the linked builds must
+		 * agree that nothing but benign lines differs. */
+		d->check_at = d->explain.len;
+		r = check_complete(d);
+		if (r == 0)
+			r = hp_err(-ENODATA, "the fix changes no code that was built (comments, "
+					     "other files, or code the build does not compile?)");
 	}
 	return r;
 }
@@ -699,6 +707,8 @@ static int check_complete(struct dbuild *d)
 	int r = 0;
 
 	snprintf(patch, sizeof(patch), "%s/patch.o", d->b.tmp);
+	if (!d->changes.n)
+		in.patch_obj = NULL; /* nothing replaced */
 	if (!in.old_code) {
 		r = linked_in(d, d->orig, orig, sizeof(orig));
 		in.old_code = orig;
@@ -850,6 +860,8 @@ int build_from_diff(const struct build_diff_opts *o)
 	}
 	if (r == 0 && o->explain && d.b.explain)
 		progress_explain(d.b.explain);
+	else if (r == -ENODATA && o->explain && buf_cstr(&d.explain))
+		progress_explain((char *)d.explain.data + d.check_at); /* the check of it */
 	dbuild_free(&d);
 	return r;
 }

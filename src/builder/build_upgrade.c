@@ -27,7 +27,9 @@
 #include <errno.h>
 #include <ftw.h>
 #include <glob.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +42,7 @@
 #include "buildroot.h"
 #include "clock.h"
 #include "debpkg.h"
+#include "debref.h"
 #include "elffile.h"
 #include "error.h"
 #include "fileio.h"
@@ -74,6 +77,7 @@ struct upgrade {
 	char new_twin[PATH_MAX], new_diffable[PATH_MAX];
 	char twin_file[PATH_MAX], twin_syms[PATH_MAX], fixed_file[PATH_MAX * 2];
 	char *fixed_why;        /* what the fixed file is, or why there is none */
+	char *debref;           /* the fixed file's package, for commit (debref.h) */
 	struct verdict round;   /* every refusal of the last diff build */
 	struct verdict blamed;  /* the refusals blamed on fixes so far, fix named */
 	char diff[PATH_MAX];
@@ -456,6 +460,53 @@ static int set_fixed_why(struct upgrade *u, const char *fmt, ...)
 	return 0;
 }
 
+/* SHA-256 and size of @path, read in chunks (a .deb can be large). */
+static int hash_file(const char *path, uint8_t sha[32], uint64_t *ret_size)
+{
+	crypto_hash_sha256_state st;
+	uint8_t chunk[65536];
+	uint64_t size = 0;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return hp_err(-errno, "cannot read %s: %m", path);
+	crypto_hash_sha256_init(&st);
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
+		crypto_hash_sha256_update(&st, chunk, (size_t)n);
+		size += (uint64_t)n;
+	}
+	close(fd);
+	if (n < 0)
+		return hp_err(-EIO, "cannot read %s", path);
+	crypto_hash_sha256_final(&st, sha);
+	*ret_size = size;
+	return 0;
+}
+
+/* The package record commit installs with dpkg: @deb is Debian's .deb of
+ * @version, whose file is the fixed file; its architecture is in its name
+ * (package_version_arch.deb, as apt and dpkg-buildpackage name it). */
+static int set_debref(struct upgrade *u, const char *deb, const char *version)
+{
+	struct debref d = {0};
+	const char *under = strrchr(deb, '_'), *dot = strrchr(deb, '.');
+	int r;
+
+	if (!under || !dot || dot < under || (size_t)(dot - under) >= sizeof(d.arch))
+		return hp_err(-EINVAL, "%s is not named package_version_arch.deb", deb);
+	snprintf(d.package, sizeof(d.package), "%s", u->pkg.package);
+	snprintf(d.version, sizeof(d.version), "%s", version);
+	snprintf(d.from_version, sizeof(d.from_version), "%s", u->pkg.version);
+	snprintf(d.arch, sizeof(d.arch), "%.*s", (int)(dot - under - 1), under + 1);
+	r = hash_file(deb, d.sha256, &d.size);
+	free(u->debref);
+	u->debref = NULL;
+	if (r == 0)
+		r = debref_format(&d, &u->debref);
+	return r;
+}
+
 /*
  * The fixed file for commit is Debian's own newer file, and only when the
  * newer version's build reproduces it (the same check as the twin's): then
@@ -497,7 +548,11 @@ static int check_fixed_file(struct upgrade *u)
 		return r;
 	}
 	r = set_fixed_why(u, "Debian's %s %s itself, which the build of that version reproduces "
-			     "(%s: %s)", u->pkg.package, version, twin_verdict_name(v), why);
+			     "(%s: %s); commit installs that package with dpkg when its .deb is "
+			     "at hand",
+			  u->pkg.package, version, twin_verdict_name(v), why);
+	if (r == 0)
+		r = set_debref(u, deb, version);
 	progress("fixed file: %s", u->fixed_why);
 	return r;
 }
@@ -745,6 +800,7 @@ static int diff_build(struct upgrade *u)
 	d.c.target_path = u->target_in_root;
 	d.c.debuginfo = u->twin_syms;
 	d.c.debuginfo_is_twin = true;
+	d.c.debref = u->fixed_file[0] ? u->debref : NULL;
 	return build_from_diff(&d);
 }
 
@@ -1004,6 +1060,7 @@ int build_from_upgrade(const struct build_upgrade_opts *o)
 	free(u.new_label);
 	free(u.twin_why);
 	free(u.fixed_why);
+	free(u.debref);
 	verdict_free(&u.round);
 	verdict_free(&u.blamed);
 	return r;

@@ -78,8 +78,69 @@ static int add_hunk(struct diff_info *d, const char *file, unsigned old_first,
 	nv[d->nhunks] = (struct diff_hunk){.file = strdup(file), .first = first,
 					   .last = count ? first + count - 1 : first,
 					   .old_first = old_first, .old_count = old_count,
-					   .new_count = count};
+					   .new_count = count, .comments_only = true};
 	return nv[d->nhunks++].file ? 0 : -ENOMEM;
+}
+
+/* Scans one line of C, @in_comment saying whether it starts inside a
+ * comment; returns whether it ends inside one and sets *@code when anything
+ * but blanks and comments is on it (a string literal is code: a comment
+ * opener in one opens nothing). A hunk is assumed to start outside a
+ * comment, so a line inside a long one may be taken for code, never the
+ * other way round. */
+static bool scan_c_line(const char *p, bool in_comment, bool *code)
+{
+	for (; *p && *p != '\n'; p++) {
+		if (in_comment) {
+			if (p[0] == '*' && p[1] == '/')
+				in_comment = false, p++;
+		} else if (p[0] == '/' && p[1] == '*') {
+			in_comment = true, p++;
+		} else if (p[0] == '/' && p[1] == '/') {
+			break;
+		} else if (*p == '"' || *p == '\'') {
+			char q = *p;
+
+			*code = true;
+			for (p++; *p && *p != q && *p != '\n'; p++)
+				if (*p == '\\' && p[1])
+					p++;
+			if (*p != q)
+				break;
+		} else if (!isspace((unsigned char)*p)) {
+			*code = true;
+		}
+	}
+	return in_comment;
+}
+
+/* Where a hunk's old and new sides are, inside a comment or not, and how
+ * many of each side's lines are left (after them: the next file's header). */
+struct hunk_scan {
+	bool old_in, new_in;
+	unsigned old_left, new_left;
+};
+
+static void scan_hunk_line(struct diff_info *d, struct hunk_scan *s, const char *line)
+{
+	struct diff_hunk *h = d->nhunks ? &d->hunks[d->nhunks - 1] : NULL;
+	bool code = false, ignored = false;
+
+	if (!h)
+		return;
+	if (*line == ' ' && s->old_left && s->new_left) {
+		s->old_left--, s->new_left--;
+		s->old_in = scan_c_line(line + 1, s->old_in, &ignored);
+		s->new_in = scan_c_line(line + 1, s->new_in, &ignored);
+	} else if (*line == '-' && s->old_left) {
+		s->old_left--;
+		s->old_in = scan_c_line(line + 1, s->old_in, &code);
+	} else if (*line == '+' && s->new_left) {
+		s->new_left--;
+		s->new_in = scan_c_line(line + 1, s->new_in, &code);
+	}
+	if (code)
+		h->comments_only = false;
 }
 
 static void take_description(struct diff_info *d, const char *line)
@@ -103,6 +164,7 @@ static int parse_lines(FILE *f, struct diff_info *d)
 {
 	_cleanup_free_ char *line = NULL, *file = NULL;
 	bool in_header = true;
+	struct hunk_scan scan = {0};
 	size_t cap = 0;
 	int r = 0;
 
@@ -122,11 +184,16 @@ static int parse_lines(FILE *f, struct diff_info *d)
 			continue;
 		}
 		if (file && strncmp(line, "@@ ", 3) == 0 &&
-		    sscanf(line, "@@ -%u,%u +%u,%u", &old_first, &old_count, &first, &count) >= 3)
+		    sscanf(line, "@@ -%u,%u +%u,%u", &old_first, &old_count, &first, &count) >= 3) {
 			r = add_hunk(d, file, old_first, old_count, first, count);
-		else if (file && strncmp(line, "@@ ", 3) == 0 &&
-			 sscanf(line, "@@ -%u +%u,%u", &old_first, &first, &count) >= 2)
+			scan = (struct hunk_scan){.old_left = old_count, .new_left = count};
+		} else if (file && strncmp(line, "@@ ", 3) == 0 &&
+			   sscanf(line, "@@ -%u +%u,%u", &old_first, &first, &count) >= 2) {
 			r = add_hunk(d, file, old_first, 1, first, count);
+			scan = (struct hunk_scan){.old_left = 1, .new_left = count};
+		} else if (file) {
+			scan_hunk_line(d, &scan, line);
+		}
 	}
 	return r;
 }

@@ -15,6 +15,9 @@ struct diff_hunk {
 	char *file; /* path as in the diff, prefix (a/, b/) stripped */
 	unsigned first, last; /* new-side lines, inclusive */
 	unsigned old_first, old_count, new_count; /* as the @@ line says them */
+	/* every line it removes or adds is blank or comment (a comment
+	 * reflowed): no code can change there */
+	bool comments_only;
 };
 
 struct diff_info {

@@ -209,7 +209,7 @@ static size_t unreached_hunks(const struct fix *f, const struct fn_change *v, si
 		const struct diff_hunk *hk = &f->diff.hunks[h];
 
 		if (!compiled_source(hk->file) || !is_target_file(hk->file, files, nfiles) ||
-		    hunk_reaches(f, hk, v, n))
+		    hk->comments_only || hunk_reaches(f, hk, v, n))
 			continue;
 		buf_printf(out, "%s%s:%u", count++ ? ", " : "a hunk reaching no changed function "
 							  "of this file: ",

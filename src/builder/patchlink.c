@@ -624,6 +624,7 @@ static int write_bundle(struct build *b)
 	parts.file_update_size = b->file_update.len;
 	parts.explain = b->explain;
 	parts.verdict = b->verdict;
+	parts.debref = b->file_update.len ? b->o->debref : NULL;
 	return bundle_write(b->o->output, &parts);
 }
 

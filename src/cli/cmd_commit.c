@@ -175,6 +175,8 @@ static void print_rollback(const struct bundle *b, const struct commit_report *r
 		printf("%s: %s\n", commit_outcome_name(rep->outcome, true), rep->reason);
 		break;
 	}
+	if (rep->dpkg[0] && rep->outcome == CO_DONE)
+		printf("  dpkg: %s\n", rep->dpkg);
 }
 
 /* The original is on disk again, and processes started from now on load it:

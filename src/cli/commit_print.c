@@ -30,6 +30,10 @@ void cli_print_commit(FILE *f, const char *id, const char *name, const struct co
 		fprintf(f, "failed: %s\n", rep->reason);
 		break;
 	}
+	/* What dpkg knows of it: the package installed, or a file dpkg
+	 * --verify reports changed. */
+	if (rep->dpkg[0] && rep->outcome != CO_SUPERSEDED && rep->outcome != CO_REFUSED)
+		fprintf(f, "  dpkg: %s\n", rep->dpkg);
 }
 
 void cli_print_staging(const struct engine_staging *st, bool json)

@@ -6,6 +6,7 @@
 
 #include "audit.h"
 #include "cli.h"
+#include "debug.h"
 #include "error.h"
 #include "fault.h"
 #include "paths.h"
@@ -43,6 +44,13 @@ static void usage(FILE *f)
 		   "  -h, --help   this help; `hotpatch COMMAND --help` for a command\n");
 }
 
+/* HOTPATCH_DEBUG=1: the engine's trace on stderr, one write per line
+ * (worker threads trace at once). */
+static void debug_line(const char *line)
+{
+	fprintf(stderr, "hotpatch[debug]: %s\n", line);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -55,6 +63,7 @@ int main(int argc, char **argv)
 	const char *root = NULL;
 	int c, r;
 
+	hp_debug_set_sink(debug_line);
 	/* Global options come before the command; "+" stops at the first
 	 * non-option so each command parses its own. */
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {

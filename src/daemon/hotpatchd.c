@@ -32,6 +32,7 @@
 #include "clock.h"
 #include "config.h"
 #include "control.h"
+#include "debug.h"
 #include "elffile.h"
 #include "engine.h"
 #include "error.h"
@@ -856,6 +857,13 @@ static void remove_socket(const struct daemon *d)
 		unlink(paths()->socket);
 }
 
+/* HOTPATCH_DEBUG=1: the engine's trace on stderr, one write per line
+ * (worker threads trace at once). */
+static void debug_line(const char *line)
+{
+	fprintf(stderr, "hotpatchd[debug]: %s\n", line);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -870,6 +878,7 @@ int main(int argc, char **argv)
 	const char *root = NULL;
 	int c, r;
 
+	hp_debug_set_sink(debug_line);
 	log_init();
 	d.jobs = (unsigned)sysconf(_SC_NPROCESSORS_ONLN) * 2;
 	while ((c = getopt_long(argc, argv, "hj:V", opts, NULL)) != -1) {

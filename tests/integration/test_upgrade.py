@@ -88,6 +88,12 @@ def test(env):
     subprocess.run(["dpkg-deb", "-x", shipped_new, unpacked], check=True)
     expect_eq(info["file_sha_fixed"], sha(os.path.join(unpacked, "usr/bin/hptiny")),
               "the fixed file is Debian's 1.0-2 file, byte for byte")
+    # The package it comes from, for commit to install with dpkg.
+    expect_eq(info.get("package"), {"name": "hptiny", "version": "1.0-2",
+                                    "from_version": "1.0-1", "architecture": "amd64",
+                                    "deb_sha256": sha(shipped_new),
+                                    "deb_size": os.path.getsize(shipped_new)},
+              "the bundle names Debian's 1.0-2 package and its .deb's checksum")
 
     # The installed binary, running, before and after the live patch.
     sock = os.path.join(env.dir, "tiny.sock")
@@ -114,6 +120,7 @@ def test(env):
            f"no fixed file, and why:\n{r.stdout}")
     info4 = json.loads(env.hp("info", "--json", out4).stdout)
     expect(not info4["file_update"], "no fixed file in the bundle")
+    expect("package" not in info4, "and no package for commit to install")
     expect_eq([f["name"] for f in info4["functions"]], ["check_len"],
               "the live patch is built all the same")
 
@@ -126,6 +133,8 @@ def test(env):
     expect("fix own.patch: in the live patch" in r.stdout, r.stdout)
     info = json.loads(env.hp("info", "--json", out3).stdout)
     expect_eq([f["name"] for f in info["functions"]], ["check_len"], "--diff replaces check_len")
+    expect(info["file_update"] and "package" not in info,
+           "--diff's fixed file is no Debian package's: commit replaces the file")
 
     # A bundle that would leave check_len's change out (a test-only hook
     # hides its replacement from the completeness check): the difference is

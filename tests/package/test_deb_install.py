@@ -215,6 +215,7 @@ def check_files(ch):
                     ("/usr/include/hotpatch/patch.h", 0o644),
                     ("/usr/libexec/hotpatch/hotpatch-build", 0o755),
                     ("/etc/hotpatch/hotpatch.conf", 0o644),
+                    ("/etc/logrotate.d/hotpatch", 0o644),
                     ("/usr/share/bash-completion/completions/hotpatch", 0o644),
                     ("/lib/systemd/system/hotpatchd.service", 0o644),
                     ("/lib/systemd/system/hotpatch-commit.service", 0o644)]:
@@ -244,6 +245,7 @@ def check_files(ch):
     expect_eq(bad, [], "systemd-analyze verify: lines of the units it could not parse")
     conffiles = open(ch.path("/var/lib/dpkg/info/hotpatch.conffiles")).read().split()
     expect_eq(sorted(conffiles), ["/etc/apt/apt.conf.d/70hotpatch", "/etc/hotpatch/hotpatch.conf",
+                                  "/etc/logrotate.d/hotpatch",
                                   "/etc/needrestart/conf.d/hotpatch.conf"], "conffiles")
     # The shipped hotpatch.conf is valid: a command that reads it works.
     # (Only pid 1: the root shares /proc, and so the processes, of a host

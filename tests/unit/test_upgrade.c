@@ -222,6 +222,52 @@ TEST(hunk_reaching_no_changed_function_is_not_live)
 	fixlist_free(&fl);
 }
 
+/* libmodbus's CVE-2024-10918-part1.patch: beside its fix, a hunk that only
+ * rewraps a comment outside any function. That hunk changes no code, so the
+ * fix is whole in the live patch; a hunk whose line starts with '*' but is
+ * code (a store through a pointer) still counts. */
+static const char fix_comment[] = "--- a/src/parse.c\n+++ b/src/parse.c\n"
+				  "@@ -10,3 +10,3 @@\n ctx\n-old\n+new\n ctx\n"
+				  "@@ -70,4 +70,5 @@\n }\n \n"
+				  "-/* Get the timeout used by the server */\n"
+				  "+/* Get the timeout used by the server\n+ */\n"
+				  " int get_timeout(void)\n"
+				  "--- a/tests/t.c\n+++ b/tests/t.c\n"
+				  "@@ -1,1 +1,1 @@\n-x\n+y\n";
+static const char fix_star[] = "--- a/src/parse.c\n+++ b/src/parse.c\n"
+			       "@@ -10,3 +10,3 @@\n ctx\n-old\n+new\n ctx\n"
+			       "@@ -70,3 +70,3 @@\n ctx\n-*p = 1; /* one */\n+*p = 2; // two\n ctx\n"
+			       "@@ -90,3 +90,3 @@\n ctx\n-s = \"/* not a comment\";\n"
+			       "+s = \"*/ nor this\";\n ctx\n";
+
+TEST(comment_only_hunk_changes_no_code)
+{
+	const char *dir = test_tmpdir();
+	char path[PATH_MAX];
+	struct fixlist fl = {0};
+	const struct fn_change changed[] = {
+		{.name = "parse_len", .file = "src/parse.c", .line = 8, .end_line = 20},
+	};
+	const char *files[] = {"parse.c"};
+
+	snprintf(path, sizeof(path), "%s/comment.patch", dir);
+	test_write_file(path, fix_comment, strlen(fix_comment));
+	ASSERT_OK(fixlist_add(&fl, "comment.patch", path, NULL, NULL));
+	snprintf(path, sizeof(path), "%s/star.patch", dir);
+	test_write_file(path, fix_star, strlen(fix_star));
+	ASSERT_OK(fixlist_add(&fl, "star.patch", path, NULL, NULL));
+	ASSERT_TRUE(fl.v[0].diff.hunks[1].comments_only);
+	ASSERT_FALSE(fl.v[0].diff.hunks[0].comments_only);
+	ASSERT_FALSE(fl.v[0].diff.hunks[2].comments_only);
+	fixlist_assign(&fl, changed, 1, files, 1);
+	ASSERT_EQ(fl.v[0].verdict, FIX_IN_PATCH);
+	/* code at line 70 and a string holding comment markers at 90 */
+	ASSERT_FALSE(fl.v[1].diff.hunks[1].comments_only);
+	ASSERT_FALSE(fl.v[1].diff.hunks[2].comments_only);
+	ASSERT_EQ(fl.v[1].verdict, FIX_IN_PART);
+	fixlist_free(&fl);
+}
+
 /* A refusal names its source file (the completeness check: the full path
  * the debug info gives); the fix changing that file is blamed, never one
  * changing a same-named file elsewhere (a vendored copy). */

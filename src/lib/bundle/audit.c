@@ -12,13 +12,17 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/uio.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "auditfiles.h"
 #include "error.h"
+#include "fault.h"
 #include "fileio.h"
 #include "hex.h"
+#include "journal.h"
 #include "json.h"
 #include "macro.h"
 #include "manifest.h"
@@ -36,6 +40,11 @@ static bool written;
 /* The first append that failed, for the program to report (library code
  * never prints). */
 static char trouble[HP_ERR_MAX];
+
+struct locked {
+	int lock; /* state/audit.lock, flock'ed */
+	int log;  /* the log, O_APPEND */
+};
 
 struct head {
 	size_t lines;
@@ -162,35 +171,50 @@ static void format_event(const struct audit_event *ev, struct json *j)
 		json_kv_int(j, "pause_us", ev->pause_us);
 }
 
-/* The head of a log with no head file yet (a first run, or an old log):
- * recount it. */
-static int head_from_log(int fd, struct head *h)
-{
-	FILE *f = fdopen(dup(fd), "re");
-	_cleanup_free_ char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
+/* The chain read from the oldest rotation to the log's last line. */
+struct walk {
+	struct audit_files files;
+	bool check;       /* check each link (audit verify), or only hash */
+	size_t lines;     /* lines read, in all files */
+	size_t last_file; /* the file that holds the last line read */
+	bool from_start;  /* the first line read links to nothing: none was rotated away */
+	char hash[HASH_HEX + 1]; /* of the last line read */
+};
 
-	if (!f)
-		return -errno;
-	h->lines = 0;
-	zero_hash(h->hash);
-	rewind(f);
-	while ((n = getline(&line, &cap, f)) > 0) {
-		if (line[n - 1] == '\n')
-			n--;
-		hash_line(line, (size_t)n, h->hash);
-		h->lines++;
+static int walk_file(struct walk *w, size_t i);
+
+static int walk_chain(struct walk *w, bool check)
+{
+	int r;
+
+	*w = (struct walk){.check = check};
+	zero_hash(w->hash);
+	r = audit_files_list(paths()->audit_log, &w->files);
+	for (size_t i = 0; r == 0 && i < w->files.n; i++)
+		r = walk_file(w, i);
+	return r;
+}
+
+/* The head of a log with no head file yet (a first run, or an old log):
+ * recounted from the lines still there. */
+static int head_from_chain(struct head *h)
+{
+	struct walk w;
+	int r = walk_chain(&w, false);
+
+	if (r == 0) {
+		h->lines = w.lines;
+		memcpy(h->hash, w.hash, sizeof(h->hash));
 	}
-	fclose(f);
-	return 0;
+	audit_files_free(&w.files);
+	return r;
 }
 
 /* The head as it stands, recounted from the log when there is none yet (a
  * first run, or an old log). */
-static int head_get(int fd, struct head *h)
+static int head_get(struct head *h)
 {
-	return head_read(h) < 0 ? head_from_log(fd, h) : 0;
+	return head_read(h) < 0 ? head_from_chain(h) : 0;
 }
 
 /* A whole line or nothing: the line is written with one write(2) to the
@@ -207,7 +231,7 @@ static int append_locked(int fd, struct json *j)
 	ssize_t n;
 	int len, r;
 
-	r = head_get(fd, &h);
+	r = head_get(&h);
 	if (r < 0)
 		return r;
 	if (fstat(fd, &st) < 0)
@@ -231,20 +255,114 @@ static int append_locked(int fd, struct json *j)
 	return r;
 }
 
+/* MESSAGE_ID= of each kind of audit record (docs/daemon.md lists them). */
+static const struct {
+	const char *op, *id;
+} message_ids[] = {
+	{"apply", AUDIT_ID_APPLY},     {"revert", AUDIT_ID_REVERT},
+	{"install", AUDIT_ID_INSTALL}, {"remove", AUDIT_ID_REMOVE},
+	{"commit", AUDIT_ID_COMMIT},   {"rollback", AUDIT_ID_ROLLBACK},
+};
+
+static const char *message_id(const char *op)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(message_ids); i++)
+		if (strcmp(message_ids[i].op, op) == 0)
+			return message_ids[i].id;
+	return AUDIT_ID_OTHER;
+}
+
+/* A refusal is a warning, a failure an error, anything done a notice. */
+static int priority(const char *result)
+{
+	if (strcmp(result, "failed") == 0)
+		return LOG_ERR;
+	if (strcmp(result, "refused") == 0 || strcmp(result, "superseded") == 0)
+		return LOG_WARNING;
+	return LOG_NOTICE;
+}
+
+static void format_message(const struct audit_event *ev, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s %s patch=%s pid=%d%s%s", ev->op, ev->result,
+		 ev->patch_id ? ev->patch_id : "-", (int)ev->pid, ev->reason ? ": " : "",
+		 ev->reason ? ev->reason : "");
+}
+
+#define JOURNAL_CVES 16
+
+/* The record as a journal entry of its own, with fields to search by
+ * (journalctl HOTPATCH_CVE=...). Fails where no journald listens. */
+static int to_journal(const struct audit_event *ev, const char *msg)
+{
+	const struct manifest *m = ev->manifest;
+	char f[8][320], cve[JOURNAL_CVES][80];
+	struct iovec iov[8 + JOURNAL_CVES];
+	size_t n = 0, k = 0;
+
+	snprintf(f[k++], sizeof(f[0]), "MESSAGE=%s", msg);
+	snprintf(f[k++], sizeof(f[0]), "PRIORITY=%d", priority(ev->result));
+	snprintf(f[k++], sizeof(f[0]), "SYSLOG_FACILITY=%d", LOG_AUTHPRIV >> 3);
+	snprintf(f[k++], sizeof(f[0]), "SYSLOG_IDENTIFIER=hotpatch");
+	snprintf(f[k++], sizeof(f[0]), "MESSAGE_ID=%s", message_id(ev->op));
+	snprintf(f[k++], sizeof(f[0]), "HOTPATCH_RESULT=%s", ev->result);
+	if (ev->patch_id)
+		snprintf(f[k++], sizeof(f[0]), "HOTPATCH_PATCH_ID=%s", ev->patch_id);
+	if (ev->pid)
+		snprintf(f[k++], sizeof(f[0]), "HOTPATCH_PID=%d", (int)ev->pid);
+	for (size_t i = 0; i < k; i++)
+		iov[n++] = (struct iovec){f[i], strlen(f[i])};
+	/* (A field may repeat: one HOTPATCH_CVE= per CVE.) */
+	for (size_t c = 0; m && c < MIN(m->ncves, (size_t)JOURNAL_CVES); c++) {
+		snprintf(cve[c], sizeof(cve[c]), "HOTPATCH_CVE=%s", m->cves[c]);
+		iov[n++] = (struct iovec){cve[c], strlen(cve[c])};
+	}
+	return journal_send(iov, n);
+}
+
+/* The independent copy of the record: the journal natively, else syslog. */
 static void to_syslog(const struct audit_event *ev)
 {
+	char msg[2048];
+
+	format_message(ev, msg, sizeof(msg));
+	if (to_journal(ev, msg) >= 0)
+		return;
 	openlog("hotpatch", LOG_PID, LOG_AUTHPRIV);
-	syslog(LOG_NOTICE, "%s %s patch=%s pid=%d%s%s", ev->op, ev->result,
-	       ev->patch_id ? ev->patch_id : "-", (int)ev->pid, ev->reason ? ": " : "",
-	       ev->reason ? ev->reason : "");
+	syslog(priority(ev->result), "%s", msg);
 	closelog();
 }
 
+/* The log's lock is a file of its own beside the head, not the log: the
+ * log is renamed away by logrotate, and two writers locking the old and
+ * the new file would both extend the chain from the same head. Under this
+ * lock, a line written to a file renamed a moment before is still in the
+ * chain: the rotation it went to (uncompressed until the next rotation:
+ * delaycompress) holds the lines before it, and the next line, in the new
+ * file, links to it. */
+static int lock_open(void)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/audit.lock", paths()->state);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return hp_err(-errno, "cannot open %s: %m", path);
+	if (flock(fd, LOCK_EX) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
 /* The log open for appending, under its lock (its directories created). */
-static int open_locked(int *ret_fd)
+static int open_locked(struct locked *ret)
 {
 	_cleanup_free_ char *dir = strdup(paths()->audit_log);
-	int fd, r;
+	int fd, lock, r;
 
 	if (sodium_init() < 0 || !dir)
 		return -ENOMEM;
@@ -253,37 +371,41 @@ static int open_locked(int *ret_fd)
 		r = mkdir_p(paths()->state, 0755);
 	if (r < 0)
 		return r;
+	lock = lock_open();
+	if (lock < 0)
+		return lock;
 	fd = open(paths()->audit_log, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (fd < 0)
-		return hp_err(-errno, "cannot open the audit log %s: %m", paths()->audit_log);
-	if (flock(fd, LOCK_EX) < 0) {
-		r = -errno;
-		close(fd);
+	if (fd < 0) {
+		r = hp_err(-errno, "cannot open the audit log %s: %m", paths()->audit_log);
+		close(lock);
 		return r;
 	}
-	*ret_fd = fd;
+	*ret = (struct locked){.lock = lock, .log = fd};
 	return 0;
 }
 
 /* Unlocked explicitly: a child forked meanwhile shares this open file, and
  * close() alone would leave the lock held for as long as it lives. */
-static void close_locked(int fd)
+static void close_locked(struct locked *l)
 {
-	flock(fd, LOCK_UN);
-	close(fd);
+	flock(l->lock, LOCK_UN);
+	close(l->lock);
+	close(l->log);
 }
 
 int audit_log(const struct audit_event *ev)
 {
 	struct json j = {0};
-	int fd, r;
+	struct locked l;
+	int r;
 
 	to_syslog(ev);
-	r = open_locked(&fd);
+	r = open_locked(&l);
 	if (r == 0) {
+		fault_point("audit-locked");
 		format_event(ev, &j);
-		r = append_locked(fd, &j);
-		close_locked(fd);
+		r = append_locked(l.log, &j);
+		close_locked(&l);
 		json_free(&j);
 	}
 	if (r < 0 && !trouble[0])
@@ -301,7 +423,7 @@ static int reserve_locked(int fd, size_t bytes)
 	struct stat st;
 	int r;
 
-	r = head_get(fd, &h);
+	r = head_get(&h);
 	if (r == 0)
 		r = head_write(&h);
 	if (r < 0)
@@ -322,13 +444,14 @@ static int reserve_locked(int fd, size_t bytes)
 int audit_reserve(size_t lines)
 {
 	size_t bytes = MIN(MAX(lines, (size_t)1) * RESERVE_LINE, (size_t)RESERVE_MAX);
-	int fd, r;
+	struct locked l;
+	int r;
 
-	r = open_locked(&fd);
+	r = open_locked(&l);
 	if (r < 0)
 		return r;
-	r = reserve_locked(fd, bytes);
-	close_locked(fd);
+	r = reserve_locked(l.log, bytes);
+	close_locked(&l);
 	return r;
 }
 
@@ -342,62 +465,123 @@ bool audit_written(void)
 	return written;
 }
 
-static int check_line(char *line, size_t n, size_t lineno, const char *expect)
+static const char *file_name(const struct walk *w, size_t i)
 {
-	const char *p;
+	const char *slash = strrchr(w->files.paths[i], '/');
+
+	return slash ? slash + 1 : w->files.paths[i];
+}
+
+/* Where @line's link starts, or NULL when it has none. */
+static const char *link_of(const char *line, size_t n)
+{
+	const char *p = strstr(line, PREV_KEY);
+
+	if (!p || (size_t)(line + n - p) != strlen(PREV_KEY) + HASH_HEX + 2)
+		return NULL;
+	return p + strlen(PREV_KEY);
+}
+
+static bool is_zero_hash(const char *hash)
+{
+	return strspn(hash, "0") >= HASH_HEX;
+}
+
+/* The first line read starts the chain when nothing was rotated away, and
+ * then links to nothing; in a log with no rotations beside it, it must. */
+static int check_first(struct walk *w, size_t i, const char *link)
+{
+	w->from_start = is_zero_hash(link);
+	if (w->from_start || w->files.n > 1)
+		return 0;
+	return hp_err(-EBADMSG, "%s line 1 does not start the chain, and no rotated file holds "
+				"the lines before it: lines were removed from its start",
+		      file_name(w, i));
+}
+
+/* Line @lineno of file @i links to the line read before it. */
+static int check_link(struct walk *w, size_t i, size_t lineno, const char *line, size_t n)
+{
+	const char *link = link_of(line, n), *name = file_name(w, i);
 
 	if (n < 2 || line[0] != '{' || line[n - 1] != '}')
-		return hp_err(-EBADMSG, "audit log line %zu is not a JSON object (edited?)", lineno);
-	p = strstr(line, PREV_KEY);
-	if (!p || (size_t)(line + n - p) != strlen(PREV_KEY) + HASH_HEX + 2)
-		return hp_err(-EBADMSG, "audit log line %zu has no chain link (edited?)", lineno);
-	if (strncmp(p + strlen(PREV_KEY), expect, HASH_HEX) != 0)
-		return hp_err(-EBADMSG, "audit log line %zu does not follow line %zu: a line was "
-					"edited, removed or inserted there",
-			      lineno, lineno - 1);
+		return hp_err(-EBADMSG, "%s line %zu is not a JSON object (edited?)", name, lineno);
+	if (!link)
+		return hp_err(-EBADMSG, "%s line %zu has no chain link (edited?)", name, lineno);
+	if (w->lines == 0)
+		return check_first(w, i, link);
+	if (strncmp(link, w->hash, HASH_HEX) == 0)
+		return 0;
+	if (lineno > 1)
+		return hp_err(-EBADMSG, "%s line %zu does not follow line %zu: a line was edited, "
+					"removed or inserted there",
+			      name, lineno, lineno - 1);
+	return hp_err(-EBADMSG, "%s line 1 does not follow the last line of %s: a line was "
+				"edited, removed or inserted at the end of one or the start of the "
+				"other, or a rotated file between them is missing",
+		      name, file_name(w, w->last_file));
+}
+
+static int walk_file(struct walk *w, size_t i)
+{
+	struct audit_reader *rd = NULL;
+	const char *line;
+	size_t n, lineno = 0;
+	int r = audit_reader_open(w->files.paths[i], &rd);
+
+	while (r >= 0 && (r = audit_reader_next(rd, LINE_MAX_LEN, &line, &n)) > 0) {
+		lineno++;
+		if (n > LINE_MAX_LEN)
+			r = hp_err(-EBADMSG, "%s line %zu is too long", file_name(w, i), lineno);
+		else if (w->check)
+			r = check_link(w, i, lineno, line, n);
+		hash_line(line, n, w->hash);
+		w->lines++;
+		w->last_file = i;
+	}
+	audit_reader_close(rd);
+	return r;
+}
+
+/* The chain read ends where the head says the last line written is. */
+static int check_end(const struct walk *w, struct audit_summary *ret)
+{
+	struct head h;
+
+	if (head_read(&h) < 0)
+		return hp_err(-EBADMSG, "the audit log's head record is missing or corrupt");
+	if (w->from_start ? h.lines != w->lines : h.lines < w->lines)
+		return hp_err(-EBADMSG, "the audit log ends at line %zu but %zu lines were written: "
+					"it was truncated or its last line was edited",
+			      w->lines, h.lines);
+	if (strcmp(h.hash, w->hash) != 0)
+		return hp_err(-EBADMSG, "the audit log's last line (in %s) is not the last one "
+					"written: it was truncated or its last line was edited",
+			      w->files.n ? file_name(w, w->last_file) : "none");
+	*ret = (struct audit_summary){.lines = w->lines,
+				      .files = w->files.n,
+				      .rotated_away = h.lines - w->lines};
 	return 0;
 }
 
-int audit_verify(size_t *ret_lines)
+int audit_verify(struct audit_summary *ret)
 {
-	_cleanup_free_ char *line = NULL;
-	char hash[HASH_HEX + 1];
+	struct walk w;
 	struct head h;
-	size_t cap = 0, lines = 0;
-	ssize_t n;
-	FILE *f;
-	int r = 0;
+	int r;
 
 	if (sodium_init() < 0)
 		return -ENOMEM;
-	f = fopen(paths()->audit_log, "re");
-	if (!f && errno == ENOENT && head_read(&h) == -ENOENT) {
-		*ret_lines = 0; /* nothing was ever recorded */
-		return 0;
+	r = walk_chain(&w, true);
+	if (r == 0 && w.files.n == 0) {
+		r = head_read(&h) == -ENOENT
+			    ? 0 /* nothing was ever recorded */
+			    : hp_err(-ENOENT, "cannot open the audit log %s: it is gone (deleted?)",
+				     paths()->audit_log);
+		*ret = (struct audit_summary){0};
+	} else if (r == 0) {
+		r = check_end(&w, ret);
 	}
-	if (!f)
-		return hp_err(-errno, "cannot open the audit log %s: %m (deleted?)",
-			      paths()->audit_log);
-	zero_hash(hash);
-	while (r == 0 && (n = getline(&line, &cap, f)) > 0) {
-		if (line[n - 1] == '\n')
-			line[--n] = '\0';
-		lines++;
-		if ((size_t)n > LINE_MAX_LEN)
-			r = hp_err(-EBADMSG, "audit log line %zu is too long", lines);
-		else
-			r = check_line(line, (size_t)n, lines, hash);
-		hash_line(line, (size_t)n, hash);
-	}
-	fclose(f);
-	if (r < 0)
-		return r;
-	if (head_read(&h) < 0)
-		return hp_err(-EBADMSG, "the audit log's head record is missing or corrupt");
-	if (h.lines != lines || strcmp(h.hash, hash) != 0)
-		return hp_err(-EBADMSG, "the audit log ends at line %zu but %zu lines were written: "
-					"it was truncated or its last line was edited",
-			      lines, h.lines);
-	*ret_lines = lines;
-	return 0;
+	audit_files_free(&w.files);
+	return r;
 }

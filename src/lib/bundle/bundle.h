@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "debref.h"
 #include "manifest.h"
 #include "minisign.h"
 
@@ -42,6 +43,7 @@ enum bundle_section {
 	BUNDLE_SEC_FILE_UPDATE = 3,
 	BUNDLE_SEC_EXPLAIN = 4,
 	BUNDLE_SEC_VERDICT = 5, /* the builder's decisions as data (verdict.h) */
+	BUNDLE_SEC_DEBREF = 6,  /* the package the fixed file comes from (debref.h) */
 };
 
 struct bundle {
@@ -63,6 +65,8 @@ struct bundle {
 	size_t explain_len;
 	const char *verdict;
 	size_t verdict_len;
+	bool has_debref; /* built with --upgrade-to, its fixed file Debian's own */
+	struct debref debref;
 };
 
 /* Checks a signature over the payload; returns 0 when it verified against a
@@ -93,6 +97,7 @@ struct bundle_parts {
 	size_t file_update_size;
 	const char *explain;
 	const char *verdict; /* verdict_encode()'s text, or NULL */
+	const char *debref;  /* debref_format()'s text, or NULL */
 };
 
 /* Writes an unsigned bundle atomically (temp file + rename). */

@@ -81,11 +81,32 @@ void session_trace(const struct session *s, const char *name, int r, int64_t t0)
 		 (long long)(now_ns() - t0) / 1000);
 }
 
+/* Has the process exited? After an ESRCH (ptrace found a thread gone), a
+ * process being killed may still be finishing its exit: its threads tear
+ * down their memory before they are zombies, which takes a while on a
+ * loaded host. Wait up to a second for that, on this failure path only,
+ * and only for a process the operation was changing (@r: its error; 0 for
+ * one that was skipped, such as a kernel thread under --all, whose maps
+ * cannot be read and which never exits). */
+static bool exited(pid_t pid, int r)
+{
+	if (proc_exited(pid))
+		return true;
+	for (int i = 0; r == -ESRCH && i < 200; i++) {
+		usleep(5000);
+		if (proc_exited(pid))
+			return true;
+	}
+	return false;
+}
+
 static void fill_error(struct session *s, const struct session_steps *steps, int r)
 {
 	/* Whatever step noticed it, a process that died is reported as such:
 	 * there is nothing left to undo. */
-	if (r != -ENOENT && proc_exited(s->pid))
+	bool skipped = s->rep->outcome == OUTCOME_SKIPPED;
+
+	if (r != -ENOENT && exited(s->pid, skipped ? 0 : r))
 		r = hp_err(-ESRCH, "process %d exited during the %s; nothing to undo", s->pid,
 			   steps->what);
 	s->rep->err = r;
