@@ -19,6 +19,10 @@ struct build_common {
 	/* debuginfo is a rebuilt twin whose loaded sections were checked to be
 	 * the target's: use its symbols even if its build-id differs. */
 	bool debuginfo_is_twin;
+	/* The target's path on the hosts, for the manifest (commit writes
+	 * there, and status compares what is there): the path inside the
+	 * sysroot of `--upgrade-to --sysroot`. NULL: @target's real path. */
+	const char *target_path;
 	/* The package the fixed file comes from (debref_format()'s text), for
 	 * commit to install it with dpkg; NULL: none (build --upgrade-to). */
 	const char *debref;

@@ -64,6 +64,7 @@ struct upgrade {
 	const struct build_upgrade_opts *o;
 	char cache[PATH_MAX];
 	char target[PATH_MAX];  /* host path of the target */
+	char target_in_root[PATH_MAX]; /* its path inside the sysroot: on the hosts */
 	char sysroot[PATH_MAX];
 	struct debpkg pkg;
 	char *upstream;
@@ -111,6 +112,7 @@ static int locate_target(struct upgrade *u)
 	if (r < 0)
 		return r;
 	snprintf(u->target, sizeof(u->target), "%s%s", u->sysroot, real_in_root);
+	snprintf(u->target_in_root, sizeof(u->target_in_root), "%s", real_in_root);
 	if (access(u->target, R_OK) < 0)
 		return hp_err(-errno, "cannot read %s: %m", u->target);
 	if (strcmp(real_in_root, t) != 0)
@@ -800,6 +802,7 @@ static int diff_build(struct upgrade *u)
 		.fixes = &u->fixv,
 	};
 	d.c.target = u->target;
+	d.c.target_path = u->target_in_root;
 	d.c.debuginfo = u->twin_syms;
 	d.c.debuginfo_is_twin = true;
 	d.c.debref = u->fixed_file[0] ? u->debref : NULL;

@@ -84,7 +84,8 @@ static int open_target(struct build *b)
 	if (b->man.target_type != ET_EXEC && b->man.target_type != ET_DYN)
 		return hp_err(-EINVAL, "%s is neither an executable nor a shared library",
 			      b->o->target);
-	b->man.target_path = realpath(b->o->target, NULL);
+	b->man.target_path = b->o->target_path ? strdup(b->o->target_path)
+					       : realpath(b->o->target, NULL);
 	if (!b->man.target_path)
 		return hp_err(-errno, "cannot resolve %s: %m", b->o->target);
 	if (b->o->debuginfo_is_twin)

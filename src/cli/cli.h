@@ -61,6 +61,7 @@ struct json;
 void status_store_text(const char *const *applied, size_t napplied);
 void status_store_json(struct json *j, const char *const *applied, size_t napplied);
 int cmd_package(int argc, char **argv);
+int cmd_catchup(int argc, char **argv);
 
 /* Set when the command was given --json: refusals are then also a JSON
  * object, {"error": MESSAGE, "exit": 2}, on standard output. */

@@ -46,6 +46,11 @@ void cli_print_staging(const struct engine_staging *st, bool json)
 	case STAGING_UNSIGNED:
 		fprintf(out, "not staged for commit: the bundle is unsigned\n");
 		break;
+	case STAGING_REPLACED:
+		fprintf(out, "not staged for commit: a package upgrade already replaced %s "
+			     "(the processes are caught up)\n",
+			st->target);
+		break;
 	case STAGING_STAGED:
 		fprintf(out, "staged %s for commit at the next boot: %s gets the fixed file\n",
 			st->id, st->target);

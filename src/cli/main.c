@@ -28,6 +28,7 @@ static const struct subcommand commands[] = {
 	{"audit", cmd_audit, "verify the audit log (`hotpatch audit verify`)"},
 	{"doctor", cmd_doctor, "report what this host allows and what blocks patching"},
 	{"package", cmd_package, "wrap a signed bundle in a Debian package (.deb)"},
+	{"catch-up", cmd_catchup, "after apt upgrade: catch running processes up, or list them"},
 };
 
 static void usage(FILE *f)

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "commitstate.h"
+#include "engine.h"
 #include "error.h"
 #include "fileio.h"
 #include "fixedfile.h"
@@ -74,6 +75,10 @@ static void state_of(const struct bundle *b, struct stored *s)
 		s->state = s->processes ? "applied" : "installed";
 		if (s->live_only)
 			s->state = "live-only";
+		if (s->processes && engine_target_replaced(b)) {
+			s->state = "caught-up";
+			s->detail = "a package upgrade already replaced the file";
+		}
 		return;
 	case CS_STAGED:
 		s->state = "staged";
@@ -166,6 +171,7 @@ static const char *human(const struct stored *s)
 		{"live-only", "live-only (built from patch source: no fixed file to commit)"},
 		{"installed", "installed (not applied, not staged)"},
 		{"applied", "applied (not staged for commit)"},
+		{"caught-up", "caught up (live in processes of the old build; nothing to commit)"},
 		{"staged", "staged for commit (at the next boot, or `hotpatch commit`)"},
 		{"committed", "committed (the fixed file is on disk)"},
 		{"superseded", "superseded (the file on disk is neither original nor fix)"},

@@ -32,7 +32,7 @@ lib=$src/src/lib
 # input worth trying (a little above the biggest seed).
 case "$name" in
 bundle)
-	srcs="bundle/bundle.c bundle/manifest.c base/buf.c base/error.c base/hex.c base/fileio.c base/strv.c"
+	srcs="bundle/bundle.c bundle/debref.c bundle/manifest.c base/buf.c base/error.c base/hex.c base/fileio.c base/strv.c"
 	libs="-lsodium" max_len=65536 ;;
 manifest)
 	srcs="bundle/manifest.c base/buf.c base/error.c base/strv.c"

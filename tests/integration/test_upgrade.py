@@ -66,6 +66,8 @@ def test(env):
     expect("cves: CVE-2099-5678" in text, "the changelog's CVE goes to the patch it names")
     info = json.loads(env.hp("info", "--json", out).stdout)
     expect_eq(info["cves"], ["CVE-2099-1234"], "the bundle claims the CVE it fixes, no other")
+    # Where the hosts have it (commit writes there), not the build host's sysroot.
+    expect_eq(info["target"], "/usr/bin/hptiny", "the target's path inside the sysroot")
     # The refusal as data: what kind, which struct, which file, blamed on which fix.
     expect_eq([(x["kind"], x["symbol"], x["fix"]) for x in info["refusals"]],
               [("struct-layout", "counter", "0003-counter-misses.patch")],

@@ -20,6 +20,7 @@ void config_defaults(struct hp_config *c)
 		.boost = true,
 		.boost_grace_ns = DEFAULT_BOOST_GRACE_NS,
 		.commit = COMMIT_AT_BOOT,
+		.catch_up = CATCHUP_APPLY,
 	};
 }
 
@@ -84,6 +85,15 @@ static int set(struct hp_config *c, const char *key, const char *val)
 			c->commit = COMMIT_IMMEDIATELY;
 		else if (!strcmp(val, "never"))
 			c->commit = COMMIT_NEVER;
+		else
+			return -EINVAL;
+		return 0;
+	}
+	if (!strcmp(key, "catch-up")) {
+		if (!strcmp(val, "list"))
+			c->catch_up = CATCHUP_LIST;
+		else if (!strcmp(val, "apply"))
+			c->catch_up = CATCHUP_APPLY;
 		else
 			return -EINVAL;
 		return 0;

@@ -79,11 +79,15 @@ const char *outcome_name(enum outcome o);
  *   for by name (a rollback is a decision, and the next boot must not
  *   silently undo it);
  * - `revert --all` and `disable` withdraw a staging: a patch taken out of
- *   every process is not wanted on disk either.
+ *   every process is not wanted on disk either;
+ * - a bundle whose target a package upgrade has already replaced (another
+ *   build is at its path) is never staged: its fixed file would undo the
+ *   upgrade, and the processes that carry it are caught up.
  * Each decision that changes something is on the audit trail. */
 enum staging_outcome {
 	STAGING_NONE,      /* nothing to decide, or nothing changed */
 	STAGING_UNSIGNED,  /* would be staged, but the bundle is unsigned */
+	STAGING_REPLACED,  /* would be staged, but an upgrade replaced the target */
 	STAGING_STAGED,    /* staged for the next boot */
 	STAGING_COMMITTED, /* commit = immediately: see .commit */
 	STAGING_UNSTAGED,  /* a staging was withdrawn */
@@ -141,6 +145,9 @@ void engine_rollback(const struct bundle *b, struct commit_report *rep);
 /* enable / disable: which patches hotpatchd keeps applied (the store's
  * state/enabled), on the audit trail, then the commit policy. */
 int engine_enable(const char *id, bool enable, struct engine_staging *ret);
+/* Is another build than @b's target now at its target's path (a package
+ * upgrade replaced it)? */
+bool engine_target_replaced(const struct bundle *b);
 /* The commit policy alone, after an enable (@enable) or a disable. */
 void engine_stage(const char *id, const struct bundle *loaded, bool enable,
 		  struct engine_staging *ret);

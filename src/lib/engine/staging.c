@@ -10,8 +10,10 @@
 #include "audit.h"
 #include "commitstate.h"
 #include "config.h"
+#include "elffile.h"
 #include "engine.h"
 #include "fixedfile.h"
+#include "module.h"
 #include "store.h"
 #include "trust.h"
 
@@ -36,6 +38,18 @@ void engine_rollback(const struct bundle *b, struct commit_report *rep)
 	audit_commit(b, rep, true);
 }
 
+bool engine_target_replaced(const struct bundle *b)
+{
+	uint8_t id[HP_BUILD_ID_MAX];
+	size_t len = 0;
+
+	if (module_path_build_id(b->manifest.target_path, id, &len) < 0) {
+		hp_err_clear();
+		return false;
+	}
+	return len && (len != b->manifest.build_id_len || memcmp(id, b->manifest.build_id, len));
+}
+
 static void stage_or_commit(const struct bundle *b, const struct hp_config *conf,
 			    const struct commit_record *rec, struct engine_staging *st)
 {
@@ -46,6 +60,10 @@ static void stage_or_commit(const struct bundle *b, const struct hp_config *conf
 		return;
 	if (!b->verified) {
 		st->outcome = STAGING_UNSIGNED;
+		return;
+	}
+	if (engine_target_replaced(b)) {
+		st->outcome = STAGING_REPLACED;
 		return;
 	}
 	if (conf->commit == COMMIT_IMMEDIATELY) {
