@@ -39,6 +39,10 @@ int cmd_audit(int argc, char **argv)
 		printf(" in %zu files (the log and its rotations)", sum.files);
 	if (sum.rotated_away)
 		printf("; the %zu entries before them were rotated away", sum.rotated_away);
+	if (sum.after_head)
+		printf("; the last %zu were written after the head record on disk (a power cut "
+		       "just after them?)",
+		       sum.after_head);
 	printf("\n");
 	return EXIT_OK;
 }

@@ -108,21 +108,20 @@ static int head_write(const struct head *h)
 	return r;
 }
 
+/* One fdatasync, of the log: the head is a check against truncation, not
+ * where the chain comes from. A head that a power cut left behind the log's
+ * durable lines is recognised by `audit verify` (the head's line is in the
+ * chain, the lines after it are counted) and repaired by the next append,
+ * which links to the log's own last line. */
 int audit_sync(void)
 {
-	char path[4096];
-	int r = 0;
+	int fd = open(paths()->audit_log, O_RDONLY | O_CLOEXEC), r = 0;
 
-	head_path(path, sizeof(path));
-	for (int i = 0; i < 2; i++) {
-		int fd = open(i ? path : paths()->audit_log, O_RDONLY | O_CLOEXEC);
-
-		if (fd < 0)
-			continue;
-		if (fdatasync(fd) < 0)
-			r = -errno;
-		close(fd);
-	}
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (fdatasync(fd) < 0)
+		r = -errno;
+	close(fd);
 	if (r == 0)
 		written = false;
 	return r;
@@ -179,15 +178,17 @@ struct walk {
 	size_t last_file; /* the file that holds the last line read */
 	bool from_start;  /* the first line read links to nothing: none was rotated away */
 	char hash[HASH_HEX + 1]; /* of the last line read */
+	const char *find;  /* a line hash to look for (the head's), or NULL */
+	size_t found_at;   /* lines read up to and with the last line of that hash */
 };
 
 static int walk_file(struct walk *w, size_t i);
 
-static int walk_chain(struct walk *w, bool check)
+static int walk_chain(struct walk *w, bool check, const char *find)
 {
 	int r;
 
-	*w = (struct walk){.check = check};
+	*w = (struct walk){.check = check, .find = find};
 	zero_hash(w->hash);
 	r = audit_files_list(paths()->audit_log, &w->files);
 	for (size_t i = 0; r == 0 && i < w->files.n; i++)
@@ -200,7 +201,7 @@ static int walk_chain(struct walk *w, bool check)
 static int head_from_chain(struct head *h)
 {
 	struct walk w;
-	int r = walk_chain(&w, false);
+	int r = walk_chain(&w, false, NULL);
 
 	if (r == 0) {
 		h->lines = w.lines;
@@ -215,6 +216,53 @@ static int head_from_chain(struct head *h)
 static int head_get(struct head *h)
 {
 	return head_read(h) < 0 ? head_from_chain(h) : 0;
+}
+
+/* The hash of the log's last line (the log ends with a newline), read
+ * from its end: a window that grows until it holds the whole line. */
+static int last_line_hash(int fd, off_t size, char out[HASH_HEX + 1])
+{
+	for (size_t want = 4096;; want *= 2) {
+		size_t len = (size_t)MIN((off_t)want, size);
+		_cleanup_free_ char *buf = malloc(len);
+		const char *start;
+
+		if (!buf)
+			return -ENOMEM;
+		if (pread(fd, buf, len, size - (off_t)len) != (ssize_t)len || buf[len - 1] != '\n')
+			return -EBADMSG;
+		start = memrchr(buf, '\n', len - 1);
+		if (start || (off_t)len == size) {
+			start = start ? start + 1 : buf;
+			hash_line(start, (size_t)(buf + len - 1 - start), out);
+			return 0;
+		}
+		if (len > LINE_MAX_LEN)
+			return -EBADMSG;
+	}
+}
+
+/* The head on disk can be behind the log after a power cut (only the log
+ * is synced): then the lines after the head's line are counted in, and the
+ * next line links to the log's real last line. */
+static int head_catch_up(int fd, const struct stat *st, struct head *h)
+{
+	char last[HASH_HEX + 1];
+	struct walk w;
+	int r;
+
+	if (st->st_size == 0 || last_line_hash(fd, st->st_size, last) < 0 ||
+	    strcmp(last, h->hash) == 0)
+		return 0;
+	r = walk_chain(&w, false, h->hash);
+	if (r == 0 && w.found_at) {
+		h->lines += w.lines - w.found_at;
+		memcpy(h->hash, w.hash, sizeof(h->hash));
+	} else if (r == 0) {
+		r = head_from_chain(h); /* the head names no line of the log */
+	}
+	audit_files_free(&w.files);
+	return r;
 }
 
 /* A whole line or nothing: the line is written with one write(2) to the
@@ -236,6 +284,9 @@ static int append_locked(int fd, struct json *j)
 		return r;
 	if (fstat(fd, &st) < 0)
 		return -errno;
+	r = head_catch_up(fd, &st, &h);
+	if (r < 0)
+		return r;
 	json_key(j, "prev");
 	json_str(j, h.hash);
 	json_obj_end(j);
@@ -537,30 +588,37 @@ static int walk_file(struct walk *w, size_t i)
 			r = check_link(w, i, lineno, line, n);
 		hash_line(line, n, w->hash);
 		w->lines++;
+		if (w->find && strcmp(w->hash, w->find) == 0)
+			w->found_at = w->lines;
 		w->last_file = i;
 	}
 	audit_reader_close(rd);
 	return r;
 }
 
-/* The chain read ends where the head says the last line written is. */
-static int check_end(const struct walk *w, struct audit_summary *ret)
+/* The chain read ends where the head says the last line written is, or,
+ * after a power cut that took the head's last update but not the log's
+ * synced lines, goes on past the head's line. */
+static int check_end(const struct walk *w, const struct head *h, struct audit_summary *ret)
 {
-	struct head h;
+	bool at_end = strcmp(h->hash, w->hash) == 0 &&
+		       (w->from_start ? h->lines == w->lines : h->lines >= w->lines);
+	bool behind = !at_end && w->found_at &&
+		      (w->from_start ? h->lines == w->found_at : h->lines >= w->found_at);
+	size_t upto = at_end ? w->lines : w->found_at;
 
-	if (head_read(&h) < 0)
-		return hp_err(-EBADMSG, "the audit log's head record is missing or corrupt");
-	if (w->from_start ? h.lines != w->lines : h.lines < w->lines)
+	if (!at_end && !behind && (w->from_start ? h->lines != w->lines : h->lines < w->lines))
 		return hp_err(-EBADMSG, "the audit log ends at line %zu but %zu lines were written: "
 					"it was truncated or its last line was edited",
-			      w->lines, h.lines);
-	if (strcmp(h.hash, w->hash) != 0)
+			      w->lines, h->lines);
+	if (!at_end && !behind)
 		return hp_err(-EBADMSG, "the audit log's last line (in %s) is not the last one "
 					"written: it was truncated or its last line was edited",
 			      w->files.n ? file_name(w, w->last_file) : "none");
 	*ret = (struct audit_summary){.lines = w->lines,
 				      .files = w->files.n,
-				      .rotated_away = h.lines - w->lines};
+				      .rotated_away = h->lines - upto,
+				      .after_head = w->lines - upto};
 	return 0;
 }
 
@@ -568,19 +626,24 @@ int audit_verify(struct audit_summary *ret)
 {
 	struct walk w;
 	struct head h;
-	int r;
+	bool have_head;
+	int r, head_r;
 
 	if (sodium_init() < 0)
 		return -ENOMEM;
-	r = walk_chain(&w, true);
+	head_r = head_read(&h);
+	have_head = head_r == 0;
+	r = walk_chain(&w, true, have_head ? h.hash : NULL);
 	if (r == 0 && w.files.n == 0) {
-		r = head_read(&h) == -ENOENT
+		r = head_r == -ENOENT
 			    ? 0 /* nothing was ever recorded */
 			    : hp_err(-ENOENT, "cannot open the audit log %s: it is gone (deleted?)",
 				     paths()->audit_log);
 		*ret = (struct audit_summary){0};
+	} else if (r == 0 && !have_head) {
+		r = hp_err(-EBADMSG, "the audit log's head record is missing or corrupt");
 	} else if (r == 0) {
-		r = check_end(&w, ret);
+		r = check_end(&w, &h, ret);
 	}
 	audit_files_free(&w.files);
 	return r;

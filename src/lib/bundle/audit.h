@@ -76,6 +76,8 @@ struct audit_summary {
 	size_t lines;        /* lines read and checked */
 	size_t files;        /* the log and its rotations still there */
 	size_t rotated_away; /* lines written before the oldest one read */
+	size_t after_head;   /* lines after the head record on disk: written
+			      * just before a power cut took the head's update */
 };
 
 /* Checks the whole chain, from the oldest rotation still there
