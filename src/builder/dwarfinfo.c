@@ -23,6 +23,21 @@ static const Dwfl_Callbacks offline_callbacks = {
 	.debuginfo_path = &debuginfo_path,
 };
 
+/* libdwfl on one file, its relocations applied: *ret_mod is NULL when the
+ * file cannot be read as ELF. */
+static int open_offline(const char *obj_path, Dwfl **ret, Dwfl_Module **ret_mod)
+{
+	Dwfl *dwfl = dwfl_begin(&offline_callbacks);
+
+	if (!dwfl)
+		return hp_err(-ENOMEM, "libdwfl: %s", dwfl_errmsg(-1));
+	dwfl_report_begin(dwfl);
+	*ret_mod = dwfl_report_offline(dwfl, obj_path, obj_path, -1);
+	dwfl_report_end(dwfl, NULL, NULL);
+	*ret = dwfl;
+	return 0;
+}
+
 void dwarfinfo_free(struct dw_info *d)
 {
 	for (size_t i = 0; i < d->nstructs; i++) {
@@ -211,18 +226,16 @@ int dwarfinfo_read(const char *obj_path, struct dw_info *ret)
 {
 	struct dw_info d = {0};
 	struct buf srcs = {0};
-	Dwfl *dwfl = dwfl_begin(&offline_callbacks);
+	Dwfl *dwfl;
 	Dwfl_Module *mod;
 	Dwarf_Die *cu = NULL;
 	Dwarf_Addr bias;
-	int r = 0;
+	int r;
 
 	*ret = d;
-	if (!dwfl)
-		return hp_err(-ENOMEM, "libdwfl: %s", dwfl_errmsg(-1));
-	dwfl_report_begin(dwfl);
-	mod = dwfl_report_offline(dwfl, obj_path, obj_path, -1);
-	dwfl_report_end(dwfl, NULL, NULL);
+	r = open_offline(obj_path, &dwfl, &mod);
+	if (r < 0)
+		return r;
 	while (mod && r == 0 && (cu = dwfl_module_nextcu(mod, cu, &bias))) {
 		r = walk(&d, cu, 0);
 		add_srcfiles(cu, &srcs);
@@ -246,7 +259,7 @@ int dwarfinfo_read(const char *obj_path, struct dw_info *ret)
 
 int dwarfinfo_cu_path(const char *obj_path, char *ret, size_t len)
 {
-	Dwfl *dwfl = dwfl_begin(&offline_callbacks);
+	Dwfl *dwfl;
 	Dwfl_Module *mod;
 	Dwarf_Die *cu;
 	Dwarf_Addr bias;
@@ -254,11 +267,10 @@ int dwarfinfo_cu_path(const char *obj_path, char *ret, size_t len)
 	const char *name = NULL, *dir = NULL;
 	int r = -ENOENT;
 
-	if (!dwfl)
-		return hp_err(-ENOMEM, "libdwfl: %s", dwfl_errmsg(-1));
-	dwfl_report_begin(dwfl);
-	mod = dwfl_report_offline(dwfl, obj_path, obj_path, -1);
-	dwfl_report_end(dwfl, NULL, NULL);
+	r = open_offline(obj_path, &dwfl, &mod);
+	if (r < 0)
+		return r;
+	r = -ENOENT;
 	cu = mod ? dwfl_module_nextcu(mod, NULL, &bias) : NULL;
 	if (cu)
 		name = dwarf_diename(cu);
@@ -404,17 +416,16 @@ static Dwarf_Die *find_subprogram(Dwarf_Die *cu, const char *fn, Dwarf_Die *mem)
 int dwarfinfo_args_in_regs(const char *obj_path, const char *fn, enum dw_result *ret_result,
 			   char *why, size_t len)
 {
-	Dwfl *dwfl = dwfl_begin(&offline_callbacks);
+	Dwfl *dwfl;
 	Dwarf_Die *cu = NULL, mem, tmem, *sub = NULL, *rt;
 	Dwfl_Module *mod;
 	Dwarf_Addr bias;
 	int r = -ENOENT;
 
-	if (!dwfl)
-		return hp_err(-ENOMEM, "libdwfl: %s", dwfl_errmsg(-1));
-	dwfl_report_begin(dwfl);
-	mod = dwfl_report_offline(dwfl, obj_path, obj_path, -1);
-	dwfl_report_end(dwfl, NULL, NULL);
+	r = open_offline(obj_path, &dwfl, &mod);
+	if (r < 0)
+		return r;
+	r = -ENOENT;
 	while (mod && !sub && (cu = dwfl_module_nextcu(mod, cu, &bias)))
 		sub = find_subprogram(cu, fn, &mem);
 	if (sub) {

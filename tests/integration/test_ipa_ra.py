@@ -20,14 +20,7 @@ from hptest import *
 
 HARNESS = os.path.join(os.path.dirname(__file__), "../corpus/common/server.c")
 
-TARGET = r"""
-#include <stdio.h>
-
-struct pair { long v, by; };
-
-__attribute__((noinline)) long scale(long v, long by) { return v * by; }
-__attribute__((noinline)) long scale_pair(struct pair p) { return p.v * p.by; }
-
+RESPOND = r"""
 const char *respond(const char *line)
 {
 	static char out[64];
@@ -49,6 +42,15 @@ const char *respond(const char *line)
 	return out;
 }
 """
+
+TARGET = r"""
+#include <stdio.h>
+
+struct pair { long v, by; };
+
+__attribute__((noinline)) long scale(long v, long by) { return v * by; }
+__attribute__((noinline)) long scale_pair(struct pair p) { return p.v * p.by; }
+""" + RESPOND
 
 # The remainder needs %rdx (cqo; idiv), which respond keeps a in.
 SCALE_MOD = r"""
@@ -74,32 +76,13 @@ HOTPATCH_REPLACE(scale, scale_plus);
 long scale_plus(long v, long by) { return v * by + 1; }
 """
 
+# respond itself, compiled apart: it keeps nothing across its calls.
 PAIR_WITH_CALLER = PAIR_MOD + r"""
 #include <stdio.h>
 const char *respond(const char *line);
 long scale(long v, long by);
 HOTPATCH_REPLACE(respond, respond_fixed);
-const char *respond_fixed(const char *line)
-{
-	static char out[64];
-	long n;
-
-	if (sscanf(line, "pair %ld", &n) == 1) {
-		long m = n * 7 + 3;
-		long a = scale_pair((struct pair){m, 2});
-		long b = scale_pair((struct pair){a, m});
-		snprintf(out, sizeof(out), "%ld %ld", a + m, b);
-		return out;
-	}
-	if (sscanf(line, "scale %ld", &n) != 1)
-		return "?";
-	long m = n * 7 + 3;
-	long a = scale(m, 2);
-	long b = scale(a, m);
-	snprintf(out, sizeof(out), "%ld %ld", a + m, b);
-	return out;
-}
-"""
+""" + RESPOND.replace("const char *respond(", "const char *respond_fixed(")
 
 BIG = 100000
 M = BIG * 7 + 3
