@@ -17,6 +17,24 @@
 #include <sys/types.h>
 #include <sys/user.h>
 
+/* The redirecting jump written over a function's first instruction(s):
+ * x86-64 `jmp rel32` (5 bytes, +-2 GiB), arm64 `b` (one 4-byte word,
+ * +-128 MiB, written in one aligned store). ARCH_JUMP_REACH is how far
+ * either way it reaches; ARCH_USER_TOP the end of user addresses. */
+#if defined(__x86_64__)
+#define ARCH_JUMP_SIZE 5
+#define ARCH_JUMP_REACH (1ULL << 31)
+#define ARCH_JUMP_REACH_TEXT "2 GiB"
+#define ARCH_USER_TOP 0x7ffffffff000ULL
+#elif defined(__aarch64__)
+#define ARCH_JUMP_SIZE 4
+#define ARCH_JUMP_REACH (1ULL << 27)
+#define ARCH_JUMP_REACH_TEXT "128 MiB"
+#define ARCH_USER_TOP 0xfffffffff000ULL
+#else
+#error "hotpatch runs on x86-64 and arm64"
+#endif
+
 /* The platform's name in messages: "x86-64" or "arm64". */
 extern const char arch_name[];
 
@@ -50,6 +68,12 @@ void arch_set_syscall_ret(struct user_regs_struct *r, long v);
 /* @r set to make system call @nr with @a at the instruction at @insn_at,
  * with nothing the kernel would take for a call to restart. */
 void arch_syscall_load(struct user_regs_struct *r, uint64_t insn_at, long nr, const long a[6]);
+
+/* The jump at @from to @to into @out; -ERANGE if out of reach (or, on
+ * arm64, not 4-byte aligned). */
+int arch_jump_encode(uint64_t from, uint64_t to, uint8_t out[ARCH_JUMP_SIZE]);
+/* Do the ARCH_JUMP_SIZE @bytes at @at hold such a jump, and to where? */
+bool arch_jump_decode(const uint8_t *bytes, uint64_t at, uint64_t *ret_dest);
 
 /* A word found on a stack as the code address it may be: arm64 return
  * addresses are signed (pointer authentication) and carry the signature

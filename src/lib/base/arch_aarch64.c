@@ -4,6 +4,7 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <string.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 
@@ -79,6 +80,37 @@ void arch_syscall_load(struct user_regs_struct *r, uint64_t insn_at, long nr, co
 		r->regs[i] = (unsigned long long)a[i];
 	r->regs[8] = (unsigned long long)nr;
 	r->pc = insn_at;
+}
+
+/* `b label`: 0b000101 and a signed 26-bit word offset. */
+#define B_OPCODE 0x14000000u
+#define B_MASK 0xfc000000u
+#define B_IMM26 0x03ffffffu
+
+int arch_jump_encode(uint64_t from, uint64_t to, uint8_t out[ARCH_JUMP_SIZE])
+{
+	int64_t rel = (int64_t)(to - from);
+	uint32_t insn;
+
+	if ((from | to) & 3 || rel < -(int64_t)ARCH_JUMP_REACH || rel >= (int64_t)ARCH_JUMP_REACH)
+		return -ERANGE;
+	insn = B_OPCODE | ((uint32_t)(rel >> 2) & B_IMM26);
+	memcpy(out, &insn, 4);
+	return 0;
+}
+
+bool arch_jump_decode(const uint8_t *bytes, uint64_t at, uint64_t *ret_dest)
+{
+	uint32_t insn;
+	int64_t rel;
+
+	memcpy(&insn, bytes, 4);
+	if ((insn & B_MASK) != B_OPCODE)
+		return false;
+	/* Sign-extend the 26-bit word offset. */
+	rel = (int64_t)((int32_t)(insn << 6) >> 6) * 4;
+	*ret_dest = at + (uint64_t)rel;
+	return true;
 }
 
 uint64_t arch_code_addr(uint64_t word)

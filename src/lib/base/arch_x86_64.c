@@ -3,6 +3,7 @@
 #include "arch.h"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/ptrace.h>
 
 const char arch_name[] = "x86-64";
@@ -69,6 +70,28 @@ void arch_syscall_load(struct user_regs_struct *r, uint64_t insn_at, long nr, co
 	r->rip = insn_at;
 	/* No syscall in progress as far as the restart logic is concerned. */
 	r->orig_rax = (unsigned long)-1;
+}
+
+int arch_jump_encode(uint64_t from, uint64_t to, uint8_t out[ARCH_JUMP_SIZE])
+{
+	int64_t rel = (int64_t)(to - (from + 5));
+
+	if (rel < INT32_MIN || rel > INT32_MAX)
+		return -ERANGE;
+	out[0] = 0xe9;
+	memcpy(out + 1, &(int32_t){(int32_t)rel}, 4);
+	return 0;
+}
+
+bool arch_jump_decode(const uint8_t *bytes, uint64_t at, uint64_t *ret_dest)
+{
+	int32_t rel;
+
+	if (bytes[0] != 0xe9)
+		return false;
+	memcpy(&rel, bytes + 1, 4);
+	*ret_dest = at + 5 + (int64_t)rel;
+	return true;
 }
 
 uint64_t arch_code_addr(uint64_t word)
