@@ -26,7 +26,7 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root LANG=C.UTF-8 TERM=dumb
 # The host's variables that the command asked for (KEY=VALUE lines).
 if [ -f "$run/env" ]; then
-	while IFS= read -r line; do export "$line"; done <"$run/env"
+	while IFS= read -r line; do [ -z "$line" ] || export "$line"; done <"$run/env"
 fi
 echo "guest: up $(cut -d' ' -f1 /proc/uptime) s after the kernel started; $(nproc) cpus, $(uname -m) $(uname -r)"
 echo "$(cut -d' ' -f1 /proc/uptime)" >"$run/booted"

@@ -2,7 +2,8 @@
 # The arm64 guest, built once and cached: a Debian 12 arm64 root made by
 # mmdebstrap (its second stage runs under qemu-user through binfmt_misc),
 # with the build dependencies from debian/control and Debian's arm64 kernel,
-# turned into a raw ext4 disk image, with the kernel and initrd beside it.
+# turned into a raw ext4 disk image, with the kernel and a small initramfs
+# of our own (init.c) beside it.
 #   scripts/arm64/root.sh        build what is missing, print the cache path
 #   scripts/arm64/root.sh --rebuild   start again from nothing
 # Each stage writes its result under a temporary name and renames it when it
@@ -53,7 +54,8 @@ build_deps() {
 import re
 text = "".join(l for l in open("debian/control") if not l.startswith("#"))
 m = re.search(r"^Build-Depends:(.*?)(?=^\S)", text, re.S | re.M)
-host_only = {"qemu-system-arm", "qemu-user-static", "binfmt-support", "arch-test"}
+host_only = {"qemu-system-arm", "qemu-user-static", "binfmt-support", "arch-test",
+             "gcc-aarch64-linux-gnu", "libc6-dev-arm64-cross", "cpio"}
 names = []
 for dep in m.group(1).split(","):
     dep = re.sub(r"#.*", "", dep).strip()
@@ -88,22 +90,49 @@ if [ ! -d "$root" ]; then
 fi
 
 # Stage 2: the disk image (raw ext4 made from the directory, without a loop
-# device) and the kernel and initrd taken out of it.
+# device), the kernel taken out of it, and an initramfs of our own: init.c
+# built statically with the cross compiler, and the modules that reach the
+# disk (virtio_pci, virtio_blk, ext4 and what they need, from modules.dep).
 image="$cache/root.img"
-if [ ! -f "$image" ] || [ ! -f "$cache/vmlinuz" ] || [ ! -f "$cache/initrd.img" ]; then
-	log "making the disk image"
-	tree="$root"
-	install -m 0755 scripts/arm64/guest-boot "$tree/sbin/hp-guest-boot"
-	echo hotpatch-arm64 >"$tree/etc/hostname"
-	printf '127.0.0.1 localhost\n127.0.1.1 hotpatch-arm64\n::1 localhost\n' >"$tree/etc/hosts"
-	kernel=$(ls "$tree"/boot/vmlinuz-* | sort -V | tail -n1)
-	initrd=$(ls "$tree"/boot/initrd.img-* | sort -V | tail -n1)
-	cp "$kernel" "$cache/vmlinuz.tmp" && cp "$initrd" "$cache/initrd.img.tmp"
+if [ ! -f "$image" ] || [ ! -f "$cache/vmlinuz" ] || [ ! -f "$cache/initramfs.cpio" ]; then
+	log "making the disk image, kernel and initramfs"
+	kernel=$(ls "$root"/boot/vmlinuz-* | sort -V | tail -n1)
+	kver=${kernel##*/vmlinuz-}
+	initrd="$cache/initramfs.tmp"
+	rm -rf "$initrd" && mkdir -p "$initrd"/{dev,root,proc,lib/modules}
+	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -o "$initrd/init" scripts/arm64/init.c
+	python3 - "$root/usr/lib/modules/$kver" "$initrd/lib/modules" <<'PY'
+import os, shutil, sys
+src, dst = sys.argv[1:]
+deps = {}
+for line in open(os.path.join(src, "modules.dep")):
+    mod, _, rest = line.partition(":")
+    deps[os.path.basename(mod).split(".ko")[0]] = (mod, rest.split())
+order = []
+def want(name):
+    mod, needs = deps[name]
+    for d in reversed(needs):
+        want(os.path.basename(d).split(".ko")[0])
+    if mod not in order:
+        order.append(mod)
+for name in ("crc32c_generic", "ext4", "virtio_pci", "virtio_blk"):
+    want(name)
+with open(os.path.join(dst, "order"), "w") as f:
+    for mod in order:
+        shutil.copy(os.path.join(src, mod), os.path.join(dst, os.path.basename(mod)))
+        f.write("/lib/modules/" + os.path.basename(mod) + "\n")
+PY
+	(cd "$initrd" && find . | cpio -o -H newc --quiet) >"$cache/initramfs.cpio.tmp"
+	rm -rf "$initrd"
+	cp "$kernel" "$cache/vmlinuz.tmp"
+	install -m 0755 scripts/arm64/guest-boot "$root/sbin/hp-guest-boot"
+	echo hotpatch-arm64 >"$root/etc/hostname"
+	printf '127.0.0.1 localhost\n127.0.1.1 hotpatch-arm64\n::1 localhost\n' >"$root/etc/hosts"
 	rm -f "$image.tmp"
 	truncate -s 12G "$image.tmp"
-	mkfs.ext4 -q -L hp-arm64 -d "$tree" "$image.tmp"
+	mkfs.ext4 -q -L hp-arm64 -d "$root" "$image.tmp"
 	mv "$cache/vmlinuz.tmp" "$cache/vmlinuz"
-	mv "$cache/initrd.img.tmp" "$cache/initrd.img"
+	mv "$cache/initramfs.cpio.tmp" "$cache/initramfs.cpio"
 	mv "$image.tmp" "$image"
 fi
 echo "$cache"

@@ -50,8 +50,8 @@ start=$SECONDS
 status=0
 timeout --foreground -k 30 "$timeout" \
 	qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on -smp 2 -m 4G \
-	-kernel "$cache/vmlinuz" -initrd "$cache/initrd.img" \
-	-append "root=LABEL=hp-arm64 rw console=ttyAMA0 quiet loglevel=3 panic=-1 init=/sbin/hp-guest-boot hp.tree=$tree" \
+	-kernel "$cache/vmlinuz" -initrd "$cache/initramfs.cpio" \
+	-append "console=ttyAMA0 quiet loglevel=3 panic=-1 hp.tree=$tree" \
 	-drive file="$cache/root.img",format=raw,if=virtio,snapshot=on \
 	-virtfs local,path="$tree",mount_tag=hptree,security_model=passthrough,id=hptree \
 	-virtfs local,path="$rundir",mount_tag=hprun,security_model=passthrough,id=hprun \
