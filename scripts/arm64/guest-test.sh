@@ -44,7 +44,9 @@ export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:halt_on_error=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 start=$SECONDS
 if [ "$result" = OK ]; then
-	meson test -C "$builddir" --no-rebuild --print-errorlogs --num-processes 2 "$@"
+	# Through cat: the serial console is a terminal, and meson's progress
+	# spinner would fill the log.
+	meson test -C "$builddir" --no-rebuild --print-errorlogs --num-processes 2 "$@" | cat
 fi
 stamp "tests: $((SECONDS - start)) s"
 logs=("$extra")

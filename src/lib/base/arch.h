@@ -20,16 +20,19 @@
 /* The redirecting jump written over a function's first instruction(s):
  * x86-64 `jmp rel32` (5 bytes, +-2 GiB), arm64 `b` (one 4-byte word,
  * +-128 MiB, written in one aligned store). ARCH_JUMP_REACH is how far
- * either way it reaches; ARCH_USER_TOP the end of user addresses. */
+ * either way it reaches; ARCH_USER_TOP the end of user addresses; ARCH_ELF_MACHINE the
+ * e_machine of the code this build reads and patches. */
 #if defined(__x86_64__)
 #define ARCH_JUMP_SIZE 5
 #define ARCH_JUMP_REACH (1ULL << 31)
 #define ARCH_JUMP_REACH_TEXT "2 GiB"
+#define ARCH_ELF_MACHINE 62 /* EM_X86_64 */
 #define ARCH_USER_TOP 0x7ffffffff000ULL
 #elif defined(__aarch64__)
 #define ARCH_JUMP_SIZE 4
 #define ARCH_JUMP_REACH (1ULL << 27)
 #define ARCH_JUMP_REACH_TEXT "128 MiB"
+#define ARCH_ELF_MACHINE 183 /* EM_AARCH64 */
 #define ARCH_USER_TOP 0xfffffffff000ULL
 #else
 #error "hotpatch runs on x86-64 and arm64"
