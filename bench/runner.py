@@ -14,14 +14,16 @@ import time
 SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("HP_BUILD_ROOT", os.path.join(SRC, "build"))
 BIN = {name: os.path.join(BUILD, path) for name, path in (
-    ("hotpatch", "src/cli/hotpatch"), ("target", "bench/bench-target"),
+    ("hotpatch", "src/cli/hotpatch"), ("builder", "src/cli/hotpatch-build"),
+    ("target", "bench/bench-target"),
     ("calls", "bench/bench-calls"), ("floor", "bench/bench-floor"),
     ("hog", "bench/bench-hog"))}
 
 
 def snapshot_binaries(dest):
     """Use copies of the binaries from now on: a rebuild of ./build during
-    the run (others work in it too) then changes nothing under way."""
+    the run (others work in it too) then changes nothing under way. The
+    builder goes beside hotpatch, where `hotpatch build` looks for it."""
     os.makedirs(dest)
     for name, path in BIN.items():
         BIN[name] = shutil.copy2(path, os.path.join(dest, os.path.basename(path)))

@@ -27,7 +27,7 @@ _hotpatch()
     _init_completion || return
 
     local commands="build info apply revert status keygen sign install remove
-        enable disable commit rollback package audit doctor"
+        enable disable commit rollback package catch-up audit doctor"
     local _hotpatch_root= cmd= i
 
     # The global options come before the command.
@@ -82,7 +82,8 @@ _hotpatch()
             return
             ;;
         --timeout | --stop-budget | -j | --jobs | --cc | -D | --cflag | --name | \
-            --description | --build | --upgrade-to | --build-profiles | --maintainer)
+            --description | --build | --upgrade-to | --build-profiles | --maintainer | \
+            --subscribe)
             return
             ;;
     esac
@@ -107,7 +108,8 @@ _hotpatch()
         install) opts="--insecure --help" ;;
         commit) opts="--staged --insecure --help" ;;
         rollback) opts="--no-apply --help" ;;
-        package) opts="-o --output --name --maintainer --help" ;;
+        package) opts="-o --output --name --maintainer --subscribe --help" ;;
+        catch-up) opts="--list --json --timeout --needrestart --help" ;;
         audit)
             [[ $cword -eq $((i + 1)) ]] && COMPREPLY=($(compgen -W verify -- "$cur"))
             return

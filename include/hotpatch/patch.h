@@ -54,6 +54,18 @@
 	__asm__(HOTPATCH__SECTION("replace") ".asciz \"" #old "\"\n\t.asciz \"" file              \
 					     "\"\n\t.asciz \"" #new "\"" HOTPATCH__POP)
 
+/*
+ * Replace the C++ function named `name` (a string: "Square::area() const" as
+ * c++filt writes it, "Square::area" when the name is not overloaded, or the
+ * mangled "_ZNK6Square4areaEv"; "(anonymous namespace)::" may be left out)
+ * with `new`, which the patch defines with C linkage (extern "C" in a C++
+ * patch source; in C, any function: the object pointer is its first
+ * argument). Its type is not checked against the target's.
+ */
+#define HOTPATCH_REPLACE_CXX(name, new)                                                            \
+	__asm__(HOTPATCH__SECTION("replace") ".asciz \"" name "\"\n\t.asciz \"\"\n\t.asciz \"" #new  \
+					     "\"" HOTPATCH__POP)
+
 /* Resolve the patch's reference to static symbol `sym` to the one in `file`. */
 #define HOTPATCH_LOCAL(sym, file)                                                                  \
 	__asm__(HOTPATCH__SECTION("import") ".asciz \"" #sym "\"\n\t.asciz \"" #sym              \

@@ -16,6 +16,7 @@
 #include "fileio.h"
 #include "macro.h"
 #include "runcmd.h"
+#include "progress.h"
 
 static void fclosep(FILE **f)
 {
@@ -241,7 +242,7 @@ static int apt_update(struct aptsource *a)
 	snprintf(marker, sizeof(marker), "%s/updated", a->dir);
 	if (access(marker, F_OK) == 0)
 		return 0;
-	fprintf(stderr, "hotpatch: fetching the source package lists ...\n");
+	progress("fetching the source package lists ...");
 	r = runcmd(argv, &(struct runcmd_opts){.quiet = true});
 	if (r < 0)
 		return hp_err(r, "apt-get update with hotpatch's sources (%s) failed; is the mirror "
@@ -273,7 +274,7 @@ static int find_dsc(struct aptsource *a, const char *source, const char *version
 		char *argv[] = {"apt-get", "-q", "-c", a->conf, "source", "--download-only",
 				"--only-source", spec, NULL};
 
-		fprintf(stderr, "hotpatch: fetching source package %s ...\n", spec);
+		progress("fetching source package %s ...", spec);
 		r = runcmd(argv, &(struct runcmd_opts){.cwd = a->downloads, .quiet = true});
 	}
 	if (r < 0)

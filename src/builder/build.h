@@ -19,6 +19,13 @@ struct build_common {
 	/* debuginfo is a rebuilt twin whose loaded sections were checked to be
 	 * the target's: use its symbols even if its build-id differs. */
 	bool debuginfo_is_twin;
+	/* The target's path on the hosts, for the manifest (commit writes
+	 * there, and status compares what is there): the path inside the
+	 * sysroot of `--upgrade-to --sysroot`. NULL: @target's real path. */
+	const char *target_path;
+	/* The package the fixed file comes from (debref_format()'s text), for
+	 * commit to install it with dpkg; NULL: none (build --upgrade-to). */
+	const char *debref;
 };
 
 struct build_source_opts {
@@ -75,6 +82,9 @@ struct build_diff_opts {
 	 * bundle's verdict. */
 	const struct refusal *refused;
 	size_t nrefused;
+	/* Each fix's verdict, for the bundle's, as report() left them; NULL:
+	 * the diff is the one fix, live when the bundle is written. */
+	const struct verdict *fixes;
 };
 
 struct build_upgrade_opts {

@@ -30,6 +30,7 @@
 
 #include "build.h"
 #include "completeness.h"
+#include "cxxeh.h"
 #include "diffparse.h"
 #include "dwarfinfo.h"
 #include "error.h"
@@ -40,6 +41,8 @@
 #include "patchlink.h"
 #include "patchwrite.h"
 #include "srctree.h"
+#include "progress.h"
+#include "strv.h"
 
 struct dbuild {
 	const struct build_diff_opts *o;
@@ -53,6 +56,7 @@ struct dbuild {
 	struct dw_info *dorig, *dfixed;
 	struct changes changes;
 	struct buf explain;
+	size_t check_at; /* where the check of "nothing to patch" starts in it */
 	struct verdict verdict; /* what the bundle says it decided, as data */
 };
 
@@ -338,7 +342,7 @@ static int check_pair(struct dbuild *d, size_t i)
 	return 0;
 }
 
-static int compare_pair(struct dbuild *d, size_t i)
+static int compare_objects(struct dbuild *d, size_t i)
 {
 	if (!d->origs[i].nsec) {
 		/* A new source file: every function in it is new. */
@@ -351,6 +355,17 @@ static int compare_pair(struct dbuild *d, size_t i)
 		return 0;
 	}
 	return objdiff_pair(&d->origs[i], &d->fixeds[i], &d->changes);
+}
+
+/* The pair's changes; then, for C++, whether an exception can cross what
+ * the patch would carry (last: a changed vtable or layout is the more
+ * useful reason). */
+static int compare_pair(struct dbuild *d, size_t i)
+{
+	size_t first = d->changes.n;
+	int r = compare_objects(d, i);
+
+	return r < 0 ? r : cxxeh_refuse(&d->changes, first, &d->fixeds[i]);
 }
 
 /* @paths with the fixed tree's directory taken out of them (in place). */
@@ -529,6 +544,8 @@ static int each_object(struct dbuild *d, int (*step)(struct dbuild *, size_t), b
 	return r < 0 ? hp_err(r, "%s", first ? first : "refused") : 0;
 }
 
+static int check_complete(struct dbuild *d);
+
 static int compare(struct dbuild *d)
 {
 	int r = 0;
@@ -554,8 +571,13 @@ static int compare(struct dbuild *d)
 		/* The caller's report still says, per fix, where its change went. */
 		if (d->o->report)
 			report(d);
-		r = hp_err(-ENODATA, "the fix changes no code that was built (comments, other "
-				     "files, or code the build does not compile?)");
+		/* "Nothing to patch" is a verdict too: the linked builds must
+		 * agree that nothing but benign lines differs. */
+		d->check_at = d->explain.len;
+		r = check_complete(d);
+		if (r == 0)
+			r = hp_err(-ENODATA, "the fix changes no code that was built (comments, "
+					     "other files, or code the build does not compile?)");
 	}
 	return r;
 }
@@ -697,6 +719,8 @@ static int check_complete(struct dbuild *d)
 	int r = 0;
 
 	snprintf(patch, sizeof(patch), "%s/patch.o", d->b.tmp);
+	if (!d->changes.n)
+		in.patch_obj = NULL; /* nothing replaced */
 	if (!in.old_code) {
 		r = linked_in(d, d->orig, orig, sizeof(orig));
 		in.old_code = orig;
@@ -782,6 +806,17 @@ static int verdict_text(struct dbuild *d)
 
 	for (size_t i = 0; r == 0 && i < d->o->nrefused; i++)
 		r = verdict_add_refusal(&d->verdict, &d->o->refused[i]);
+	for (size_t i = 0; r == 0 && d->o->fixes && i < d->o->fixes->nfixes; i++) {
+		const struct fix_outcome *f = &d->o->fixes->fixes[i];
+
+		r = verdict_add_fix(&d->verdict, f->name, f->cves, f->ncves, f->verdict, f->reason);
+	}
+	if (r == 0 && !d->o->fixes) {
+		const char *slash = strrchr(d->o->diff, '/');
+
+		r = verdict_add_fix(&d->verdict, slash ? slash + 1 : d->o->diff, d->diff.cves,
+				    d->diff.ncves, "live", NULL);
+	}
 	if (r < 0)
 		return r;
 	verdict_encode(&d->verdict, &text);
@@ -847,7 +882,9 @@ int build_from_diff(const struct build_diff_opts *o)
 		r = build_finish(&d.b);
 	}
 	if (r == 0 && o->explain && d.b.explain)
-		fputs(d.b.explain, stdout);
+		progress_explain(d.b.explain);
+	else if (r == -ENODATA && o->explain && buf_cstr(&d.explain))
+		progress_explain((char *)d.explain.data + d.check_at); /* the check of it */
 	dbuild_free(&d);
 	return r;
 }

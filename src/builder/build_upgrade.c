@@ -27,7 +27,9 @@
 #include <errno.h>
 #include <ftw.h>
 #include <glob.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +42,7 @@
 #include "buildroot.h"
 #include "clock.h"
 #include "debpkg.h"
+#include "debref.h"
 #include "elffile.h"
 #include "error.h"
 #include "fileio.h"
@@ -53,6 +56,7 @@
 #include "srctree.h"
 #include "twincheck.h"
 #include "verdict.h"
+#include "progress.h"
 
 #define DIFFABLE_FLAGS "-ffunction-sections -fdata-sections"
 
@@ -60,6 +64,7 @@ struct upgrade {
 	const struct build_upgrade_opts *o;
 	char cache[PATH_MAX];
 	char target[PATH_MAX];  /* host path of the target */
+	char target_in_root[PATH_MAX]; /* its path inside the sysroot: on the hosts */
 	char sysroot[PATH_MAX];
 	struct debpkg pkg;
 	char *upstream;
@@ -72,8 +77,10 @@ struct upgrade {
 	char new_twin[PATH_MAX], new_diffable[PATH_MAX];
 	char twin_file[PATH_MAX], twin_syms[PATH_MAX], fixed_file[PATH_MAX * 2];
 	char *fixed_why;        /* what the fixed file is, or why there is none */
+	char *debref;           /* the fixed file's package, for commit (debref.h) */
 	struct verdict round;   /* every refusal of the last diff build */
 	struct verdict blamed;  /* the refusals blamed on fixes so far, fix named */
+	struct verdict fixv;    /* each fix's verdict, as the last report() left them */
 	char diff[PATH_MAX];
 	enum twin_verdict twin;
 	char *twin_why;
@@ -105,10 +112,11 @@ static int locate_target(struct upgrade *u)
 	if (r < 0)
 		return r;
 	snprintf(u->target, sizeof(u->target), "%s%s", u->sysroot, real_in_root);
+	snprintf(u->target_in_root, sizeof(u->target_in_root), "%s", real_in_root);
 	if (access(u->target, R_OK) < 0)
 		return hp_err(-errno, "cannot read %s: %m", u->target);
 	if (strcmp(real_in_root, t) != 0)
-		fprintf(stderr, "hotpatch: %s is a link to %s\n", t, real_in_root);
+		progress("%s is a link to %s", t, real_in_root);
 	return debpkg_owner(n ? u->sysroot : "/", real_in_root, &u->pkg);
 }
 
@@ -244,7 +252,7 @@ static int apply_kept(struct upgrade *u, const char *dest)
 				refuse_as(u, f, REFUSAL_NO_APPLY,
 					  "it does not apply without the refused fixes: it builds "
 					  "on them");
-				fprintf(stderr, "hotpatch: refused: %s: %s\n", f->name, f->reason);
+				progress("refused: %s: %s", f->name, f->reason);
 			}
 		}
 		if (r < 0)
@@ -298,7 +306,7 @@ static int build_tree(struct upgrade *u, const char *version, enum tree_kind kin
 	snprintf(stamp, sizeof(stamp), "%s.ok", keep);
 	if (kind != TREE_DIFF && file_read_all(stamp, 1 << 20, &had, &len) == 0 &&
 	    len == key.len && (!len || memcmp(had, key.data, len) == 0)) {
-		fprintf(stderr, "hotpatch: %s: reusing %s\n", label, keep);
+		progress("%s: reusing %s", label, keep);
 		buf_free(&key);
 		return 0;
 	}
@@ -425,7 +433,7 @@ static int archive_deb(struct upgrade *u, const char *version, char *ret, size_t
 	snprintf(dl, sizeof(dl), "%s/hotpatch-debs", u->root.base);
 	if (find_deb(dl, u->pkg.package, version, ret, len))
 		return 0;
-	fprintf(stderr, "hotpatch: fetching Debian's %s %s, to check the newer build ...\n",
+	progress("fetching Debian's %s %s, to check the newer build ...",
 		u->pkg.package, version);
 	r = buildroot_fetch_binary(&u->root, u->pkg.package, version, dl);
 	if (r == 0 && !find_deb(dl, u->pkg.package, version, ret, len))
@@ -451,6 +459,53 @@ static int set_fixed_why(struct upgrade *u, const char *fmt, ...)
 		return hp_err(-ENOMEM, "out of memory");
 	}
 	return 0;
+}
+
+/* SHA-256 and size of @path, read in chunks (a .deb can be large). */
+static int hash_file(const char *path, uint8_t sha[32], uint64_t *ret_size)
+{
+	crypto_hash_sha256_state st;
+	uint8_t chunk[65536];
+	uint64_t size = 0;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return hp_err(-errno, "cannot read %s: %m", path);
+	crypto_hash_sha256_init(&st);
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
+		crypto_hash_sha256_update(&st, chunk, (size_t)n);
+		size += (uint64_t)n;
+	}
+	close(fd);
+	if (n < 0)
+		return hp_err(-EIO, "cannot read %s", path);
+	crypto_hash_sha256_final(&st, sha);
+	*ret_size = size;
+	return 0;
+}
+
+/* The package record commit installs with dpkg: @deb is Debian's .deb of
+ * @version, whose file is the fixed file; its architecture is in its name
+ * (package_version_arch.deb, as apt and dpkg-buildpackage name it). */
+static int set_debref(struct upgrade *u, const char *deb, const char *version)
+{
+	struct debref d = {0};
+	const char *under = strrchr(deb, '_'), *dot = strrchr(deb, '.');
+	int r;
+
+	if (!under || !dot || dot < under || (size_t)(dot - under) >= sizeof(d.arch))
+		return hp_err(-EINVAL, "%s is not named package_version_arch.deb", deb);
+	snprintf(d.package, sizeof(d.package), "%s", u->pkg.package);
+	snprintf(d.version, sizeof(d.version), "%s", version);
+	snprintf(d.from_version, sizeof(d.from_version), "%s", u->pkg.version);
+	snprintf(d.arch, sizeof(d.arch), "%.*s", (int)(dot - under - 1), under + 1);
+	r = hash_file(deb, d.sha256, &d.size);
+	free(u->debref);
+	u->debref = NULL;
+	if (r == 0)
+		r = debref_format(&d, &u->debref);
+	return r;
 }
 
 /*
@@ -490,12 +545,16 @@ static int check_fixed_file(struct upgrade *u)
 					     "(upgrade the package instead): the build of %s %s does "
 					     "not reproduce Debian's: %s",
 					  u->pkg.package, version, why);
-		fprintf(stderr, "hotpatch: fixed file: %s\n", u->fixed_why);
+		progress("fixed file: %s", u->fixed_why);
 		return r;
 	}
 	r = set_fixed_why(u, "Debian's %s %s itself, which the build of that version reproduces "
-			     "(%s: %s)", u->pkg.package, version, twin_verdict_name(v), why);
-	fprintf(stderr, "hotpatch: fixed file: %s\n", u->fixed_why);
+			     "(%s: %s); commit installs that package with dpkg when its .deb is "
+			     "at hand",
+			  u->pkg.package, version, twin_verdict_name(v), why);
+	if (r == 0)
+		r = set_debref(u, deb, version);
+	progress("fixed file: %s", u->fixed_why);
 	return r;
 }
 
@@ -598,7 +657,7 @@ static int check_twin(struct upgrade *u)
 		r = twincheck(u->target, u->twin_file, &u->twin, &u->twin_why);
 	if (r < 0)
 		return r;
-	fprintf(stderr, "hotpatch: twin check: %s: %s\n", twin_verdict_name(u->twin), u->twin_why);
+	progress("twin check: %s: %s", twin_verdict_name(u->twin), u->twin_why);
 	if (u->twin == TWIN_REFUSED)
 		return hp_err(-EINVAL, "%s; nothing was built and %s is untouched", u->twin_why,
 			      u->target);
@@ -687,6 +746,9 @@ static void report(void *ctx, const struct fn_change *v, size_t n, const char *c
 	struct upgrade *u = ctx;
 
 	fixlist_assign(&u->fixes, v, n, files, nfiles);
+	verdict_free(&u->fixv);
+	fixlist_verdicts(&u->fixes, &u->fixv); /* out of memory: the bundle lists none */
+	hp_err_clear();
 	narrow_cves(u, cves, ncves);
 	buf_printf(explain, "package %s %s (source %s), fixes from %s\n", u->pkg.package,
 		   u->pkg.version, u->pkg.source, u->new_label);
@@ -737,10 +799,13 @@ static int diff_build(struct upgrade *u)
 		.report_ctx = u,
 		.refused = u->blamed.refusals,
 		.nrefused = u->blamed.nrefusals,
+		.fixes = &u->fixv,
 	};
 	d.c.target = u->target;
+	d.c.target_path = u->target_in_root;
 	d.c.debuginfo = u->twin_syms;
 	d.c.debuginfo_is_twin = true;
+	d.c.debref = u->fixed_file[0] ? u->debref : NULL;
 	return build_from_diff(&d);
 }
 
@@ -911,7 +976,7 @@ static int diff_build_all(struct upgrade *u)
 				struct buf text = {0};
 
 				refusal_text(&u->round.refusals[i], &text);
-				fprintf(stderr, "hotpatch: refused: %s\n",
+				progress("refused: %s",
 					buf_cstr(&text) ? (char *)text.data : "");
 				buf_free(&text);
 				n++;
@@ -924,10 +989,10 @@ static int diff_build_all(struct upgrade *u)
 		n = fixsplit_dependents(&u->fixes, a, deps);
 		note_dependents(u);
 		if (n)
-			fprintf(stderr, "hotpatch: refused with them: %zu part%s that use what they "
-					"bring\n", n, n == 1 ? "" : "s");
+			progress("refused with them: %zu part%s that use what they "
+					"bring", n, n == 1 ? "" : "s");
 		left = u->fixes.n - fixlist_count(&u->fixes, FIX_REFUSED);
-		fprintf(stderr, "hotpatch: trying again with the other %zu fix%s\n", left,
+		progress("trying again with the other %zu fix%s", left,
 			left == 1 ? "" : "es");
 		if (!left)
 			return hp_err(-EINVAL, "%s", msg);
@@ -962,7 +1027,7 @@ static int print_refusal(struct upgrade *u, int r)
 	buf_printf(&out, "twin check: %s: %s\n", twin_verdict_name(u->twin), u->twin_why);
 	fixlist_explain(&u->fixes, &out);
 	if (u->o->explain && buf_cstr(&out))
-		fputs((char *)out.data, stdout);
+		progress_explain((char *)out.data);
 	buf_free(&out);
 	return r;
 }
@@ -974,7 +1039,7 @@ int build_from_upgrade(const struct build_upgrade_opts *o)
 
 	r = locate_target(&u);
 	if (r == 0) {
-		fprintf(stderr, "hotpatch: %s belongs to %s %s (source %s %s)\n", u.target,
+		progress("%s belongs to %s %s (source %s %s)", u.target,
 			u.pkg.package, u.pkg.version, u.pkg.source, u.pkg.source_version);
 		r = setup(&u);
 	}
@@ -992,7 +1057,7 @@ int build_from_upgrade(const struct build_upgrade_opts *o)
 			r = print_refusal(&u, r);
 	}
 	if (r == 0)
-		fprintf(stderr, "hotpatch: upgrade build done in %.1f s\n",
+		progress("upgrade build done in %.1f s",
 			(double)(now_ns() - u.t0) / NSEC_PER_SEC);
 	fixlist_free(&u.fixes);
 	debpkg_free(&u.pkg);
@@ -1000,8 +1065,10 @@ int build_from_upgrade(const struct build_upgrade_opts *o)
 	free(u.new_label);
 	free(u.twin_why);
 	free(u.fixed_why);
+	free(u.debref);
 	verdict_free(&u.round);
 	verdict_free(&u.blamed);
+	verdict_free(&u.fixv);
 	return r;
 
 }

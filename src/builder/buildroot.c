@@ -15,6 +15,7 @@
 #include "fileio.h"
 #include "macro.h"
 #include "runcmd.h"
+#include "progress.h"
 
 static int make_root(const char *root, const char *suite, const char *log)
 {
@@ -37,7 +38,7 @@ static int make_root(const char *root, const char *suite, const char *log)
 	}
 	argv[n] = NULL;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", root);
-	fprintf(stderr, "hotpatch: making a %s build root in %s (once) ...\n", suite, root);
+	progress("making a %s build root in %s (once) ...", suite, root);
 	r = runcmd((char *[]){"rm", "-rf", tmp, NULL}, NULL);
 	if (r == 0)
 		r = runcmd(argv, &(struct runcmd_opts){.log = log});
@@ -171,7 +172,7 @@ int buildroot_build_deps(const struct buildroot *b, const char *dir)
 	r = refresh_lists(b);
 	if (r < 0)
 		return r;
-	fprintf(stderr, "hotpatch: installing the build dependencies in the build root ...\n");
+	progress("installing the build dependencies in the build root ...");
 	snprintf(script, sizeof(script),
 		 "apt-get -q -y --no-install-recommends build-dep%s%s '%s'",
 		 b->profiles ? " -P " : "", b->profiles ? b->profiles : "", where);
@@ -270,11 +271,11 @@ int buildroot_build(const struct buildroot *b, const char *dir, const char *cfla
 	if (partial)
 		env[n++] = "DPKG_GENSYMBOLS_CHECK_LEVEL=0";
 	snprintf(script, sizeof(script), "cd '%s' && dpkg-buildpackage -B -uc -us", where);
-	fprintf(stderr, "hotpatch: %s ...\n", label);
+	progress("%s ...", label);
 	r = run(b, script, env);
 	if (r < 0)
 		return hp_err(r, "%s failed; see %s", label, b->log);
-	fprintf(stderr, "hotpatch: %s: done in %.1f s\n", label,
+	progress("%s: done in %.1f s", label,
 		(double)(now_ns() - t0) / NSEC_PER_SEC);
 	return 0;
 }

@@ -998,7 +998,7 @@ int completeness_check(const struct completeness_input *in, struct completeness_
 		r = open_side(&c.a, in->old_code, in->old_syms);
 	if (r == 0)
 		r = open_side(&c.b, in->new_code, in->new_syms);
-	if (r == 0)
+	if (r == 0 && in->patch_obj) /* none: the build found nothing to patch */
 		r = read_bundle(&c.bun, in->patch_obj);
 	if (r == 0) {
 		r = pair_keys(&c);

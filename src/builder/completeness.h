@@ -39,7 +39,8 @@ struct diff_info;
 struct completeness_input {
 	const char *old_code, *old_syms; /* the original build's file, and where its .symtab is */
 	const char *new_code, *new_syms; /* the fixed build's */
-	const char *patch_obj;           /* the bundle's patch object */
+	const char *patch_obj;           /* the bundle's patch object; NULL: nothing is
+					  * replaced, so nothing may differ but benignly */
 	const struct diff_info *diff;    /* for lines that only moved */
 	const char *target;              /* the file the bundle is for, to name it */
 	/* What the builder knows of inlining: (callee, caller) name pairs. A

@@ -82,6 +82,89 @@ static int add_hunk(struct diff_info *d, const char *file, unsigned old_first,
 	return nv[d->nhunks++].file ? 0 : -ENOMEM;
 }
 
+/*
+ * Does C source line @s hold code, once comments are taken out? @in_comment
+ * carries a block comment from one line to the next (each side of a hunk
+ * has its own: a removed line's comment is not the added one's). A line
+ * inside a comment that opened above the hunk starts with "* " or "*", as C
+ * comments are written; one that does not is taken for code.
+ */
+static bool line_has_code(const char *s, bool *in_comment)
+{
+	const char *t = s + strspn(s, " \t");
+	bool code = false;
+
+	/* A comment's continuation line: " * words", " *", or "**". A '*'
+	 * followed by anything else is code (a store through a pointer). */
+	if (!*in_comment && t[0] == '*' &&
+	    (t[1] == ' ' || t[1] == '\t' || t[1] == '\n' || t[1] == '\0' || t[1] == '*'))
+		*in_comment = true;
+	else if (!*in_comment && strncmp(t, "#include", 8) == 0)
+		return false;
+	for (const char *p = s; *p && *p != '\n'; p++) {
+		if (*in_comment) {
+			if (p[0] == '*' && p[1] == '/') {
+				*in_comment = false;
+				p++;
+			}
+			continue;
+		}
+		if (p[0] == '/' && p[1] == '*') {
+			*in_comment = true;
+			p++;
+		} else if (p[0] == '/' && p[1] == '/') {
+			break;
+		} else if (p[0] == '"' || p[0] == '\'') {
+			char q = *p;
+
+			code = true;
+			for (p++; *p && *p != q && *p != '\n'; p++)
+				p += p[0] == '\\' && p[1];
+			if (!*p || *p == '\n')
+				break;
+		} else if (!isspace((unsigned char)*p)) {
+			code = true;
+		}
+	}
+	return code;
+}
+
+/* Where parse_lines() is in a hunk's body: the lines left on each side,
+ * and each side's block comment state. */
+struct body {
+	unsigned old_left, new_left;
+	bool old_comment, new_comment;
+};
+
+/* One line of a hunk's body: does the last hunk change code? The counts
+ * end the body, so the next file's "--- a/x" is not a removed line. */
+static void hunk_line(struct diff_info *d, const char *line, struct body *b)
+{
+	bool code;
+
+	if (!d->nhunks || (!b->old_left && !b->new_left))
+		return;
+	switch (line[0]) {
+	case ' ':
+		line_has_code(line + 1, &b->old_comment);
+		line_has_code(line + 1, &b->new_comment);
+		b->old_left -= b->old_left > 0;
+		b->new_left -= b->new_left > 0;
+		return;
+	case '-':
+		code = line_has_code(line + 1, &b->old_comment);
+		b->old_left -= b->old_left > 0;
+		break;
+	case '+':
+		code = line_has_code(line + 1, &b->new_comment);
+		b->new_left -= b->new_left > 0;
+		break;
+	default:
+		return;
+	}
+	d->hunks[d->nhunks - 1].code |= code;
+}
+
 static void take_description(struct diff_info *d, const char *line)
 {
 	static const char *const keys[] = {"Subject:", "Description:"};
@@ -103,13 +186,14 @@ static int parse_lines(FILE *f, struct diff_info *d)
 {
 	_cleanup_free_ char *line = NULL, *file = NULL;
 	bool in_header = true;
+	struct body body = {0};
 	size_t cap = 0;
 	int r = 0;
 
 	while (r == 0 && getline(&line, &cap, f) > 0) {
 		unsigned old_first, old_count = 1, first, count = 1;
 
-		if (strncmp(line, "+++ ", 4) == 0) {
+		if (strncmp(line, "+++ ", 4) == 0 && !body.old_left && !body.new_left) {
 			in_header = false;
 			free(file);
 			file = strip_prefix(line + 4);
@@ -121,12 +205,18 @@ static int parse_lines(FILE *f, struct diff_info *d)
 			r = scan_cves(d, line);
 			continue;
 		}
-		if (file && strncmp(line, "@@ ", 3) == 0 &&
-		    sscanf(line, "@@ -%u,%u +%u,%u", &old_first, &old_count, &first, &count) >= 3)
-			r = add_hunk(d, file, old_first, old_count, first, count);
-		else if (file && strncmp(line, "@@ ", 3) == 0 &&
-			 sscanf(line, "@@ -%u +%u,%u", &old_first, &first, &count) >= 2)
-			r = add_hunk(d, file, old_first, 1, first, count);
+		if (file && strncmp(line, "@@ ", 3) == 0 && !body.old_left && !body.new_left) {
+			if (sscanf(line, "@@ -%u,%u +%u,%u", &old_first, &old_count, &first,
+				   &count) >= 3)
+				r = add_hunk(d, file, old_first, old_count, first, count);
+			else if (sscanf(line, "@@ -%u +%u,%u", &old_first, &first, &count) >= 2)
+				r = add_hunk(d, file, old_first, 1, first, count);
+			else
+				continue;
+			body = (struct body){.old_left = old_count, .new_left = count};
+		} else if (file) {
+			hunk_line(d, line, &body);
+		}
 	}
 	return r;
 }

@@ -15,6 +15,10 @@ struct diff_hunk {
 	char *file; /* path as in the diff, prefix (a/, b/) stripped */
 	unsigned first, last; /* new-side lines, inclusive */
 	unsigned old_first, old_count, new_count; /* as the @@ line says them */
+	/* A line it adds or removes holds code: not only comments, blanks or
+	 * #include lines (those change no function, and a hunk of them that
+	 * reaches none is no part of the fix left out). */
+	bool code;
 };
 
 struct diff_info {

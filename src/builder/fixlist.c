@@ -23,6 +23,28 @@ static const char *const verdict_names[] = {
 	[FIX_IN_PART] = "in the live patch only in part, so not counted as live",
 };
 
+/* The words info --json and the survey use. */
+static const char *const verdict_words[] = {
+	[FIX_IN_PATCH] = "live",
+	[FIX_REFUSED] = "refused",
+	[FIX_NOT_IN_FILE] = "not-in-file",
+	[FIX_NO_CODE] = "no-code-change",
+	[FIX_IN_PART] = "in-part",
+};
+
+int fixlist_verdicts(const struct fixlist *fl, struct verdict *out)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < fl->n; i++) {
+		const struct fix *f = &fl->v[i];
+
+		r = verdict_add_fix(out, f->name, f->diff.cves, f->diff.ncves,
+				    verdict_words[f->verdict], f->reason);
+	}
+	return r;
+}
+
 int fixlist_add(struct fixlist *fl, const char *name, const char *path, const char *file,
 		const char *whole)
 {
@@ -208,8 +230,9 @@ static size_t unreached_hunks(const struct fix *f, const struct fn_change *v, si
 	for (size_t h = 0; h < f->diff.nhunks; h++) {
 		const struct diff_hunk *hk = &f->diff.hunks[h];
 
-		if (!compiled_source(hk->file) || !is_target_file(hk->file, files, nfiles) ||
-		    hunk_reaches(f, hk, v, n))
+		/* comments, blank lines, #include: no code to reach */
+		if (!hk->code || !compiled_source(hk->file) ||
+		    !is_target_file(hk->file, files, nfiles) || hunk_reaches(f, hk, v, n))
 			continue;
 		buf_printf(out, "%s%s:%u", count++ ? ", " : "a hunk reaching no changed function "
 							  "of this file: ",

@@ -12,6 +12,7 @@
 #include "build.h"
 #include "buf.h"
 #include "diffparse.h"
+#include "verdict.h"
 
 enum fix_verdict {
 	FIX_IN_PATCH,    /* its functions are replaced by the live patch */
@@ -63,4 +64,7 @@ void fixlist_refuse(struct fixlist *fl, const char *reason);
 /* One paragraph per fix, for --explain and the bundle. */
 void fixlist_explain(const struct fixlist *fl, struct buf *out);
 size_t fixlist_count(const struct fixlist *fl, enum fix_verdict v);
+/* Each fix's verdict as data, appended to @out (verdict.h): live, refused,
+ * not-in-file, no-code-change or in-part. */
+int fixlist_verdicts(const struct fixlist *fl, struct verdict *out);
 void fixlist_free(struct fixlist *fl);

@@ -14,6 +14,8 @@
 #include "fixsplit.h"
 #include "macro.h"
 #include "srctree.h"
+#include "strv.h"
+#include "upstream.h"
 
 /* The patch names of a quilt series, in order ("" when there is none). */
 static int read_series(const char *tree, char ***ret, size_t *ret_n)
@@ -220,6 +222,26 @@ static bool cumulative(char **bullets, size_t n, const char *name)
 	return false;
 }
 
+/* A new upstream release: its difference, split by file, after the
+ * patches' own fixes (a file a split patch covers stays that part). */
+static int upstream_release(struct fixlist *fl, const char *old_tree, const char *new_tree,
+			    const char *old_version, const char *workdir, char **bullets,
+			    size_t nbullets)
+{
+	_cleanup_free_ char *version = upstream_newer(new_tree, old_version);
+	char whole[300], dir[PATH_MAX * 2];
+	int r;
+
+	if (!version)
+		return 0;
+	snprintf(whole, sizeof(whole), "upstream %s", version);
+	snprintf(dir, sizeof(dir), "%s/upstream", workdir);
+	r = upstream_split(fl, old_tree, new_tree, whole, dir);
+	if (r == 0)
+		upstream_cves(fl, new_tree, whole, bullets, nbullets);
+	return r;
+}
+
 int fixlist_read(const char *old_tree, const char *new_tree, const char *old_version,
 		 const char *workdir, struct fixlist *ret)
 {
@@ -254,6 +276,9 @@ int fixlist_read(const char *old_tree, const char *new_tree, const char *old_ver
 	}
 	for (size_t i = 0; r == 0 && i < nbullets; i++)
 		take_bullet(&fl, new_tree, bullets[i]);
+	if (r == 0)
+		r = upstream_release(&fl, old_tree, new_tree, old_version, workdir, bullets,
+				     nbullets);
 	strv_free_n(bullets, nbullets);
 	strv_free_n(old, nold);
 	strv_free_n(cur, ncur);

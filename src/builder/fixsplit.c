@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -124,6 +125,14 @@ static int add_part(struct fixlist *fl, const char *whole, const char *file, con
 	return fixlist_add(fl, name, path, file, whole);
 }
 
+int fixsplit_file(struct fixlist *fl, const char *old_tree, const char *new_tree,
+		  const char *whole, const char *file, const char *out)
+{
+	int r = file_diff(old_tree, new_tree, file, out);
+
+	return r == 1 ? add_part(fl, whole, file, out) : r;
+}
+
 int fixsplit(struct fixlist *fl, const char *old_tree, const char *new_tree, const char *name,
 	     const char *workdir)
 {
@@ -144,9 +153,7 @@ int fixsplit(struct fixlist *fl, const char *old_tree, const char *new_tree, con
 		r = mkdir_p(workdir, 0755);
 	for (size_t i = 0; r >= 0 && i < nfiles; i++) {
 		snprintf(out, sizeof(out), "%s/%zu.diff", workdir, fl->n - before);
-		r = file_diff(old_tree, new_tree, files[i], out);
-		if (r == 1)
-			r = add_part(fl, name, files[i], out);
+		r = fixsplit_file(fl, old_tree, new_tree, name, files[i], out);
 	}
 	for (size_t i = 0; i < nfiles; i++)
 		free(files[i]);
@@ -173,6 +180,25 @@ static void plain_name(const char *name, char *ret, size_t len)
 	snprintf(ret, len, "%.*s", (int)n, name);
 }
 
+/* The '(' after a function's name on line @l, past any
+ * __attribute__((...)) before it ("__attribute__((noinline)) int f(int n)"). */
+static char *first_call_paren(char *l)
+{
+	char *p = strchr(l, '(');
+
+	while (p && p - l >= 13 && strncmp(p - 13, "__attribute__", 13) == 0) {
+		int depth = 0;
+
+		for (; *p; p++) {
+			depth += (*p == '(') - (*p == ')');
+			if (depth == 0)
+				break;
+		}
+		p = *p ? strchr(p, '(') : NULL;
+	}
+	return p;
+}
+
 /* The functions the newer version of @file defines, plain-named, one per
  * line: the identifier before the first '(' of each line that starts in
  * column 0 and is not a declaration, a directive or a comment. */
@@ -188,7 +214,7 @@ static char *defined_functions(const char *new_tree, const char *file)
 	if (file_read_all(path, 1 << 26, &data, &len) < 0)
 		return NULL;
 	for (char *l = strtok_r((char *)data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		char *paren = strchr(l, '('), *e, name[256], plain[256];
+		char *paren = first_call_paren(l), *e, name[256], plain[256];
 		size_t n;
 
 		if (!paren || !(isalpha((unsigned char)l[0]) || l[0] == '_') ||
@@ -409,6 +435,17 @@ static char *with_new_file(char *ids, const char *old_tree, const char *file)
 	return buf_cstr(&out) ? (char *)out.data : (buf_free(&out), NULL);
 }
 
+bool fixsplit_is_notes(const char *file)
+{
+	static const char *const names[] = {"news", "changes", "changelog", "release"};
+	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (strncasecmp(base, names[i], strlen(names[i])) == 0)
+			return true;
+	return false;
+}
+
 size_t fixsplit_dependents(struct fixlist *fl, const char *old_tree, const char *workdir)
 {
 	size_t added = 0;
@@ -435,7 +472,9 @@ size_t fixsplit_dependents(struct fixlist *fl, const char *old_tree, const char 
 
 				_cleanup_free_ char *why = NULL;
 
-				if (f->verdict == FIX_REFUSED || !f->file || !uses_any(f, fresh, id, sizeof(id)))
+				/* release notes name what they do not use */
+				if (f->verdict == FIX_REFUSED || !f->file || fixsplit_is_notes(f->file) ||
+				    !uses_any(f, fresh, id, sizeof(id)))
 					continue;
 				if (asprintf(&why, "it uses %s, which %s brings and which is refused", id,
 					     fl->v[i].name) < 0)

@@ -560,6 +560,13 @@ static int compare_data(struct obj *orig, struct obj *fixed, size_t i, struct ch
 			      "does not rewrite: write a patch source that sets the new value from "
 			      "the replacement function instead",
 			      what, fixed->file);
+	if (strncmp(what, "_ZTV", 4) == 0 || strncmp(what, "_ZTT", 4) == 0 ||
+	    strncmp(what, "_ZTC", 4) == 0)
+		return refuse(out, REFUSAL_LAYOUT, what, fixed->file,
+			      "the fix changes the vtable '%s' (%s): a virtual function was added, "
+			      "removed or reordered, and every object of the class in the running "
+			      "process points to the old one; this needs a restart",
+			      what, fixed->file);
 	return add_change(out, CHANGE_CONST, fixed, i, "changed constant");
 }
 

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "branchcheck.h"
+#include "cxxname.h"
 #include "bundle.h"
 #include "elffile.h"
 #include "error.h"
@@ -37,6 +38,7 @@
 #include "record.h"
 #include "runcmd.h"
 #include "symtab.h"
+#include "progress.h"
 
 /* How far after a function its alignment filler is looked for. */
 #define PADDING_MAX 64
@@ -82,7 +84,8 @@ static int open_target(struct build *b)
 	if (b->man.target_type != ET_EXEC && b->man.target_type != ET_DYN)
 		return hp_err(-EINVAL, "%s is neither an executable nor a shared library",
 			      b->o->target);
-	b->man.target_path = realpath(b->o->target, NULL);
+	b->man.target_path = b->o->target_path ? strdup(b->o->target_path)
+					       : realpath(b->o->target, NULL);
 	if (!b->man.target_path)
 		return hp_err(-errno, "cannot resolve %s: %m", b->o->target);
 	if (b->o->debuginfo_is_twin)
@@ -279,6 +282,11 @@ static int resolve_func(struct build *b, const struct patch_replace *rep,
 	int r;
 
 	r = symtab_lookup(&b->syms, rep->old, rep->file, &e);
+	/* HOTPATCH_REPLACE_CXX("Square::area() const", ...) */
+	if (r == -ENOENT && strpbrk(rep->old, ":(<~ ")) {
+		hp_err_clear();
+		r = cxxname_lookup(&b->syms, rep->old, rep->file, &e);
+	}
 	if (r < 0)
 		return hp_err_prefix(r, "HOTPATCH_REPLACE(%s): ", rep->old);
 	if (e->type != STT_FUNC)
@@ -287,7 +295,7 @@ static int resolve_func(struct build *b, const struct patch_replace *rep,
 	if (e->size > MANIFEST_MAX_FUNC_SIZE)
 		return hp_err(-EFBIG, "%s is too large (%llu bytes) to be checked byte by byte",
 			      rep->old, (unsigned long long)e->size);
-	f->name = strdup(rep->old);
+	f->name = strdup(e->name); /* the symbol: a C++ name as written is not one */
 	f->file = strdup(e->file && rep->file[0] ? e->file : rep->file);
 	f->new_name = strdup(rep->new);
 	f->vaddr = e->value;
@@ -622,6 +630,7 @@ static int write_bundle(struct build *b)
 	parts.file_update_size = b->file_update.len;
 	parts.explain = b->explain;
 	parts.verdict = b->verdict;
+	parts.debref = b->file_update.len ? b->o->debref : NULL;
 	return bundle_write(b->o->output, &parts);
 }
 
@@ -703,6 +712,6 @@ int build_finish(struct build *b)
 	if (r == 0)
 		r = write_bundle(b);
 	if (r == 0 && b->o->keep_tmp)
-		fprintf(stderr, "hotpatch: build files kept in %s\n", b->tmp);
+		progress("build files kept in %s", b->tmp);
 	return r;
 }

@@ -8,13 +8,7 @@
 #include "elffile.h"
 #include "error.h"
 #include "macro.h"
-
-static void strv_free(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
+#include "strv.h"
 
 void patch_meta_free(struct patch_meta *m)
 {
@@ -30,7 +24,7 @@ void patch_meta_free(struct patch_meta *m)
 		free(m->imp[i].file);
 	}
 	free(m->imp);
-	strv_free(m->cves, m->ncves);
+	strv_free_n(m->cves, m->ncves);
 	free(m->description);
 	*m = (struct patch_meta){0};
 }
@@ -60,7 +54,7 @@ static int section_strings(struct elf_file *obj, const char *name, char ***ret, 
 	for (size_t i = 0, off = 0; i < n; i++) {
 		v[i] = strdup((const char *)p + off);
 		if (!v[i]) {
-			strv_free(v, i);
+			strv_free_n(v, i);
 			return hp_err(-ENOMEM, "out of memory");
 		}
 		off += strlen(v[i]) + 1;
@@ -77,7 +71,7 @@ static int read_triples(struct elf_file *obj, const char *section, char ***ret, 
 	if (r < 0)
 		return r;
 	if (*ret_n % 3) {
-		strv_free(*ret, *ret_n);
+		strv_free_n(*ret, *ret_n);
 		return hp_err(-EBADMSG, "section %s is malformed; was it written by "
 					"<hotpatch/patch.h>?",
 			      section);
@@ -95,7 +89,7 @@ static int meta_replaces(struct elf_file *obj, struct patch_meta *m)
 		return r;
 	m->rep = calloc(n / 3 + 1, sizeof(*m->rep));
 	if (!m->rep) {
-		strv_free(v, n);
+		strv_free_n(v, n);
 		return hp_err(-ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < n; i += 3)
@@ -114,7 +108,7 @@ static int meta_imports(struct elf_file *obj, struct patch_meta *m)
 		return r;
 	m->imp = calloc(n / 3 + 1, sizeof(*m->imp));
 	if (!m->imp) {
-		strv_free(v, n);
+		strv_free_n(v, n);
 		return hp_err(-ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < n; i += 3)

@@ -12,221 +12,8 @@
 
 #include "error.h"
 #include "macro.h"
+#include "patchpick.h"
 #include "symtab.h"
-
-/* A section of the fixed build that goes into the patch. */
-struct incl {
-	struct obj *obj;
-	size_t sec;
-	size_t out;    /* its index in patch.o */
-	size_t secsym; /* its section symbol */
-	bool replace;  /* its owner redirects the target's function */
-};
-
-/* Something the patch uses that stays in the target (or its libraries). */
-struct ext {
-	char *out;  /* the undefined symbol's name in patch.o */
-	char *name; /* the target's symbol */
-	char *file; /* for a static, its source file; else NULL */
-	bool weak;
-};
-
-struct outsym {
-	char *name;
-	size_t shndx; /* output section, 0 for undefined */
-	uint64_t value, size;
-	unsigned char type, bind;
-};
-
-struct pw {
-	const struct changes *c;
-	struct obj *objs;
-	struct obj *origs;
-	size_t nobjs;
-	const struct symtab *target;
-	struct incl *inc;
-	size_t ninc;
-	struct ext *ext;
-	size_t next;
-	struct outsym *loc; /* locals (section symbols, definitions, site labels) */
-	size_t nloc;
-	size_t *symmap; /* per (object, symbol): local index + 1, 0 if none */
-	size_t *symbase;
-	struct buf replace, import, textrel;
-	size_t sites;
-	struct patchwrite_result *res;
-};
-
-static const struct change *change_of(const struct pw *w, const struct obj *o, size_t sec)
-{
-	for (size_t i = 0; i < w->c->n; i++)
-		if (w->c->v[i].obj == o && w->c->v[i].sec == sec)
-			return &w->c->v[i];
-	return NULL;
-}
-
-static struct incl *included(const struct pw *w, const struct obj *o, size_t sec)
-{
-	for (size_t i = 0; i < w->ninc; i++)
-		if (w->inc[i].obj == o && w->inc[i].sec == sec)
-			return &w->inc[i];
-	return NULL;
-}
-
-static int include(struct pw *w, struct obj *o, size_t sec, bool replace)
-{
-	struct incl *nv;
-
-	if (included(w, o, sec))
-		return 0;
-	nv = realloc(w->inc, (w->ninc + 1) * sizeof(*nv));
-	if (!nv)
-		return hp_err(-ENOMEM, "out of memory");
-	w->inc = nv;
-	nv[w->ninc++] = (struct incl){.obj = o, .sec = sec, .replace = replace};
-	return 0;
-}
-
-static bool is_cold(const char *name)
-{
-	return strstr(name, ".cold") != NULL;
-}
-
-/* Does the target have this function (a static by its file)? */
-static bool in_target(const struct pw *w, const struct obj *o, int sym)
-{
-	const struct symtab_entry *e;
-	const struct osym *s = &o->sym[sym];
-	int r = symtab_lookup(w->target, s->name, s->bind == STB_LOCAL ? o->file : NULL, &e);
-
-	hp_err_clear();
-	return r == 0 && e->type == STT_FUNC;
-}
-
-/* The starting set: every changed function the target has. */
-static int seed(struct pw *w)
-{
-	for (size_t i = 0; i < w->c->n; i++) {
-		const struct change *ch = &w->c->v[i];
-		int owner = ch->obj->sec[ch->sec].owner;
-
-		if (ch->kind != CHANGE_FUNC || owner < 0)
-			continue;
-		if (!is_cold(ch->obj->sym[owner].name) && in_target(w, ch->obj, owner)) {
-			int r = include(w, ch->obj, ch->sec, true);
-
-			if (r < 0)
-				return r;
-		}
-	}
-	if (!w->ninc)
-		return hp_err(-EINVAL, "the fix changes no function of the target file (only "
-				       "other binaries of the tree, or nothing the linker kept)");
-	return 0;
-}
-
-/* Read-only data is copied into the patch (the copy cannot diverge); new
- * variables live in the patch; existing variables stay the target's, shared
- * with the code that is not replaced. */
-static bool data_comes_along(const struct pw *w, const struct obj *o, size_t sec)
-{
-	const struct osec *s = &o->sec[sec];
-	const struct obj *orig = &w->origs[o - w->objs];
-
-	if (!(s->sh.sh_flags & SHF_WRITE) || strncmp(s->name, ".data.rel.ro", 12) == 0)
-		return true;
-	return !orig->nsec || obj_find_section(orig, s->name) < 0;
-}
-
-/* Should the section a relocation reaches come into the patch? */
-static bool pulls_in(const struct pw *w, struct obj *o, size_t sec)
-{
-	const struct osec *s = &o->sec[sec];
-	const struct change *ch = change_of(w, o, sec);
-
-	if (osec_is_code(s))
-		return (ch && ch->kind == CHANGE_NEW_FUNC) ||
-		       (s->owner >= 0 && is_cold(o->sym[s->owner].name)) ||
-		       (ch && ch->kind == CHANGE_FUNC && (s->owner < 0 || !in_target(w, o, s->owner)));
-	if (!osec_is_data(s))
-		return false;
-	if (ch && ch->kind == CHANGE_CONST)
-		return true;
-	return (s->sh.sh_flags & SHF_MERGE) || data_comes_along(w, o, sec);
-}
-
-/* Everything the included code reaches that must come along. */
-static int close_over(struct pw *w)
-{
-	for (size_t i = 0; i < w->ninc; i++) {
-		struct obj *o = w->inc[i].obj;
-		const struct osec *s = &o->sec[w->inc[i].sec];
-
-		for (size_t k = 0; k < s->nrel; k++) {
-			const struct osym *t = &o->sym[s->rel[k].sym];
-			int r;
-
-			if (t->shndx == SHN_UNDEF || t->shndx >= o->nsec || included(w, o, t->shndx))
-				continue;
-			if (!pulls_in(w, o, t->shndx))
-				continue;
-			r = include(w, o, t->shndx, false);
-			if (r < 0)
-				return r;
-		}
-	}
-	return 0;
-}
-
-static int add_local(struct pw *w, const char *name, size_t shndx, uint64_t value, uint64_t size,
-		     unsigned char type)
-{
-	struct outsym *nv = realloc(w->loc, (w->nloc + 1) * sizeof(*nv));
-
-	if (!nv)
-		return -ENOMEM;
-	w->loc = nv;
-	nv[w->nloc] = (struct outsym){.name = strdup(name), .shndx = shndx, .value = value,
-				      .size = size, .type = type, .bind = STB_LOCAL};
-	return nv[w->nloc++].name ? 0 : -ENOMEM;
-}
-
-static bool name_taken(const struct pw *w, const char *name)
-{
-	for (size_t i = 0; i < w->nloc; i++)
-		if (strcmp(w->loc[i].name, name) == 0)
-			return true;
-	return false;
-}
-
-/* Definitions keep their names when unique, so the replacement of f is f. */
-static int define_symbols(struct pw *w)
-{
-	for (size_t i = 0; i < w->ninc; i++) {
-		struct incl *in = &w->inc[i];
-		struct obj *o = in->obj;
-		size_t base = w->symbase[o - w->objs];
-
-		in->out = i + 1;
-		in->secsym = w->nloc;
-		if (add_local(w, "", in->out, 0, 0, STT_SECTION) < 0)
-			return -ENOMEM;
-		for (size_t k = 1; k < o->nsym; k++) {
-			const struct osym *s = &o->sym[k];
-			char name[512];
-
-			if (s->shndx != in->sec || s->type == STT_SECTION || !s->name[0])
-				continue;
-			snprintf(name, sizeof(name), "%s", s->name);
-			for (int n = 2; name_taken(w, name); n++)
-				snprintf(name, sizeof(name), "%s.hp%d", s->name, n);
-			w->symmap[base + k] = w->nloc + 1;
-			if (add_local(w, name, in->out, s->value, s->size, s->type) < 0)
-				return -ENOMEM;
-		}
-	}
-	return 0;
-}
 
 static int put_strings(struct buf *b, const char *const *v, size_t n)
 {
@@ -342,7 +129,7 @@ static int map_relocation(struct pw *w, struct incl *in, const struct orel *r, s
 {
 	struct obj *o = in->obj;
 	const struct osym *t = &o->sym[r->sym];
-	struct incl *ti = t->shndx < o->nsec ? included(w, o, t->shndx) : NULL;
+	struct incl *ti = t->shndx < o->nsec ? pick_included(w, o, t->shndx) : NULL;
 	const char *what = osec_label(o, in->sec);
 	ssize_t e;
 	int rr;
@@ -388,7 +175,7 @@ static int textrel_site(struct pw *w, struct incl *in, const struct orel *r, str
 	snprintf(label, sizeof(label), "__hp_site.%zu", w->sites++);
 	snprintf(type, sizeof(type), "%u", out->type); /* GOTTPOFF became PC32 */
 	snprintf(addend, sizeof(addend), "%" PRId64, r->addend);
-	if (add_local(w, label, in->out, r->offset, 0, STT_NOTYPE) < 0 ||
+	if (pick_add_local(w, label, in->out, r->offset, 0, STT_NOTYPE) < 0 ||
 	    put_strings(&w->textrel,
 			(const char *const[]){label, w->ext[out->sym].out, type, addend}, 4) < 0)
 		return -ENOMEM;
@@ -508,8 +295,12 @@ static int emit_sections(const struct pw *w, struct image *im, const struct buf 
 	for (size_t i = 0; i < w->ninc; i++) {
 		const struct osec *s = &w->inc[i].obj->sec[w->inc[i].sec];
 
-		/* NOBITS data has a size and no bytes. */
-		if (!new_section(im->e, &im->shstr, s->name, s->sh.sh_type, s->sh.sh_flags, s->data,
+		/* NOBITS data has a size and no bytes. A section of a COMDAT
+		 * group (a C++ inline function, template instance, vtable) is
+		 * carried out of its group: its symbols are the patch's own
+		 * locals, so there is no other copy for the linker to merge. */
+		if (!new_section(im->e, &im->shstr, s->name, s->sh.sh_type,
+				 s->sh.sh_flags & ~(uint64_t)SHF_GROUP, s->data,
 				 s->sh.sh_size, s->sh.sh_addralign))
 			return -EIO;
 		if (s->sh.sh_flags & SHF_MERGE) {
@@ -633,7 +424,7 @@ static int describe(struct pw *w)
 {
 	for (size_t i = 0; i < w->ninc; i++) {
 		const struct incl *in = &w->inc[i];
-		const struct change *ch = change_of(w, in->obj, in->sec);
+		const struct change *ch = pick_change_of(w, in->obj, in->sec);
 		int owner = in->obj->sec[in->sec].owner;
 		const char *name, *file;
 		size_t outname;
@@ -659,15 +450,24 @@ static int describe(struct pw *w)
 		} else {
 			w->res->helpers += ch && ch->kind == CHANGE_FUNC;
 			buf_printf(&w->res->explain, "  included  %s (%s): %s\n", name, in->obj->file,
-				   ch ? ch->why : is_cold(name) ? "the cold part of a replaced function"
+				   ch ? ch->why : pick_is_cold(name) ? "the cold part of a replaced function"
 							: "used by replaced code");
 		}
 	}
 	for (size_t i = 0; i < w->c->n; i++) {
 		const struct change *ch = &w->c->v[i];
 
-		if (ch->kind != CHANGE_FUNC || included(w, ch->obj, ch->sec))
+		int owner = ch->obj->sec[ch->sec].owner;
+
+		if (ch->kind != CHANGE_FUNC || pick_included(w, ch->obj, ch->sec))
 			continue;
+		if (owner >= 0 && pick_copy_included(w, ch->obj, owner)) {
+			buf_printf(&w->res->explain,
+				   "  merged    %s (%s): the same inline function as the one "
+				   "carried (the linker kept one copy)\n",
+				   osec_label(ch->obj, ch->sec), ch->obj->file);
+			continue;
+		}
 		w->res->dropped++;
 		buf_printf(&w->res->explain, "  skipped   %s (%s): changed, but not in this file\n",
 			   osec_label(ch->obj, ch->sec), ch->obj->file);
@@ -724,11 +524,7 @@ int patchwrite(const char *path, const struct changes *c, struct obj *objs, stru
 	*ret = (struct patchwrite_result){0};
 	r = prepare_maps(&w);
 	if (r == 0)
-		r = seed(&w);
-	if (r == 0)
-		r = close_over(&w);
-	if (r == 0)
-		r = define_symbols(&w) < 0 ? hp_err(-ENOMEM, "out of memory") : 0;
+		r = pick_select(&w);
 	if (r == 0) {
 		routs = calloc(w.ninc, sizeof(*routs));
 		r = routs ? map_all(&w, routs) : hp_err(-ENOMEM, "out of memory");

@@ -17,6 +17,8 @@
 #include "fileio.h"
 #include "macro.h"
 #include "runcmd.h"
+#include "progress.h"
+#include "strv.h"
 
 /* Compiler names a build may call, and the real compiler each one is. */
 static const char *const wrapped[][2] = {
@@ -27,13 +29,6 @@ static const char *const wrapped[][2] = {
 	{"x86_64-linux-gnu-g++", "x86_64-linux-gnu-g++"},
 	{"x86_64-linux-gnu-g++-12", "x86_64-linux-gnu-g++-12"},
 };
-
-void strv_free_n(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
 
 static int find_in_path(const char *name, char *ret, size_t len)
 {
@@ -177,11 +172,11 @@ int srctree_build(const struct srctree *t, const char *dir, const char *cmd, boo
 	envp[n++] = diffable ? "HOTPATCH_CC_EXTRA=-ffunction-sections -fdata-sections -g"
 			     : "HOTPATCH_CC_EXTRA=";
 	envp[n] = NULL;
-	fprintf(stderr, "hotpatch: %s ...\n", label);
+	progress("%s ...", label);
 	r = runcmd(argv, &(struct runcmd_opts){.cwd = dir, .envp = envp, .log = t->log});
 	if (r < 0)
 		return hp_err(r, "%s failed; see %s", label, t->log);
-	fprintf(stderr, "hotpatch: %s: done in %.1f s\n", label,
+	progress("%s: done in %.1f s", label,
 		(double)(now_ns() - t0) / NSEC_PER_SEC);
 	return 0;
 }

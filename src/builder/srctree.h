@@ -37,4 +37,3 @@ int srctree_objects(const char *dir, char ***ret, size_t *ret_n);
 /* The built file named like @target (or at @rel when given) under @dir. */
 int srctree_find_output(const char *dir, const char *target, const char *rel, char *ret,
 			size_t len);
-void strv_free_n(char **v, size_t n);

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "bundle.h"
@@ -11,8 +12,13 @@
 struct engine_report;
 
 /* Exit codes: 0 success, 1 an operation failed on some process, 2 a refusal
- * (bad input, trust, permissions, usage). */
-enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_REFUSED = 2 };
+ * (bad input, trust, permissions, usage).
+ *
+ * One convention inside a command: a step returns 0 to go on, or the exit
+ * code to stop with (EXIT_*, or CLI_DONE after printing help: stop, exit 0),
+ * never a negative errno (a step refuses with cli_refuse(), which says why
+ * and returns EXIT_REFUSED). */
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_REFUSED = 2, CLI_DONE = 256 };
 
 struct subcommand {
 	const char *name;
@@ -39,22 +45,23 @@ int cmd_disable(int argc, char **argv);
 int cmd_commit(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
 
-/* The commit policy (cmd_commit.c): after an apply that patched a process
- * or an enable, stage the stored bundle @id for commit (or commit it, with
- * `commit = immediately`); after `revert --all` or disable, withdraw the
- * staging. Notes go to stdout, or stderr when stdout is JSON. @loaded: the
- * bundle the apply verified and used, if any, so that staging does not load
- * and verify the stored copy a second time (40 % of an apply's instructions);
- * a commit itself always reads the stored copy. */
-struct bundle;
-void cli_commit_after_apply(const char *id, const struct bundle *loaded, bool json);
-void cli_commit_after_revert(const char *id, bool json);
+/* Prints what the engine's commit policy decided after an operation
+ * (commit_print.c); to stderr when stdout is JSON. */
+struct engine_staging;
+struct commit_report;
+void cli_print_staging(const struct engine_staging *st, bool json);
+void cli_print_commit(FILE *f, const char *id, const char *name, const struct commit_report *rep);
+/* `apply ID --all` or `revert ID --all` for a stored patch, as other commands
+ * need it (enable without the daemon, rollback): the same reports and exit
+ * code as the command (cmd_apply.c). */
+int cli_run_everywhere(bool revert, const char *id);
 /* status: every stored bundle and its commit state (status_store.c).
  * @applied: the id of each patch found in a process, once per process. */
 struct json;
 void status_store_text(const char *const *applied, size_t napplied);
 void status_store_json(struct json *j, const char *const *applied, size_t napplied);
 int cmd_package(int argc, char **argv);
+int cmd_catchup(int argc, char **argv);
 
 /* Set when the command was given --json: refusals are then also a JSON
  * object, {"error": MESSAGE, "exit": 2}, on standard output. */
@@ -80,10 +87,3 @@ int cli_parse_pid(const char *s, pid_t *ret);
 /* Is there a process @pid (bad input otherwise: exit 2)? */
 bool cli_process_exists(pid_t pid);
 bool cli_looks_like_id(const char *s);
-
-/* Runs @fn for every pid on @jobs OS threads; @done sees each report, in
- * completion order, one at a time. */
-typedef void (*pool_fn)(pid_t pid, void *arg, struct engine_report *rep);
-typedef void (*pool_done_fn)(const struct engine_report *rep, void *arg);
-int pool_run(const pid_t *pids, size_t n, unsigned jobs, pool_fn fn, pool_done_fn done, void *arg);
-unsigned pool_default_jobs(void);

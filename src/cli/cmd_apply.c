@@ -26,24 +26,13 @@ struct op {
 	struct bundle *b;
 	char id[BUNDLE_ID_LEN + 1];
 	struct engine_opts eo;
-	char object_path[4096];
 	bool all, json, verbose, insecure;
 	unsigned jobs;
 	pid_t *pids;
 	size_t npids;
-	unsigned count[OUTCOME_FAILED + 1];
+	struct engine_result res;
 	struct json j;
 };
-
-static void run_one(pid_t pid, void *arg, struct engine_report *rep)
-{
-	struct op *op = arg;
-
-	if (op->revert)
-		engine_revert(op->id, pid, &op->eo, rep);
-	else
-		engine_apply(op->b, pid, &op->eo, rep);
-}
 
 static void report_json(struct op *op, const struct engine_report *rep)
 {
@@ -94,29 +83,10 @@ static void report_text(struct op *op, const struct engine_report *rep)
 	}
 }
 
-/* Every write into a process, and every failure to, is on record; processes
- * that were only looked at (skipped, already patched) are not. */
-static void audit(struct op *op, const struct engine_report *rep)
-{
-	if (rep->outcome == OUTCOME_SKIPPED || rep->outcome == OUTCOME_ALREADY)
-		return;
-	audit_log(&(struct audit_event){
-		.op = op->revert ? "revert" : "apply",
-		.result = outcome_name(rep->outcome),
-		.patch_id = op->id,
-		.manifest = op->b ? &op->b->manifest : NULL,
-		.pid = rep->pid,
-		.reason = rep->reason,
-		.pause_us = rep->flip.attempts ? rep->flip.pause_ns / NSEC_PER_USEC : -1,
-	});
-}
-
-static void on_done(const struct engine_report *rep, void *arg)
+static void on_report(const struct engine_report *rep, void *arg)
 {
 	struct op *op = arg;
 
-	op->count[rep->outcome]++;
-	audit(op, rep);
 	if (op->json)
 		report_json(op, rep);
 	else
@@ -230,7 +200,7 @@ static int parse(struct op *op, int argc, char **argv)
 			break;
 		case 'h':
 			usage(op->revert);
-			return -1;
+			return CLI_DONE;
 		default:
 			return EXIT_REFUSED;
 		}
@@ -254,12 +224,6 @@ static int resolve_target(struct op *op, const char *arg)
 			return cli_refuse_audited("apply", arg, r);
 		}
 		memcpy(op->id, op->b->id, sizeof(op->id));
-		r = store_object(op->b, op->object_path, sizeof(op->object_path));
-		if (r == 0)
-			r = store_save_bundle(op->b);
-		if (r < 0)
-			return cli_refuse(r);
-		op->eo.object_path = op->object_path;
 		return 0;
 	}
 	/* Revert needs only the id: the process holds everything else. */
@@ -283,7 +247,7 @@ static int resolve_target(struct op *op, const char *arg)
 static int finish(struct op *op, int64_t t0)
 {
 	int64_t ms = (now_ns() - t0) / NSEC_PER_MSEC;
-	const unsigned *n = op->count;
+	const unsigned *n = op->res.count;
 	unsigned done = op->revert ? n[OUTCOME_REVERTED] : n[OUTCOME_PATCHED];
 
 	if (op->json) {
@@ -332,6 +296,56 @@ static int configure(struct op *op)
 	return 0;
 }
 
+/* The engine across every process of @op, the reports as they come, then
+ * the summary and what the commit policy decided. */
+static int operate(struct op *op, int64_t t0)
+{
+	struct engine_run run = {.kind = op->revert ? ENGINE_REVERT : ENGINE_APPLY,
+				 .b = op->b, .id = op->id, .pids = op->pids, .npids = op->npids,
+				 .jobs = op->jobs, .o = op->eo, .stage = true, .all = op->all,
+				 .on_report = on_report, .arg = op};
+	int r;
+
+	if (op->json) {
+		json_obj_begin(&op->j);
+		json_kv_str(&op->j, "operation", op->revert ? "revert" : "apply");
+		json_kv_str(&op->j, "id", op->id);
+		json_key(&op->j, "processes");
+		json_arr_begin(&op->j);
+	}
+	r = engine_run(&run, &op->res);
+	if (r < 0) {
+		json_free(&op->j);
+		op->j = (struct json){0};
+		return cli_refuse(r);
+	}
+	r = finish(op, t0);
+	cli_print_staging(&op->res.staging, op->json);
+	return r;
+}
+
+static int select_and_operate(struct op *op, const char *target, int64_t t0)
+{
+	int r = resolve_target(op, target);
+
+	/* hotpatchd keeps an enabled patch applied: a revert alone lasts only
+	 * until its next rescan. */
+	if (r == 0 && op->revert && store_is_enabled(op->id))
+		cli_warn("patch %s is enabled: hotpatchd will apply it again; `hotpatch disable %s` "
+			 "reverts it for good",
+			 op->id, op->id);
+	if (r == 0 && op->all)
+		r = collect_all(op);
+	return r ? r : operate(op, t0);
+}
+
+static void op_free(struct op *op)
+{
+	bundle_free(op->b);
+	free(op->pids);
+	json_free(&op->j);
+}
+
 static int run(bool revert, int argc, char **argv)
 {
 	struct op op = {.revert = revert,
@@ -343,44 +357,28 @@ static int run(bool revert, int argc, char **argv)
 	r = configure(&op);
 	if (r == 0)
 		r = parse(&op, argc, argv);
-	if (r)
-		goto out;
-	r = cli_require_ptrace(revert ? "revert" : "apply");
-	if (r)
-		goto out;
-	r = resolve_target(&op, argv[optind]);
-	/* hotpatchd keeps an enabled patch applied: a revert alone lasts only
-	 * until its next rescan. */
-	if (r == 0 && revert && store_is_enabled(op.id))
-		cli_warn("patch %s is enabled: hotpatchd will apply it again; `hotpatch disable %s` "
-			 "reverts it for good",
-			 op.id, op.id);
-	if (r == 0 && op.all)
-		r = collect_all(&op);
-	/* Nothing is written into a process that cannot be recorded. */
-	if (r == 0 && audit_reserve(op.npids) < 0)
-		r = cli_refuse(hp_err_prefix(-EIO, "refusing to change any process: "));
-	if (r)
-		goto out;
-	if (op.json) {
-		json_obj_begin(&op.j);
-		json_kv_str(&op.j, "operation", revert ? "revert" : "apply");
-		json_kv_str(&op.j, "id", op.id);
-		json_key(&op.j, "processes");
-		json_arr_begin(&op.j);
-	}
-	pool_run(op.pids, op.npids, op.jobs ? op.jobs : pool_default_jobs(), run_one, on_done, &op);
-	r = finish(&op, t0);
-	if (!revert && op.count[OUTCOME_PATCHED] + op.count[OUTCOME_ALREADY])
-		cli_commit_after_apply(op.id, op.b, op.json);
-	else if (revert && op.all)
-		cli_commit_after_revert(op.id, op.json);
-out:
-	bundle_free(op.b);
-	free(op.pids);
-	json_free(&op.j);
+	if (r == 0)
+		r = cli_require_ptrace(revert ? "revert" : "apply");
+	if (r == 0)
+		r = select_and_operate(&op, argv[optind], t0);
+	op_free(&op);
 	/* Every path above returns an exit code; a negative errno here would
 	 * be an unreported failure, never a success. */
+	return r < 0 ? EXIT_FAILED : r == CLI_DONE ? EXIT_OK : r;
+}
+
+int cli_run_everywhere(bool revert, const char *id)
+{
+	struct op op = {.revert = revert, .all = true,
+			.eo = {.timeout_ns = DEFAULT_TIMEOUT_NS,
+			       .stop_budget_ns = DEFAULT_STOP_BUDGET_NS,
+			       .skip_uninspectable = true}};
+	int r;
+
+	r = configure(&op);
+	if (r == 0)
+		r = select_and_operate(&op, id, now_ns());
+	op_free(&op);
 	return r < 0 ? EXIT_FAILED : r;
 }
 

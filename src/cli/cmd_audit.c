@@ -11,16 +11,17 @@
 
 int cmd_audit(int argc, char **argv)
 {
-	size_t lines = 0;
+	struct audit_summary sum;
 	int r;
 
 	if (argc != 2 || strcmp(argv[1], "verify") != 0) {
 		printf("Usage: hotpatch audit verify\n\n"
 		       "Check that no line of the audit log was edited, removed or inserted, and\n"
-		       "that the log was not truncated.\n");
+		       "that the log was not truncated. The chain is followed from the oldest\n"
+		       "rotated file still there (audit.log.N, audit.log.N.gz) to audit.log.\n");
 		return argc == 2 && strcmp(argv[1], "--help") == 0 ? EXIT_OK : EXIT_REFUSED;
 	}
-	r = audit_verify(&lines);
+	r = audit_verify(&sum);
 	/* Unreadable is not tampered with: say which it is. */
 	if (r == -EACCES || r == -EPERM) {
 		fprintf(stderr, "hotpatch: cannot read the audit log %s: it is root's; run "
@@ -33,6 +34,15 @@ int cmd_audit(int argc, char **argv)
 			paths()->audit_log, hp_err_msg(r));
 		return EXIT_REFUSED;
 	}
-	printf("audit log %s is intact: %zu entries\n", paths()->audit_log, lines);
+	printf("audit log %s is intact: %zu entries", paths()->audit_log, sum.lines);
+	if (sum.files > 1)
+		printf(" in %zu files (the log and its rotations)", sum.files);
+	if (sum.rotated_away)
+		printf("; the %zu entries before them were rotated away", sum.rotated_away);
+	if (sum.after_head)
+		printf("; the last %zu were written after the head record on disk (a power cut "
+		       "just after them?)",
+		       sum.after_head);
+	printf("\n");
 	return EXIT_OK;
 }

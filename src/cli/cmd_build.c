@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include "build.h"
 #include "cli.h"
 #include "error.h"
+#include "progress.h"
 
 static void usage(void)
 {
@@ -59,7 +61,7 @@ static int push(char ***v, size_t *n, const char *s)
 	char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
 
 	if (!nv)
-		return -1;
+		return -ENOMEM;
 	*v = nv;
 	nv[(*n)++] = (char *)s;
 	return 0;
@@ -132,7 +134,7 @@ static int parse(struct args *a, int argc, char **argv)
 		case 'W': a->u.profiles = optarg; break;
 		case 'h':
 			usage();
-			return -1;
+			return CLI_DONE;
 		default:
 			return EXIT_REFUSED;
 		}
@@ -142,14 +144,26 @@ static int parse(struct args *a, int argc, char **argv)
 	return 0;
 }
 
+/* The builder's progress on stderr, its --explain text on stdout. */
+static void show_progress(enum progress_kind kind, const char *text, void *arg)
+{
+	(void)arg;
+	if (kind == PROGRESS_EXPLAIN)
+		fputs(text, stdout);
+	else
+		fprintf(stderr, "hotpatch: %s\n", text);
+	fflush(kind == PROGRESS_EXPLAIN ? stdout : stderr);
+}
+
 int cmd_build(int argc, char **argv)
 {
 	struct args a = {0};
 	int r;
 
+	progress_set(show_progress, NULL);
 	r = parse(&a, argc, argv);
 	if (r)
-		return r < 0 ? EXIT_OK : r;
+		return r == CLI_DONE ? EXIT_OK : r;
 	if (!a.c.target || !a.c.output)
 		return cli_usage("build needs --target FILE and -o OUT.hpb");
 	/* --diff without --source: the fix is for an installed package's file. */

@@ -1,18 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hotpatch commit / rollback: make a patch permanent on disk, or undo that;
- * and the staging policy (`commit = at-boot | immediately | never` in
- * hotpatch.conf) that apply, enable, revert and disable follow:
- *
- * - a signed bundle that carries a fixed file is staged for commit when it
- *   is applied to a process or enabled (at-boot), committed right away
- *   (immediately), or left alone (never);
- * - only a bundle with no commit record is staged: one that was committed,
- *   superseded or rolled back stays so until `hotpatch commit ID` is asked
- *   for by name (a rollback is a decision, and the next boot must not
- *   silently undo it);
- * - `revert --all` and `disable` withdraw a staging: a patch taken out of
- *   every process is not wanted on disk either.
+ * hotpatch commit / rollback: make a patch permanent on disk, or undo that.
+ * The staging policy that apply, enable, revert and disable follow is the
+ * engine's (src/lib/engine/staging.c).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -64,47 +54,6 @@ static int resolve(const char *arg, bool insecure, struct bundle **ret)
 	return r;
 }
 
-static void audit_result(const char *op, const struct bundle *b, const struct commit_report *rep)
-{
-	char reason[HP_ERR_MAX + PATH_MAX + 16];
-
-	if (rep->reason[0])
-		snprintf(reason, sizeof(reason), "%s", rep->reason);
-	else
-		snprintf(reason, sizeof(reason), "%s", rep->target);
-	audit_log(&(struct audit_event){.op = op,
-					.result = commit_outcome_name(rep->outcome,
-								      !strcmp(op, "rollback")),
-					.patch_id = b->id, .manifest = &b->manifest,
-					.reason = reason, .pause_us = -1});
-}
-
-static void print_commit(FILE *f, const struct bundle *b, const struct commit_report *rep)
-{
-	fprintf(f, "commit %s (%s): ", b->id, b->manifest.name);
-	switch (rep->outcome) {
-	case CO_DONE:
-		fprintf(f, "committed: %s is now the fixed file; the original is kept in %s\n",
-			rep->target, rep->backup);
-		break;
-	case CO_ALREADY:
-		fprintf(f, "already committed: %s is the fixed file%s\n", rep->target,
-			rep->have_backup ? ""
-					 : " (hotpatch made no backup of it, so it cannot be "
-					   "rolled back)");
-		break;
-	case CO_SUPERSEDED:
-		fprintf(f, "superseded: %s\n", rep->reason);
-		break;
-	case CO_REFUSED:
-		fprintf(f, "refused: %s\n", rep->reason);
-		break;
-	case CO_FAILED:
-		fprintf(f, "failed: %s\n", rep->reason);
-		break;
-	}
-}
-
 static int exit_code(enum commit_outcome o)
 {
 	return o == CO_REFUSED ? EXIT_REFUSED : o == CO_FAILED ? EXIT_FAILED : EXIT_OK;
@@ -114,9 +63,8 @@ static int commit_one(const struct bundle *b, FILE *out)
 {
 	struct commit_report rep;
 
-	commit_bundle(b, &rep);
-	audit_result("commit", b, &rep);
-	print_commit(out, b, &rep);
+	engine_commit(b, &rep);
+	cli_print_commit(out, b->id, b->manifest.name, &rep);
 	return exit_code(rep.outcome);
 }
 
@@ -227,6 +175,8 @@ static void print_rollback(const struct bundle *b, const struct commit_report *r
 		printf("%s: %s\n", commit_outcome_name(rep->outcome, true), rep->reason);
 		break;
 	}
+	if (rep->dpkg[0] && rep->outcome == CO_DONE)
+		printf("  dpkg: %s\n", rep->dpkg);
 }
 
 /* The original is on disk again, and processes started from now on load it:
@@ -239,12 +189,7 @@ static int reapply(const struct bundle *b)
 
 	printf("re-applying the live patch to every process that runs the original:\n");
 	fflush(stdout);
-	{
-		char *args[] = {"apply", (char *)b->id, "--all", NULL};
-
-		optind = 0;
-		r = cmd_apply(3, args);
-	}
+	r = cli_run_everywhere(false, b->id);
 	/* hotpatchd watches the target's opens by inode: the restored file is
 	 * a new one, so it needs to look again. */
 	if (store_is_enabled(b->id) && control_request(paths()->socket, "reconcile", &reply) == 0)
@@ -289,8 +234,7 @@ int cmd_rollback(int argc, char **argv)
 	if (r < 0) {
 		return cli_refuse_audited("rollback", argv[optind], r);
 	}
-	commit_rollback(b, &rep);
-	audit_result("rollback", b, &rep);
+	engine_rollback(b, &rep);
 	print_rollback(b, &rep);
 	r = exit_code(rep.outcome);
 	if ((rep.outcome == CO_DONE || rep.outcome == CO_ALREADY) && !no_apply) {
@@ -300,65 +244,4 @@ int cmd_rollback(int argc, char **argv)
 	}
 	bundle_free(b);
 	return r;
-}
-
-/* --- the staging policy, for apply / enable / revert / disable ----------- */
-
-void cli_commit_after_apply(const char *id, const struct bundle *loaded, bool json)
-{
-	FILE *out = json ? stderr : stdout;
-	struct bundle_load_opts lo = {.insecure = true, .verify = trust_verify_bundle};
-	struct commit_record rec;
-	struct hp_config conf = {0};
-	struct bundle *stored = NULL;
-	const struct bundle *b = loaded;
-	char path[PATH_MAX];
-
-	if (config_load(&conf) < 0 || store_lookup(id, path, sizeof(path)) < 0 ||
-	    commitstate_get(id, &rec) < 0)
-		goto out;
-	/* The same bytes as the stored copy (the id is their digest). What a
-	 * commit writes comes from the stored copy, loaded and verified here. */
-	if (!b || strcmp(b->id, id) != 0 || conf.commit == COMMIT_IMMEDIATELY) {
-		if (bundle_load(path, &lo, &stored) < 0)
-			goto out;
-		b = stored;
-	}
-	if (!fixedfile_present(b) || conf.commit == COMMIT_NEVER ||
-	    (rec.state != CS_NONE && rec.state != CS_STAGED))
-		goto out;
-	if (!b->verified) {
-		fprintf(out, "not staged for commit: the bundle is unsigned\n");
-		goto out;
-	}
-	if (conf.commit == COMMIT_IMMEDIATELY) {
-		commit_one(b, out);
-	} else if (rec.state == CS_NONE && commitstate_set(id, CS_STAGED,
-							   b->manifest.target_path) == 0) {
-		audit_log(&(struct audit_event){.op = "stage", .result = "ok", .patch_id = id,
-						.manifest = &b->manifest, .pause_us = -1});
-		fprintf(out, "staged %s for commit at the next boot: %s gets the fixed file\n", id,
-			b->manifest.target_path);
-	}
-out:
-	hp_err_clear();
-	bundle_free(stored);
-	config_free(&conf);
-}
-
-void cli_commit_after_revert(const char *id, bool json)
-{
-	struct commit_record rec;
-
-	if (commitstate_get(id, &rec) < 0 || rec.state != CS_STAGED) {
-		hp_err_clear();
-		return;
-	}
-	if (commitstate_set(id, CS_NONE, NULL) < 0) {
-		cli_warn("%s", hp_err_msg(-EIO));
-		return;
-	}
-	audit_log(&(struct audit_event){.op = "unstage", .result = "ok", .patch_id = id,
-					.pause_us = -1});
-	fprintf(json ? stderr : stdout, "%s is no longer staged for commit\n", id);
 }

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "audit.h"
 #include "cli.h"
 #include "control.h"
+#include "engine.h"
 #include "error.h"
 #include "paths.h"
 #include "store.h"
@@ -66,6 +66,7 @@ static int resolve(const char *arg, char id[BUNDLE_ID_LEN + 1])
 static int run(bool enable, int argc, char **argv)
 {
 	char id[BUNDLE_ID_LEN + 1];
+	struct engine_staging st;
 	int r;
 
 	if (argc != 2 || argv[1][0] == '-') {
@@ -81,15 +82,10 @@ static int run(bool enable, int argc, char **argv)
 		return r;
 	r = resolve(argv[1], id);
 	if (r == 0)
-		r = store_set_enabled(id, enable);
+		r = engine_enable(id, enable, &st);
 	if (r < 0)
 		return cli_refuse(r);
-	audit_log(&(struct audit_event){.op = enable ? "enable" : "disable", .result = "ok",
-					.patch_id = id, .pause_us = -1});
-	if (enable)
-		cli_commit_after_apply(id, NULL, false);
-	else
-		cli_commit_after_revert(id, false);
+	cli_print_staging(&st, false);
 	if (daemon_reconcile()) {
 		printf("%s %s: hotpatchd %s\n", enable ? "enabled" : "disabled", id,
 		       enable ? "applies it to every matching process, now and later"
@@ -98,16 +94,7 @@ static int run(bool enable, int argc, char **argv)
 	}
 	printf("%s %s (hotpatchd is not running: %s it now)\n", enable ? "enabled" : "disabled",
 	       id, enable ? "applying" : "reverting");
-	optind = 0;
-	if (enable) {
-		char *args[] = {"apply", id, "--all", NULL};
-
-		return cmd_apply(3, args);
-	} else {
-		char *args[] = {"revert", id, "--all", NULL};
-
-		return cmd_revert(3, args);
-	}
+	return cli_run_everywhere(!enable, id);
 }
 
 int cmd_enable(int argc, char **argv)

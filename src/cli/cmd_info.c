@@ -52,6 +52,10 @@ static void print_text(const struct bundle *b, int vr, const char *why)
 	printf("file update: %s\n", m->flags & MANIFEST_HAS_FILE_UPDATE
 					    ? "yes (hotpatch commit can make it permanent)"
 					    : "none (live-only)");
+	if (b->has_debref)
+		printf("package:     %s %s (%s), from %s: commit installs it with dpkg\n",
+		       b->debref.package, b->debref.version, b->debref.arch,
+		       b->debref.from_version);
 	printf("object:      %zu bytes\n", b->object_size);
 	printf("functions:   %zu\n", m->nfuncs);
 	for (size_t i = 0; i < m->nfuncs; i++) {
@@ -121,6 +125,20 @@ static void print_json(const struct bundle *b, int vr)
 		/* what an administrator compares with the archive's file */
 		hex_encode(m->file_sha_fixed, sizeof(m->file_sha_fixed), sha);
 		json_kv_str(&j, "file_sha_fixed", sha);
+	}
+	if (b->has_debref) {
+		char sha[2 * sizeof(b->debref.sha256) + 1];
+
+		hex_encode(b->debref.sha256, sizeof(b->debref.sha256), sha);
+		json_key(&j, "package");
+		json_obj_begin(&j);
+		json_kv_str(&j, "name", b->debref.package);
+		json_kv_str(&j, "version", b->debref.version);
+		json_kv_str(&j, "from_version", b->debref.from_version);
+		json_kv_str(&j, "architecture", b->debref.arch);
+		json_kv_str(&j, "deb_sha256", sha);
+		json_kv_int(&j, "deb_size", (int64_t)b->debref.size);
+		json_obj_end(&j);
 	}
 	json_kv_int(&j, "object_size", (int64_t)b->object_size);
 	json_key(&j, "functions");
@@ -193,7 +211,7 @@ int cmd_info(int argc, char **argv)
 	if (r < 0)
 		return cli_refuse(r);
 	if (b->sig) {
-		char signer[17];
+		char signer[MINISIGN_KEYID_HEX_LEN + 1];
 
 		vr = trust_verify_bundle(b->data, b->payload_size, b->sig, b->sig_len, signer, NULL);
 		snprintf(why, sizeof(why), "%s", vr < 0 ? hp_err_msg(vr) : "");

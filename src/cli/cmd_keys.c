@@ -49,7 +49,7 @@ int cmd_keygen(int argc, char **argv)
 	struct minisign_pub pub;
 	struct minisign_sec sec;
 	_cleanup_free_ char *pubpath = NULL, *pubtext = NULL, *sectext = NULL;
-	char hex[17];
+	char hex[MINISIGN_KEYID_HEX_LEN + 1];
 	bool force = false;
 	int c, r;
 

@@ -29,13 +29,15 @@
 
 /* Where the bundle lives on the hosts: architecture-specific data. */
 #define PKG_BUNDLE_DIR "usr/lib/hotpatch/bundles"
+/* A subscription's marker (--subscribe). */
+#define PKG_SUBSCRIPTION_DIR "usr/share/hotpatch/subscriptions"
 /* What each package put in place last (its patch id and target build). */
 #define PKG_STATE_DIR "var/lib/hotpatch/packages"
 
 extern char **environ;
 
 struct pkg {
-	const struct bundle *b;
+	const struct bundle *b; /* NULL: a subscription (--subscribe) */
 	const char *maintainer; /* --maintainer, or NULL */
 	char name[256];    /* the Debian package name */
 	char build_id[2 * 64 + 1]; /* the target build the bundle is for */
@@ -46,6 +48,7 @@ struct pkg {
 
 struct pkg_opts {
 	const char *dir;
+	const char *subscribe;  /* --subscribe NAME */
 	const char *name;       /* --name */
 	const char *maintainer; /* --maintainer */
 };
@@ -123,6 +126,24 @@ static int maintainer(const char *given, struct buf *o)
 	}
 	buf_put(o, "", 1);
 	return 0;
+}
+
+/* Version 0 of hotpatch-patch-NAME, with no patch: a host that installs it
+ * once gets every live patch published under that name as an upgrade of
+ * it, with the apt upgrade (or unattended-upgrades run) that brings the
+ * package upgrade the patch catches running processes up with: apt upgrade
+ * never installs a package a host does not have. */
+static void subscription_control(const struct pkg *p, const char *name, struct buf *o)
+{
+	buf_printf(o, "Package: %s\nVersion: %s\nArchitecture: amd64\nMaintainer: %s\n", p->name,
+		   p->version, p->contact);
+	buf_printf(o, "Section: admin\nPriority: optional\nDepends: hotpatch\n"
+		      "Description: live patches for %s (subscription)\n"
+		      " Installing this package subscribes this host to the live patches\n"
+		      " published as %s: each one arrives as an upgrade of this\n"
+		      " package, with the apt upgrade that brings the fix it carries, and\n"
+		      " catches the running processes up (hotpatch catch-up).\n",
+		   name, p->name);
 }
 
 static void control_text(const struct pkg *p, struct buf *o)
@@ -307,13 +328,19 @@ static int run_dpkg_deb(const char *stage, const char *out)
 /* The changelog a Debian package must have: one entry, this build. */
 static void changelog_text(const struct pkg *p, struct buf *o)
 {
-	const struct manifest *m = &p->b->manifest;
-	time_t t = (time_t)m->created;
+	const struct manifest *m = p->b ? &p->b->manifest : NULL;
+	time_t t = m ? (time_t)m->created : 0;
 	struct tm tm;
 	char date[64] = "Thu, 01 Jan 1970 00:00:00 +0000";
 
 	if (gmtime_r(&t, &tm))
 		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	if (!m) {
+		buf_printf(o, "%s (%s) unstable; urgency=low\n\n  * Subscription: the live patches "
+			      "published as %s.\n\n -- %s  %s\n",
+			   p->name, p->version, p->name, p->contact, date);
+		return;
+	}
 	buf_printf(o, "%s (%s) unstable; urgency=high\n\n  * Live patch %s for %s\n"
 		      "    (build-id %s).\n",
 		   p->name, p->version, p->b->id, m->target_path, p->build_id);
@@ -362,6 +389,26 @@ static int write_docs(const struct pkg *p)
 	return r < 0 ? r : run_tool(gzip, "gzip");
 }
 
+/* The subscription's one file says what it is (a package of documentation
+ * alone would be an empty package to Debian's tools). */
+static int write_subscription(const struct pkg *p)
+{
+	struct buf text = {0};
+	char path[4400];
+	int r = write_docs(p);
+
+	snprintf(path, sizeof(path), "%s/" PKG_SUBSCRIPTION_DIR, p->stage);
+	if (r == 0)
+		r = mkdir_p(path, 0755);
+	if (r < 0)
+		return r;
+	buf_printf(&text, "This host takes the live patches published as %s.\n", p->name);
+	snprintf(path, sizeof(path), "%s/" PKG_SUBSCRIPTION_DIR "/%s", p->stage, p->name);
+	r = file_write_atomic(path, text.data, text.len, 0644);
+	buf_free(&text);
+	return r;
+}
+
 static int write_tree(const struct pkg *p)
 {
 	struct buf ctl = {0};
@@ -372,10 +419,15 @@ static int write_tree(const struct pkg *p)
 	/* dpkg-deb wants 0755 here, whatever our umask. */
 	if (mkdir(path, 0755) < 0 || chmod(path, 0755) < 0)
 		return hp_err(-errno, "cannot create %s: %m", path);
-	control_text(p, &ctl);
+	if (p->b)
+		control_text(p, &ctl);
+	else
+		subscription_control(p, p->name + strlen("hotpatch-patch-"), &ctl);
 	snprintf(path, sizeof(path), "%s/DEBIAN/control", p->stage);
 	r = file_write_atomic(path, ctl.data, ctl.len, 0644);
 	buf_free(&ctl);
+	if (r < 0 || !p->b)
+		return r < 0 ? r : write_subscription(p);
 	if (r == 0)
 		r = write_script(p, "postinst", postinst_body);
 	if (r == 0)
@@ -412,15 +464,17 @@ static int package(const struct bundle *b, const struct pkg_opts *o, char *ret_o
 	char tmp[4200];
 	int r;
 
-	r = pkg_name(o->name ? o->name : b->manifest.name, p.name, sizeof(p.name));
+	r = pkg_name(o->subscribe ? o->subscribe : o->name ? o->name : b->manifest.name, p.name,
+		     sizeof(p.name));
 	if (r == 0)
 		r = maintainer(o->maintainer, &contact);
 	if (r < 0)
 		return r;
 	snprintf(p.contact, sizeof(p.contact), "%s", contact.data);
 	buf_free(&contact);
-	hex_encode(b->manifest.build_id, b->manifest.build_id_len, p.build_id);
-	pkg_version(b->manifest.created, p.version, sizeof(p.version));
+	if (b)
+		hex_encode(b->manifest.build_id, b->manifest.build_id_len, p.build_id);
+	pkg_version(b ? b->manifest.created : 0, p.version, sizeof(p.version));
 	/* Staged beside the output, so the final rename never crosses a file
 	 * system and a reader never sees half a .deb. */
 	snprintf(p.stage, sizeof(p.stage), "%s/.hotpatch-package.XXXXXX", dir);
@@ -443,7 +497,8 @@ static int package(const struct bundle *b, const struct pkg_opts *o, char *ret_o
 
 static int usage(int status)
 {
-	printf("Usage: hotpatch package BUNDLE [-o DIR] [--name NAME] [--maintainer \"NAME <MAIL>\"]\n\n"
+	printf("Usage: hotpatch package BUNDLE [-o DIR] [--name NAME] [--maintainer \"NAME <MAIL>\"]\n"
+	       "       hotpatch package --subscribe NAME [-o DIR] [--maintainer ...]\n\n"
 	       "Wrap a signed bundle in a Debian package, hotpatch-patch-NAME (NAME: the\n"
 	       "patch's name, or --name), version the bundle's creation time, in DIR\n"
 	       "(default: the current directory). Installing the package installs the\n"
@@ -452,7 +507,10 @@ static int usage(int status)
 	       "previous patch in every process in one flip; removing the package\n"
 	       "disables the patch, reverts it everywhere and removes it. The maintainer\n"
 	       "is --maintainer, else DEBFULLNAME and DEBEMAIL. The bundle must verify\n"
-	       "against trusted.d here, as it will on the hosts.\n");
+	       "against trusted.d here, as it will on the hosts.\n\n"
+	       "--subscribe NAME makes version 0 of hotpatch-patch-NAME, with no patch: a\n"
+	       "host that installs it once gets each later one with `apt upgrade`\n"
+	       "(which never installs a package the host does not have).\n");
 	return status;
 }
 
@@ -462,6 +520,7 @@ int cmd_package(int argc, char **argv)
 		{"output", required_argument, NULL, 'o'},
 		{"name", required_argument, NULL, 'n'},
 		{"maintainer", required_argument, NULL, 'm'},
+		{"subscribe", required_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -477,8 +536,19 @@ int cmd_package(int argc, char **argv)
 			o.name = optarg;
 		else if (c == 'm')
 			o.maintainer = optarg;
+		else if (c == 's')
+			o.subscribe = optarg;
 		else
 			return usage(c == 'h' ? EXIT_OK : EXIT_REFUSED);
+	}
+	if (o.subscribe) {
+		if (optind != argc || o.name)
+			return cli_usage("--subscribe NAME takes no bundle and no --name");
+		r = package(NULL, &o, out, sizeof(out));
+		if (r < 0)
+			return cli_refuse(r);
+		printf("packaged the subscription to hotpatch-patch-%s as %s\n", o.subscribe, out);
+		return EXIT_OK;
 	}
 	if (optind + 1 != argc)
 		return cli_usage("package needs exactly one bundle");

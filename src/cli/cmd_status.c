@@ -18,6 +18,7 @@
 #include "paths.h"
 #include "patches.h"
 #include "procfs.h"
+#include "stale.h"
 #include "store.h"
 
 /* The layout of `status --json`: 1 added schema_version, hostname and
@@ -38,11 +39,32 @@ struct status {
 	size_t n;
 };
 
-static const char *state_of(const struct sighting *s)
+/* Does @pid run @b's target from a file a package upgrade has replaced
+ * since (stale.h)? Then the patch caught it up with the disk. */
+static bool runs_replaced(pid_t pid, const struct bundle *b)
+{
+	struct stale_process sp = {0};
+	bool found = false;
+
+	if (!b || stale_scan(pid, &sp) < 0) {
+		hp_err_clear();
+		return false;
+	}
+	for (size_t i = 0; i < sp.n && !found; i++)
+		found = sp.files[i].running_len == b->manifest.build_id_len &&
+			memcmp(sp.files[i].running_id, b->manifest.build_id,
+			       b->manifest.build_id_len) == 0;
+	stale_process_free(&sp);
+	return found;
+}
+
+static const char *state_of(const struct sighting *s, const struct bundle *b)
 {
 	if (!s->valid || s->active + s->stacked == 0)
 		return "loaded";
-	return s->active + s->stacked == s->total ? "applied" : "partial";
+	if (s->active + s->stacked != s->total)
+		return "partial";
+	return runs_replaced(s->pid, b) ? "caught-up" : "applied";
 }
 
 static bool maps_have_patch(const struct proc_maps *m)
@@ -139,7 +161,7 @@ static void print_text(const struct status *st)
 
 			if (strcmp(s->id, st->v[i].id) != 0)
 				continue;
-			printf("  %-8s pid %d (%s) %zu/%zu functions", state_of(s), s->pid,
+			printf("  %-8s pid %d (%s) %zu/%zu functions", state_of(s, b), s->pid,
 			       s->comm, s->active + s->stacked, s->total);
 			if (s->stacked)
 				printf(" (%zu under patch %s, stacked on it; revert that one first "
@@ -236,7 +258,7 @@ static void print_json(const struct status *st, const char *daemon, bool stored)
 			json_obj_begin(&j);
 			json_kv_int(&j, "pid", s->pid);
 			json_kv_str(&j, "comm", s->comm);
-			json_kv_str(&j, "state", state_of(s));
+			json_kv_str(&j, "state", state_of(s, b));
 			json_kv_int(&j, "active", (int64_t)s->active);
 			json_kv_int(&j, "stacked", (int64_t)s->stacked);
 			if (s->stacked)

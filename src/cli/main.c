@@ -6,6 +6,7 @@
 
 #include "audit.h"
 #include "cli.h"
+#include "debug.h"
 #include "error.h"
 #include "fault.h"
 #include "paths.h"
@@ -27,6 +28,7 @@ static const struct subcommand commands[] = {
 	{"audit", cmd_audit, "verify the audit log (`hotpatch audit verify`)"},
 	{"doctor", cmd_doctor, "report what this host allows and what blocks patching"},
 	{"package", cmd_package, "wrap a signed bundle in a Debian package (.deb)"},
+	{"catch-up", cmd_catchup, "after apt upgrade: catch running processes up, or list them"},
 };
 
 static void usage(FILE *f)
@@ -42,6 +44,13 @@ static void usage(FILE *f)
 		   "  -h, --help   this help; `hotpatch COMMAND --help` for a command\n");
 }
 
+/* HOTPATCH_DEBUG=1: the engine's trace on stderr, one write per line
+ * (worker threads trace at once). */
+static void debug_line(const char *line)
+{
+	fprintf(stderr, "hotpatch[debug]: %s\n", line);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -54,6 +63,7 @@ int main(int argc, char **argv)
 	const char *root = NULL;
 	int c, r;
 
+	hp_debug_set_sink(debug_line);
 	/* Global options come before the command; "+" stops at the first
 	 * non-option so each command parses its own. */
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
@@ -114,6 +124,9 @@ int main(int argc, char **argv)
 			 * (for every process of an --all together). */
 			if (audit_written())
 				audit_sync();
+			if (audit_trouble())
+				fprintf(stderr, "hotpatch: warning: could not write the audit log: %s\n",
+					audit_trouble());
 			return r;
 		}
 	return cli_usage("unknown command '%s'", argv[optind]);

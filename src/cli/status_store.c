@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "commitstate.h"
+#include "engine.h"
 #include "error.h"
 #include "fileio.h"
 #include "fixedfile.h"
@@ -29,6 +30,8 @@ struct stored {
 	const char *state;  /* see state_of() */
 	const char *detail; /* one more word for a human, or "" */
 	size_t processes;   /* that carry it now */
+	const char *dpkg;   /* committed: "installed" or "modified" (see dpkg_words), or "" */
+	char package[256];  /* the package installed, "name version" */
 };
 
 static size_t count_in(const char *id, const char *const *applied, size_t n)
@@ -72,6 +75,10 @@ static void state_of(const struct bundle *b, struct stored *s)
 		s->state = s->processes ? "applied" : "installed";
 		if (s->live_only)
 			s->state = "live-only";
+		if (s->processes && engine_target_replaced(b)) {
+			s->state = "caught-up";
+			s->detail = "a package upgrade already replaced the file";
+		}
 		return;
 	case CS_STAGED:
 		s->state = "staged";
@@ -81,7 +88,14 @@ static void state_of(const struct bundle *b, struct stored *s)
 		if (!still_fixed(b, rec.target[0] ? rec.target : s->target)) {
 			s->state = "superseded";
 			s->detail = "replaced on disk since the commit";
+			return;
 		}
+		s->dpkg = !strcmp(rec.dpkg, "dpkg-installed")  ? "installed"
+			  : !strcmp(rec.dpkg, "dpkg-modified") ? "modified"
+							       : "";
+		if (b->has_debref)
+			snprintf(s->package, sizeof(s->package), "%s %s", b->debref.package,
+				 b->debref.version);
 		return;
 	case CS_SUPERSEDED:
 		s->state = "superseded";
@@ -104,7 +118,7 @@ static int read_one(const char *file, const char *const *applied, size_t napplie
 	r = bundle_load(path, &lo, &b);
 	if (r < 0)
 		return r;
-	*ret = (struct stored){0};
+	*ret = (struct stored){.dpkg = ""};
 	memcpy(ret->id, b->id, sizeof(ret->id));
 	snprintf(ret->name, sizeof(ret->name), "%s", b->manifest.name);
 	snprintf(ret->target, sizeof(ret->target), "%s", b->manifest.target_path);
@@ -157,6 +171,7 @@ static const char *human(const struct stored *s)
 		{"live-only", "live-only (built from patch source: no fixed file to commit)"},
 		{"installed", "installed (not applied, not staged)"},
 		{"applied", "applied (not staged for commit)"},
+		{"caught-up", "caught up (live in processes of the old build; nothing to commit)"},
 		{"staged", "staged for commit (at the next boot, or `hotpatch commit`)"},
 		{"committed", "committed (the fixed file is on disk)"},
 		{"superseded", "superseded (the file on disk is neither original nor fix)"},
@@ -167,6 +182,18 @@ static const char *human(const struct stored *s)
 		if (strcmp(words[i].state, s->state) == 0)
 			return words[i].text;
 	return s->state;
+}
+
+/* What dpkg and debsums users see of a commit. */
+static void print_dpkg(const struct stored *s)
+{
+	if (!strcmp(s->dpkg, "installed"))
+		printf("    dpkg: %s installed by the commit; dpkg --verify agrees with the file\n",
+		       s->package);
+	else if (!strcmp(s->dpkg, "modified"))
+		printf("    dpkg: the file is a package's, replaced: dpkg --verify and debsums "
+		       "report it changed, and dpkg lists the version it shipped (rollback, or "
+		       "reinstalling the package, puts Debian's file back)\n");
 }
 
 void status_store_text(const char *const *applied, size_t napplied)
@@ -190,6 +217,7 @@ void status_store_text(const char *const *applied, size_t napplied)
 		else if (v[i].processes)
 			printf(" in %zu process%s", v[i].processes, v[i].processes == 1 ? "" : "es");
 		printf("\n");
+		print_dpkg(&v[i]);
 	}
 	free(v);
 }
@@ -211,6 +239,10 @@ void status_store_json(struct json *j, const char *const *applied, size_t nappli
 		json_kv_int(j, "processes", (int64_t)v[i].processes);
 		if (v[i].detail[0])
 			json_kv_str(j, "detail", v[i].detail);
+		if (v[i].dpkg[0])
+			json_kv_str(j, "dpkg", v[i].dpkg);
+		if (!strcmp(v[i].dpkg, "installed"))
+			json_kv_str(j, "package", v[i].package);
 		json_obj_end(j);
 	}
 	json_arr_end(j);

@@ -32,6 +32,7 @@
 #include "clock.h"
 #include "config.h"
 #include "control.h"
+#include "debug.h"
 #include "elffile.h"
 #include "engine.h"
 #include "error.h"
@@ -59,7 +60,6 @@
  * linker maps DT_NEEDED libraries within milliseconds of the exec, and a
  * later dlopen shows up as an open of the file. */
 #define YOUNG_NS (200 * NSEC_PER_MSEC)
-#define RETRY_MAX_NS (60 * NSEC_PER_SEC)
 /* Every wakeup of the daemon costs the process that caused it (on a small
  * VM, 15-20 us of an exec's time: bench/daemon.py, 6b). An event that comes
  * alone is read at once; once they come faster than this, they are read
@@ -99,27 +99,6 @@ static void changed(struct daemon *d)
 		d->publish_ns = now_ns() + PUBLISH_NS;
 }
 
-/* Short first (a library is mapped within milliseconds of an exec), then
- * longer (a thread busy in a function being replaced). */
-static int64_t backoff_ns(unsigned tries, bool young)
-{
-	static const int64_t young_ms[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000};
-	int64_t ms;
-
-	if (young && tries < sizeof(young_ms) / sizeof(young_ms[0]))
-		return young_ms[tries] * NSEC_PER_MSEC;
-	ms = 1000LL << (tries < 6 ? tries : 6);
-	return MIN(ms * NSEC_PER_MSEC, RETRY_MAX_NS);
-}
-
-static void pend(struct pentry *e, const char *reason, bool young)
-{
-	e->st = PS_PENDING;
-	e->queued = false;
-	snprintf(e->reason, sizeof(e->reason), "%s", reason);
-	e->next_ns = now_ns() + backoff_ns(e->tries++, young);
-}
-
 /* Already applied (a restart, or the CLI did it)? The process says. */
 static bool applied_in(const struct patch *p, pid_t pid, const struct proc_maps *maps)
 {
@@ -148,11 +127,7 @@ static bool young(const struct pentry *e)
 
 static void dispatch(struct daemon *d, struct patch *p, struct pentry *e, enum job_op op)
 {
-	struct engine_opts eo = d->eo;
-	int r;
-
-	eo.object_path = p->objpath;
-	r = workers_start(d->workers, op, p->id, e->pid, young(e), p->b, &eo);
+	int r = workers_start(d->workers, op, p->id, e->pid, young(e), p->b, &d->eo);
 
 	e->queued = r == -EAGAIN;
 	if (r == -EAGAIN) {
@@ -161,7 +136,7 @@ static void dispatch(struct daemon *d, struct patch *p, struct pentry *e, enum j
 		snprintf(e->reason, sizeof(e->reason), "queued: every worker is busy");
 		e->next_ns = now_ns() + NSEC_PER_MSEC;
 	} else if (r < 0) {
-		pend(e, hp_err_msg(r), false);
+		view_pend(e, hp_err_msg(r), false);
 	} else {
 		e->st = PS_PENDING;
 		snprintf(e->reason, sizeof(e->reason), "%s", op == JOB_APPLY ? "applying"
@@ -200,7 +175,7 @@ static void consider(struct daemon *d, struct patch *p, pid_t pid, bool young)
 
 			snprintf(why, sizeof(why), "waiting for %s to be mapped",
 				 p->b->manifest.target_path);
-			pend(e, why, true);
+			view_pend(e, why, true);
 		} else {
 			view_drop(p, pid);
 		}
@@ -410,30 +385,11 @@ static void job_done(const struct job_result *res, void *arg)
 			  (long long)(rep->flip.pause_ns / NSEC_PER_USEC));
 	if (!e)
 		return;
-	if (res->op == JOB_REVERT || rep->outcome == OUTCOME_SKIPPED || rep->err == -ESRCH) {
+	if (res->op == JOB_REVERT || rep->outcome == OUTCOME_SKIPPED || rep->err == -ESRCH)
 		view_drop(p, res->target);
-	} else if (rep->outcome == OUTCOME_PATCHED || rep->outcome == OUTCOME_ALREADY) {
-		e->st = PS_PATCHED;
-		e->reason[0] = '\0';
-	} else if (rep->err == -ETIMEDOUT || rep->err == -EBUSY || rep->err == -EAGAIN ||
-		   rep->err == -ECHILD) {
-		/* Transient: a thread in a replaced function, another tracer, or a
-		 * worker that died (the engine leaves the process whole, so a
-		 * second try is safe). */
-		pend(e, rep->reason, false);
-	} else if (res->retry_on_failure) {
-		/* Caught between the exec and the end of the dynamic linker's
-		 * work: a library the patch calls into is not mapped yet (or
-		 * not even libc, whose syscall instruction the loader borrows).
-		 * That is over within milliseconds; the bound keeps a real
-		 * failure a failure. Found by the Debian package test. */
-		pend(e, rep->reason, true);
-	} else {
-		e->st = PS_FAILED;
-		snprintf(e->reason, sizeof(e->reason), "%s", rep->reason);
+	else if (!view_settle(e, rep, res->retry_on_failure))
 		log_event(LOG_ERR, LOG_ID_FAILED, about(p, rep->pid), "pid %d (%s): %s failed: %s",
 			  rep->pid, rep->comm, res->id, rep->reason);
-	}
 }
 
 static bool in_our_root(const struct daemon *d, pid_t pid)
@@ -901,6 +857,13 @@ static void remove_socket(const struct daemon *d)
 		unlink(paths()->socket);
 }
 
+/* HOTPATCH_DEBUG=1: the engine's trace on stderr, one write per line
+ * (worker threads trace at once). */
+static void debug_line(const char *line)
+{
+	fprintf(stderr, "hotpatchd[debug]: %s\n", line);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -915,6 +878,7 @@ int main(int argc, char **argv)
 	const char *root = NULL;
 	int c, r;
 
+	hp_debug_set_sink(debug_line);
 	log_init();
 	d.jobs = (unsigned)sysconf(_SC_NPROCESSORS_ONLN) * 2;
 	while ((c = getopt_long(argc, argv, "hj:V", opts, NULL)) != -1) {

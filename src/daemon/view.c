@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 #include "view.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "bundle.h"
 #include "clock.h"
+#include "engine.h"
+#include "macro.h"
 #include "json.h"
 #include "procfs.h"
 
@@ -183,4 +187,53 @@ void view_text(const struct view *v, struct buf *out)
 		for (int st = PS_PATCHED; st <= PS_FAILED; st++)
 			entries_text(p, (enum pstate)st, out);
 	}
+}
+
+#define RETRY_MAX_NS (60 * NSEC_PER_SEC)
+
+/* Short first (a library is mapped within milliseconds of an exec), then
+ * longer (a thread busy in a function being replaced). */
+static int64_t backoff_ns(unsigned tries, bool young)
+{
+	static const int64_t young_ms[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000};
+	int64_t ms;
+
+	if (young && tries < sizeof(young_ms) / sizeof(young_ms[0]))
+		return young_ms[tries] * NSEC_PER_MSEC;
+	ms = 1000LL << (tries < 6 ? tries : 6);
+	return MIN(ms * NSEC_PER_MSEC, RETRY_MAX_NS);
+}
+
+void view_pend(struct pentry *e, const char *reason, bool young)
+{
+	e->st = PS_PENDING;
+	e->queued = false;
+	snprintf(e->reason, sizeof(e->reason), "%s", reason);
+	e->next_ns = now_ns() + backoff_ns(e->tries++, young);
+}
+
+bool view_settle(struct pentry *e, const struct engine_report *rep, bool young)
+{
+	if (rep->outcome == OUTCOME_PATCHED || rep->outcome == OUTCOME_ALREADY) {
+		e->st = PS_PATCHED;
+		e->reason[0] = '\0';
+	} else if (rep->err == -ETIMEDOUT || rep->err == -EBUSY || rep->err == -EAGAIN ||
+		   rep->err == -ECHILD) {
+		/* Transient: a thread in a replaced function, another tracer, or a
+		 * worker that died (the engine leaves the process whole, so a
+		 * second try is safe). */
+		view_pend(e, rep->reason, false);
+	} else if (young) {
+		/* Caught between the exec and the end of the dynamic linker's
+		 * work: a library the patch calls into is not mapped yet (or
+		 * not even libc, whose syscall instruction the loader borrows).
+		 * That is over within milliseconds; the bound keeps a real
+		 * failure a failure. Found by the Debian package test. */
+		view_pend(e, rep->reason, true);
+	} else {
+		e->st = PS_FAILED;
+		snprintf(e->reason, sizeof(e->reason), "%s", rep->reason);
+		return false;
+	}
+	return true;
 }

@@ -14,8 +14,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "bundle.h"
+
 struct buf;
 struct bundle;
+struct engine_report;
 struct json;
 
 enum pstate { PS_PATCHED, PS_PENDING, PS_EXCLUDED, PS_FAILED };
@@ -32,7 +35,7 @@ struct pentry {
 };
 
 struct patch {
-	char id[17];
+	char id[BUNDLE_ID_LEN + 1];
 	struct bundle *b;
 	char objpath[PATH_MAX];
 	bool draining; /* disabled or removed: being reverted everywhere */
@@ -63,3 +66,12 @@ void view_json(const struct view *v, struct json *j);
 /* The same, for people: one line per process, grouped by state. */
 void view_text(const struct view *v, struct buf *out);
 const char *pstate_name(enum pstate s);
+
+/* The retry policy. Pending for @reason, looked at again after a backoff:
+ * short and rising fast while @young (just after its exec), then doubling
+ * up to a minute. */
+void view_pend(struct pentry *e, const char *reason, bool young);
+/* Settles @e after an apply: patched; pending again after a transient
+ * failure (or any failure while @young); else failed for good (returns
+ * false: the daemon says so). */
+bool view_settle(struct pentry *e, const struct engine_report *rep, bool young);

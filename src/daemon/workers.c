@@ -87,20 +87,11 @@ bool workers_busy(const struct workers *w, const char *id, pid_t target)
 	return false;
 }
 
-/* The worker records its own outcome: a daemon killed while the job ran
- * would never read the report, and the trail must still have the apply. */
-static void job_audit(const struct job_result *job, const struct bundle *b)
+static void job_report(const struct engine_report *rep, void *arg)
 {
-	const struct engine_report *rep = &job->rep;
+	struct job_result *out = arg;
 
-	if (rep->outcome == OUTCOME_SKIPPED || rep->outcome == OUTCOME_ALREADY ||
-	    (rep->outcome == OUTCOME_FAILED && job->retry_on_failure))
-		return;
-	audit_log(&(struct audit_event){
-		.op = job->op == JOB_APPLY ? "apply" : "revert", .result = outcome_name(rep->outcome),
-		.patch_id = job->id, .manifest = b ? &b->manifest : NULL, .pid = job->target,
-		.reason = rep->reason,
-		.pause_us = rep->flip.attempts ? rep->flip.pause_ns / NSEC_PER_USEC : -1});
+	out->rep = *rep;
 }
 
 static void worker_main(int wfd, struct job_result *job, const struct bundle *b,
@@ -109,20 +100,29 @@ static void worker_main(int wfd, struct job_result *job, const struct bundle *b,
 	/* A copy on this stack: gcc's -fsanitize build cannot see through the
 	 * array element and would warn about the write below. */
 	struct job_result out = *job;
+	struct engine_run run = {.kind = out.op == JOB_APPLY ? ENGINE_APPLY : ENGINE_REVERT,
+				 .b = b, .id = out.id, .pids = &out.target, .npids = 1, .jobs = 1,
+				 .o = *eo, .quiet_failures = out.retry_on_failure,
+				 .on_report = job_report, .arg = &out};
+	struct engine_result res;
 	ssize_t n;
+	int r;
 
 	prctl(PR_SET_NAME, "hotpatch-work", 0, 0, 0);
 	signal(SIGTERM, SIG_DFL);
-	/* Nothing is written into a process that cannot be recorded (a full
-	 * disk): a failure, retried like any other. */
-	if (audit_reserve(1) < 0) {
+	/* The engine records the outcome on the audit trail here, in the
+	 * worker: a daemon killed while the job ran would never read the
+	 * report, and the trail must still have the apply. Nothing is written
+	 * into a process that cannot be recorded (a full disk): a failure,
+	 * retried like any other. */
+	r = engine_run(&run, &res);
+	if (r < 0) {
 		out.rep = (struct engine_report){.outcome = OUTCOME_FAILED, .pid = out.target};
-		snprintf(out.rep.reason, sizeof(out.rep.reason), "%s", hp_err_msg(-EIO));
-	} else if (out.op == JOB_APPLY)
-		engine_apply(b, out.target, eo, &out.rep);
-	else
-		engine_revert(out.id, out.target, eo, &out.rep);
-	job_audit(&out, b);
+		snprintf(out.rep.reason, sizeof(out.rep.reason), "%s", hp_err_msg(r));
+	}
+	if (audit_trouble())
+		fprintf(stderr, "hotpatchd: worker: could not write the audit log: %s\n",
+			audit_trouble());
 	n = write(wfd, &out, sizeof(out));
 	_exit(n == (ssize_t)sizeof(out) ? 0 : 1);
 }

@@ -12,13 +12,15 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "bundle.h"
+
 #include "engine.h"
 
 enum job_op { JOB_APPLY, JOB_REVERT };
 
 struct job_result {
 	enum job_op op;
-	char id[17];
+	char id[BUNDLE_ID_LEN + 1];
 	pid_t target;
 	/* A failure will be retried (a process caught right after its exec):
 	 * not worth an audit entry; the retry's outcome gets one. */

@@ -32,24 +32,28 @@ lib=$src/src/lib
 # input worth trying (a little above the biggest seed).
 case "$name" in
 bundle)
-	srcs="bundle.c manifest.c buf.c error.c hex.c fileio.c"
+	srcs="bundle/bundle.c bundle/debref.c bundle/manifest.c base/buf.c base/error.c base/hex.c base/fileio.c base/strv.c"
 	libs="-lsodium" max_len=65536 ;;
 manifest)
-	srcs="manifest.c buf.c error.c"
+	srcs="bundle/manifest.c base/buf.c base/error.c base/strv.c"
 	libs="" max_len=16384 ;;
 minisign)
-	srcs="minisign.c buf.c error.c"
+	srcs="bundle/minisign.c base/buf.c base/error.c"
 	libs="-lsodium" max_len=4096 ;;
 patchobj)
-	srcs="elffile.c error.c $src/src/builder/patchobj.c"
+	srcs="base/elffile.c base/error.c base/strv.c $src/src/builder/patchobj.c"
 	libs="-lelf" max_len=65536 ;;
 record)
-	srcs="record.c buf.c error.c"
+	srcs="bundle/record.c base/buf.c base/error.c"
 	libs="" max_len=4096 ;;
 *)
 	echo "run-fuzzer.sh: unknown harness '$name'" >&2
 	exit 2 ;;
 esac
+
+# Every folder of the library (src/lib/*/): the harnesses may look anywhere.
+incs=()
+for d in "$lib"/*/; do incs+=("-I$d"); done
 
 cc=${FUZZ_CC:-clang}
 if ! command -v "$cc" >/dev/null ||
@@ -70,7 +74,7 @@ done
 stale=true
 if [ -x "$bin" ]; then
 	stale=false
-	for f in "${sources[@]}" "$lib"/*.h "$src"/src/builder/*.h "$0"; do
+	for f in "${sources[@]}" "$lib"/*/*.h "$src"/src/builder/*.h "$0"; do
 		if [ "$f" -nt "$bin" ]; then stale=true; break; fi
 	done
 fi
@@ -82,7 +86,7 @@ if $stale; then
 		-Wall -Wextra -Wno-missing-field-initializers \
 		-D_GNU_SOURCE -DHP_VERSION=\"fuzz\" \
 		-DHP_SOURCE_INCLUDEDIR=\"x\" -DHP_INSTALLED_INCLUDEDIR=\"x\" \
-		-I"$src/include" -I"$lib" -I"$src/src/builder" \
+		-I"$src/include" "${incs[@]}" -I"$src/src/builder" \
 		"${sources[@]}" -o "$bin.tmp" $libs -lpthread
 	mv "$bin.tmp" "$bin"
 fi

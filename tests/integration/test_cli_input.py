@@ -83,6 +83,12 @@ def test(env):
     expect("Usage: hotpatch" in r.stdout and "apply" in r.stdout, r.stdout)
     r = env.hp("help", "status")
     expect(r.stdout.startswith("Usage: hotpatch status"), r.stdout)
+    # --help is an answer, not a failure, for every command (apply and
+    # revert said exit 1 before the cli's one return convention).
+    for cmd in ("apply", "revert", "status", "commit", "rollback", "package", "doctor"):
+        r = env.hp(cmd, "--help")
+        expect(r.returncode == 0 and "Usage: hotpatch" in r.stdout,
+               f"{cmd} --help: exit {r.returncode}: {r.stdout}{r.stderr}")
 
 
 main(test)

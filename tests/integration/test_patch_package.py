@@ -105,6 +105,30 @@ def upgrade(env, v, exe, key, deb, pkg, bid):
     expect_eq(v.maps_objects(), [], "no patch object left mapped")
 
 
+def subscription(env, v, deb, pkg, bid):
+    """--subscribe: version 0 of the package, with no patch, patches nothing
+    and lintian finds nothing to say; the real package upgrades it, and the
+    upgrade applies the patch."""
+    out = os.path.join(env.dir, "sub")
+    os.makedirs(out)
+    r = env.hp("package", "--subscribe", "len_fix", "-o", out,
+               "--maintainer", "Security Team <sec@example.org>")
+    sub, = glob.glob(os.path.join(out, "*.deb"))
+    expect(f"as {sub}" in r.stdout, r.stdout)
+    expect_eq((field(sub, "Package"), field(sub, "Version")), (pkg, "0"),
+              "the subscription is version 0 of the stream's package")
+    r = subprocess.run(["lintian", "--fail-on", "error,warning", sub], capture_output=True,
+                       text=True)
+    expect_eq(r.returncode, 0, f"lintian on the subscription:\n{r.stdout}{r.stderr}")
+    dpkg(env, env.root, "-i", sub)
+    expect_eq(v.call(100), 100, "the subscription patches nothing")
+    dpkg(env, env.root, "-i", deb)
+    expect_eq(v.call(100), -1, "the first patch arrives as an upgrade, and applies")
+    dpkg(env, env.root, "-r", pkg)
+    expect_eq(v.call(100), 100, "removed: reverted")
+    expect(not stored(env, bid), "removed from the store")
+
+
 def test(env):
     # The fixture under its own build-id: --all (what enable does without
     # the daemon) then touches only the process this test starts.
@@ -163,6 +187,7 @@ def test(env):
     install_and_remove(env, v, deb, pkg, bid, daemon=False)
 
     upgrade(env, v, exe, key, deb, pkg, bid)
+    subscription(env, v, deb, pkg, bid)
 
     # With hotpatchd: it applies and reverts, asynchronously; prerm waits.
     d = Daemon(env)

@@ -66,6 +66,8 @@ def test(env):
     expect("cves: CVE-2099-5678" in text, "the changelog's CVE goes to the patch it names")
     info = json.loads(env.hp("info", "--json", out).stdout)
     expect_eq(info["cves"], ["CVE-2099-1234"], "the bundle claims the CVE it fixes, no other")
+    # Where the hosts have it (commit writes there), not the build host's sysroot.
+    expect_eq(info["target"], "/usr/bin/hptiny", "the target's path inside the sysroot")
     # The refusal as data: what kind, which struct, which file, blamed on which fix.
     expect_eq([(x["kind"], x["symbol"], x["fix"]) for x in info["refusals"]],
               [("struct-layout", "counter", "0003-counter-misses.patch")],
@@ -73,6 +75,18 @@ def test(env):
     expect(info["refusals"][0]["source"].endswith(".c")
            and "layout of struct counter" in info["refusals"][0]["reason"],
            f"it names its source file and says why: {info['refusals'][0]}")
+    # Each fix's verdict as data (issue 21): name, CVE ids, verdict, reason.
+    fixes = {f["name"]: f for f in info["fixes"]}
+    expect_eq(sorted(fixes), ["0001-check-len.patch", "0002-other-len.patch",
+                              "0003-counter-misses.patch"], f"every fix: {info['fixes']}")
+    expect_eq((fixes["0001-check-len.patch"]["cves"], fixes["0001-check-len.patch"]["verdict"],
+               fixes["0001-check-len.patch"]["reason"]), (["CVE-2099-1234"], "live", None),
+              "the live fix, with its CVE id")
+    expect_eq(fixes["0002-other-len.patch"]["verdict"], "not-in-file", "another file's fix")
+    refused = fixes["0003-counter-misses.patch"]
+    expect(refused["verdict"] == "refused" and refused["cves"] == ["CVE-2099-4321"]
+           and "layout of struct counter" in refused["reason"],
+           f"the refused fix, its CVE id and why: {refused}")
     funcs = info["completeness"]["functions"]
     expect(funcs["compared"] > funcs["differ"] >= funcs["replaced"] == 1,
            f"the completeness check's counts, as numbers: {info['completeness']}")
@@ -86,6 +100,12 @@ def test(env):
     subprocess.run(["dpkg-deb", "-x", shipped_new, unpacked], check=True)
     expect_eq(info["file_sha_fixed"], sha(os.path.join(unpacked, "usr/bin/hptiny")),
               "the fixed file is Debian's 1.0-2 file, byte for byte")
+    # The package it comes from, for commit to install with dpkg.
+    expect_eq(info.get("package"), {"name": "hptiny", "version": "1.0-2",
+                                    "from_version": "1.0-1", "architecture": "amd64",
+                                    "deb_sha256": sha(shipped_new),
+                                    "deb_size": os.path.getsize(shipped_new)},
+              "the bundle names Debian's 1.0-2 package and its .deb's checksum")
 
     # The installed binary, running, before and after the live patch.
     sock = os.path.join(env.dir, "tiny.sock")
@@ -112,6 +132,7 @@ def test(env):
            f"no fixed file, and why:\n{r.stdout}")
     info4 = json.loads(env.hp("info", "--json", out4).stdout)
     expect(not info4["file_update"], "no fixed file in the bundle")
+    expect("package" not in info4, "and no package for commit to install")
     expect_eq([f["name"] for f in info4["functions"]], ["check_len"],
               "the live patch is built all the same")
 
@@ -124,6 +145,8 @@ def test(env):
     expect("fix own.patch: in the live patch" in r.stdout, r.stdout)
     info = json.loads(env.hp("info", "--json", out3).stdout)
     expect_eq([f["name"] for f in info["functions"]], ["check_len"], "--diff replaces check_len")
+    expect(info["file_update"] and "package" not in info,
+           "--diff's fixed file is no Debian package's: commit replaces the file")
 
     # A bundle that would leave check_len's change out (a test-only hook
     # hides its replacement from the completeness check): the difference is

@@ -202,27 +202,26 @@ def write(path, text, mode=0o644):
     os.chmod(path, mode)
 
 
-def make_sources(work):
-    """Source packages hptiny 1.0-1 and 1.0-2 in work/archive (.dsc)."""
+def make_source_packages(work, source, upstream, versions, debian):
+    """Source packages of @source (upstream 1.0) in work/archive (.dsc): the
+    upstream files @upstream ({name: text}) and, for each (version,
+    changelog, patches) of @versions, a debian/ of @debian ({name: (text,
+    mode)}), that changelog and those quilt patches ({name: text})."""
     archive = os.path.join(work, "archive")
-    up = os.path.join(work, "up", "hptiny-1.0")
-    write(os.path.join(up, "tiny.c"), TINY_C)
-    write(os.path.join(up, "other.c"), OTHER_C)
-    write(os.path.join(up, "stats.c"), STATS_C)
-    write(os.path.join(up, "Makefile"), MAKEFILE)
+    top = f"{source}-1.0"
+    orig = f"{source}_1.0.orig.tar.gz"
+    up = os.path.join(work, "up", top)
+    for name, text in upstream.items():
+        write(os.path.join(up, name), text)
     os.makedirs(archive)
-    run(["tar", "-czf", os.path.join(archive, "hptiny_1.0.orig.tar.gz"), "--mtime=2023-01-01",
-         "--owner=0", "--group=0", "hptiny-1.0"], cwd=os.path.dirname(up))
-    for version, changelog, patches in (
-            ("1.0-1", CHANGELOG_OLD, {}),
-            ("1.0-2", CHANGELOG_NEW, {"0001-check-len.patch": FIX_OWN,
-                                      "0002-other-len.patch": FIX_OTHER,
-                                      "0003-counter-misses.patch": FIX_LAYOUT})):
-        tree = os.path.join(work, "src-" + version, "hptiny-1.0")
+    run(["tar", "-czf", os.path.join(archive, orig), "--mtime=2023-01-01",
+         "--owner=0", "--group=0", top], cwd=os.path.dirname(up))
+    for version, changelog, patches in versions:
+        tree = os.path.join(work, "src-" + version, top)
         shutil.copytree(up, tree)
         deb = os.path.join(tree, "debian")
-        write(os.path.join(deb, "control"), CONTROL)
-        write(os.path.join(deb, "rules"), "#!/usr/bin/make -f\n%:\n\tdh $@\n", 0o755)
+        for name, (text, mode) in debian.items():
+            write(os.path.join(deb, name), text, mode)
         write(os.path.join(deb, "changelog"), changelog)
         write(os.path.join(deb, "copyright"), "Public domain test package.\n")
         write(os.path.join(deb, "source", "format"), "3.0 (quilt)\n")
@@ -230,26 +229,43 @@ def make_sources(work):
             write(os.path.join(deb, "patches", "series"), "".join(p + "\n" for p in patches))
             for name, text in patches.items():
                 write(os.path.join(deb, "patches", name), text)
-        shutil.copy(os.path.join(archive, "hptiny_1.0.orig.tar.gz"), os.path.dirname(tree))
-        run(["dpkg-source", "-b", "hptiny-1.0"], cwd=os.path.dirname(tree))
+        shutil.copy(os.path.join(archive, orig), os.path.dirname(tree))
+        run(["dpkg-source", "-b", top], cwd=os.path.dirname(tree))
         for f in os.listdir(os.path.dirname(tree)):
-            if f.startswith(f"hptiny_{version}."):
+            if f.startswith(f"{source}_{version}."):
                 shutil.copy(os.path.join(os.path.dirname(tree), f), archive)
     return archive
 
 
-def build_binary(archive, version, build_dir, cflags=None):
-    """dpkg-buildpackage of hptiny @version at @build_dir (the path the twin
-    will be built in, as Debian's builders do); returns the .deb's path."""
+def make_sources(work):
+    """Source packages hptiny 1.0-1 and 1.0-2 in work/archive (.dsc)."""
+    return make_source_packages(
+        work, "hptiny", {"tiny.c": TINY_C, "other.c": OTHER_C, "stats.c": STATS_C,
+                         "Makefile": MAKEFILE},
+        (("1.0-1", CHANGELOG_OLD, {}),
+         ("1.0-2", CHANGELOG_NEW, {"0001-check-len.patch": FIX_OWN,
+                                   "0002-other-len.patch": FIX_OTHER,
+                                   "0003-counter-misses.patch": FIX_LAYOUT})),
+        {"control": (CONTROL, 0o644), "rules": ("#!/usr/bin/make -f\n%:\n\tdh $@\n", 0o755)})
+
+
+def dpkg_build(archive, source, version, build_dir, env=None):
+    """dpkg-buildpackage -B of @source @version (without epoch) at
+    @build_dir, which is removed after: the .debs are beside it."""
     shutil.rmtree(build_dir, ignore_errors=True)
     os.makedirs(os.path.dirname(build_dir), exist_ok=True)
-    run(["dpkg-source", "-x", os.path.join(archive, f"hptiny_{version}.dsc"), build_dir])
-    env = {"DEB_BUILD_OPTIONS": "nocheck", "LC_ALL": "C.UTF-8"}
-    if cflags:
-        env["DEB_CFLAGS_APPEND"] = cflags
-    run(["dpkg-buildpackage", "-B", "-uc", "-us"], cwd=build_dir, env=env)
+    run(["dpkg-source", "-x", os.path.join(archive, f"{source}_{version}.dsc"), build_dir])
+    run(["dpkg-buildpackage", "-B", "-uc", "-us"], cwd=build_dir,
+        env={"DEB_BUILD_OPTIONS": "nocheck", "LC_ALL": "C.UTF-8", **(env or {})})
     shutil.rmtree(build_dir)
-    return os.path.join(os.path.dirname(build_dir), f"hptiny_{version}_amd64.deb")
+
+
+def build_binary(archive, version, build_dir, cflags=None, name="hptiny"):
+    """dpkg-buildpackage of @name (hptiny) @version at @build_dir (the path the
+    twin will be built in, as Debian's builders do); returns the .deb's path."""
+    dpkg_build(archive, name, version, build_dir,
+               {"DEB_CFLAGS_APPEND": cflags} if cflags else None)
+    return os.path.join(os.path.dirname(build_dir), f"{name}_{version}_amd64.deb")
 
 
 def publish(archive, version, build_dir, cflags=None):
@@ -261,17 +277,17 @@ def publish(archive, version, build_dir, cflags=None):
     return os.path.join(archive, os.path.basename(deb))
 
 
-def install(work, archive, sysroot, build_dir, cflags=None):
-    """Build hptiny 1.0-1 and install its binary package into @sysroot:
-    files, info/hptiny.list and the status entry."""
-    deb = build_binary(archive, "1.0-1", build_dir, cflags)
+def install(work, archive, sysroot, build_dir, cflags=None, name="hptiny"):
+    """Build @name (hptiny) 1.0-1 and install its binary package into
+    @sysroot: files, info/NAME.list and the status entry."""
+    deb = build_binary(archive, "1.0-1", build_dir, cflags, name)
     run(["dpkg-deb", "-x", deb, sysroot])
     listing = run(["dpkg-deb", "-c", deb]).stdout.splitlines()
     info = os.path.join(sysroot, "var/lib/dpkg/info")
     os.makedirs(info, exist_ok=True)
     paths = [l.split()[-1].lstrip(".") for l in listing]
-    write(os.path.join(info, "hptiny.list"), "".join(p.rstrip("/") + "\n" for p in paths if p))
+    write(os.path.join(info, f"{name}.list"), "".join(p.rstrip("/") + "\n" for p in paths if p))
     write(os.path.join(sysroot, "var/lib/dpkg/status"),
-          "Package: hptiny\nStatus: install ok installed\nPriority: optional\n"
+          f"Package: {name}\nStatus: install ok installed\nPriority: optional\n"
           "Architecture: amd64\nVersion: 1.0-1\nDescription: test\n\n")
-    return os.path.join(sysroot, "usr/bin/hptiny")
+    return os.path.join(sysroot, f"usr/bin/{name}")

@@ -11,7 +11,7 @@ patch that fixes check_len() in the program's own util.c (CVE-2099-1111).
 import os
 import shutil
 
-from debtiny import run, write
+from debtiny import dpkg_build, make_source_packages, run, write
 
 TOOL_C = r"""
 #include <stdio.h>
@@ -141,48 +141,19 @@ CHANGELOG_NEW = """hpvend (5:1.0-2) bookworm-security; urgency=high
 
 def make_sources(work):
     """Source packages hpvend 5:1.0-1 and 5:1.0-2 in work/archive (.dsc)."""
-    archive = os.path.join(work, "archive")
-    up = os.path.join(work, "up", "hpvend-1.0")
-    write(os.path.join(up, "tool.c"), TOOL_C)
-    write(os.path.join(up, "util.c"), UTIL_C)
-    write(os.path.join(up, "deps/lib/util.c"), VENDORED_UTIL_C)
-    write(os.path.join(up, "Makefile"), MAKEFILE)
-    os.makedirs(archive)
-    run(["tar", "-czf", os.path.join(archive, "hpvend_1.0.orig.tar.gz"), "--mtime=2023-01-01",
-         "--owner=0", "--group=0", "hpvend-1.0"], cwd=os.path.dirname(up))
-    for version, changelog, patches in (("1.0-1", CHANGELOG_OLD, {}),
-                                        ("1.0-2", CHANGELOG_NEW, {"0001-check-len.patch": FIX})):
-        tree = os.path.join(work, "src-" + version, "hpvend-1.0")
-        shutil.copytree(up, tree)
-        deb = os.path.join(tree, "debian")
-        write(os.path.join(deb, "control"), CONTROL)
-        write(os.path.join(deb, "rules"), "#!/usr/bin/make -f\n%:\n\tdh $@\n", 0o755)
-        write(os.path.join(deb, "changelog"), changelog)
-        write(os.path.join(deb, "copyright"), "Public domain test package.\n")
-        write(os.path.join(deb, "source", "format"), "3.0 (quilt)\n")
-        write(os.path.join(deb, "hpvend-tools.install"), "usr/bin/hpvend-tool\n")
-        write(os.path.join(deb, "hpvend.links"), "usr/bin/hpvend-tool usr/bin/hpvend\n")
-        if patches:
-            write(os.path.join(deb, "patches", "series"), "".join(p + "\n" for p in patches))
-            for name, text in patches.items():
-                write(os.path.join(deb, "patches", name), text)
-        shutil.copy(os.path.join(archive, "hpvend_1.0.orig.tar.gz"), os.path.dirname(tree))
-        run(["dpkg-source", "-b", "hpvend-1.0"], cwd=os.path.dirname(tree))
-        for f in os.listdir(os.path.dirname(tree)):
-            if f.startswith(f"hpvend_{version}."):
-                shutil.copy(os.path.join(os.path.dirname(tree), f), archive)
-    return archive
+    return make_source_packages(
+        work, "hpvend", {"tool.c": TOOL_C, "util.c": UTIL_C, "deps/lib/util.c": VENDORED_UTIL_C,
+                         "Makefile": MAKEFILE},
+        (("1.0-1", CHANGELOG_OLD, {}), ("1.0-2", CHANGELOG_NEW, {"0001-check-len.patch": FIX})),
+        {"control": (CONTROL, 0o644), "rules": ("#!/usr/bin/make -f\n%:\n\tdh $@\n", 0o755),
+         "hpvend-tools.install": ("usr/bin/hpvend-tool\n", 0o644),
+         "hpvend.links": ("usr/bin/hpvend-tool usr/bin/hpvend\n", 0o644)})
 
 
 def build_binary(archive, version, build_dir):
     """dpkg-buildpackage of hpvend @version (without its epoch) at @build_dir;
     returns {package: .deb path} (dpkg-buildpackage drops the epoch)."""
-    shutil.rmtree(build_dir, ignore_errors=True)
-    os.makedirs(os.path.dirname(build_dir), exist_ok=True)
-    run(["dpkg-source", "-x", os.path.join(archive, f"hpvend_{version}.dsc"), build_dir])
-    run(["dpkg-buildpackage", "-B", "-uc", "-us"], cwd=build_dir,
-        env={"DEB_BUILD_OPTIONS": "nocheck", "LC_ALL": "C.UTF-8"})
-    shutil.rmtree(build_dir)
+    dpkg_build(archive, "hpvend", version, build_dir)
     out = os.path.dirname(build_dir)
     return {p: os.path.join(out, f"{p}_{version}_amd64.deb") for p in ("hpvend", "hpvend-tools")}
 

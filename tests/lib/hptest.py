@@ -46,7 +46,9 @@ def fixture(name):
 class Victim:
     """A running fixture server we can ask questions over its socket."""
 
-    def __init__(self, env, binary, *args, env_vars=None, lib_dir=None):
+    def __init__(self, env, binary, *args, env_vars=None, lib_dir=None, wrap=()):
+        """@wrap: a command that execs the rest (unshare ... sh -c 'exec "$@"'),
+        so the victim keeps the pid Popen gives."""
         self.env = env
         self.sock = os.path.join(env.dir, f"victim{len(env.procs)}.sock")
         e = dict(os.environ)
@@ -56,7 +58,7 @@ class Victim:
         # Output to a file, not the test's pipes: a straggler (a vfork child,
         # say) holding the pipe would keep the test runner waiting.
         self.log = open(os.path.join(env.dir, f"victim{len(env.procs)}.log"), "w")
-        self.proc = subprocess.Popen([fixture(binary), self.sock, *map(str, args)], env=e,
+        self.proc = subprocess.Popen([*wrap, fixture(binary), self.sock, *map(str, args)], env=e,
                                      stdin=subprocess.DEVNULL, stdout=self.log,
                                      stderr=subprocess.STDOUT)
         env.procs.append(self.proc)
@@ -122,12 +124,13 @@ class Env:
         os.makedirs(self.root)
         self.procs = []
 
-    def hp(self, *args, check=True, env_vars=None, timeout=120):
+    def hp(self, *args, check=True, env_vars=None, timeout=120, input=None):
         e = dict(os.environ)
         if env_vars:
             e.update(env_vars)
         cmd = [HOTPATCH, "--root", self.root, *map(str, args)]
-        r = subprocess.run(cmd, capture_output=True, text=True, env=e, timeout=timeout)
+        r = subprocess.run(cmd, capture_output=True, text=True, env=e, timeout=timeout,
+                           input=input)
         if check and r.returncode != 0:
             raise Failure(f"{' '.join(cmd)} exited {r.returncode}:\n{r.stdout}{r.stderr}")
         return r
@@ -151,8 +154,8 @@ class Env:
     def bundle_id(self, bundle):
         return json.loads(self.hp("info", "--json", bundle).stdout)["id"]
 
-    def victim(self, binary="victim", *args, env_vars=None, lib_dir=None):
-        return Victim(self, binary, *args, env_vars=env_vars, lib_dir=lib_dir)
+    def victim(self, binary="victim", *args, env_vars=None, lib_dir=None, wrap=()):
+        return Victim(self, binary, *args, env_vars=env_vars, lib_dir=lib_dir, wrap=wrap)
 
     def cleanup(self):
         for p in self.procs:
@@ -231,11 +234,11 @@ def function_file_bytes(path, name):
 
 
 def unique_copy(env, name, dest_name=None):
-    """A copy of fixture @name with a build-id of its own, so that --all and
+    """A copy of fixture @name (or of the file at absolute path @name) with a build-id of its own, so that --all and
     bundles built for it match only the processes this test starts, even
     while other tests run the same fixture."""
     import struct
-    data = bytearray(open(fixture(name), "rb").read())
+    data = bytearray(open(name if os.path.isabs(name) else fixture(name), "rb").read())
     phoff, = struct.unpack_from("<Q", data, 0x20)
     phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
     for i in range(phnum):

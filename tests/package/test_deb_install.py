@@ -215,6 +215,7 @@ def check_files(ch):
                     ("/usr/include/hotpatch/patch.h", 0o644),
                     ("/usr/libexec/hotpatch/hotpatch-build", 0o755),
                     ("/etc/hotpatch/hotpatch.conf", 0o644),
+                    ("/etc/logrotate.d/hotpatch", 0o644),
                     ("/usr/share/bash-completion/completions/hotpatch", 0o644),
                     ("/lib/systemd/system/hotpatchd.service", 0o644),
                     ("/lib/systemd/system/hotpatch-commit.service", 0o644)]:
@@ -243,7 +244,9 @@ def check_files(ch):
            if re.search(r"\.service:\d+: ", l)]
     expect_eq(bad, [], "systemd-analyze verify: lines of the units it could not parse")
     conffiles = open(ch.path("/var/lib/dpkg/info/hotpatch.conffiles")).read().split()
-    expect_eq(conffiles, ["/etc/hotpatch/hotpatch.conf"], "conffiles")
+    expect_eq(sorted(conffiles), ["/etc/apt/apt.conf.d/70hotpatch", "/etc/hotpatch/hotpatch.conf",
+                                  "/etc/logrotate.d/hotpatch",
+                                  "/etc/needrestart/conf.d/hotpatch.conf"], "conffiles")
     # The shipped hotpatch.conf is valid: a command that reads it works.
     # (Only pid 1: the root shares /proc, and so the processes, of a host
     # where other tests may have patches applied.)
@@ -257,11 +260,12 @@ def check_files(ch):
 
 def check_man(ch):
     for page, words in [("man8/hotpatch.8.gz", ["hotpatch - apply signed", "--root",
-                                                "package BUNDLE", "EXIT STATUS"]),
+                                                "package BUNDLE", "EXIT STATUS",
+                                                "catch-up [--list]", "70hotpatch"]),
                         ("man8/hotpatchd.8.gz", ["hotpatchd - keep", "SIGHUP",
                                                  "status-text", "--jobs"]),
                         ("man5/hotpatch.conf.5.gz", ["boost-grace-us", "exclude-unit",
-                                                     "commit = at-boot"])]:
+                                                     "commit = at-boot", "catch-up = list"])]:
         path = ch.path("/usr/share/man/" + page)
         r = subprocess.run(["man", "--warnings", "-l", path], capture_output=True, text=True,
                            env={**os.environ, "MANWIDTH": "80", "MAN_KEEP_FORMATTING": "",
@@ -296,6 +300,8 @@ c hotpatch pack
 c hotpatch build --upgr
 c hotpatch build --build-pro
 c hotpatch package fix.hpb --mainta
+c hotpatch catch
+c hotpatch catch-up --li
 """
     out = run(["bash", "-c", script]).stdout.splitlines()
     shell_pid, out = out[0], out[1:]
@@ -307,6 +313,8 @@ c hotpatch package fix.hpb --mainta
     expect_eq(out[5], "--upgrade-to", "completion of build --upgrade-to")
     expect_eq(out[6], "--build-profiles", "completion of an --upgrade-to option")
     expect_eq(out[7], "--maintainer", "completion of package --maintainer")
+    expect_eq(out[8], "catch-up", "completion of the catch-up command")
+    expect_eq(out[9], "--list", "completion of catch-up --list")
 
 
 class Server:

@@ -45,7 +45,10 @@ def make_root(name, packages):
     os.makedirs(WORK, exist_ok=True)
     say(f"mmdebstrap {name}: {' '.join(packages)}")
     subprocess.run(["rm", "-rf", root + ".tmp"], check=True)
+    # a library every root has (liblzma5, libzstd1, zlib1g) is installed
+    # first in its newest version: the older one is then a downgrade
     subprocess.run(["mmdebstrap", "--variant=apt", "--include=" + ",".join(packages),
+                    "--aptopt=APT::Get::allow-downgrades \"true\"",
                     "bookworm", root + ".tmp", *MIRRORS], check=True,
                    stdout=subprocess.DEVNULL)
     os.rename(root + ".tmp", root)
@@ -58,7 +61,8 @@ def parse_fixes(text):
     cur = None
     for line in text.splitlines():
         # names may hold ": " (a part of a split patch: "git-updates.diff: posix/wordexp.c")
-        m = re.match(r"fix (.+?): (in the live patch|refused|not in this file|"
+        m = re.match(r"fix (.+?): (in the live patch only in part, so not counted as live|"
+                     r"in the live patch|refused|not in this file|"
                      r"no code change in this file)(?: \((.*)\))?$", line)
         if m:
             cur = fixes[m.group(1)] = {"verdict": m.group(2), "reason": m.group(3) or "",

@@ -278,6 +278,14 @@ TEST(thread_states)
 	ASSERT_EQ(proc_thread_state(getpid(), INT32_MAX), '?');
 }
 
+static int64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
 TEST(thread_runtime)
 {
 	struct sleeper s;
@@ -287,9 +295,11 @@ TEST(thread_runtime)
 	int64_t until;
 
 	sleeper_start(&s, &t);
-	/* 20 ms of our own CPU; the sleeper sits in read() meanwhile. */
-	until = now_ns() + 20 * NSEC_PER_MSEC;
-	while (now_ns() < until)
+	/* 20 ms of our own CPU (the thread's CPU clock, not the wall clock:
+	 * on a loaded host 20 ms of wall time may hold little CPU); the
+	 * sleeper sits in read() meanwhile. */
+	until = thread_cpu_ns() + 20 * NSEC_PER_MSEC;
+	while (thread_cpu_ns() < until)
 		spin++;
 	mine = proc_thread_runtime_ns(getpid(), gettid());
 	theirs = proc_thread_runtime_ns(getpid(), s.tid);

@@ -9,6 +9,7 @@
 #include "debpkg.h"
 #include "fixlist.h"
 #include "fixread.h"
+#include "strv.h"
 #include "fixsplit.h"
 #include "srctree.h"
 #include "test.h"
@@ -218,6 +219,177 @@ TEST(hunk_reaching_no_changed_function_is_not_live)
 	};
 	fixlist_assign(&fl, both, 2, files, 1);
 	ASSERT_EQ(fl.v[0].verdict, FIX_IN_PATCH);
+	fixlist_free(&fl);
+}
+
+/* libmodbus's CVE-2024-10918-part1.patch: beside its fix, a hunk that only
+ * rewraps a comment outside any function. That hunk changes no code, so the
+ * fix is whole in the live patch; a hunk whose line starts with '*' but is
+ * code (a store through a pointer) still counts. */
+static const char fix_comment[] = "--- a/src/parse.c\n+++ b/src/parse.c\n"
+				  "@@ -10,3 +10,3 @@\n ctx\n-old\n+new\n ctx\n"
+				  "@@ -70,4 +70,5 @@\n }\n \n"
+				  "-/* Get the timeout used by the server */\n"
+				  "+/* Get the timeout used by the server\n+ */\n"
+				  " int get_timeout(void)\n"
+				  "--- a/tests/t.c\n+++ b/tests/t.c\n"
+				  "@@ -1,1 +1,1 @@\n-x\n+y\n";
+static const char fix_star[] = "--- a/src/parse.c\n+++ b/src/parse.c\n"
+			       "@@ -10,3 +10,3 @@\n ctx\n-old\n+new\n ctx\n"
+			       "@@ -70,3 +70,3 @@\n ctx\n-*p = 1; /* one */\n+*p = 2; // two\n ctx\n"
+			       "@@ -90,3 +90,3 @@\n ctx\n-s = \"/* not a comment\";\n"
+			       "+s = \"*/ nor this\";\n ctx\n";
+
+TEST(comment_only_hunk_changes_no_code)
+{
+	const char *dir = test_tmpdir();
+	char path[PATH_MAX];
+	struct fixlist fl = {0};
+	const struct fn_change changed[] = {
+		{.name = "parse_len", .file = "src/parse.c", .line = 8, .end_line = 20},
+	};
+	const char *files[] = {"parse.c"};
+
+	snprintf(path, sizeof(path), "%s/comment.patch", dir);
+	test_write_file(path, fix_comment, strlen(fix_comment));
+	ASSERT_OK(fixlist_add(&fl, "comment.patch", path, NULL, NULL));
+	snprintf(path, sizeof(path), "%s/star.patch", dir);
+	test_write_file(path, fix_star, strlen(fix_star));
+	ASSERT_OK(fixlist_add(&fl, "star.patch", path, NULL, NULL));
+	ASSERT_FALSE(fl.v[0].diff.hunks[1].code);
+	ASSERT_TRUE(fl.v[0].diff.hunks[0].code);
+	ASSERT_TRUE(fl.v[0].diff.hunks[2].code);
+	fixlist_assign(&fl, changed, 1, files, 1);
+	ASSERT_EQ(fl.v[0].verdict, FIX_IN_PATCH);
+	/* code at line 70 and a string holding comment markers at 90 */
+	ASSERT_TRUE(fl.v[1].diff.hunks[1].code);
+	ASSERT_TRUE(fl.v[1].diff.hunks[2].code);
+	ASSERT_EQ(fl.v[1].verdict, FIX_IN_PART);
+	fixlist_free(&fl);
+}
+
+/* Hunks that change only comments, blank lines or #include lines reach no
+ * function and need none: the fix is live when its code hunk is. A line
+ * inside a comment opened above the hunk, a comment closed on a line that
+ * also holds code, and "--- a/next" of the next file are told right. */
+static const char fix_noise[] =
+	"Description: parse: bound, and say why\n"
+	"--- a/src/parse.c\n+++ b/src/parse.c\n"
+	"@@ -1,3 +1,4 @@\n #include <stdio.h>\n+#include <limits.h>\n-#include <stdlib.h>\n"
+	"+#include <stdlib.h>\n ctx\n"
+	"@@ -10,3 +10,3 @@\n ctx\n-old\n+new\n ctx\n"
+	"@@ -30,4 +30,6 @@\n /*\n- * the old words\n+ * the new words,\n+ * on two lines\n"
+	" */\n+\n+// and a line comment\n x = 1;\n"
+	"@@ -70,3 +72,3 @@\n ctx\n-\tn = 1; /* one */\n+\tn = 1; /* exactly one */\n ctx\n"
+	"--- a/src/other.c\n+++ b/src/other.c\n"
+	"@@ -5,2 +5,2 @@\n-/* a */ y = 2;\n+/* a */ y = 3;\n ctx\n";
+
+TEST(hunks_of_only_comments_or_includes_need_no_function)
+{
+	const char *dir = test_tmpdir();
+	char path[PATH_MAX];
+	struct fixlist fl = {0};
+	const struct fn_change changed[] = {
+		{.name = "parse_len", .file = "src/parse.c", .line = 8, .end_line = 20},
+		{.name = "other_fn", .file = "src/other.c", .line = 1, .end_line = 9},
+	};
+	const char *files[] = {"parse.c", "other.c"};
+
+	snprintf(path, sizeof(path), "%s/noise.patch", dir);
+	test_write_file(path, fix_noise, strlen(fix_noise));
+	ASSERT_OK(fixlist_add(&fl, "noise.patch", path, NULL, NULL));
+	ASSERT_EQ(fl.v[0].diff.nhunks, 5);
+	ASSERT_FALSE(fl.v[0].diff.hunks[0].code); /* #include lines */
+	ASSERT_TRUE(fl.v[0].diff.hunks[1].code);
+	ASSERT_FALSE(fl.v[0].diff.hunks[2].code); /* comment lines, a blank */
+	ASSERT_TRUE(fl.v[0].diff.hunks[3].code);  /* code with a comment */
+	ASSERT_TRUE(fl.v[0].diff.hunks[4].code);
+	/* line 70 holds code the build compiled out: only in part */
+	fixlist_assign(&fl, changed, 2, files, 2);
+	ASSERT_EQ(fl.v[0].verdict, FIX_IN_PART);
+	ASSERT_CONTAINS(fl.v[0].reason, "src/parse.c:72");
+	ASSERT_NULL(strstr(fl.v[0].reason, "src/parse.c:1,"));
+	ASSERT_NULL(strstr(fl.v[0].reason, "src/parse.c:30"));
+	fixlist_free(&fl);
+
+	/* without the code hunk at line 70: live */
+	fl = (struct fixlist){0};
+	const char *cut = strstr(fix_noise, "@@ -70,3");
+	char text[sizeof(fix_noise)];
+
+	snprintf(text, sizeof(text), "%.*s%s", (int)(cut - fix_noise), fix_noise,
+		 strstr(cut, "--- a/src/other.c"));
+	test_write_file(path, text, strlen(text));
+	ASSERT_OK(fixlist_add(&fl, "noise.patch", path, NULL, NULL));
+	fixlist_assign(&fl, changed, 2, files, 2);
+	ASSERT_EQ(fl.v[0].verdict, FIX_IN_PATCH);
+	fixlist_free(&fl);
+}
+
+/* A new upstream release (1.0 -> 1.1, no Debian patch at all): one part
+ * per file that differs, debian/ left out; the CVE ids of the changelog's
+ * flat bullet and of the release's NEWS go to the parts whose files define
+ * the functions they name (two ids in one sentence each to its own). */
+TEST(upstream_release_is_split_by_file_with_its_cves)
+{
+	const char *dir = test_tmpdir();
+	char old[PATH_MAX], cur[PATH_MAX], work[PATH_MAX];
+	struct fixlist fl;
+
+	snprintf(old, sizeof(old), "%s/up-old", dir);
+	snprintf(cur, sizeof(cur), "%s/up-new", dir);
+	snprintf(work, sizeof(work), "%s/up-work", dir);
+	put(old, "debian/changelog", "pkg (1.0-1) bookworm; urgency=medium\n\n  * Initial.\n\n"
+				     " -- T <t@example.org>  Mon, 02 Jan 2023 10:00:00 +0000\n");
+	put(cur, "debian/changelog",
+	    "pkg (1.1-1) bookworm-security; urgency=high\n\n"
+	    "  * New upstream release: fixes CVE-2099-2001 in parse_len and CVE-2099-2002\n"
+	    "    in name_ok.\n\n"
+	    " -- T <t@example.org>  Tue, 03 Jan 2023 10:00:00 +0000\n\n"
+	    "pkg (1.0-1) bookworm; urgency=medium\n\n  * Initial.\n\n"
+	    " -- T <t@example.org>  Mon, 02 Jan 2023 10:00:00 +0000\n");
+	/* an attribute before the name: the name is still parse_len */
+	put(old, "src/parse.c", "__attribute__((noinline)) int parse_len(int n)\n{\n\treturn n;\n}\n");
+	put(cur, "src/parse.c",
+	    "__attribute__((noinline)) int parse_len(int n)\n{\n\treturn n > 64 ? -1 : n;\n}\n");
+	put(old, "src/name.c", "int name_ok(const char *s)\n{\n\treturn 1;\n}\n");
+	put(cur, "src/name.c", "int name_ok(const char *s)\n{\n\treturn !strchr(s, '/');\n}\n");
+	put(old, "src/stats.c", "struct counter { int hits; };\nint count_hit(void)\n{\n}\n");
+	put(cur, "src/stats.c", "struct counter { int hits, misses; };\nint count_hit(void)\n{\n}\n");
+	put(old, "src/same.c", "int same(void)\n{\n}\n");
+	put(cur, "src/same.c", "int same(void)\n{\n}\n");
+	put(old, "NEWS", "1.0: first.\n");
+	put(cur, "NEWS", "1.1:\n * stats: count misses too (CVE-2099-2003).\n"
+			 " * Fix parse_len overflow (CVE-2099-2001).\n1.0: first.\n");
+
+	ASSERT_OK(fixlist_read(old, cur, "1.0-1", work, &fl));
+	ASSERT_EQ(fl.n, 4); /* NEWS, name.c, parse.c, stats.c: not same.c, not debian/ */
+	for (size_t i = 0; i < fl.n; i++) {
+		const struct fix *f = &fl.v[i];
+
+		ASSERT_STREQ(f->whole, "upstream 1.1");
+		if (strcmp(f->file, "src/parse.c") == 0) {
+			ASSERT_STREQ(f->name, "upstream 1.1: src/parse.c");
+			ASSERT_EQ(f->diff.ncves, 1);
+			ASSERT_STREQ(f->diff.cves[0], "CVE-2099-2001");
+		} else if (strcmp(f->file, "src/name.c") == 0) {
+			ASSERT_EQ(f->diff.ncves, 1);
+			ASSERT_STREQ(f->diff.cves[0], "CVE-2099-2002");
+		} else if (strcmp(f->file, "src/stats.c") == 0) {
+			ASSERT_EQ(f->diff.ncves, 1);
+			ASSERT_STREQ(f->diff.cves[0], "CVE-2099-2003");
+		} else {
+			ASSERT_STREQ(f->file, "NEWS");
+			ASSERT_EQ(f->diff.ncves, 0); /* the notes name fixes, fix nothing */
+		}
+	}
+	fixlist_free(&fl);
+
+	/* a Debian revision of the same upstream version has no upstream part */
+	put(cur, "debian/changelog", "pkg (1.0-2) bookworm; urgency=medium\n\n  * Rebuild.\n\n"
+				     " -- T <t@example.org>  Tue, 03 Jan 2023 10:00:00 +0000\n");
+	ASSERT_OK(fixlist_read(old, cur, "1.0-1", work, &fl));
+	ASSERT_EQ(fl.n, 0);
 	fixlist_free(&fl);
 }
 

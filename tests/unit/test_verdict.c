@@ -31,9 +31,16 @@ TEST(refusals_and_counts_round_trip_to_json)
 	refusal_free(&r);
 	buf_free(&text);
 
+	ASSERT_OK(verdict_add_fix(&v, "0001-parse.patch",
+				  (char *const[]){"CVE-2099-0001", "CVE-2099-0002"}, 2, "live", NULL));
+	ASSERT_OK(verdict_add_fix(&v, "0003-counter-misses.patch", NULL, 0, "refused",
+				  "the fix changes the layout of struct counter"));
+
 	verdict_encode(&v, &text);
 	ASSERT_OK(verdict_decode((const char *)text.data, text.len, &back));
 	ASSERT_EQ(back.nrefusals, 2);
+	ASSERT_EQ(back.nfixes, 2);
+	ASSERT_EQ(back.fixes[0].ncves, 2);
 	ASSERT_EQ(back.refusals[1].nmade_from, 2);
 	json_obj_begin(&j);
 	verdict_json(&back, &j);
@@ -49,7 +56,10 @@ TEST(refusals_and_counts_round_trip_to_json)
 		     "layout\\\\tof struct counter (hptiny.c)\"},{\"kind\":\"code-outside-functions\","
 		     "\"symbol\":null,\"source\":\"memset.S\",\"made_from\":[\"sysdeps/x86_64/"
 		     "memset.S\",\"sysdeps/x86_64/memset-vec.S\"],\"fix\":null,\"reason\":\"its "
-		     "code changed\"}]}");
+		     "code changed\"}],\"fixes\":[{\"name\":\"0001-parse.patch\",\"cves\":"
+		     "[\"CVE-2099-0001\",\"CVE-2099-0002\"],\"verdict\":\"live\",\"reason\":null},"
+		     "{\"name\":\"0003-counter-misses.patch\",\"cves\":[],\"verdict\":\"refused\","
+		     "\"reason\":\"the fix changes the layout of struct counter\"}]}");
 	json_free(&j);
 	buf_free(&text);
 	verdict_free(&back);

@@ -20,10 +20,11 @@ void config_defaults(struct hp_config *c)
 		.boost = true,
 		.boost_grace_ns = DEFAULT_BOOST_GRACE_NS,
 		.commit = COMMIT_AT_BOOT,
+		.catch_up = CATCHUP_APPLY,
 	};
 }
 
-static void strv_free(struct strv *s)
+static void strv_clear(struct strv *s)
 {
 	for (size_t i = 0; i < s->n; i++)
 		free(s->v[i]);
@@ -33,10 +34,10 @@ static void strv_free(struct strv *s)
 
 void config_free(struct hp_config *c)
 {
-	strv_free(&c->exclude_exe);
-	strv_free(&c->exclude_unit);
-	strv_free(&c->exclude_cgroup);
-	strv_free(&c->exclude_user);
+	strv_clear(&c->exclude_exe);
+	strv_clear(&c->exclude_unit);
+	strv_clear(&c->exclude_cgroup);
+	strv_clear(&c->exclude_user);
 }
 
 static int strv_add(struct strv *s, const char *v)
@@ -84,6 +85,15 @@ static int set(struct hp_config *c, const char *key, const char *val)
 			c->commit = COMMIT_IMMEDIATELY;
 		else if (!strcmp(val, "never"))
 			c->commit = COMMIT_NEVER;
+		else
+			return -EINVAL;
+		return 0;
+	}
+	if (!strcmp(key, "catch-up")) {
+		if (!strcmp(val, "list"))
+			c->catch_up = CATCHUP_LIST;
+		else if (!strcmp(val, "apply"))
+			c->catch_up = CATCHUP_APPLY;
 		else
 			return -EINVAL;
 		return 0;

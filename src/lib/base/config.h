@@ -17,6 +17,12 @@ enum commit_policy {
 	COMMIT_NEVER,
 };
 
+/* What the apt hook does after an upgrade (`hotpatch catch-up`). */
+enum catchup_mode {
+	CATCHUP_LIST,  /* report the processes still running replaced code */
+	CATCHUP_APPLY, /* and apply the installed bundles that fit them */
+};
+
 struct strv {
 	char **v;
 	size_t n;
@@ -26,6 +32,7 @@ struct hp_config {
 	bool boost;              /* boost = yes|no */
 	int64_t boost_grace_ns;  /* boost-grace-us = N */
 	enum commit_policy commit;
+	enum catchup_mode catch_up; /* catch-up = list|apply */
 	struct strv exclude_exe;    /* exclude-exe = PATH */
 	struct strv exclude_unit;   /* exclude-unit = NAME.service */
 	struct strv exclude_cgroup; /* exclude-cgroup = /PATH (prefix) */

@@ -5,6 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+static hp_debug_sink sink;
+
+void hp_debug_set_sink(hp_debug_sink s)
+{
+	sink = s;
+}
+
 bool hp_debug_enabled(void)
 {
 	static int enabled = -1;
@@ -14,18 +21,18 @@ bool hp_debug_enabled(void)
 
 		enabled = e && *e && *e != '0';
 	}
-	return enabled;
+	return enabled && sink;
 }
 
 void hp_debug(const char *fmt, ...)
 {
+	char line[1024];
 	va_list ap;
 
 	if (!hp_debug_enabled())
 		return;
-	fprintf(stderr, "hotpatch[debug]: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	sink(line);
 }

@@ -35,6 +35,7 @@ const char *const fault_points[] = {
 	"rollback-renamed",
 	"rollback-dir-synced",
 	"rollback-recorded",  /* state recorded, backup not yet removed */
+	"audit-locked",       /* the audit log's lock taken and the log open, line not written */
 };
 const size_t fault_points_n = sizeof(fault_points) / sizeof(fault_points[0]);
 

@@ -144,6 +144,9 @@ static int attach_section(struct bundle *b, const struct section_entry *s)
 		b->verdict = (const char *)p;
 		b->verdict_len = s->size;
 		return 0;
+	case BUNDLE_SEC_DEBREF:
+		b->has_debref = true;
+		return debref_parse((const char *)p, s->size, &b->debref);
 	default:
 		/* Unknown sections are signed data we do not need: skip. */
 		return 0;
@@ -303,7 +306,7 @@ int bundle_write(const char *path, const struct bundle_parts *parts)
 		uint32_t type;
 		const void *p;
 		size_t n;
-	} secs[5];
+	} secs[6];
 	uint32_t nsec = 0;
 	uint64_t off, total;
 	int r;
@@ -322,6 +325,9 @@ int bundle_write(const char *path, const struct bundle_parts *parts)
 	if (parts->verdict && *parts->verdict)
 		secs[nsec++] = (typeof(secs[0])){BUNDLE_SEC_VERDICT, parts->verdict,
 						 strlen(parts->verdict)};
+	if (parts->debref)
+		secs[nsec++] = (typeof(secs[0])){BUNDLE_SEC_DEBREF, parts->debref,
+						 strlen(parts->debref)};
 	total = HEADER_SIZE + (uint64_t)nsec * SECTION_ENTRY_SIZE;
 	for (uint32_t i = 0; i < nsec; i++)
 		total += secs[i].n;

@@ -27,7 +27,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "debref.h"
 #include "manifest.h"
+#include "minisign.h"
 
 #define BUNDLE_MAGIC "HPBUNDL1"
 #define BUNDLE_SIG_MAGIC "HPSIG001"
@@ -41,6 +43,7 @@ enum bundle_section {
 	BUNDLE_SEC_FILE_UPDATE = 3,
 	BUNDLE_SEC_EXPLAIN = 4,
 	BUNDLE_SEC_VERDICT = 5, /* the builder's decisions as data (verdict.h) */
+	BUNDLE_SEC_DEBREF = 6,  /* the package the fixed file comes from (debref.h) */
 };
 
 struct bundle {
@@ -52,7 +55,7 @@ struct bundle {
 	uint8_t sha256[32]; /* of the payload */
 	char id[BUNDLE_ID_LEN + 1];
 	bool verified;     /* the signature checked out against a trusted key */
-	char signer[17];   /* key id (hex) of the signer, when verified */
+	char signer[MINISIGN_KEYID_HEX_LEN + 1];   /* key id (hex) of the signer, when verified */
 	struct manifest manifest;
 	const uint8_t *object;
 	size_t object_size;
@@ -62,12 +65,14 @@ struct bundle {
 	size_t explain_len;
 	const char *verdict;
 	size_t verdict_len;
+	bool has_debref; /* built with --upgrade-to, its fixed file Debian's own */
+	struct debref debref;
 };
 
 /* Checks a signature over the payload; returns 0 when it verified against a
  * trusted key (and fills @ret_signer), or a negative errno with a message. */
 typedef int (*bundle_verify_fn)(const uint8_t *payload, size_t payload_len, const uint8_t *sig,
-				size_t sig_len, char ret_signer[17], void *arg);
+				size_t sig_len, char ret_signer[MINISIGN_KEYID_HEX_LEN + 1], void *arg);
 
 struct bundle_load_opts {
 	bool insecure;           /* accept unsigned bundles (development only) */
@@ -92,6 +97,7 @@ struct bundle_parts {
 	size_t file_update_size;
 	const char *explain;
 	const char *verdict; /* verdict_encode()'s text, or NULL */
+	const char *debref;  /* debref_format()'s text, or NULL */
 };
 
 /* Writes an unsigned bundle atomically (temp file + rename). */

@@ -5,20 +5,14 @@
 #include <string.h>
 
 #include "error.h"
-
-static void strv_free(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
+#include "strv.h"
 
 void manifest_free(struct manifest *m)
 {
 	free(m->name);
 	free(m->description);
 	free(m->target_path);
-	strv_free(m->cves, m->ncves);
+	strv_free_n(m->cves, m->ncves);
 	for (size_t i = 0; i < m->nfuncs; i++) {
 		free(m->funcs[i].name);
 		free(m->funcs[i].file);

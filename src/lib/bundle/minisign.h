@@ -22,6 +22,8 @@
 #include <stdint.h>
 
 #define MINISIGN_KEYID_LEN 8
+/* A key id as hex text, without its NUL. */
+#define MINISIGN_KEYID_HEX_LEN (2 * MINISIGN_KEYID_LEN)
 
 struct minisign_pub {
 	uint8_t keyid[MINISIGN_KEYID_LEN];
@@ -60,4 +62,4 @@ char *minisign_format_sec(const struct minisign_sec *sec);
 char *minisign_sign(const struct minisign_sec *sec, const uint8_t *msg, size_t len,
 		    const char *trusted);
 /* Upper-case hex of the key id as minisign prints it (little-endian u64). */
-void minisign_keyid_hex(const uint8_t keyid[MINISIGN_KEYID_LEN], char out[17]);
+void minisign_keyid_hex(const uint8_t keyid[MINISIGN_KEYID_LEN], char out[MINISIGN_KEYID_HEX_LEN + 1]);

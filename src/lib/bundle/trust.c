@@ -106,11 +106,11 @@ int trust_load_keys(struct minisign_pub **ret, size_t *ret_n)
 }
 
 int trust_verify_bundle(const uint8_t *payload, size_t len, const uint8_t *sig, size_t siglen,
-			char ret_signer[17], void *arg)
+			char ret_signer[MINISIGN_KEYID_HEX_LEN + 1], void *arg)
 {
 	struct minisign_pub *keys = NULL;
 	struct minisign_sig s;
-	char hex[17];
+	char hex[MINISIGN_KEYID_HEX_LEN + 1];
 	size_t n = 0;
 	int r;
 

@@ -167,6 +167,60 @@ static void encode_counts(const char *what, const struct verdict_counts *c, stru
 
 /* One line per record: "counts\tfunctions\tN...", "refusal\tKIND\tSYMBOL\t
  * SOURCE\tMADE_FROM (separated by LIST_SEP)\tFIX\tREASON". */
+static void fix_outcome_free(struct fix_outcome *f)
+{
+	free(f->name);
+	for (size_t i = 0; i < f->ncves; i++)
+		free(f->cves[i]);
+	free(f->cves);
+	free(f->verdict);
+	free(f->reason);
+	*f = (struct fix_outcome){0};
+}
+
+int verdict_add_fix(struct verdict *v, const char *name, char *const *cves, size_t ncves,
+		    const char *verdict, const char *reason)
+{
+	struct fix_outcome f = {0}, *nv;
+	int k = dup_or_null(name, &f.name);
+
+	if (k == 0)
+		k = dup_or_null(verdict, &f.verdict);
+	if (k == 0)
+		k = dup_or_null(reason, &f.reason);
+	f.cves = k == 0 ? calloc(ncves ? ncves : 1, sizeof(*f.cves)) : NULL;
+	for (size_t i = 0; f.cves && i < ncves; i++, f.ncves++)
+		if (!(f.cves[i] = strdup(cves[i])))
+			break;
+	nv = f.cves && f.ncves == ncves ? realloc(v->fixes, (v->nfixes + 1) * sizeof(*nv)) : NULL;
+	if (!nv) {
+		fix_outcome_free(&f);
+		return hp_err(-ENOMEM, "out of memory");
+	}
+	v->fixes = nv;
+	nv[v->nfixes++] = f;
+	return 0;
+}
+
+static void encode_fixes(const struct verdict *v, struct buf *out)
+{
+	for (size_t i = 0; i < v->nfixes; i++) {
+		const struct fix_outcome *f = &v->fixes[i];
+
+		buf_printf(out, "fix");
+		put_field(out, f->name);
+		put_field(out, f->verdict);
+		buf_put(out, "\t", 1);
+		for (size_t k = 0; k < f->ncves; k++) {
+			if (k)
+				buf_put(out, (char[]){LIST_SEP}, 1);
+			put_text(out, f->cves[k]);
+		}
+		put_field(out, f->reason);
+		buf_put(out, "\n", 1);
+	}
+}
+
 void verdict_encode(const struct verdict *v, struct buf *out)
 {
 	if (v->checked) {
@@ -189,6 +243,7 @@ void verdict_encode(const struct verdict *v, struct buf *out)
 		put_field(out, r->reason);
 		buf_put(out, "\n", 1);
 	}
+	encode_fixes(v, out);
 }
 
 #define FIELDS_MAX 16
@@ -250,6 +305,25 @@ static int decode_refusal(char **f, size_t n, struct verdict *v)
 	return k < 0 ? -ENOMEM : 0;
 }
 
+static int decode_fix(char **f, size_t n, struct verdict *v)
+{
+	char *cves[64];
+	size_t ncves = 0;
+
+	if (n != 5 || !*f[1] || !*f[2])
+		return -EBADMSG;
+	for (char *p = f[3]; *p && ncves < ARRAY_SIZE(cves);) {
+		char *sep = strchr(p, LIST_SEP);
+
+		cves[ncves++] = p;
+		if (!sep)
+			break;
+		*sep = '\0';
+		p = sep + 1;
+	}
+	return verdict_add_fix(v, f[1], cves, ncves, f[2], f[4]) < 0 ? -ENOMEM : 0;
+}
+
 int verdict_decode(const char *text, size_t len, struct verdict *ret)
 {
 	_cleanup_free_ char *copy = strndup(text, len);
@@ -266,6 +340,8 @@ int verdict_decode(const char *text, size_t len, struct verdict *ret)
 			k = decode_counts(f, n, &v);
 		else if (strcmp(f[0], "refusal") == 0)
 			k = decode_refusal(f, n, &v);
+		else if (strcmp(f[0], "fix") == 0)
+			k = decode_fix(f, n, &v);
 		/* other records: a newer builder's, skipped */
 	}
 	if (k < 0) {
@@ -325,6 +401,23 @@ void verdict_json(const struct verdict *v, struct json *j)
 		json_obj_end(j);
 	}
 	json_arr_end(j);
+	json_key(j, "fixes");
+	json_arr_begin(j);
+	for (size_t i = 0; i < v->nfixes; i++) {
+		const struct fix_outcome *f = &v->fixes[i];
+
+		json_obj_begin(j);
+		json_kv_str(j, "name", f->name);
+		json_key(j, "cves");
+		json_arr_begin(j);
+		for (size_t k = 0; k < f->ncves; k++)
+			json_str(j, f->cves[k]);
+		json_arr_end(j);
+		json_kv_str(j, "verdict", f->verdict);
+		json_opt_str(j, "reason", f->reason);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
 }
 
 void verdict_free(struct verdict *v)
@@ -332,5 +425,8 @@ void verdict_free(struct verdict *v)
 	for (size_t i = 0; i < v->nrefusals; i++)
 		refusal_free(&v->refusals[i]);
 	free(v->refusals);
+	for (size_t i = 0; i < v->nfixes; i++)
+		fix_outcome_free(&v->fixes[i]);
+	free(v->fixes);
 	*v = (struct verdict){0};
 }

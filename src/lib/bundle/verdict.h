@@ -47,11 +47,23 @@ struct verdict_counts {
 	uint64_t compared, differ, replaced, inlined, cold, benign, refused, carried, only_new;
 };
 
+/* One fix's verdict (a patch of debian/patches, a part of one, or the
+ * --diff of a source build). */
+struct fix_outcome {
+	char *name;
+	char **cves;
+	size_t ncves;
+	char *verdict; /* live, refused, not-in-file, no-code-change, in-part */
+	char *reason;  /* NULL for live */
+};
+
 struct verdict {
 	bool checked; /* the completeness check ran and passed */
 	struct verdict_counts funcs, objects;
 	struct refusal *refusals;
 	size_t nrefusals;
+	struct fix_outcome *fixes;
+	size_t nfixes;
 };
 
 const char *refusal_kind_name(enum refusal_kind k);
@@ -65,10 +77,14 @@ void refusal_text(const struct refusal *r, struct buf *out);
 
 /* Appends a copy of @r. */
 int verdict_add_refusal(struct verdict *v, const struct refusal *r);
+/* Appends fix @name's verdict (strings copied; @reason may be NULL). */
+int verdict_add_fix(struct verdict *v, const char *name, char *const *cves, size_t ncves,
+		    const char *verdict, const char *reason);
 /* The bundle section's text (NUL-free), and back: a malformed line is
  * -EBADMSG. */
 void verdict_encode(const struct verdict *v, struct buf *out);
 int verdict_decode(const char *text, size_t len, struct verdict *ret);
-/* "completeness": {...} and "refusals": [...] into the open object of @j. */
+/* "completeness": {...}, "refusals": [...] and "fixes": [...] into the open
+ * object of @j. */
 void verdict_json(const struct verdict *v, struct json *j);
 void verdict_free(struct verdict *v);

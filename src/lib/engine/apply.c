@@ -43,27 +43,17 @@
 #define CHAIN_MAX 64
 
 struct apply {
+	struct session s; /* first: the session's steps get a struct apply */
 	const struct bundle *b;
 	const struct manifest *m;
-	const struct engine_opts *o;
-	pid_t pid;
-	int memfd;
-	struct proc_maps maps;
 	struct proc_module mod;
-	struct loaded_patch *loaded;
-	size_t nloaded;
 	struct loaded_patch *mine; /* this bundle, already loaded (a rerun) */
 	struct record rec;
 	uint8_t (*cur)[JUMP_SIZE];         /* current bytes at each jump site */
-	struct flip_write *w;
-	size_t nw;
 	struct range *forbid;
 	size_t nforbid;
 	struct loaded_object obj;
 	bool fresh;
-	struct engine_report *rep;
-	/* --timeout bounds the whole operation, load and flip together. */
-	int64_t deadline_ns;
 };
 
 const char *outcome_name(enum outcome o)
@@ -87,20 +77,16 @@ static int prepare(struct apply *a)
 	char hex[2 * HP_BUILD_ID_MAX + 1];
 	int r;
 
-	r = proc_maps_read(a->pid, &a->maps);
-	if (r < 0) {
-		if (a->o->skip_uninspectable)
-			a->rep->outcome = OUTCOME_SKIPPED;
+	r = session_open(&a->s);
+	if (r < 0)
 		return r;
-	}
-	r = module_find(a->pid, &a->maps, a->m->build_id, a->m->build_id_len, &a->mod);
+	r = module_find(a->s.pid, &a->s.maps, a->m->build_id, a->m->build_id_len, &a->mod);
 	if (r < 0) {
 		hex_encode(a->m->build_id, a->m->build_id_len, hex);
-		a->rep->outcome = OUTCOME_SKIPPED;
+		a->s.rep->outcome = OUTCOME_SKIPPED;
 		return hp_err(-ENOENT, "does not map %s with build-id %s", a->m->target_path, hex);
 	}
-	a->memfd = proc_mem_open(a->pid, true);
-	return a->memfd < 0 ? a->memfd : 0;
+	return 0;
 }
 
 /* The file the process maps must hold the expected bytes too: a build-id
@@ -110,7 +96,7 @@ static int verify_file(struct apply *a)
 	struct elf_file *ef;
 	int fd, r = 0;
 
-	fd = module_open(a->pid, &a->mod);
+	fd = module_open(a->s.pid, &a->mod);
 	if (fd < 0)
 		return fd;
 	r = elf_file_open_fd(fd, a->mod.path, &ef);
@@ -142,8 +128,8 @@ static void chain_bottom(const struct apply *a, uint64_t addr, const uint8_t cur
 	for (int depth = 0; depth < CHAIN_MAX; depth++) {
 		bool found = false;
 
-		for (size_t p = 0; p < a->nloaded && !found; p++) {
-			const struct loaded_patch *lp = &a->loaded[p];
+		for (size_t p = 0; p < a->s.nloaded && !found; p++) {
+			const struct loaded_patch *lp = &a->s.loaded[p];
 
 			for (size_t j = 0; lp->rec_valid && j < lp->rec.n && !found; j++) {
 				uint8_t jmp[JUMP_SIZE];
@@ -170,7 +156,7 @@ static int verify_memory(struct apply *a, size_t i)
 
 	if (!buf)
 		return hp_err(-ENOMEM, "out of memory");
-	r = proc_mem_read(a->memfd, start, buf, f->size);
+	r = proc_mem_read(a->s.memfd, start, buf, f->size);
 	if (r == 0) {
 		memcpy(a->cur[i], buf + f->patch_off, JUMP_SIZE);
 		chain_bottom(a, start + f->patch_off, a->cur[i], bottom);
@@ -197,7 +183,7 @@ static int add_forbid(struct apply *a, uint64_t lo, uint64_t hi, const char *nam
 
 static bool superseded(const struct apply *a, const struct loaded_patch *lp)
 {
-	if (!a->o->replace || lp == a->mine || !lp->rec_valid)
+	if (!a->s.o->replace || lp == a->mine || !lp->rec_valid)
 		return false;
 	for (size_t j = 0; j < lp->rec.n; j++)
 		if (lp->rec.e[j].addr >= a->mod.lo && lp->rec.e[j].addr < a->mod.hi)
@@ -221,16 +207,16 @@ static int plan_forbid(struct apply *a)
 		r = add_forbid(a, jump_site(a, i) + 1, start + f->size, f->name);
 		if (r < 0)
 			return r;
-		owner = patches_owner(a->loaded, a->nloaded, jump_site(a, i), NULL);
+		owner = patches_owner(a->s.loaded, a->s.nloaded, jump_site(a, i), NULL);
 		if (owner && owner != a->mine) {
 			r = add_forbid(a, owner->text_lo, owner->text_hi, "the patch below this one");
 			if (r < 0)
 				return r;
 		}
 	}
-	for (size_t p = 0; p < a->nloaded; p++)
-		if (superseded(a, &a->loaded[p])) {
-			int r = add_forbid(a, a->loaded[p].text_lo, a->loaded[p].text_hi,
+	for (size_t p = 0; p < a->s.nloaded; p++)
+		if (superseded(a, &a->s.loaded[p])) {
+			int r = add_forbid(a, a->s.loaded[p].text_lo, a->s.loaded[p].text_hi,
 					   "a superseded patch");
 
 			if (r < 0)
@@ -252,25 +238,11 @@ static int plan_record(struct apply *a)
 		a->rec.e[i].len = JUMP_SIZE;
 		/* Stacked: revert falls back to the patch below. Replacing:
 		 * revert goes straight back to the original. */
-		if (a->o->replace)
+		if (a->s.o->replace)
 			chain_bottom(a, a->rec.e[i].addr, a->cur[i], a->rec.e[i].prev);
 		else
 			memcpy(a->rec.e[i].prev, a->cur[i], JUMP_SIZE);
 	}
-	return 0;
-}
-
-static int add_write(struct apply *a, uint64_t addr, const uint8_t *bytes, const uint8_t *expect)
-{
-	struct flip_write *nv = realloc(a->w, (a->nw + 1) * sizeof(*nv));
-
-	if (!nv)
-		return hp_err(-ENOMEM, "out of memory");
-	a->w = nv;
-	nv[a->nw] = (struct flip_write){.addr = addr, .len = JUMP_SIZE};
-	memcpy(nv[a->nw].bytes, bytes, JUMP_SIZE);
-	memcpy(nv[a->nw].expect, expect, JUMP_SIZE);
-	a->nw++;
 	return 0;
 }
 
@@ -286,8 +258,8 @@ static bool covered(const struct apply *a, uint64_t addr)
  * original bytes in the same flip, so the old objects can be unmapped. */
 static int plan_restores(struct apply *a)
 {
-	for (size_t p = 0; p < a->nloaded; p++) {
-		const struct loaded_patch *lp = &a->loaded[p];
+	for (size_t p = 0; p < a->s.nloaded; p++) {
+		const struct loaded_patch *lp = &a->s.loaded[p];
 
 		if (!superseded(a, lp))
 			continue;
@@ -297,11 +269,11 @@ static int plan_restores(struct apply *a)
 
 			if (!lp->active[j] || covered(a, lp->rec.e[j].addr))
 				continue;
-			r = proc_mem_read(a->memfd, lp->rec.e[j].addr, cur, JUMP_SIZE);
+			r = proc_mem_read(a->s.memfd, lp->rec.e[j].addr, cur, JUMP_SIZE);
 			if (r < 0)
 				return r;
 			chain_bottom(a, lp->rec.e[j].addr, cur, orig);
-			r = add_write(a, lp->rec.e[j].addr, orig, cur);
+			r = session_add_write(&a->s, lp->rec.e[j].addr, orig, cur);
 			if (r < 0)
 				return r;
 		}
@@ -330,7 +302,7 @@ static int plan_jumps(struct apply *a)
 			continue; /* a rerun after an interrupted apply */
 		if (stacked_on_mine(a, jump_site(a, i)))
 			continue; /* a newer patch is on top of ours there: keep it */
-		int r = add_write(a, jump_site(a, i), jmp, a->cur[i]);
+		int r = session_add_write(&a->s, jump_site(a, i), jmp, a->cur[i]);
 
 		if (r < 0)
 			return r;
@@ -340,14 +312,14 @@ static int plan_jumps(struct apply *a)
 
 static int find_mine(struct apply *a)
 {
-	int r = patches_scan(a->pid, a->memfd, &a->maps, &a->loaded, &a->nloaded);
+	int r = session_scan(&a->s);
 
 	if (r < 0)
 		return r;
-	a->mine = patches_find(a->loaded, a->nloaded, a->b->id);
+	a->mine = patches_find(a->s.loaded, a->s.nloaded, a->b->id);
 	/* Applied, possibly with newer patches stacked on some functions. */
 	if (a->mine && patches_applied(a->mine) && a->mine->rec.n == a->m->nfuncs) {
-		a->rep->outcome = OUTCOME_ALREADY;
+		a->s.rep->outcome = OUTCOME_ALREADY;
 		return 1;
 	}
 	return 0;
@@ -355,15 +327,15 @@ static int find_mine(struct apply *a)
 
 static int with_remote(struct apply *a, bool load, uint64_t base, uint64_t size)
 {
-	struct loader_target t = {.pid = a->pid, .memfd = a->memfd, .maps = &a->maps,
+	struct loader_target t = {.pid = a->s.pid, .memfd = a->s.memfd, .maps = &a->s.maps,
 				  .mod = &a->mod, .object_fd = -1};
 	struct remote rm;
 	int r;
 
 	/* Loading counts against the operation's deadline; unloading (a
 	 * leftover, or cleaning up after a failure) gets its own. */
-	r = remote_attach(&rm, a->pid, a->memfd, &a->maps,
-			  load ? a->deadline_ns : now_ns() + a->o->timeout_ns);
+	r = remote_attach(&rm, a->s.pid, a->s.memfd, &a->s.maps,
+			  load ? a->s.deadline_ns : now_ns() + a->s.o->timeout_ns);
 	if (r < 0)
 		return r;
 	fault_point("apply-seized");
@@ -371,19 +343,19 @@ static int with_remote(struct apply *a, bool load, uint64_t base, uint64_t size)
 		r = loader_unload(&rm, base, size);
 		goto out;
 	}
-	t.object_fd = open(a->o->object_path, O_RDONLY | O_CLOEXEC);
+	t.object_fd = open(a->s.o->object_path, O_RDONLY | O_CLOEXEC);
 	if (t.object_fd < 0) {
-		r = hp_err(-errno, "cannot open %s: %m", a->o->object_path);
+		r = hp_err(-errno, "cannot open %s: %m", a->s.o->object_path);
 		goto out;
 	}
-	r = linkmap_open(a->pid, a->memfd, &a->maps, &t.lm);
+	r = linkmap_open(a->s.pid, a->s.memfd, &a->s.maps, &t.lm);
 	if (r == 0)
 		r = loader_load(&rm, &t, a->b, &a->rec, &a->obj);
 	linkmap_free(t.lm);
 	close(t.object_fd);
 out:
 	if (remote_detach(&rm) < 0 && r == 0)
-		r = hp_err(-ESRCH, "process %d exited during the operation", a->pid);
+		r = hp_err(-ESRCH, "process %d exited during the operation", a->s.pid);
 	return r;
 }
 
@@ -414,16 +386,15 @@ static int load(struct apply *a)
 
 static int flip(struct apply *a)
 {
-	return session_flip(a->pid, a->memfd, &a->maps, TAKE_PTR(a->forbid), a->nforbid, a->w,
-			    a->nw, a->o, a->deadline_ns, &a->rep->flip);
+	return session_flip(&a->s, TAKE_PTR(a->forbid), a->nforbid);
 }
 
 static void tidy_superseded(struct apply *a)
 {
-	for (size_t p = 0; p < a->nloaded; p++)
-		if (superseded(a, &a->loaded[p])) {
-			if (with_remote(a, false, a->loaded[p].base, a->loaded[p].size) == 0)
-				a->rep->superseded++;
+	for (size_t p = 0; p < a->s.nloaded; p++)
+		if (superseded(a, &a->s.loaded[p])) {
+			if (with_remote(a, false, a->s.loaded[p].base, a->s.loaded[p].size) == 0)
+				a->s.rep->superseded++;
 			hp_err_clear();
 		}
 }
@@ -434,8 +405,7 @@ static int phase(struct apply *a, const char *name, int (*fn)(struct apply *))
 	int64_t t0 = now_ns();
 	int r = fn(a);
 
-	hp_debug("pid %d: %s: %s (%lld us)", a->pid, name, r < 0 ? hp_err_msg(r) : "ok",
-		 (long long)(now_ns() - t0) / 1000);
+	session_trace(&a->s, name, r, t0);
 	return r;
 }
 
@@ -486,7 +456,7 @@ static int run(struct apply *a)
 	}
 	fault_point("apply-done");
 	tidy_superseded(a);
-	a->rep->outcome = OUTCOME_PATCHED;
+	a->s.rep->outcome = OUTCOME_PATCHED;
 	return 0;
 }
 
@@ -496,62 +466,45 @@ static int precheck(const struct apply *a)
 {
 	struct proc_maps maps = {0};
 	struct proc_module mod;
-	int r = proc_maps_read(a->pid, &maps);
+	int r = proc_maps_read(a->s.pid, &maps);
 
 	if (r == 0) {
-		r = module_find(a->pid, &maps, a->m->build_id, a->m->build_id_len, &mod);
+		r = module_find(a->s.pid, &maps, a->m->build_id, a->m->build_id_len, &mod);
 		if (r < 0) {
 			char hex[2 * HP_BUILD_ID_MAX + 1];
 
 			hex_encode(a->m->build_id, a->m->build_id_len, hex);
-			a->rep->outcome = OUTCOME_SKIPPED;
+			a->s.rep->outcome = OUTCOME_SKIPPED;
 			r = hp_err(-ENOENT, "does not map %s with build-id %s", a->m->target_path, hex);
 		}
-	} else if (a->o->skip_uninspectable) {
-		a->rep->outcome = OUTCOME_SKIPPED;
+	} else if (a->s.o->skip_uninspectable) {
+		a->s.rep->outcome = OUTCOME_SKIPPED;
 	}
 	proc_maps_free(&maps);
 	return r;
 }
 
+static int run_step(void *op)
+{
+	return run(op);
+}
+
+static int precheck_step(void *op)
+{
+	return precheck(op);
+}
+
 void engine_apply(const struct bundle *b, pid_t pid, const struct engine_opts *o,
 		  struct engine_report *rep)
 {
-	struct apply a = {.b = b, .m = &b->manifest, .o = o, .pid = pid, .memfd = -1, .rep = rep};
-	int64_t t0 = now_ns();
-	int lock, r;
+	static const struct session_steps steps = {.what = "apply", .start_fault = "apply-start",
+						   .precheck = precheck_step, .run = run_step};
+	struct apply a = {.s = {.pid = pid, .o = o, .rep = rep}, .b = b, .m = &b->manifest};
 
-	*rep = (struct engine_report){.pid = pid, .outcome = OUTCOME_FAILED,
+	*rep = (struct engine_report){.outcome = OUTCOME_FAILED,
 				      .nfuncs = (unsigned)b->manifest.nfuncs};
-	proc_comm(pid, rep->comm, sizeof(rep->comm));
-	hp_err_clear();
-	r = precheck(&a);
-	a.deadline_ns = t0 + o->timeout_ns;
-	lock = r < 0 ? -1 : pidlock_take(pid, a.deadline_ns);
-	if (r == 0 && lock < 0)
-		r = lock;
-	if (r == 0) {
-		fault_point("apply-start");
-		r = run(&a);
-	}
-	/* Whatever step noticed it, a process that died is reported as such:
-	 * there is nothing left to undo. */
-	if (r < 0 && r != -ENOENT && proc_exited(pid))
-		r = hp_err(-ESRCH, "process %d exited during the apply; nothing to undo", pid);
-	if (r < 0) {
-		rep->err = r;
-		snprintf(rep->reason, sizeof(rep->reason), "%s", hp_err_msg(r));
-		if (rep->outcome != OUTCOME_SKIPPED)
-			rep->outcome = OUTCOME_FAILED;
-	}
-	pidlock_release(lock);
-	if (a.memfd >= 0)
-		close(a.memfd);
-	proc_maps_free(&a.maps);
-	patches_free(a.loaded, a.nloaded);
+	session_run(&a.s, &steps, &a);
 	record_free(&a.rec);
 	free(a.cur);
-	free(a.w);
 	free(a.forbid);
-	rep->total_ns = now_ns() - t0;
 }

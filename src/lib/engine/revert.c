@@ -36,47 +36,33 @@
 #include "session.h"
 
 struct revert {
+	struct session s;
 	const char *id;
-	const struct engine_opts *o;
-	pid_t pid;
-	int memfd;
-	struct proc_maps maps;
-	struct loaded_patch *loaded;
-	size_t nloaded;
 	struct loaded_patch *mine;
-	struct flip_write *w;
-	size_t nw;
-	struct engine_report *rep;
-	int64_t deadline_ns; /* --timeout bounds the whole operation */
 };
 
 static int find(struct revert *v)
 {
-	int r = proc_maps_read(v->pid, &v->maps);
+	int r = session_open(&v->s);
 
-	if (r < 0) {
-		if (v->o->skip_uninspectable)
-			v->rep->outcome = OUTCOME_SKIPPED;
-		return r;
-	}
-	v->memfd = proc_mem_open(v->pid, true);
-	if (v->memfd < 0)
-		return v->memfd;
-	r = patches_scan(v->pid, v->memfd, &v->maps, &v->loaded, &v->nloaded);
+	if (r == 0)
+		r = session_scan(&v->s);
 	if (r < 0)
 		return r;
-	v->mine = patches_find(v->loaded, v->nloaded, v->id);
+	v->mine = patches_find(v->s.loaded, v->s.nloaded, v->id);
 	if (!v->mine) {
-		v->rep->outcome = OUTCOME_SKIPPED;
+		v->s.rep->outcome = OUTCOME_SKIPPED;
 		return hp_err(-ENOENT, "patch %s is not applied", v->id);
 	}
+	if (v->mine->rec_valid)
+		v->s.rep->nfuncs = (unsigned)v->mine->rec.n;
 	return 0;
 }
 
 static int stacked_error(struct revert *v, uint64_t addr, const uint8_t cur[JUMP_SIZE])
 {
-	for (size_t p = 0; p < v->nloaded; p++) {
-		const struct loaded_patch *lp = &v->loaded[p];
+	for (size_t p = 0; p < v->s.nloaded; p++) {
+		const struct loaded_patch *lp = &v->s.loaded[p];
 
 		for (size_t j = 0; lp != v->mine && lp->rec_valid && j < lp->rec.n; j++) {
 			uint8_t jmp[JUMP_SIZE];
@@ -98,25 +84,21 @@ static int plan(struct revert *v)
 {
 	const struct record *rec = &v->mine->rec;
 
-	v->w = calloc(rec->n ? rec->n : 1, sizeof(*v->w));
-	if (!v->w)
-		return hp_err(-ENOMEM, "out of memory");
 	for (size_t j = 0; j < rec->n; j++) {
 		const struct record_entry *e = &rec->e[j];
 		uint8_t cur[JUMP_SIZE], jmp[JUMP_SIZE];
 		int r;
 
-		r = proc_mem_read(v->memfd, e->addr, cur, JUMP_SIZE);
+		r = proc_mem_read(v->s.memfd, e->addr, cur, JUMP_SIZE);
 		if (r < 0)
 			return r;
 		if (memcmp(cur, e->prev, JUMP_SIZE) == 0)
 			continue; /* never flipped, or an interrupted revert */
 		if (arch_jump_encode(e->addr, e->new_addr, jmp) < 0 || memcmp(cur, jmp, JUMP_SIZE) != 0)
 			return stacked_error(v, e->addr, cur);
-		v->w[v->nw] = (struct flip_write){.addr = e->addr, .len = JUMP_SIZE};
-		memcpy(v->w[v->nw].bytes, e->prev, JUMP_SIZE);
-		memcpy(v->w[v->nw].expect, cur, JUMP_SIZE);
-		v->nw++;
+		r = session_add_write(&v->s, e->addr, e->prev, cur);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -125,21 +107,20 @@ static int flip(struct revert *v)
 {
 	struct range *forbid;
 
-	if (!v->nw)
+	if (!v->s.nw)
 		return 0;
 	forbid = calloc(1, sizeof(*forbid));
 	if (!forbid)
 		return hp_err(-ENOMEM, "out of memory");
 	*forbid = (struct range){.lo = v->mine->text_lo, .hi = v->mine->text_hi,
 				 .name = "the patch's code"};
-	return session_flip(v->pid, v->memfd, &v->maps, forbid, 1, v->w, v->nw, v->o,
-			    v->deadline_ns, &v->rep->flip);
+	return session_flip(&v->s, forbid, 1);
 }
 
 /* Is the page at @addr in memory the same as in the file it maps? */
 static bool page_matches_file(struct revert *v, uint64_t addr)
 {
-	const struct map_entry *e = proc_maps_find(&v->maps, addr);
+	const struct map_entry *e = proc_maps_find(&v->s.maps, addr);
 	uint8_t mem[PAGE_SIZE_BYTES], file[PAGE_SIZE_BYTES];
 	char path[128];
 	bool same = false;
@@ -147,13 +128,13 @@ static bool page_matches_file(struct revert *v, uint64_t addr)
 
 	if (!e || !e->path || e->path[0] != '/' || e->shared)
 		return false;
-	proc_map_files_path(v->pid, e, path, sizeof(path));
+	proc_map_files_path(v->s.pid, e, path, sizeof(path));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
 	if (pread(fd, file, sizeof(file), (off_t)(e->offset + (addr - e->start))) ==
 		    (ssize_t)sizeof(file) &&
-	    proc_mem_read(v->memfd, addr, mem, sizeof(mem)) == 0)
+	    proc_mem_read(v->s.memfd, addr, mem, sizeof(mem)) == 0)
 		same = memcmp(mem, file, sizeof(mem)) == 0;
 	close(fd);
 	hp_err_clear();
@@ -186,7 +167,7 @@ static int unload(struct revert *v)
 	struct remote rm;
 	int r;
 
-	r = remote_attach(&rm, v->pid, v->memfd, &v->maps, now_ns() + v->o->timeout_ns);
+	r = remote_attach(&rm, v->s.pid, v->s.memfd, &v->s.maps, now_ns() + v->s.o->timeout_ns);
 	if (r < 0)
 		return r;
 	fault_point("revert-seized");
@@ -194,7 +175,7 @@ static int unload(struct revert *v)
 	if (r == 0 && v->mine->rec_valid)
 		share_pages_again(v, &rm);
 	if (remote_detach(&rm) < 0 && r == 0)
-		r = hp_err(-ESRCH, "process %d exited during the operation", v->pid);
+		r = hp_err(-ESRCH, "process %d exited during the operation", v->s.pid);
 	return r;
 }
 
@@ -214,7 +195,7 @@ static int run(struct revert *v)
 	if (r < 0)
 		return r;
 	fault_point("revert-done");
-	v->rep->outcome = OUTCOME_REVERTED;
+	v->s.rep->outcome = OUTCOME_REVERTED;
 	return 0;
 }
 
@@ -223,7 +204,7 @@ static int precheck(struct revert *v)
 {
 	struct proc_maps maps = {0};
 	bool mapped = false;
-	int r = proc_maps_read(v->pid, &maps);
+	int r = proc_maps_read(v->s.pid, &maps);
 
 	for (size_t i = 0; r == 0 && i < maps.n && !mapped; i++) {
 		char got[BUNDLE_ID_LEN + 1];
@@ -232,51 +213,32 @@ static int precheck(struct revert *v)
 			 strncmp(got, v->id, strlen(v->id)) == 0;
 	}
 	proc_maps_free(&maps);
-	if (r < 0 && v->o->skip_uninspectable)
-		v->rep->outcome = OUTCOME_SKIPPED;
+	if (r < 0 && v->s.o->skip_uninspectable)
+		v->s.rep->outcome = OUTCOME_SKIPPED;
 	if (r == 0 && !mapped) {
-		v->rep->outcome = OUTCOME_SKIPPED;
+		v->s.rep->outcome = OUTCOME_SKIPPED;
 		r = hp_err(-ENOENT, "patch %s is not applied", v->id);
 	}
 	return r;
 }
 
+static int run_step(void *op)
+{
+	return run(op);
+}
+
+static int precheck_step(void *op)
+{
+	return precheck(op);
+}
+
 void engine_revert(const char *id, pid_t pid, const struct engine_opts *o,
 		   struct engine_report *rep)
 {
-	struct revert v = {.id = id, .o = o, .pid = pid, .memfd = -1, .rep = rep};
-	int64_t t0 = now_ns();
-	int lock, r;
+	static const struct session_steps steps = {.what = "revert", .start_fault = "revert-start",
+						   .precheck = precheck_step, .run = run_step};
+	struct revert v = {.s = {.pid = pid, .o = o, .rep = rep}, .id = id};
 
-	*rep = (struct engine_report){.pid = pid, .outcome = OUTCOME_FAILED};
-	proc_comm(pid, rep->comm, sizeof(rep->comm));
-	hp_err_clear();
-	r = precheck(&v);
-	v.deadline_ns = t0 + o->timeout_ns;
-	lock = r < 0 ? -1 : pidlock_take(pid, v.deadline_ns);
-	if (r == 0 && lock < 0)
-		r = lock;
-	if (r == 0) {
-		fault_point("revert-start");
-		r = run(&v);
-	}
-	/* Whatever step noticed it, a process that died is reported as such:
-	 * there is nothing left to undo. */
-	if (r < 0 && r != -ENOENT && proc_exited(pid))
-		r = hp_err(-ESRCH, "process %d exited during the revert; nothing to undo", pid);
-	if (r < 0) {
-		rep->err = r;
-		snprintf(rep->reason, sizeof(rep->reason), "%s", hp_err_msg(r));
-		if (rep->outcome != OUTCOME_SKIPPED)
-			rep->outcome = OUTCOME_FAILED;
-	}
-	if (v.mine && v.mine->rec_valid)
-		rep->nfuncs = (unsigned)v.mine->rec.n;
-	pidlock_release(lock);
-	if (v.memfd >= 0)
-		close(v.memfd);
-	proc_maps_free(&v.maps);
-	patches_free(v.loaded, v.nloaded);
-	free(v.w);
-	rep->total_ns = now_ns() - t0;
+	*rep = (struct engine_report){.outcome = OUTCOME_FAILED};
+	session_run(&v.s, &steps, &v);
 }

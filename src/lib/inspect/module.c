@@ -223,14 +223,12 @@ int module_open(pid_t pid, const struct proc_module *m)
 	return fd;
 }
 
-int module_exe_build_id(pid_t pid, uint8_t *ret_id, size_t *ret_len)
+int module_path_build_id(const char *path, uint8_t *ret_id, size_t *ret_len)
 {
 	struct cache_entry c = {0};
-	char path[64];
 	struct stat st;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/exe", proc_live_tid(pid));
 	if (stat(path, &st) < 0)
 		return -errno;
 	if (!cache_find(major(st.st_dev), minor(st.st_dev), st.st_ino, stamp_of(&st), &c)) {
@@ -240,6 +238,28 @@ int module_exe_build_id(pid_t pid, uint8_t *ret_id, size_t *ret_len)
 		if (fd < 0)
 			return -errno;
 		identify_fd(fd, path, &c);
+	}
+	memcpy(ret_id, c.id, c.idlen);
+	*ret_len = c.idlen;
+	return 0;
+}
+
+int module_exe_build_id(pid_t pid, uint8_t *ret_id, size_t *ret_len)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", proc_live_tid(pid));
+	return module_path_build_id(path, ret_id, ret_len);
+}
+
+int module_map_build_id(pid_t pid, const struct map_entry *e, uint8_t *ret_id, size_t *ret_len)
+{
+	struct cache_entry c;
+
+	if (!cache_get(pid, e, &c)) {
+		identify(pid, e, &c);
+		if (!c.stamp.size && !c.stamp.ctime_ns)
+			return -ESRCH; /* not opened: the process is gone */
 	}
 	memcpy(ret_id, c.id, c.idlen);
 	*ret_len = c.idlen;

@@ -32,6 +32,12 @@ int module_find(pid_t pid, const struct proc_maps *maps, const uint8_t *build_id
  * same cache: the daemon's look at every exec costs a stat when the program
  * is known. @ret_id holds HP_BUILD_ID_MAX bytes; *ret_len 0: none. */
 int module_exe_build_id(pid_t pid, uint8_t *ret_id, size_t *ret_len);
+/* The build-id of the file at @path (any file: the one installed at a
+ * mapped file's path, say), from the same cache; *ret_len 0: none. */
+int module_path_build_id(const char *path, uint8_t *ret_id, size_t *ret_len);
+/* The build-id of the file @e maps, read through map_files (the mapped
+ * inode, deleted or not), from the same cache; *ret_len 0: none. */
+int module_map_build_id(pid_t pid, const struct map_entry *e, uint8_t *ret_id, size_t *ret_len);
 /* Open the module's file (the mapped inode) read-only. */
 int module_open(pid_t pid, const struct proc_module *m);
 void module_cache_clear(void);

@@ -2,13 +2,16 @@
 #include "remote.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "arch.h"
 #include "clock.h"
@@ -418,5 +421,105 @@ int remote_detach(struct remote *rm)
 	if (ptrace(PTRACE_DETACH, rm->t.tid, NULL, (void *)(long)rm->t.sig) < 0 && errno == ESRCH)
 		thread_reap(rm->t.tid);
 	rm->t.seized = false;
+	return r;
+}
+
+int remote_call_ok(struct remote *rm, const char *what, long nr, long a0, long a1, long a2,
+			  long a3, long a4, long a5, long *ret)
+{
+	long v;
+	int r = remote_syscall(rm, nr, a0, a1, a2, a3, a4, a5, &v);
+
+	if (r < 0)
+		return r;
+	if (v < 0 && v > -4096)
+		return hp_err((int)v, "%s in process %d failed: %s%s", what, rm->pid,
+			      strerror((int)-v),
+			      v == -EPERM || v == -EACCES || v == -ENOSYS
+				      ? " (is a seccomp filter blocking it?)"
+				      : "");
+	if (ret)
+		*ret = v;
+	return 0;
+}
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+
+/* Scratch layout in the target page at @s: sv[2] at 0, msghdr at 64, iovec at
+ * 128, control buffer at 160, one data byte at 192. */
+int remote_receive_fd(struct remote *rm, int local_fd, uint64_t s, int memfd, long *ret_fd)
+{
+	struct msghdr mh = {0};
+	struct iovec iov = {.iov_base = (void *)(s + 192), .iov_len = 1};
+	union {
+		struct cmsghdr h;
+		uint8_t b[CMSG_SPACE(sizeof(int))];
+	} cm;
+	int sv[2], pidfd = -1, end = -1, r;
+
+	r = remote_call_ok(rm, "socketpair", SYS_socketpair, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0,
+			   (long)s, 0, 0, NULL);
+	if (r < 0)
+		return r;
+	r = proc_mem_read(memfd, s, sv, sizeof(sv));
+	if (r < 0)
+		return r;
+	/* The borrowed thread's own pidfd first (PIDFD_THREAD, Linux 6.9):
+	 * when the main thread has exited, the process's pidfd reaches no
+	 * files any more. */
+	if (rm->t.tid != rm->pid)
+		pidfd = (int)syscall(SYS_pidfd_open, rm->t.tid, PIDFD_THREAD);
+	if (pidfd < 0)
+		pidfd = (int)syscall(SYS_pidfd_open, rm->pid, 0);
+	if (pidfd >= 0)
+		end = (int)syscall(SYS_pidfd_getfd, pidfd, sv[0], 0);
+	if (end < 0) {
+		r = hp_err(errno == ENOSYS ? -ENOSYS : -errno,
+			   "cannot reach a socket in process %d: %m", rm->pid);
+		goto out;
+	}
+	memset(&cm, 0, sizeof(cm));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.b;
+	mh.msg_controllen = sizeof(cm.b);
+	cm.h.cmsg_level = SOL_SOCKET;
+	cm.h.cmsg_type = SCM_RIGHTS;
+	cm.h.cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(&cm.h), &local_fd, sizeof(int));
+	iov.iov_base = "h";
+	if (sendmsg(end, &mh, MSG_DONTWAIT) != 1) {
+		r = hp_err(-errno, "cannot pass the patch object to process %d: %m", rm->pid);
+		goto out;
+	}
+	/* The same structures, as the target's recvmsg() will see them. */
+	iov.iov_base = (void *)(s + 192);
+	mh.msg_iov = (void *)(s + 128);
+	mh.msg_control = (void *)(s + 160);
+	r = proc_mem_write(memfd, s + 64, &mh, sizeof(mh));
+	if (r == 0)
+		r = proc_mem_write(memfd, s + 128, &iov, sizeof(iov));
+	if (r == 0)
+		r = remote_call_ok(rm, "recvmsg", SYS_recvmsg, sv[1], (long)(s + 64),
+				   MSG_DONTWAIT | MSG_CMSG_CLOEXEC, 0, 0, 0, NULL);
+	if (r == 0)
+		r = proc_mem_read(memfd, s + 160, cm.b, sizeof(cm.b));
+	if (r == 0) {
+		int fd;
+
+		memcpy(&fd, CMSG_DATA(&cm.h), sizeof(int));
+		if (cm.h.cmsg_type != SCM_RIGHTS || fd < 0)
+			r = hp_err(-EPROTO, "process %d did not receive the patch object", rm->pid);
+		*ret_fd = fd;
+	}
+out:
+	remote_call_ok(rm, "close", SYS_close, sv[0], 0, 0, 0, 0, 0, NULL);
+	remote_call_ok(rm, "close", SYS_close, sv[1], 0, 0, 0, 0, 0, NULL);
+	if (end >= 0)
+		close(end);
+	if (pidfd >= 0)
+		close(pidfd);
 	return r;
 }

@@ -62,3 +62,14 @@ static inline bool remote_guarded(const struct remote *rm)
 }
 /* Restores the thread exactly and detaches. Safe to call twice. */
 int remote_detach(struct remote *rm);
+
+/* remote_syscall() for a call that must succeed: a negative return becomes
+ * an error naming @what (and a hint when seccomp may be the cause). */
+int remote_call_ok(struct remote *rm, const char *what, long nr, long a0, long a1, long a2,
+		   long a3, long a4, long a5, long *ret);
+
+/* Passes @local_fd into the process (a socketpair made there, its one end
+ * reached through pidfd_getfd, SCM_RIGHTS across it). @scratch: a writable
+ * page of the target's, used for the call's arguments. The fd number in the
+ * target goes to @ret_fd. */
+int remote_receive_fd(struct remote *rm, int local_fd, uint64_t scratch, int memfd, long *ret_fd);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdarg.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include "bundle.h"
 #include "commitstate.h"
+#include "dpkg.h"
 #include "fault.h"
 #include "fileattrs.h"
 #include "fileio.h"
@@ -305,6 +307,80 @@ static int save_backup(const struct target *t, struct commit_report *rep)
 	return 0;
 }
 
+static void dpkg_note(struct commit_report *rep, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void dpkg_note(struct commit_report *rep, const char *fmt, ...)
+{
+	size_t n = strlen(rep->dpkg);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(rep->dpkg + n, sizeof(rep->dpkg) - n, fmt, ap);
+	va_end(ap);
+}
+
+/* The file a dpkg run left at @t's path is the fixed file. */
+static int check_installed(const struct bundle *b, const struct target *t)
+{
+	struct target now = {.dirfd = -1, .fd = -1};
+	int r = target_open(t->path, &now);
+
+	if (r == 0 && sodium_memcmp(now.sha, b->manifest.file_sha_fixed, 32) != 0)
+		r = hp_err(-EBADMSG, "dpkg installed %s %s, but %s is not the fixed file the "
+				     "bundle names",
+			   b->debref.package, b->debref.version, t->path);
+	target_close(&now);
+	return r;
+}
+
+/* Commit as an upgrade would: dpkg installs the package version whose file
+ * is the fixed file, from a .deb found here with the bundle's checksum.
+ * False when that cannot be (said in rep->dpkg): the file is then
+ * replaced instead. */
+static bool commit_by_dpkg(const struct bundle *b, struct target *t, struct commit_report *rep)
+{
+	const struct debref *d = &b->debref;
+	char deb[PATH_MAX], have[256] = "";
+	int r = dpkg_installed_version(d->package, d->arch, have, sizeof(have));
+
+	if (r < 0 || strcmp(have, d->from_version) != 0) {
+		dpkg_note(rep, "dpkg has no %s %s installed, so it was not upgraded; ", d->package,
+			  d->from_version);
+		return false;
+	}
+	r = dpkg_find_deb(d, deb, sizeof(deb));
+	if (r < 0) {
+		dpkg_note(rep, "%s, so %s was not upgraded; ", hp_err_msg(r), d->package);
+		hp_err_clear();
+		return false;
+	}
+	r = save_backup(t, rep);
+	if (r == 0)
+		r = dpkg_install(deb);
+	if (r == 0)
+		r = check_installed(b, t);
+	if (r == 0)
+		r = commitstate_set_note(b->id, CS_COMMITTED, t->path, "dpkg-installed");
+	if (r == 0)
+		dpkg_note(rep, "installed %s %s with dpkg (%s)", d->package, d->version, deb);
+	report(rep, r < 0 ? CO_FAILED : CO_DONE, r);
+	return true;
+}
+
+/* After a rename over a package's file: what dpkg --verify now says. */
+static const char *note_owner(const struct target *t, struct commit_report *rep)
+{
+	char pkg[256];
+
+	if (dpkg_owner(t->path, pkg, sizeof(pkg)) < 0)
+		return NULL;
+	dpkg_note(rep, "%s is package %s's file: `dpkg --verify %s` reports it changed, and dpkg "
+		       "still lists the version it shipped",
+		  t->path, pkg, pkg);
+	return "dpkg-modified";
+}
+
 static void do_commit(const struct bundle *b, struct target *t, struct commit_report *rep)
 {
 	const struct manifest *m = &b->manifest;
@@ -322,6 +398,8 @@ static void do_commit(const struct bundle *b, struct target *t, struct commit_re
 		superseded(b, t, rep);
 		return;
 	}
+	if (b->has_debref && commit_by_dpkg(b, t, rep))
+		return;
 	r = fixedfile_build(b, t->data, t->len, &fixed, &len);
 	if (r < 0) {
 		report(rep, CO_REFUSED, r);
@@ -331,7 +409,7 @@ static void do_commit(const struct bundle *b, struct target *t, struct commit_re
 	if (r == 0)
 		r = target_replace(t, b->id, fixed, len, m->file_sha_fixed, "commit");
 	if (r == 0)
-		r = commitstate_set(b->id, CS_COMMITTED, t->path);
+		r = commitstate_set_note(b->id, CS_COMMITTED, t->path, note_owner(t, rep));
 	if (r == 0)
 		fault_step("commit", "recorded");
 	report(rep, r < 0 ? CO_FAILED : CO_DONE, r);
@@ -431,6 +509,7 @@ static void do_rollback(const struct bundle *b, struct target *t, struct commit_
 		fault_step("rollback", "recorded");
 		/* Its job is done: the original is on disk again. */
 		unlink(rep->backup);
+		note_owner(t, rep);
 	}
 	report(rep, r < 0 ? CO_FAILED : CO_DONE, r);
 }

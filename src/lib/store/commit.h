@@ -20,6 +20,11 @@
  * one. Running processes keep the inode they mapped (and their live patch);
  * processes started later map the new file.
  *
+ * dpkg is kept truthful (dpkg.h): a bundle whose fixed file is Debian's own
+ * newer file (build --upgrade-to) is committed by installing that package
+ * version with dpkg, when its .deb is at hand; any other replaced file of a
+ * package is reported, and recorded, as one `dpkg --verify` shows changed.
+ *
  * The caller has verified the bundle's signature.
  */
 #pragma once
@@ -46,6 +51,7 @@ struct commit_report {
 	char backup[PATH_MAX];  /* the original's copy in the store */
 	bool have_backup;       /* (CO_ALREADY of a commit: false if hotpatch never made one) */
 	char reason[HP_ERR_MAX];
+	char dpkg[HP_ERR_MAX];  /* what dpkg knows of the change ("" when nothing to say) */
 };
 
 const char *commit_outcome_name(enum commit_outcome o, bool rollback);

@@ -107,6 +107,8 @@ static int parse_record(char *text, struct commit_record *rec)
 			rec->when = strtoll(eq, NULL, 10);
 		else if (strcmp(line, "target") == 0)
 			snprintf(rec->target, sizeof(rec->target), "%s", eq);
+		else if (strcmp(line, "dpkg") == 0)
+			snprintf(rec->dpkg, sizeof(rec->dpkg), "%s", eq);
 	}
 	return have_state ? 0 : -EBADMSG;
 }
@@ -137,7 +139,14 @@ int commitstate_get(const char *id, struct commit_record *ret)
 
 int commitstate_set(const char *id, enum commit_state state, const char *target)
 {
+	return commitstate_set_note(id, state, target, NULL);
+}
+
+int commitstate_set_note(const char *id, enum commit_state state, const char *target,
+			 const char *dpkg)
+{
 	char path[PATH_MAX], text[RECORD_MAX];
+	struct commit_record old = {0};
 	int r = commitstate_ensure_dirs(), n;
 
 	if (r < 0)
@@ -148,8 +157,13 @@ int commitstate_set(const char *id, enum commit_state state, const char *target)
 			return hp_err(-errno, "cannot remove %s: %m", path);
 		return 0;
 	}
-	n = snprintf(text, sizeof(text), "state=%s\ntime=%" PRId64 "\ntarget=%s\n",
-		     commitstate_name(state), (int64_t)time(NULL), target ? target : "");
+	/* A commit found already done keeps what the commit that did it knew. */
+	if (!dpkg && state == CS_COMMITTED && commitstate_get(id, &old) == 0 &&
+	    old.state == CS_COMMITTED)
+		dpkg = old.dpkg;
+	n = snprintf(text, sizeof(text), "state=%s\ntime=%" PRId64 "\ntarget=%s\ndpkg=%s\n",
+		     commitstate_name(state), (int64_t)time(NULL), target ? target : "",
+		     dpkg ? dpkg : "");
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return hp_err(-ENAMETOOLONG, "the target path is too long");
 	return file_write_atomic(path, text, (size_t)n, 0644);

@@ -30,6 +30,9 @@ struct commit_record {
 	enum commit_state state;
 	int64_t when;        /* seconds since the epoch */
 	char target[4096];   /* the file, as committed (the real path) */
+	char dpkg[32];       /* how dpkg knows it: "dpkg-installed" (the package version
+			      * whose file it is), "dpkg-modified" (a package's file
+			      * replaced: dpkg --verify reports it), "" (no package's) */
 };
 
 const char *commitstate_name(enum commit_state s);
@@ -37,6 +40,10 @@ const char *commitstate_name(enum commit_state s);
 int commitstate_get(const char *id, struct commit_record *ret);
 /* Writes the record crash-safely; @target may be NULL. CS_NONE removes it. */
 int commitstate_set(const char *id, enum commit_state state, const char *target);
+/* The same, with how dpkg knows the change (struct commit_record's dpkg;
+ * NULL: the record's, kept). */
+int commitstate_set_note(const char *id, enum commit_state state, const char *target,
+			 const char *dpkg);
 /* The ids that have a record (sorted); the caller frees each and the array. */
 int commitstate_list(char ***ret, size_t *ret_n);
 

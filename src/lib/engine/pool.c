@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "pool.h"
+
 #include "engine.h"
 #include "error.h"
 
