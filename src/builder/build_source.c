@@ -2,6 +2,7 @@
 /* hotpatch build, from patch sources: compile each source, then the common
  * phases (patchlink.c). */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "error.h"
 #include "patchlink.h"
@@ -29,6 +30,8 @@ int build_from_source(const struct build_source_opts *o)
 	int r;
 
 	r = build_begin(&b, &o->c);
+	/* Test only: what a refused replacement would do (test_ipa_ra). */
+	b.check_regs = !getenv("HOTPATCH_TEST_NO_REGCHECK");
 	if (r == 0)
 		r = compile_sources(&b, o);
 	if (r == 0)

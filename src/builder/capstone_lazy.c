@@ -37,6 +37,13 @@ bool cs_disasm_iter(csh handle, const uint8_t **code, size_t *size, uint64_t *ad
 	LAZY_FORWARD(cs, cs_disasm_iter, (handle, code, size, address, insn));
 }
 
+cs_err cs_regs_access(csh handle, const cs_insn *insn, cs_regs regs_read, uint8_t *regs_read_count,
+		      cs_regs regs_write, uint8_t *regs_write_count)
+{
+	LAZY_FORWARD(cs, cs_regs_access,
+		     (handle, insn, regs_read, regs_read_count, regs_write, regs_write_count));
+}
+
 void cs_free(cs_insn *insn, size_t count)
 {
 	LAZY_FORWARD_VOID(cs, cs_free, (insn, count));

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "branchcheck.h"
+#include "regcheck.h"
 #include "cxxname.h"
 #include "bundle.h"
 #include "elffile.h"
@@ -699,6 +700,8 @@ int build_finish(struct build *b)
 		r = patchobj_read_meta(b->obj, &b->meta);
 	if (r == 0)
 		r = resolve_funcs(b);
+	if (r == 0 && b->check_regs)
+		r = regcheck_replacements(b);
 	if (r == 0)
 		r = resolve_syms(b);
 	if (r == 0)

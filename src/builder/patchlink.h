@@ -30,6 +30,8 @@ struct build {
 	char *explain;
 	char *verdict; /* verdict_encode()'s text for the bundle, or NULL */
 	struct buf file_update; /* manifest.file_* describe it */
+	/* Replacements from patch sources: check their registers (regcheck.h). */
+	bool check_regs;
 };
 
 /* Opens the target and makes the scratch directory. */

@@ -259,3 +259,14 @@ int symtab_load_twin(const char *twin, struct symtab *ret)
 	*ret = st;
 	return 0;
 }
+
+const struct symtab_entry *symtab_func_at(const struct symtab *st, uint64_t addr)
+{
+	for (size_t i = 0; i < st->n; i++) {
+		const struct symtab_entry *e = &st->v[i];
+
+		if (e->type == STT_FUNC && e->size && addr >= e->value && addr < e->value + e->size)
+			return e;
+	}
+	return NULL;
+}

@@ -46,5 +46,7 @@ void symtab_free(struct symtab *st);
  * candidates, when the name is ambiguous. */
 int symtab_lookup(const struct symtab *st, const char *name, const char *file,
 		  const struct symtab_entry **ret);
+/* The function symbol whose bytes hold @addr, or NULL. */
+const struct symtab_entry *symtab_func_at(const struct symtab *st, uint64_t addr);
 /* Does @file (as the user wrote it) name the STT_FILE @stt_file? */
 bool symtab_file_matches(const char *stt_file, const char *file);

@@ -103,6 +103,7 @@ static void worker_main(int wfd, struct job_result *job, const struct bundle *b,
 	struct engine_run run = {.kind = out.op == JOB_APPLY ? ENGINE_APPLY : ENGINE_REVERT,
 				 .b = b, .id = out.id, .pids = &out.target, .npids = 1, .jobs = 1,
 				 .o = *eo, .quiet_failures = out.retry_on_failure,
+				 .sync_later = true, /* the daemon syncs once a second */
 				 .on_report = job_report, .arg = &out};
 	struct engine_result res;
 	ssize_t n;

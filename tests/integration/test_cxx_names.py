@@ -92,8 +92,9 @@ def build_target(env):
         obj = os.path.join(env.dir, os.path.basename(src) + ".o")
         # -fno-ipa-ra: with it, GCC lets respond() keep n in %rdi across
         # the call of the leaf geo::scale(long, long), which it knows leaves
-        # %rdi alone; a replacement compiled apart does not know that. That
-        # hazard is not C++'s and not this test's (see the report of issue 22).
+        # %rdi alone, and the builder rightly refuses replacements that
+        # change %rdi (regcheck.c, test_ipa_ra). That is not this test's
+        # subject: names are.
         subprocess.run([comp, "-O2", "-g", "-fno-ipa-ra", "-c", "-o", obj, src], check=True)
         objs.append(obj)
     exe = os.path.join(env.dir, "server")

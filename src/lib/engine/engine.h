@@ -121,6 +121,9 @@ struct engine_run {
 	/* A failure the caller will retry is not on the audit trail yet (the
 	 * daemon's first tries just after an exec). */
 	bool quiet_failures;
+	/* The caller makes the audit trail durable on its own schedule
+	 * (hotpatchd, once a second): no fdatasync per operation. */
+	bool sync_later;
 	/* Each process's report, in completion order, one at a time. */
 	void (*on_report)(const struct engine_report *rep, void *arg);
 	void *arg;

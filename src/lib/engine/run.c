@@ -97,7 +97,8 @@ int engine_run(const struct engine_run *run, struct engine_result *ret)
 	r = pool_run(run->pids, run->npids, run->jobs ? run->jobs : pool_default_jobs(), one, done,
 		     &s);
 	/* One durable append for the whole operation, whatever its size. */
-	audit_sync();
+	if (!run->sync_later)
+		audit_sync();
 	if (r < 0)
 		return r;
 	stage(&s);

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+#include "clobber.h"
+
+#include <elf.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "disasm.h"
+#include "elffile.h"
+#include "error.h"
+#include "symtab.h"
+
+#define BIT_X87 41
+
+static const char *const names[] = {"rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11"};
+
+void regset_format(regset s, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i <= BIT_X87 && n < len; i++) {
+		if (!(s & (UINT64_C(1) << i)))
+			continue;
+		if (i < 9)
+			n += (size_t)snprintf(buf + n, len - n, "%s%%%s", n ? ", " : "", names[i]);
+		else if (i < BIT_X87)
+			n += (size_t)snprintf(buf + n, len - n, "%s%%xmm%d", n ? ", " : "", i - 9);
+		else
+			n += (size_t)snprintf(buf + n, len - n, "%sthe x87 stack", n ? ", " : "");
+	}
+}
+
+regset clobber_writes(csh cs, const cs_insn *insn, bool whole_only, regset *reads)
+{
+	cs_regs rd, wr;
+	uint8_t nrd = 0, nwr = 0;
+	regset set = 0;
+
+	if (cs_regs_access(cs, insn, rd, &nrd, wr, &nwr) != CS_ERR_OK) {
+		if (reads)
+			*reads = REGSET_ABI;
+		return whole_only ? 0 : REGSET_ABI; /* cannot tell: assume the worst */
+	}
+	for (uint8_t i = 0; i < nwr; i++) {
+		int bit = disasm_reg_bit(wr[i]);
+
+		if (bit >= 0 && (!whole_only || disasm_reg_whole(wr[i])))
+			set |= UINT64_C(1) << bit;
+	}
+	for (uint8_t i = 0; reads && i < nrd; i++) {
+		int bit = disasm_reg_bit(rd[i]);
+
+		if (bit >= 0)
+			*reads |= UINT64_C(1) << bit;
+	}
+	return set;
+}
+
+struct walk {
+	const struct clobber_image *img;
+	struct disasm d;
+	uint64_t *todo; /* function starts: visited ones, then those to visit */
+	size_t ntodo, cap;
+	regset set;
+};
+
+static int push(struct walk *w, uint64_t start)
+{
+	uint64_t *nv;
+
+	for (size_t i = 0; i < w->ntodo; i++)
+		if (w->todo[i] == start)
+			return 0;
+	if (w->ntodo == w->cap) {
+		w->cap = w->cap ? 2 * w->cap : 16;
+		nv = realloc(w->todo, w->cap * sizeof(*nv));
+		if (!nv)
+			return hp_err(-ENOMEM, "out of memory");
+		w->todo = nv;
+	}
+	w->todo[w->ntodo++] = start;
+	return 0;
+}
+
+/* A call or jump leaving the function [lo, hi): follow it into another
+ * function of the file, or count every register when it goes anywhere
+ * else. A jump through a register or memory stays in the function for a
+ * lower bound (a switch table: GCC's own set for the function does not grow,
+ * and counting it would let a larger replacement through); an upper bound
+ * cannot tell that from a tail call through a pointer. */
+static int follow(struct walk *w, const cs_insn *insn, uint64_t lo, uint64_t hi, bool lower)
+{
+	const struct symtab_entry *e;
+	uint64_t to;
+
+	if (!disasm_is_branch(insn))
+		return 0;
+	if (!disasm_direct_target(insn, &to)) {
+		if (disasm_in_group(insn, CS_GRP_CALL) || !lower)
+			w->set = REGSET_ABI;
+		return 0;
+	}
+	if (to >= lo && to < hi)
+		return 0;
+	e = symtab_func_at(w->img->syms, to);
+	if (!e) {
+		w->set = REGSET_ABI; /* the PLT, or code no symbol names */
+		return 0;
+	}
+	return push(w, e->value);
+}
+
+static int walk_one(struct walk *w, uint64_t vaddr, uint64_t size, bool lower)
+{
+	uint8_t *code = malloc(size ? size : 1);
+	const uint8_t *p = code;
+	uint64_t addr = vaddr;
+	size_t left = size;
+	int r;
+
+	if (!code)
+		return hp_err(-ENOMEM, "out of memory");
+	r = elf_file_read_vaddr(w->img->elf, vaddr, code, size);
+	while (r == 0 && left && w->set != REGSET_ABI &&
+	       cs_disasm_iter(w->d.cs, &p, &left, &addr, w->d.insn)) {
+		w->set |= clobber_writes(w->d.cs, w->d.insn, false, NULL);
+		r = follow(w, w->d.insn, vaddr, vaddr + size, lower);
+	}
+	/* Bytes capstone cannot decode: an upper bound must assume the worst. */
+	if (r == 0 && left && !lower)
+		w->set = REGSET_ABI;
+	free(code);
+	return r;
+}
+
+int clobber_set(const struct clobber_image *img, uint64_t vaddr, uint64_t size,
+		enum clobber_bound bound, regset *ret)
+{
+	struct walk w = {.img = img};
+	int r;
+
+	r = disasm_open(&w.d);
+	if (r < 0)
+		return r;
+	r = push(&w, vaddr);
+	/* The first function by its given size (a replacement's symbol), the
+	 * ones it reaches by their symbols. */
+	if (r == 0)
+		r = walk_one(&w, vaddr, size, bound == CLOBBER_LOWER);
+	for (size_t next = 1; r == 0 && next < w.ntodo && w.set != REGSET_ABI; next++) {
+		const struct symtab_entry *e = symtab_func_at(img->syms, w.todo[next]);
+
+		r = walk_one(&w, e->value, e->size, bound == CLOBBER_LOWER);
+	}
+	if (r == 0)
+		*ret = w.set;
+	disasm_close(&w.d);
+	free(w.todo);
+	return r;
+}
+
+/* Does the function @e branch or call to @vaddr anywhere? */
+static int reaches(struct disasm *d, struct elf_file *elf, const struct symtab_entry *e,
+		   uint64_t vaddr, bool *ret)
+{
+	uint8_t *code = malloc(e->size);
+	const uint8_t *p = code;
+	uint64_t addr = e->value, to;
+	size_t left = e->size;
+	int r;
+
+	if (!code)
+		return hp_err(-ENOMEM, "out of memory");
+	*ret = false;
+	r = elf_file_read_vaddr(elf, e->value, code, e->size);
+	while (r == 0 && !*ret && left && cs_disasm_iter(d->cs, &p, &left, &addr, d->insn))
+		*ret = disasm_direct_target(d->insn, &to) && to == vaddr;
+	free(code);
+	return r;
+}
+
+static int by_range(const void *a, const void *b)
+{
+	const struct symtab_entry *x = *(const struct symtab_entry *const *)a;
+	const struct symtab_entry *y = *(const struct symtab_entry *const *)b;
+
+	if (x->value != y->value)
+		return x->value < y->value ? -1 : 1;
+	return x->size < y->size ? -1 : x->size > y->size;
+}
+
+/* The function symbols with bytes, each range once (aliases share theirs),
+ * without @skip's. */
+static int func_ranges(const struct symtab *st, uint64_t skip, const struct symtab_entry ***ret,
+		       size_t *ret_n)
+{
+	const struct symtab_entry **v = calloc(st->n + 1, sizeof(*v));
+	size_t n = 0, k = 0;
+
+	if (!v)
+		return hp_err(-ENOMEM, "out of memory");
+	for (size_t i = 0; i < st->n; i++)
+		if (st->v[i].type == STT_FUNC && st->v[i].size && st->v[i].value != skip)
+			v[n++] = &st->v[i];
+	qsort(v, n, sizeof(*v), by_range);
+	for (size_t i = 0; i < n; i++)
+		if (!k || by_range(&v[k - 1], &v[i]) != 0)
+			v[k++] = v[i];
+	*ret = v;
+	*ret_n = k;
+	return 0;
+}
+
+int clobber_callers(const struct clobber_image *img, uint64_t vaddr,
+		    const struct symtab_entry ***ret, size_t *ret_n)
+{
+	const struct symtab_entry **fn = NULL;
+	size_t nfn = 0, n = 0;
+	struct disasm d;
+	bool hit = false;
+	int r;
+
+	r = func_ranges(img->syms, vaddr, &fn, &nfn);
+	if (r < 0)
+		return r;
+	r = disasm_open(&d);
+	if (r < 0) {
+		free(fn);
+		return r;
+	}
+	/* The callers are kept in place, in the array of candidates. */
+	for (size_t i = 0; r == 0 && i < nfn; i++) {
+		r = reaches(&d, img->elf, fn[i], vaddr, &hit);
+		if (r == 0 && hit)
+			fn[n++] = fn[i];
+	}
+	disasm_close(&d);
+	if (r < 0) {
+		free(fn);
+		return r;
+	}
+	*ret = fn;
+	*ret_n = n;
+	return 0;
+}
