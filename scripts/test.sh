@@ -7,8 +7,8 @@
 #   scripts/test.sh            the default suites (about 15-25 minutes on 2 cores)
 #   scripts/test.sh --long     also the long stress and real-world runs
 #   scripts/test.sh -- ARGS    extra arguments for `meson test` (e.g. a test name)
-#   scripts/test.sh --arm64    the arm64 subset (scripts/arm64/subset), built and
-#                              run inside an emulated arm64 machine (scripts/arm64/)
+#   scripts/test.sh --arm64    the arm64 subset (scripts/arm64/subset), cross-compiled
+#                              here and run inside an emulated arm64 machine (scripts/arm64/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,8 +32,13 @@ scripts/setup.sh
 if $arm64; then
 	rm -f build-arm64/summary.txt
 	status=0
-	scripts/arm64/run.sh --timeout 3300 -- bash scripts/arm64/guest-test.sh "${meson_args[@]}" ||
-		status=$?
+	# Cross-compiled here, run there: a failed build boots nothing.
+	if scripts/arm64/build.sh "${meson_args[@]}"; then
+		scripts/arm64/run.sh --timeout 3300 -- bash scripts/arm64/guest-test.sh "${meson_args[@]}" ||
+			status=$?
+	else
+		status=1
+	fi
 	if [ -f build-arm64/summary.txt ]; then
 		tail -n 1 build-arm64/summary.txt
 	else
