@@ -9,15 +9,16 @@
 #include "clobber.h"
 #include "dwarfinfo.h"
 #include "error.h"
-#include "patchlink.h"
+#include "manifest.h"
 #include "progress.h"
 #include "regslive.h"
+#include "symtab.h"
 #include "thunk.h"
 
-static bool replaced(const struct build *b, const struct symtab_entry *e)
+static bool replaced(const struct regcheck *b, const struct symtab_entry *e)
 {
-	for (size_t i = 0; i < b->man.nfuncs; i++)
-		if (b->man.funcs[i].vaddr == e->value)
+	for (size_t i = 0; i < b->man->nfuncs; i++)
+		if (b->man->funcs[i].vaddr == e->value)
 			return true;
 	return false;
 }
@@ -50,7 +51,7 @@ static void add_caller(struct risk *k, const char *name, regset regs)
 
 /* The callers the patch does not replace that keep one of @extra across
  * their call. */
-static int find_risk(const struct build *b, const struct clobber_image *target,
+static int find_risk(const struct regcheck *b, const struct clobber_image *target,
 		     const struct manifest_func *f, regset extra, struct risk *k)
 {
 	const struct symtab_entry **callers = NULL;
@@ -82,10 +83,10 @@ static int find_risk(const struct build *b, const struct clobber_image *target,
 
 /* Can a thunk keep the registers (thunk.h)? 1 and it is planned, or 0
  * with the reason. */
-static int plan_thunk(struct build *b, size_t i, regset extra, const struct risk *k, char *why,
+static int plan_thunk(struct regcheck *b, size_t i, regset extra, const struct risk *k, char *why,
 		      size_t len)
 {
-	const struct manifest_func *f = &b->man.funcs[i];
+	const struct manifest_func *f = &b->man->funcs[i];
 	enum dw_result res = DW_RESULT_NONE;
 	struct thunk *nv;
 	regset result;
@@ -100,7 +101,7 @@ static int plan_thunk(struct build *b, size_t i, regset extra, const struct risk
 		snprintf(why, len, "a caller keeps a value in %%xmm16-%%xmm31");
 		return 0;
 	}
-	r = dwarfinfo_args_in_regs(b->hpo, f->new_name, &res, why, len);
+	r = dwarfinfo_args_in_regs(b->obj_path, f->new_name, &res, why, len);
 	if (r == -ENOENT)
 		snprintf(why, len, "the patch object has no debug info for %s", f->new_name);
 	if (r <= 0)
@@ -119,10 +120,10 @@ static int plan_thunk(struct build *b, size_t i, regset extra, const struct risk
 	return 1;
 }
 
-static int check_one(struct build *b, const struct clobber_image *target,
+static int check_one(struct regcheck *b, const struct clobber_image *target,
 		     const struct clobber_image *patch, size_t i, uint64_t new_size)
 {
-	const struct manifest_func *f = &b->man.funcs[i];
+	const struct manifest_func *f = &b->man->funcs[i];
 	struct risk k = {0};
 	char regs[256], why[256];
 	regset old, new;
@@ -166,18 +167,18 @@ static int new_size_of(const struct symtab *st, uint64_t vaddr, uint64_t *ret)
 		      (unsigned long long)vaddr);
 }
 
-int regcheck_replacements(struct build *b)
+int regcheck_replacements(struct regcheck *rc)
 {
 	struct symtab objsyms = {0};
-	struct clobber_image target = {b->target, &b->syms}, patch = {b->obj, &objsyms};
+	struct clobber_image target = {rc->target, rc->syms}, patch = {rc->obj, &objsyms};
 	uint64_t size = 0;
 	int r;
 
-	r = symtab_load(b->obj, NULL, NULL, &objsyms);
-	for (size_t i = 0; r == 0 && i < b->man.nfuncs; i++) {
-		r = new_size_of(&objsyms, b->man.funcs[i].new_vaddr, &size);
+	r = symtab_load(rc->obj, NULL, NULL, &objsyms);
+	for (size_t i = 0; r == 0 && i < rc->man->nfuncs; i++) {
+		r = new_size_of(&objsyms, rc->man->funcs[i].new_vaddr, &size);
 		if (r == 0)
-			r = check_one(b, &target, &patch, i, size);
+			r = check_one(rc, &target, &patch, i, size);
 	}
 	symtab_free(&objsyms);
 	return r;
