@@ -106,7 +106,8 @@ int callgraph_build(const struct clobber_image *img, struct callgraph *ret)
 		free(g.v);
 		return r;
 	}
-	qsort(g.v, g.n, sizeof(*g.v), by_target);
+	if (g.n)
+		qsort(g.v, g.n, sizeof(*g.v), by_target);
 	*ret = g;
 	return 0;
 }

@@ -57,6 +57,7 @@ struct ctx {
 	const struct regcheck *rc;
 	const struct clobber_image *target;
 	struct callgraph graph;
+	bool have_graph;
 };
 
 static int live_after(struct ctx *c, const struct symtab_entry *caller, uint64_t callee,
@@ -190,8 +191,9 @@ static int check_one(struct regcheck *b, struct ctx *c, const struct clobber_ima
 		return hp_err_prefix(r, "comparing the registers %s changes: ", f->name);
 	if (!(new & ~old & ~X87))
 		return 0;
-	if (!c->graph.v)
+	if (!c->have_graph)
 		r = callgraph_build(c->target, &c->graph);
+	c->have_graph = r == 0;
 	if (r == 0)
 		r = find_risk(c, f, new & ~old & ~X87, &k);
 	if (r < 0 || !k.n)
