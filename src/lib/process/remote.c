@@ -354,8 +354,7 @@ static int leave_syscall_stop(struct remote *rm)
 
 /* Put the thread back into its own registers, in an interrupt (or signal
  * delivery) stop. A signal that reported instead is delivered to the real
- * context at once. Between two calls the thread is therefore always exactly
- * as we found it: a tool killed there leaves nothing behind. */
+ * context at once. After this a tool killed leaves nothing behind. */
 static int restore(struct remote *rm)
 {
 	int r = leave_syscall_stop(rm);
@@ -370,6 +369,21 @@ static int restore(struct remote *rm)
 		return interrupt_and_save(rm);
 	}
 	return 0;
+}
+
+/* Can the thread stay in its syscall-exit stop, with our registers, until
+ * the next call or remote_detach()? Only when a tool killed meanwhile leaves
+ * it exactly as restore() would: the guard frame is armed (it takes over, as
+ * during a call) and resumes it exactly, which it does unless the thread's
+ * own call is one the kernel would continue (ERESTART_RESTARTBLOCK: the
+ * frame starts it again with its whole timeout). Else its registers are put
+ * back after each call. Staying saves each call but the last an interrupt
+ * stop: a PTRACE_INTERRUPT, a PTRACE_CONT, a wait for the thread to run
+ * (the costly part on a loaded host) and a PTRACE_SETREGS; a load makes
+ * about ten calls. */
+static bool may_stay(const struct remote *rm)
+{
+	return rm->guard.armed && !((long)rm->saved.orig_rax >= 0 && (long)rm->saved.rax == -516);
 }
 
 int remote_syscall(struct remote *rm, long nr, long a0, long a1, long a2, long a3, long a4,
@@ -408,7 +422,7 @@ int remote_syscall(struct remote *rm, long nr, long a0, long a1, long a2, long a
 		rm->in_syscall_stop = 1;
 		rm->ncalls++;
 		*ret = (long)regs.rax;
-		return restore(rm);
+		return may_stay(rm) ? 0 : restore(rm);
 	}
 	return hp_err(-EAGAIN, "process %d receives signals too fast; retry", rm->pid);
 }

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""The borrowed thread between two remote calls (remote.c, issue 19): when
+the guard frame is armed and resumes the thread exactly (its own call is not
+one the kernel would continue), the thread waits in its syscall-exit stop
+with the tool's registers and gets its own back once, after the last call,
+instead of after each: one interrupt stop, not one per call. Counted with
+strace. A tool killed between two calls (the fault point `load-mapped`)
+leaves the thread to the frame: the target lives on, the borrowed thread is
+back in its own call, and the next apply converges."""
+import re
+import signal
+import subprocess
+import sys, os
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../lib"))
+from hptest import *
+
+DEBUG = {"HOTPATCH_DEBUG": "1"}
+SYS_PAUSE = 34
+
+
+def borrowed(stderr):
+    m = re.search(r"system calls made by thread (\d+)", stderr)
+    if not m:
+        raise Failure(f"no borrowed thread in the debug output:\n{stderr}")
+    return int(m.group(1))
+
+
+def traced(env, *args):
+    """One hotpatch command under strace (ptrace requests only): its
+    requests, and its stderr (with the debug trace)."""
+    out = os.path.join(env.dir, "strace.txt")
+    # LeakSanitizer cannot run under a tracer (strace): off for this run.
+    asan = os.environ.get("ASAN_OPTIONS", "")
+    r = subprocess.run(["strace", "-f", "-qq", "-e", "trace=ptrace", "-o", out, HOTPATCH,
+                        "--root", env.root, *map(str, args)], capture_output=True, text=True,
+                       env={**os.environ, **DEBUG,
+                            "ASAN_OPTIONS": (asan + ":" if asan else "") + "detect_leaks=0"})
+    expect_eq(r.returncode, 0, f"hotpatch {' '.join(map(str, args))}: {r.stderr}")
+    with open(out) as f:
+        return f.read(), r.stderr
+
+
+def own_call(pid, tid):
+    with open(f"/proc/{pid}/task/{tid}/syscall") as f:
+        return f.read().split()[0]
+
+
+def test(env):
+    bundle = env.build(fixture("victim"), FIX_CHECK_LEN)
+    bid = env.bundle_id(bundle)
+    # The main thread answers; the helper, in pause() (restarted exactly by
+    # the frame), has used the least CPU and is borrowed.
+    v = env.victim("victim", "--sleepers", 1)
+    for _ in range(200):
+        v.call(10)
+
+    trace, err = traced(env, "apply", bundle, "--pid", v.pid, "--insecure")
+    tid = borrowed(err)
+    expect(tid != v.pid, f"the helper is borrowed ({tid})")
+    expect("remote calls unguarded" not in err, f"the guard is armed:\n{err}")
+    calls = len(re.findall(rf"PTRACE_SYSCALL, {tid}\b", trace)) // 2
+    interrupts = len(re.findall(rf"PTRACE_INTERRUPT, {tid}\b", trace))
+    expect(calls >= 5, f"the load made its calls through thread {tid} ({calls})")
+    # One to borrow it, one to give it its registers back after the last
+    # call, one for the flip's stop of every thread.
+    expect(interrupts <= 3, f"{interrupts} interrupts of the borrowed thread for {calls} calls "
+                            f"(one per call before)")
+    expect_eq(v.call(100), -1, "patched")
+    expect_eq(own_call(v.pid, tid), str(SYS_PAUSE), "the helper is back in pause()")
+    env.hp("revert", bid, "--pid", v.pid)
+    expect_eq(v.call(100), 100, "reverted")
+
+    # Killed between two calls of the load: the thread is in its
+    # syscall-exit stop with the tool's registers; the frame resumes it.
+    r = env.hp("apply", bundle, "--pid", v.pid, "--insecure",
+               env_vars={"HOTPATCH_FAULT": "load-mapped", **DEBUG}, check=False)
+    expect_eq(r.returncode, -signal.SIGKILL, f"the tool killed itself ({r.stderr})")
+    expect_eq(borrowed(r.stderr), tid, "the same helper was borrowed")
+    expect("remote calls unguarded" not in r.stderr, f"the guard was armed:\n{r.stderr}")
+    wait_for(lambda: own_call(v.pid, tid) == str(SYS_PAUSE), what="the helper back in pause()")
+    expect(consistent(env, v, "load-mapped") is False, "the target runs its own code")
+    r = env.hp_json("apply", bundle, "--pid", v.pid, "--insecure")["processes"][0]
+    expect_eq(r["result"], "patched", f"the next apply converges: {r}")
+    expect_eq(v.call(100), -1, "patched")
+    env.hp("revert", bid, "--pid", v.pid)
+    expect_eq(v.maps_objects(), [], "nothing left mapped after the revert")
+    expect(v.alive(), "the target lives")
+
+
+main(test)
