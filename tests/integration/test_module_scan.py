@@ -29,17 +29,11 @@ def test(env):
     wait_for(lambda: len(mapped_files(other.pid)) >= 3, what="sleep started")
     files = mapped_files(other.pid)
 
-    out = os.path.join(env.dir, "strace.txt")
-    asan = os.environ.get("ASAN_OPTIONS", "")
-    r = subprocess.run(["strace", "-f", "-qq", "-e", "trace=openat", "-o", out, HOTPATCH,
-                        "--root", env.root, "apply", bundle, "--insecure", "--pid",
-                        str(other.pid), "--json"], capture_output=True, text=True,
-                       env={**os.environ,
-                            "ASAN_OPTIONS": (asan + ":" if asan else "") + "detect_leaks=0"})
+    r, trace = hp_strace(env, "openat", "apply", bundle, "--insecure", "--pid", other.pid,
+                         "--json")
     p = json.loads(r.stdout)["processes"][0]
     expect_eq(p["result"], "skipped", f"sleep does not run the target: {p}")
-    with open(out) as f:
-        reads = len(re.findall(rf'"/proc/{other.pid}/task/{other.pid}/stat"', f.read()))
+    reads = len(re.findall(rf'"/proc/{other.pid}/task/{other.pid}/stat"', trace))
     expect(reads <= 3, f"the leader's state read {reads} times for a scan of {len(files)} "
                        f"mapped files (once per file before)")
 

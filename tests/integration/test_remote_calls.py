@@ -10,35 +10,12 @@ leaves the thread to the frame: the target lives on, the borrowed thread is
 back in its own call, and the next apply converges."""
 import re
 import signal
-import subprocess
 import sys, os
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../lib"))
 from hptest import *
 
 DEBUG = {"HOTPATCH_DEBUG": "1"}
 SYS_PAUSE = 34
-
-
-def borrowed(stderr):
-    m = re.search(r"system calls made by thread (\d+)", stderr)
-    if not m:
-        raise Failure(f"no borrowed thread in the debug output:\n{stderr}")
-    return int(m.group(1))
-
-
-def traced(env, *args):
-    """One hotpatch command under strace (ptrace requests only): its
-    requests, and its stderr (with the debug trace)."""
-    out = os.path.join(env.dir, "strace.txt")
-    # LeakSanitizer cannot run under a tracer (strace): off for this run.
-    asan = os.environ.get("ASAN_OPTIONS", "")
-    r = subprocess.run(["strace", "-f", "-qq", "-e", "trace=ptrace", "-o", out, HOTPATCH,
-                        "--root", env.root, *map(str, args)], capture_output=True, text=True,
-                       env={**os.environ, **DEBUG,
-                            "ASAN_OPTIONS": (asan + ":" if asan else "") + "detect_leaks=0"})
-    expect_eq(r.returncode, 0, f"hotpatch {' '.join(map(str, args))}: {r.stderr}")
-    with open(out) as f:
-        return f.read(), r.stderr
 
 
 def own_call(pid, tid):
@@ -55,8 +32,11 @@ def test(env):
     for _ in range(200):
         v.call(10)
 
-    trace, err = traced(env, "apply", bundle, "--pid", v.pid, "--insecure")
-    tid = borrowed(err)
+    r, trace = hp_strace(env, "ptrace", "apply", bundle, "--pid", v.pid, "--insecure",
+                         env_vars=DEBUG)
+    expect_eq(r.returncode, 0, r.stderr)
+    err = r.stderr
+    tid = borrowed_thread(err)
     expect(tid != v.pid, f"the helper is borrowed ({tid})")
     expect("remote calls unguarded" not in err, f"the guard is armed:\n{err}")
     calls = len(re.findall(rf"PTRACE_SYSCALL, {tid}\b", trace)) // 2
@@ -76,7 +56,7 @@ def test(env):
     r = env.hp("apply", bundle, "--pid", v.pid, "--insecure",
                env_vars={"HOTPATCH_FAULT": "load-mapped", **DEBUG}, check=False)
     expect_eq(r.returncode, -signal.SIGKILL, f"the tool killed itself ({r.stderr})")
-    expect_eq(borrowed(r.stderr), tid, "the same helper was borrowed")
+    expect_eq(borrowed_thread(r.stderr), tid, "the same helper was borrowed")
     expect("remote calls unguarded" not in r.stderr, f"the guard was armed:\n{r.stderr}")
     wait_for(lambda: own_call(v.pid, tid) == str(SYS_PAUSE), what="the helper back in pause()")
     expect(consistent(env, v, "load-mapped") is False, "the target runs its own code")
