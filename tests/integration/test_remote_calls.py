@@ -4,8 +4,8 @@
 the guard frame is armed and resumes the thread exactly (its own call is not
 one the kernel would continue), the thread waits in its syscall-exit stop
 with the tool's registers and gets its own back once, after the last call,
-instead of after each: one interrupt stop, not one per call. Counted with
-strace. A tool killed between two calls (the fault point `load-mapped`)
+instead of after each: one interrupt stop, not one per call; and the
+waits' deadline timer is armed once for them all. Counted with strace. A tool killed between two calls (the fault point `load-mapped`)
 leaves the thread to the frame: the target lives on, the borrowed thread is
 back in its own call, and the next apply converges."""
 import re
@@ -32,8 +32,8 @@ def test(env):
     for _ in range(200):
         v.call(10)
 
-    r, trace = hp_strace(env, "ptrace", "apply", bundle, "--pid", v.pid, "--insecure",
-                         env_vars=DEBUG)
+    r, trace = hp_strace(env, "ptrace,timer_settime", "apply", bundle, "--pid", v.pid,
+                         "--insecure", env_vars=DEBUG)
     expect_eq(r.returncode, 0, r.stderr)
     err = r.stderr
     tid = borrowed_thread(err)
@@ -46,6 +46,10 @@ def test(env):
     # call, one for the flip's stop of every thread.
     expect(interrupts <= 3, f"{interrupts} interrupts of the borrowed thread for {calls} calls "
                             f"(one per call before)")
+    # The wait's deadline timer is armed once for all of the load's waits
+    # (deadline_hold()), not armed and disarmed around each (two per wait).
+    timers = trace.count("timer_settime(")
+    expect(timers <= 6, f"{timers} timer_settime calls for {calls} calls (four per call before)")
     expect_eq(v.call(100), -1, "patched")
     expect_eq(own_call(v.pid, tid), str(SYS_PAUSE), "the helper is back in pause()")
     env.hp("revert", bid, "--pid", v.pid)

@@ -238,7 +238,10 @@ int remote_attach(struct remote *rm, pid_t pid, int memfd, const struct proc_map
 	/* A shadow stack would refuse the frame's rt_sigreturn. */
 	if (proc_shadow_stack(pid) || guard_find(memfd, maps, &rm->guard) < 0)
 		rm->guard = (struct guard){0};
-	r = borrow(rm);
+	/* Armed once for all the waits until remote_detach(). */
+	r = deadline_hold(deadline_ns);
+	if (r == 0)
+		r = borrow(rm);
 	if (r == 0)
 		r = seccomp_filters_get(pid, rm->t.tid, &rm->filters);
 	if (r == 0 && rm->guard.armed && !sigreturn_allowed(rm))
@@ -432,15 +435,17 @@ int remote_detach(struct remote *rm)
 	int r = 0;
 
 	rm->filters = seccomp_filters_free(rm->filters);
-	if (!rm->t.seized || rm->t.gone)
-		return 0;
-	/* Normally restored after the last call already; not after a call
-	 * that failed half-way. */
-	if (rm->in_syscall_stop)
-		r = restore(rm);
-	if (ptrace(PTRACE_DETACH, rm->t.tid, NULL, (void *)(long)rm->t.sig) < 0 && errno == ESRCH)
-		thread_reap(rm->t.tid);
-	rm->t.seized = false;
+	if (rm->t.seized && !rm->t.gone) {
+		/* Put back after the last call (may_stay()), or after a call
+		 * that failed half-way. */
+		if (rm->in_syscall_stop)
+			r = restore(rm);
+		if (ptrace(PTRACE_DETACH, rm->t.tid, NULL, (void *)(long)rm->t.sig) < 0 &&
+		    errno == ESRCH)
+			thread_reap(rm->t.tid);
+		rm->t.seized = false;
+	}
+	deadline_release();
 	return r;
 }
 
