@@ -224,8 +224,15 @@ int module_open(pid_t pid, const struct proc_module *m)
 
 	proc_map_files_path(pid, m->first, path, sizeof(path));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return hp_err(-errno, "cannot open %s of process %d: %m", m->path, pid);
+	if (fd < 0) {
+		int e = errno;
+
+		/* The mapping just read has no entry any more: what a process
+		 * tearing down its memory in exit looks like. ESRCH makes the
+		 * session check whether it exited, and say so (session.c). */
+		return hp_err(e == ENOENT ? -ESRCH : -e, "cannot open %s of process %d: %s", m->path,
+			      pid, strerror(e));
+	}
 	return fd;
 }
 
