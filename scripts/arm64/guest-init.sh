@@ -21,6 +21,7 @@ mount -o remount,rw / 2>/dev/null
 ln -sfn /proc/self/fd /dev/fd
 hostname hotpatch-arm64
 ip link set lo up
+modprobe virtio-rng 2>/dev/null
 mkdir -p /run/lock /var/tmp
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root LANG=C.UTF-8 TERM=dumb

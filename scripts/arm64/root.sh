@@ -14,7 +14,16 @@ cd "$(dirname "$0")/../.."
 
 cache="${HOTPATCH_TEST_CACHE:-/var/cache/hotpatch-test}/arm64"
 suite=bookworm
+
+# mmdebstrap killed mid-way leaves its mounts (proc, sys, dev/pts, dev/shm)
+# inside the root it was making: undo them, deepest first, before deleting.
+unmount_under() {
+	awk -v d="$1/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r |
+		while read -r m; do umount -l "$m"; done
+}
+
 if [ "${1:-}" = --rebuild ]; then
+	unmount_under "$cache"
 	rm -rf "$cache"
 elif [ $# -gt 0 ]; then
 	echo "root.sh: unknown option $1 (only --rebuild)" >&2
@@ -73,6 +82,7 @@ root="$cache/root"
 if [ ! -d "$root" ]; then
 	binfmt
 	url=$(mirror)
+	unmount_under "$root.tmp"
 	rm -rf "$root.tmp"
 	log "mmdebstrap --arch=arm64 $suite from $url (first run only; about 30-60 min under qemu-user)"
 	mkdir -p "$cache/apt-archives"

@@ -3,7 +3,7 @@
 # status: qemu-system-aarch64 (TCG: this host is x86-64) boots Debian's arm64
 # kernel on the cached root image (root.sh builds it once), with the source
 # tree shared over virtio-9p at the same path as here. The root disk is
-# opened copy-on-write (-snapshot): every run starts from the same image,
+# opened copy-on-write (snapshot=on): every run starts from the same image,
 # and what must outlive a run belongs in the tree (build-arm64/).
 #   scripts/arm64/run.sh [--timeout SECONDS] [--env KEY=VALUE]... -- COMMAND [ARGS]...
 # The command runs as root from the current directory (it must be inside
@@ -42,10 +42,10 @@ echo >>"$rundir/cmd"
 echo "$PWD" >"$rundir/cwd"
 printf '%s\n' "${envs[@]}" >"$rundir/env"
 
-# -cpu max: every feature the guest kernel may use (PAC, BTI, MTE off);
-# pauth-impdef: QEMU's cheap PAC hash instead of QARMA, the same semantics
-# at a fraction of the emulation cost. The guest's own virtio-rng keeps
-# getrandom() from waiting for entropy.
+# -cpu max: every feature the guest kernel may use (PAC, BTI; the virt
+# machine leaves MTE off); pauth-impdef: QEMU's cheap PAC hash instead of
+# QARMA, the same semantics at a fraction of the emulation cost. The
+# virtio-rng (loaded by guest-init.sh) feeds the guest's entropy pool.
 start=$SECONDS
 status=0
 timeout --foreground -k 30 "$timeout" \

@@ -16,20 +16,44 @@
 
 static const char *const names[] = {"rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11"};
 
+static size_t name_reg(char *buf, size_t len, int i)
+{
+	if (i < 9)
+		return (size_t)snprintf(buf, len, "%%%s", names[i]);
+	if (i < BIT_X87)
+		return (size_t)snprintf(buf, len, "%%xmm%d", i - 9);
+	return (size_t)snprintf(buf, len, "the x87 stack");
+}
+
+static bool has(regset s, int i)
+{
+	return i <= BIT_X87 && (s & (UINT64_C(1) << i));
+}
+
+/* Runs of neighbours as ranges: "%r8-%r11, %xmm0-%xmm15". */
 void regset_format(regset s, char *buf, size_t len)
 {
 	size_t n = 0;
 
 	buf[0] = '\0';
 	for (int i = 0; i <= BIT_X87 && n < len; i++) {
-		if (!(s & (UINT64_C(1) << i)))
+		int last = i;
+
+		if (!has(s, i))
 			continue;
-		if (i < 9)
-			n += (size_t)snprintf(buf + n, len - n, "%s%%%s", n ? ", " : "", names[i]);
-		else if (i < BIT_X87)
-			n += (size_t)snprintf(buf + n, len - n, "%s%%xmm%d", n ? ", " : "", i - 9);
-		else
-			n += (size_t)snprintf(buf + n, len - n, "%sthe x87 stack", n ? ", " : "");
+		/* a run stays within the GPRs or within the vector registers */
+		while (has(s, last + 1) && (last + 1 < 9) == (i < 9) && last + 1 < BIT_X87)
+			last++;
+		if (n)
+			n += (size_t)snprintf(buf + n, len - n, ", ");
+		if (n < len)
+			n += name_reg(buf + n, len - n, i);
+		if (last > i + 1 && n < len) {
+			n += (size_t)snprintf(buf + n, len - n, "-");
+			if (n < len)
+				n += name_reg(buf + n, len - n, last);
+			i = last;
+		}
 	}
 }
 

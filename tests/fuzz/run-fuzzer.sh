@@ -28,6 +28,12 @@ out=${out:-/tmp/hotpatch-fuzz-$(id -u)}
 out=$out/$name
 lib=$src/src/lib
 
+# What differs between the platforms (base/arch.h): the host's side.
+case "$(uname -m)" in
+aarch64) arch_src=base/arch_aarch64.c ;;
+*) arch_src=base/arch_x86_64.c ;;
+esac
+
 # Per harness: the library sources it needs, its libraries, and the largest
 # input worth trying (a little above the biggest seed).
 case "$name" in
@@ -41,7 +47,7 @@ minisign)
 	srcs="bundle/minisign.c base/buf.c base/error.c"
 	libs="-lsodium" max_len=4096 ;;
 patchobj)
-	srcs="base/elffile.c base/error.c base/strv.c $src/src/builder/patchobj.c"
+	srcs="base/elffile.c $arch_src base/error.c base/strv.c $src/src/builder/patchobj.c"
 	libs="-lelf" max_len=65536 ;;
 record)
 	srcs="bundle/record.c base/buf.c base/error.c"

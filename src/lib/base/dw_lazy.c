@@ -194,3 +194,8 @@ bool dwfl_thread_state_registers(Dwfl_Thread *thread, int firstreg, unsigned nre
 {
 	LAZY_FORWARD(dw, dwfl_thread_state_registers, (thread, firstreg, nregs, regs));
 }
+
+void dwfl_thread_state_register_pc(Dwfl_Thread *thread, Dwarf_Word pc)
+{
+	LAZY_FORWARD_VOID(dw, dwfl_thread_state_register_pc, (thread, pc));
+}

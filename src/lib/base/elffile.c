@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "error.h"
 #include "macro.h"
 
@@ -47,9 +48,10 @@ static int elf_file_validate(struct elf_file *ef)
 		return hp_err(-ENOEXEC, "%s is not an ELF file", ef->name);
 	if (!gelf_getehdr(ef->elf, &ef->ehdr))
 		return hp_err(-ENOEXEC, "%s: bad ELF header: %s", ef->name, elf_errmsg(-1));
-	if (ef->ehdr.e_ident[EI_CLASS] != ELFCLASS64 || ef->ehdr.e_machine != EM_X86_64)
-		return hp_err(-ENOEXEC, "%s is not an x86-64 ELF file; only x86-64 is supported",
-			      ef->name);
+	/* Code of this build's own platform only (arch.h). */
+	if (ef->ehdr.e_ident[EI_CLASS] != ELFCLASS64 || ef->ehdr.e_machine != ARCH_ELF_MACHINE)
+		return hp_err(-ENOEXEC, "%s is not an %s ELF file; this build of hotpatch handles %s only",
+			      ef->name, arch_name, arch_name);
 	if (elf_getphdrnum(ef->elf, &phnum) < 0)
 		return hp_err(-ENOEXEC, "%s: bad program headers: %s", ef->name, elf_errmsg(-1));
 	ef->loads = calloc(phnum ? phnum : 1, sizeof(*ef->loads));

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch.h"
 #include "buf.h"
 
 #define MANIFEST_VERSION 2
@@ -21,8 +22,9 @@
 #define MANIFEST_MAX_FUNC_SIZE (1u << 20)
 #define MANIFEST_MAX_STR 4096
 
-/* x86-64: `jmp rel32` */
-#define JUMP_SIZE 5
+/* The redirecting jump (arch.h: x86-64 `jmp rel32`, arm64 `b`) and the
+ * landing pad it may follow (x86-64 `endbr64`, arm64 `bti c`). */
+#define JUMP_SIZE ARCH_JUMP_SIZE
 #define ENDBR64_SIZE 4
 
 struct manifest_func {

@@ -77,24 +77,3 @@ void record_free(struct record *r)
 	*r = (struct record){0};
 }
 
-int record_jump(uint64_t from, uint64_t to, uint8_t out[5])
-{
-	int64_t rel = (int64_t)(to - (from + 5));
-
-	if (rel < INT32_MIN || rel > INT32_MAX)
-		return -ERANGE;
-	out[0] = 0xe9;
-	memcpy(out + 1, &(int32_t){(int32_t)rel}, 4);
-	return 0;
-}
-
-bool record_is_jump(const uint8_t *bytes, uint64_t at, uint64_t *ret_dest)
-{
-	int32_t rel;
-
-	if (bytes[0] != 0xe9)
-		return false;
-	memcpy(&rel, bytes + 1, 4);
-	*ret_dest = at + 5 + (int64_t)rel;
-	return true;
-}

@@ -25,7 +25,7 @@
 struct record_entry {
 	uint64_t addr;     /* where the jump is written */
 	uint64_t new_addr; /* where it leads */
-	uint8_t len;       /* bytes replaced (5) */
+	uint8_t len;       /* bytes replaced (JUMP_SIZE: 5 on x86-64, 4 on arm64) */
 	uint8_t prev[RECORD_MAX_BYTES]; /* bytes there before this patch */
 };
 
@@ -48,7 +48,3 @@ void record_encode(const struct record *r, uint8_t *out);
 int record_decode(const uint8_t *p, size_t n, struct record *ret);
 void record_free(struct record *r);
 
-/* The `jmp rel32` from @from to @to; -ERANGE if out of reach. */
-int record_jump(uint64_t from, uint64_t to, uint8_t out[5]);
-/* Does @bytes hold a jmp rel32 located at @at, and where does it lead? */
-bool record_is_jump(const uint8_t *bytes, uint64_t at, uint64_t *ret_dest);

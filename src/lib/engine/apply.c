@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "bundle.h"
 #include "clock.h"
 #include "debug.h"
@@ -48,7 +49,7 @@ struct apply {
 	struct proc_module mod;
 	struct loaded_patch *mine; /* this bundle, already loaded (a rerun) */
 	struct record rec;
-	uint8_t (*cur)[5];         /* current bytes at each jump site */
+	uint8_t (*cur)[JUMP_SIZE];         /* current bytes at each jump site */
 	struct range *forbid;
 	size_t nforbid;
 	struct loaded_object obj;
@@ -120,10 +121,10 @@ static int verify_file(struct apply *a)
 
 /* The bytes under a stack of hotpatch jumps at @addr: follow each patch's
  * record down to bytes that are no hotpatch jump. */
-static void chain_bottom(const struct apply *a, uint64_t addr, const uint8_t cur[5],
-			 uint8_t out[5])
+static void chain_bottom(const struct apply *a, uint64_t addr, const uint8_t cur[JUMP_SIZE],
+			 uint8_t out[JUMP_SIZE])
 {
-	memcpy(out, cur, 5);
+	memcpy(out, cur, JUMP_SIZE);
 	for (int depth = 0; depth < CHAIN_MAX; depth++) {
 		bool found = false;
 
@@ -131,13 +132,13 @@ static void chain_bottom(const struct apply *a, uint64_t addr, const uint8_t cur
 			const struct loaded_patch *lp = &a->s.loaded[p];
 
 			for (size_t j = 0; lp->rec_valid && j < lp->rec.n && !found; j++) {
-				uint8_t jmp[5];
+				uint8_t jmp[JUMP_SIZE];
 
 				if (lp->rec.e[j].addr != addr ||
-				    record_jump(addr, lp->rec.e[j].new_addr, jmp) < 0 ||
-				    memcmp(jmp, out, 5) != 0)
+				    arch_jump_encode(addr, lp->rec.e[j].new_addr, jmp) < 0 ||
+				    memcmp(jmp, out, JUMP_SIZE) != 0)
 					continue;
-				memcpy(out, lp->rec.e[j].prev, 5);
+				memcpy(out, lp->rec.e[j].prev, JUMP_SIZE);
 				found = true;
 			}
 		}
@@ -150,16 +151,16 @@ static int verify_memory(struct apply *a, size_t i)
 {
 	const struct manifest_func *f = &a->m->funcs[i];
 	uint64_t start = a->mod.bias + f->vaddr;
-	uint8_t *buf = malloc(f->size), bottom[5];
+	uint8_t *buf = malloc(f->size), bottom[JUMP_SIZE];
 	int r;
 
 	if (!buf)
 		return hp_err(-ENOMEM, "out of memory");
 	r = proc_mem_read(a->s.memfd, start, buf, f->size);
 	if (r == 0) {
-		memcpy(a->cur[i], buf + f->patch_off, 5);
+		memcpy(a->cur[i], buf + f->patch_off, JUMP_SIZE);
 		chain_bottom(a, start + f->patch_off, a->cur[i], bottom);
-		memcpy(buf + f->patch_off, bottom, 5);
+		memcpy(buf + f->patch_off, bottom, JUMP_SIZE);
 		if (memcmp(buf, f->expected, f->size) != 0)
 			r = hp_err(-EBADMSG, "the code of %s in memory differs from the expected "
 					     "bytes (changed by someone else?); nothing was written",
@@ -234,13 +235,13 @@ static int plan_record(struct apply *a)
 	a->rec.module_bias = a->mod.bias;
 	for (size_t i = 0; i < a->rec.n; i++) {
 		a->rec.e[i].addr = jump_site(a, i);
-		a->rec.e[i].len = 5;
+		a->rec.e[i].len = JUMP_SIZE;
 		/* Stacked: revert falls back to the patch below. Replacing:
 		 * revert goes straight back to the original. */
 		if (a->s.o->replace)
 			chain_bottom(a, a->rec.e[i].addr, a->cur[i], a->rec.e[i].prev);
 		else
-			memcpy(a->rec.e[i].prev, a->cur[i], 5);
+			memcpy(a->rec.e[i].prev, a->cur[i], JUMP_SIZE);
 	}
 	return 0;
 }
@@ -263,12 +264,12 @@ static int plan_restores(struct apply *a)
 		if (!superseded(a, lp))
 			continue;
 		for (size_t j = 0; j < lp->rec.n; j++) {
-			uint8_t cur[5], orig[5];
+			uint8_t cur[JUMP_SIZE], orig[JUMP_SIZE];
 			int r;
 
 			if (!lp->active[j] || covered(a, lp->rec.e[j].addr))
 				continue;
-			r = proc_mem_read(a->s.memfd, lp->rec.e[j].addr, cur, 5);
+			r = proc_mem_read(a->s.memfd, lp->rec.e[j].addr, cur, JUMP_SIZE);
 			if (r < 0)
 				return r;
 			chain_bottom(a, lp->rec.e[j].addr, cur, orig);
@@ -291,13 +292,13 @@ static bool stacked_on_mine(const struct apply *a, uint64_t addr)
 static int plan_jumps(struct apply *a)
 {
 	for (size_t i = 0; i < a->m->nfuncs; i++) {
-		uint8_t jmp[5];
+		uint8_t jmp[JUMP_SIZE];
 		uint64_t dest = a->obj.base + a->m->funcs[i].new_vaddr;
 
-		if (record_jump(jump_site(a, i), dest, jmp) < 0)
+		if (arch_jump_encode(jump_site(a, i), dest, jmp) < 0)
 			return hp_err(-ERANGE, "the patch for %s landed out of jump range",
 				      a->m->funcs[i].name);
-		if (memcmp(a->cur[i], jmp, 5) == 0)
+		if (memcmp(a->cur[i], jmp, JUMP_SIZE) == 0)
 			continue; /* a rerun after an interrupted apply */
 		if (stacked_on_mine(a, jump_site(a, i)))
 			continue; /* a newer patch is on top of ours there: keep it */

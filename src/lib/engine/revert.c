@@ -22,6 +22,7 @@
 
 #define PAGE_SIZE_BYTES 4096
 
+#include "arch.h"
 #include "clock.h"
 #include "engine.h"
 #include "fault.h"
@@ -58,17 +59,17 @@ static int find(struct revert *v)
 	return 0;
 }
 
-static int stacked_error(struct revert *v, uint64_t addr, const uint8_t cur[5])
+static int stacked_error(struct revert *v, uint64_t addr, const uint8_t cur[JUMP_SIZE])
 {
 	for (size_t p = 0; p < v->s.nloaded; p++) {
 		const struct loaded_patch *lp = &v->s.loaded[p];
 
 		for (size_t j = 0; lp != v->mine && lp->rec_valid && j < lp->rec.n; j++) {
-			uint8_t jmp[5];
+			uint8_t jmp[JUMP_SIZE];
 
 			if (lp->rec.e[j].addr == addr &&
-			    record_jump(addr, lp->rec.e[j].new_addr, jmp) == 0 &&
-			    memcmp(jmp, cur, 5) == 0)
+			    arch_jump_encode(addr, lp->rec.e[j].new_addr, jmp) == 0 &&
+			    memcmp(jmp, cur, JUMP_SIZE) == 0)
 				return hp_err(-EBUSY, "patch %s is applied on top of %s; revert it "
 						      "first",
 					      lp->id, v->mine->id);
@@ -85,15 +86,15 @@ static int plan(struct revert *v)
 
 	for (size_t j = 0; j < rec->n; j++) {
 		const struct record_entry *e = &rec->e[j];
-		uint8_t cur[5], jmp[5];
+		uint8_t cur[JUMP_SIZE], jmp[JUMP_SIZE];
 		int r;
 
-		r = proc_mem_read(v->s.memfd, e->addr, cur, 5);
+		r = proc_mem_read(v->s.memfd, e->addr, cur, JUMP_SIZE);
 		if (r < 0)
 			return r;
-		if (memcmp(cur, e->prev, 5) == 0)
+		if (memcmp(cur, e->prev, JUMP_SIZE) == 0)
 			continue; /* never flipped, or an interrupted revert */
-		if (record_jump(e->addr, e->new_addr, jmp) < 0 || memcmp(cur, jmp, 5) != 0)
+		if (arch_jump_encode(e->addr, e->new_addr, jmp) < 0 || memcmp(cur, jmp, JUMP_SIZE) != 0)
 			return stacked_error(v, e->addr, cur);
 		r = session_add_write(&v->s, e->addr, e->prev, cur);
 		if (r < 0)

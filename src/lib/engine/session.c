@@ -42,17 +42,17 @@ int session_flip(struct session *s, struct range *forbid, size_t nforbid)
 	return r;
 }
 
-int session_add_write(struct session *s, uint64_t addr, const uint8_t bytes[5],
-		      const uint8_t expect[5])
+int session_add_write(struct session *s, uint64_t addr, const uint8_t bytes[JUMP_SIZE],
+		      const uint8_t expect[JUMP_SIZE])
 {
 	struct flip_write *nv = realloc(s->w, (s->nw + 1) * sizeof(*nv));
 
 	if (!nv)
 		return hp_err(-ENOMEM, "out of memory");
 	s->w = nv;
-	nv[s->nw] = (struct flip_write){.addr = addr, .len = 5};
-	memcpy(nv[s->nw].bytes, bytes, 5);
-	memcpy(nv[s->nw].expect, expect, 5);
+	nv[s->nw] = (struct flip_write){.addr = addr, .len = JUMP_SIZE};
+	memcpy(nv[s->nw].bytes, bytes, JUMP_SIZE);
+	memcpy(nv[s->nw].expect, expect, JUMP_SIZE);
 	s->nw++;
 	return 0;
 }

@@ -12,6 +12,7 @@
 
 #include "engine.h"
 #include "flip.h"
+#include "manifest.h"
 #include "patches.h"
 #include "procfs.h"
 #include "safety.h"
@@ -58,9 +59,9 @@ void session_run(struct session *s, const struct session_steps *steps, void *op)
 int session_open(struct session *s);
 int session_scan(struct session *s);
 
-/* Adds a write of 5 @bytes at @addr that must find @expect there. */
-int session_add_write(struct session *s, uint64_t addr, const uint8_t bytes[5],
-		      const uint8_t expect[5]);
+/* Adds a write of JUMP_SIZE @bytes at @addr that must find @expect there. */
+int session_add_write(struct session *s, uint64_t addr, const uint8_t bytes[JUMP_SIZE],
+		      const uint8_t expect[JUMP_SIZE]);
 
 /* Stops the process, checks that no thread is in @forbid (taken over), and
  * writes the session's writes; fills the report's pause figures. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "elffile.h"
 #include "error.h"
 #include "macro.h"
@@ -105,12 +106,12 @@ static void read_state(int memfd, struct loaded_patch *p, const struct record_sy
 		return;
 	for (size_t i = 0; i < p->rec.n; i++) {
 		const struct record_entry *e = &p->rec.e[i];
-		uint8_t cur[RECORD_MAX_BYTES], jmp[5];
+		uint8_t cur[RECORD_MAX_BYTES], jmp[JUMP_SIZE];
 
-		if (e->len != 5 || record_jump(e->addr, e->new_addr, jmp) < 0 ||
-		    proc_mem_read(memfd, e->addr, cur, 5) < 0)
+		if (e->len != JUMP_SIZE || arch_jump_encode(e->addr, e->new_addr, jmp) < 0 ||
+		    proc_mem_read(memfd, e->addr, cur, JUMP_SIZE) < 0)
 			continue;
-		p->active[i] = memcmp(cur, jmp, 5) == 0;
+		p->active[i] = memcmp(cur, jmp, JUMP_SIZE) == 0;
 		p->nactive += p->active[i];
 	}
 	hp_err_clear();
@@ -147,15 +148,15 @@ bool patches_applied(const struct loaded_patch *p)
 /* The entry of a patch other than @not at @addr whose jump is @bytes. */
 static const struct record_entry *entry_with_jump(const struct loaded_patch *v, size_t n,
 						  const struct loaded_patch *not, uint64_t addr,
-						  const uint8_t bytes[5])
+						  const uint8_t bytes[JUMP_SIZE])
 {
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; &v[i] != not && v[i].rec_valid && j < v[i].rec.n; j++) {
 			const struct record_entry *e = &v[i].rec.e[j];
-			uint8_t jmp[5];
+			uint8_t jmp[JUMP_SIZE];
 
-			if (e->addr == addr && record_jump(e->addr, e->new_addr, jmp) == 0 &&
-			    memcmp(jmp, bytes, 5) == 0)
+			if (e->addr == addr && arch_jump_encode(e->addr, e->new_addr, jmp) == 0 &&
+			    memcmp(jmp, bytes, JUMP_SIZE) == 0)
 				return e;
 		}
 	return NULL;
@@ -168,17 +169,17 @@ static bool is_stacked(struct loaded_patch *v, size_t n, struct loaded_patch *p,
 {
 	const struct record_entry *e = &p->rec.e[j], *at;
 	struct loaded_patch *owner;
-	uint8_t mine[5];
+	uint8_t mine[JUMP_SIZE];
 	size_t k;
 
-	if (record_jump(e->addr, e->new_addr, mine) < 0)
+	if (arch_jump_encode(e->addr, e->new_addr, mine) < 0)
 		return false;
 	owner = patches_owner(v, n, e->addr, &k);
 	if (!owner || owner == p)
 		return false;
 	at = &owner->rec.e[k];
 	for (size_t depth = 0; at && depth < n; depth++) {
-		if (memcmp(at->prev, mine, 5) == 0) {
+		if (memcmp(at->prev, mine, JUMP_SIZE) == 0) {
 			memcpy(top, owner->id, BUNDLE_ID_LEN + 1);
 			return true;
 		}

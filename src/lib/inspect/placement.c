@@ -4,14 +4,16 @@
 #include <errno.h>
 #include <string.h>
 
+#include "arch.h"
 #include "error.h"
 #include "macro.h"
 #include "procfs.h"
 
 #define PAGE 4096ULL
-#define REACH ((1ULL << 31) - PAGE)
+/* How far the redirecting jump reaches, less a page of margin. */
+#define REACH (ARCH_JUMP_REACH - PAGE)
 #define MIN_ADDR 0x10000ULL
-#define USER_TOP 0x7ffffffff000ULL
+#define USER_TOP ARCH_USER_TOP
 /* Room left for brk() to grow the heap, and for the main stack. */
 #define HEAP_ROOM (1ULL << 30)
 #define STACK_ROOM (256ULL << 20)
@@ -70,8 +72,8 @@ int placement_find(const struct proc_maps *maps, uint64_t mod_lo, uint64_t mod_h
 	uint64_t best = 0, best_dist = UINT64_MAX;
 
 	if (mod_hi - mod_lo >= REACH)
-		return hp_err(-ERANGE, "the target module spans more than 2 GiB; a 32-bit jump "
-				       "cannot reach a patch from all of it");
+		return hp_err(-ERANGE, "the target module spans more than %s; the redirecting jump "
+				       "cannot reach a patch from all of it", ARCH_JUMP_REACH_TEXT);
 	w.lo = mod_hi > REACH ? mod_hi - REACH : MIN_ADDR;
 	w.hi = MIN(mod_lo + REACH, USER_TOP);
 	for (size_t i = 0; i <= maps->n; i++) {
@@ -89,9 +91,9 @@ int placement_find(const struct proc_maps *maps, uint64_t mod_lo, uint64_t mod_h
 		}
 	}
 	if (!best)
-		return hp_err(-ENOSPC, "no free address range within 2 GiB of the target module "
+		return hp_err(-ENOSPC, "no free address range within %s of the target module "
 				       "can hold the patch (%llu bytes)",
-			      (unsigned long long)size);
+			      ARCH_JUMP_REACH_TEXT, (unsigned long long)size);
 	*ret_addr = best;
 	return 0;
 }

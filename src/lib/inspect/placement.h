@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Where a patch object goes in the target's address space: in a free gap
- * from which every redirecting `jmp rel32` (±2 GiB) reaches it from every
- * function of the target module, as close to the module as possible. Gaps
- * where the process itself grows (just above [heap], just below [stack]) are
- * left alone.
+ * from which every redirecting jump (x86-64 `jmp rel32`, ±2 GiB; arm64 `b`,
+ * ±128 MiB) reaches it from every function of the target module, as close
+ * to the module as possible. Gaps where the process itself grows (just
+ * above [heap], just below [stack]) are left alone.
  */
 #pragma once
 

@@ -7,8 +7,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "error.h"
 #include "procfs.h"
+
+/* Enough for either platform's DWARF registers (arch_dwarf_regs()). */
+#define UNWIND_REGS_MAX 32
 
 struct unwinder {
 	Dwfl *dwfl;
@@ -57,13 +61,16 @@ static bool cb_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void
 static bool cb_set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
 {
 	const struct user_regs_struct *r = ((struct unwinder *)thread_arg)->regs;
-	/* DWARF register numbers 0-16 on x86-64. */
-	Dwarf_Word regs[17] = {
-		r->rax, r->rdx, r->rcx, r->rbx, r->rsi, r->rdi, r->rbp, r->rsp, r->r8,
-		r->r9,  r->r10, r->r11, r->r12, r->r13, r->r14, r->r15, r->rip,
-	};
+	uint64_t regs[UNWIND_REGS_MAX], pc;
+	size_t n = arch_dwarf_regs(r, regs, UNWIND_REGS_MAX, &pc);
+	Dwarf_Word dregs[UNWIND_REGS_MAX];
 
-	return dwfl_thread_state_registers(thread, 0, 17, regs);
+	for (size_t i = 0; i < n; i++)
+		dregs[i] = regs[i];
+	if (!dwfl_thread_state_registers(thread, 0, n, dregs))
+		return false;
+	dwfl_thread_state_register_pc(thread, pc);
+	return true;
 }
 
 static const Dwfl_Thread_Callbacks thread_callbacks = {
@@ -127,6 +134,7 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 		return DWARF_CB_ABORT;
 	if (f->n == f->max)
 		return DWARF_CB_ABORT;
+	pc = arch_code_addr(pc); /* arm64: libdwfl may leave a return address signed */
 	f->pcs[f->n++] = activation ? pc : pc - 1;
 	return DWARF_CB_OK;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "arch.h"
 #include "boost.h"
 #include "clock.h"
 #include "debug.h"
@@ -183,9 +184,9 @@ static bool wants_out(struct safety *s, const struct thread *t)
 	if (!t->stopped || t->gone || t->sig || t->group_stop)
 		return false;
 	/* Blocked inside the function in a system call: only a retry helps. */
-	if ((long)t->regs.orig_rax != -1)
+	if (arch_syscall_nr(&t->regs) != -1)
 		return false;
-	return range_find(s->forbid, s->nforbid, t->regs.rip) != NULL;
+	return range_find(s->forbid, s->nforbid, arch_pc(&t->regs)) != NULL;
 }
 
 /* 0 when every thread is stopped again (wherever they are: the safety check
@@ -197,12 +198,12 @@ static void walk_out(struct safety *s, struct thread *t)
 	struct user_regs_struct r = t->regs;
 	bool moved = false;
 
-	for (int i = 0; i < EMULATE_INSNS_MAX && range_find(s->forbid, s->nforbid, r.rip); i++) {
+	for (int i = 0; i < EMULATE_INSNS_MAX && range_find(s->forbid, s->nforbid, arch_pc(&r)); i++) {
 		if (emulate_simple_insn(s->memfd, &r) != 1)
 			break;
 		moved = true;
 	}
-	if (moved && ptrace(PTRACE_SETREGS, t->tid, NULL, &r) == 0)
+	if (moved && arch_regs_set(t->tid, &r) == 0)
 		t->regs = r;
 }
 

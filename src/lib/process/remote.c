@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "clock.h"
 #include "debug.h"
 #include "error.h"
@@ -31,13 +32,15 @@ static int scan_for_syscall(int memfd, const struct map_entry *e, uint64_t *ret)
 
 	if (!buf)
 		return -ENOMEM;
-	for (uint64_t at = e->start; at < e->end; at += SCAN_CHUNK - 1) {
+	/* Chunks overlap by one instruction less one byte: none is missed. */
+	for (uint64_t at = e->start; at < e->end; at += SCAN_CHUNK - (arch_syscall_insn_len - 1)) {
 		size_t len = MIN(SCAN_CHUNK, e->end - at);
 
 		if (proc_mem_read(memfd, at, buf, len) < 0)
 			return -EIO;
-		for (size_t i = 0; i + 1 < len; i++)
-			if (buf[i] == 0x0f && buf[i + 1] == 0x05) {
+		for (size_t i = 0; i + arch_syscall_insn_len <= len; i++)
+			if ((at + i) % arch_insn_align == 0 &&
+			    memcmp(buf + i, arch_syscall_insn, arch_syscall_insn_len) == 0) {
 				*ret = at + i;
 				return 0;
 			}
@@ -143,8 +146,8 @@ static void arm_guard(struct remote *rm)
 
 	if (rm->guard.syscall_at)
 		r = guard_arm(&rm->guard, rm->t.tid, rm->memfd, rm->maps, &rm->saved);
-	hp_debug("pid %d: thread %d saved in syscall %lld (rax %lld)", rm->pid, rm->t.tid,
-		 (long long)rm->saved.orig_rax, (long long)rm->saved.rax);
+	hp_debug("pid %d: thread %d saved in syscall %lld (result %lld)", rm->pid, rm->t.tid,
+		 (long long)arch_syscall_nr(&rm->saved), (long long)arch_syscall_ret(&rm->saved));
 	if (r < 0)
 		hp_debug("pid %d: remote calls unguarded (%s)", rm->pid, strerror(-r));
 }
@@ -170,7 +173,7 @@ static int interrupt_and_save(struct remote *rm)
 				return gone_error(rm);
 			continue;
 		}
-		if (ptrace(PTRACE_GETREGS, rm->t.tid, NULL, &rm->saved) < 0)
+		if (arch_regs_get(rm->t.tid, &rm->saved) < 0)
 			return hp_err(-errno, "cannot read registers of thread %d: %m", rm->t.tid);
 		/* Restored in an interrupt stop (or by the guard frame): a call
 		 * our interrupt made return EINTR is made again. */
@@ -270,7 +273,7 @@ static int check_filters(struct remote *rm, long nr, const long args[6])
 
 	uint64_t at = rm->guard.armed ? rm->guard.syscall_at : rm->syscall_addr;
 
-	if (!rm->filters || seccomp_evaluate(rm->filters, nr, args, at + 2,
+	if (!rm->filters || seccomp_evaluate(rm->filters, nr, args, at + arch_syscall_insn_len,
 					     &action) != SECCOMP_VERDICT_DANGER)
 		return 0;
 	return hp_err(-EPERM, "process %d's seccomp filter would %s on %s; hotpatch did not make "
@@ -282,25 +285,16 @@ static void load_call(struct user_regs_struct *regs, const struct remote *rm, lo
 		      const long a[6])
 {
 	*regs = rm->saved;
-	regs->rax = (unsigned long)nr;
-	regs->rdi = (unsigned long)a[0];
-	regs->rsi = (unsigned long)a[1];
-	regs->rdx = (unsigned long)a[2];
-	regs->r10 = (unsigned long)a[3];
-	regs->r8 = (unsigned long)a[4];
-	regs->r9 = (unsigned long)a[5];
-	regs->rip = rm->syscall_addr;
+	arch_syscall_load(regs, rm->syscall_addr, nr, a);
 	if (rm->guard.armed)
 		guard_call_regs(&rm->guard, regs);
-	/* No syscall in progress as far as the restart logic is concerned. */
-	regs->orig_rax = (unsigned long)-1;
 }
 
 /* A signal arrived while the registers were ours: restore the real context,
  * deliver the signal to it, then stop the thread again. */
 static int deliver_and_restart(struct remote *rm, int sig)
 {
-	if (ptrace(PTRACE_SETREGS, rm->t.tid, NULL, &rm->saved) < 0 ||
+	if (arch_regs_set(rm->t.tid, &rm->saved) < 0 ||
 	    ptrace(PTRACE_CONT, rm->t.tid, NULL, (void *)(long)sig) < 0)
 		return gone_error(rm);
 	return interrupt_and_save(rm);
@@ -364,7 +358,7 @@ static int restore(struct remote *rm)
 
 	if (r < 0)
 		return r;
-	if (ptrace(PTRACE_SETREGS, rm->t.tid, NULL, &rm->saved) < 0)
+	if (arch_regs_set(rm->t.tid, &rm->saved) < 0)
 		return gone_error(rm);
 	if (rm->t.sig) {
 		if (ptrace(PTRACE_CONT, rm->t.tid, NULL, (void *)(long)rm->t.sig) < 0)
@@ -386,7 +380,8 @@ static int restore(struct remote *rm)
  * about ten calls. */
 static bool may_stay(const struct remote *rm)
 {
-	return rm->guard.armed && !((long)rm->saved.orig_rax >= 0 && (long)rm->saved.rax == -516);
+	return rm->guard.armed &&
+	       !(arch_syscall_nr(&rm->saved) >= 0 && arch_syscall_ret(&rm->saved) == -516);
 }
 
 int remote_syscall(struct remote *rm, long nr, long a0, long a1, long a2, long a3, long a4,
@@ -402,7 +397,7 @@ int remote_syscall(struct remote *rm, long nr, long a0, long a1, long a2, long a
 		int sig;
 
 		load_call(&regs, rm, nr, args);
-		if (ptrace(PTRACE_SETREGS, rm->t.tid, NULL, &regs) < 0)
+		if (arch_regs_set(rm->t.tid, &regs) < 0)
 			return gone_error(rm);
 		r = run_to_syscall_stop(rm, &sig);
 		if (r < 0)
@@ -420,11 +415,11 @@ int remote_syscall(struct remote *rm, long nr, long a0, long a1, long a2, long a
 			return r;
 		if (sig)
 			return hp_err(-EPROTO, "unexpected signal %d inside a remote syscall", sig);
-		if (ptrace(PTRACE_GETREGS, rm->t.tid, NULL, &regs) < 0)
+		if (arch_regs_get(rm->t.tid, &regs) < 0)
 			return gone_error(rm);
 		rm->in_syscall_stop = 1;
 		rm->ncalls++;
-		*ret = (long)regs.rax;
+		*ret = arch_syscall_ret(&regs);
 		return may_stay(rm) ? 0 : restore(rm);
 	}
 	return hp_err(-EAGAIN, "process %d receives signals too fast; retry", rm->pid);

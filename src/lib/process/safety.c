@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "arch.h"
 #include "error.h"
 #include "macro.h"
 #include "procfs.h"
@@ -83,7 +84,7 @@ static size_t locate_stacks(struct safety *s, const struct threads *ts, struct s
 		v[i] = (struct stack_view){0};
 		if (!t->stopped || t->gone)
 			continue;
-		v[i].sp = t->regs.rsp & ~7ULL;
+		v[i].sp = arch_sp(&t->regs) & ~7ULL;
 		e = proc_maps_find(s->maps, v[i].sp);
 		if (!e)
 			continue;
@@ -128,7 +129,8 @@ static int read_stacks(struct safety *s, struct stack_view *v, size_t n, size_t 
 }
 
 /* Does this stack hold a word pointing into a forbidden range? Every return
- * address of every frame is such a word. */
+ * address of every frame is such a word (arm64: once its pointer
+ * authentication code is taken off, arch_code_addr()). */
 static bool stack_hit(const struct safety *s, const struct stack_view *v)
 {
 	uint64_t lo = s->forbid[0].lo, hi = 0;
@@ -141,10 +143,20 @@ static bool stack_hit(const struct safety *s, const struct stack_view *v)
 		uint64_t w;
 
 		memcpy(&w, s->buf + v->off + off, 8);
+		w = arch_code_addr(w);
 		if (w >= lo && w < hi && range_find(s->forbid, s->nforbid, w))
 			return true;
 	}
 	return false;
+}
+
+/* arm64: a function's return address is in x30 until its prologue saves
+ * it, so a caller may be on no stack yet; the exact check decides. */
+static bool link_hit(const struct safety *s, const struct thread *t)
+{
+	uint64_t lr;
+
+	return arch_link_reg(&t->regs, &lr) && range_find(s->forbid, s->nforbid, lr);
 }
 
 /* Why @t keeps @name from being switched: sleeping inside it (stopped in
@@ -154,9 +166,11 @@ static bool stack_hit(const struct safety *s, const struct stack_view *v)
 static void in_the_way(const struct thread *t, const char *name, int frame, char *why,
 		       size_t len)
 {
-	if ((long)t->regs.orig_rax >= 0)
-		snprintf(why, len, "thread %d is sleeping inside %s (in system call %lld%s)", t->tid,
-			 name, (long long)t->regs.orig_rax, frame ? ", further up its stack" : "");
+	long nr = arch_syscall_nr(&t->regs);
+
+	if (nr >= 0)
+		snprintf(why, len, "thread %d is sleeping inside %s (in system call %ld%s)", t->tid,
+			 name, nr, frame ? ", further up its stack" : "");
 	else if (frame)
 		snprintf(why, len, "thread %d has %s on its stack (frame #%d)", t->tid, name, frame);
 	else
@@ -208,7 +222,7 @@ int safety_check(struct safety *s, const struct threads *ts, char *why, size_t l
 
 		if (!t->stopped || t->gone)
 			continue;
-		hit = range_find(s->forbid, s->nforbid, t->regs.rip);
+		hit = range_find(s->forbid, s->nforbid, arch_pc(&t->regs));
 		if (hit) {
 			in_the_way(t, hit->name, 0, why, len);
 			return 1;
@@ -219,7 +233,8 @@ int safety_check(struct safety *s, const struct threads *ts, char *why, size_t l
 		return hp_err(-ENOMEM, "out of memory");
 	r = read_stacks(s, v, ts->n, locate_stacks(s, ts, v));
 	for (size_t i = 0; r == 0 && i < ts->n; i++)
-		if (ts->v[i].stopped && !ts->v[i].gone && stack_hit(s, &v[i]))
+		if (ts->v[i].stopped && !ts->v[i].gone &&
+		    (stack_hit(s, &v[i]) || link_hit(s, &ts->v[i])))
 			r = precise(s, &ts->v[i], why, len);
 	free(v);
 	return r == -ENOMEM ? hp_err(r, "out of memory") : r;

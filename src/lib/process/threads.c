@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "boost.h"
 #include "clock.h"
 #include "debug.h"
@@ -268,7 +269,7 @@ static int wait_one(struct thread *t, int64_t deadline_ns)
 	r = deadline_passed(deadline_ns) ? thread_poll(t) : thread_wait(t, deadline_ns, NULL);
 	if (r < 0)
 		return r;
-	if (t->stopped && ptrace(PTRACE_GETREGS, t->tid, NULL, &t->regs) < 0)
+	if (t->stopped && arch_regs_get(t->tid, &t->regs) < 0)
 		return hp_err(-errno, "cannot read the registers of thread %d: %m", t->tid);
 	/* Stopped: it runs nothing now, its own priority comes back at once. */
 	boost_restore(t->boost);
@@ -481,7 +482,9 @@ void thread_reap(pid_t tid)
 static bool returns_plain_eintr(long nr)
 {
 	switch (nr) {
+#ifdef SYS_epoll_wait /* not on arm64, which has only epoll_pwait */
 	case SYS_epoll_wait:
+#endif
 	case SYS_epoll_pwait:
 	case SYS_epoll_pwait2:
 	case SYS_rt_sigtimedwait:
@@ -502,10 +505,11 @@ static bool returns_plain_eintr(long nr)
 
 bool thread_restartable(struct user_regs_struct *regs)
 {
-	if ((long)regs->orig_rax < 0 || (long)regs->rax != -EINTR ||
-	    !returns_plain_eintr((long)regs->orig_rax))
+	long nr = arch_syscall_nr(regs);
+
+	if (nr < 0 || arch_syscall_ret(regs) != -EINTR || !returns_plain_eintr(nr))
 		return false;
-	regs->rax = (unsigned long)-ERESTARTNOHAND;
+	arch_set_syscall_ret(regs, -ERESTARTNOHAND);
 	return true;
 }
 
@@ -525,7 +529,7 @@ static void release_one(struct thread *t)
 	/* Our stop woke it from a call that would return EINTR: make it run
 	 * the call again instead (a group stop's EINTR is the kernel's). */
 	if (!t->group_stop && thread_restartable(&t->regs) &&
-	    ptrace(PTRACE_SETREGS, t->tid, NULL, &t->regs) < 0)
+	    arch_regs_set(t->tid, &t->regs) < 0)
 		hp_debug("thread %d: cannot restart its system call: %m", t->tid);
 	/* A detached thread of a group-stopped process goes back into the
 	 * group stop by itself; any other thread gets its signal back. */
@@ -562,7 +566,7 @@ void threads_idle(struct threads *ts, int64_t ns)
 			continue;
 		waited = true;
 		if (thread_wait(t, deadline, NULL) == 0 &&
-		    (!t->stopped || ptrace(PTRACE_GETREGS, t->tid, NULL, &t->regs) == 0))
+		    (!t->stopped || arch_regs_get(t->tid, &t->regs) == 0))
 			release_one(t);
 	}
 	if (!waited)

@@ -80,7 +80,10 @@ void threads_idle(struct threads *ts, int64_t ns);
  * released from its stop (which is inside the kernel's signal handling),
  * the kernel decides as for pause(): a real signal whose handler runs still
  * gets EINTR; otherwise the call is made again (a finite timeout starts
- * over). Every place that releases a thread it stopped uses this. */
+ * over). Every place that releases a thread it stopped uses this.
+ * x86-64 only: arm64's registers at a stop no longer say which call
+ * returned EINTR (arch.h, arch_syscall_nr()), so there it returns false and
+ * such a call sees the EINTR. */
 bool thread_restartable(struct user_regs_struct *regs);
 /* Release what can be released and forget everything. */
 void threads_free(struct threads *ts);
