@@ -689,14 +689,32 @@ int build_begin(struct build *b, const struct build_common *o)
 	return r;
 }
 
+static int check_regs(struct build *b)
+{
+	struct regcheck rc = {.target = b->target, .syms = &b->syms, .obj = b->obj,
+			      .obj_path = b->hpo, .man = &b->man};
+	int r = regcheck_replacements(&rc);
+
+	b->thunks = rc.thunks;
+	b->nthunks = rc.nthunks;
+	return r;
+}
+
 /* The thunks regcheck asked for, linked in; the jumps then go to them. */
 static int link_thunks(struct build *b)
 {
-	char name[64];
+	char src[PATH_MAX + 32], out[PATH_MAX + 32], name[64];
 	uint64_t size;
 	int r;
 
-	r = thunk_add(b);
+	snprintf(src, sizeof(src), "%s/thunks.S", b->tmp);
+	snprintf(out, sizeof(out), "%s/thunks.o", b->tmp);
+	r = thunk_write(src, b->thunks, b->nthunks, &b->man);
+	if (r == 0)
+		r = build_compile(b, src, out);
+	if (r < 0)
+		return hp_err_prefix(r, "the register-keeping thunks: ");
+	r = build_add_obj(b, out);
 	if (r < 0)
 		return r;
 	b->obj = elf_file_close(b->obj);
@@ -728,7 +746,7 @@ int build_finish(struct build *b)
 	if (r == 0)
 		r = resolve_funcs(b);
 	if (r == 0 && b->check_regs)
-		r = regcheck_replacements(b);
+		r = check_regs(b);
 	if (r == 0 && b->nthunks)
 		r = link_thunks(b);
 	if (r == 0)

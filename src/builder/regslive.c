@@ -12,8 +12,6 @@
 /* rax rcx rdx rsi rdi r8 r9 (rax: the vector count of a variadic call) and
  * xmm0..xmm7: what a call may read. */
 #define ARG_REGS (UINT64_C(0x7f) | (UINT64_C(0xff) << 9))
-/* rax rdx xmm0 xmm1 and st0: what a return may hand back. */
-#define RET_REGS (UINT64_C(0x5) | (UINT64_C(0x3) << 9) | (UINT64_C(1) << 41))
 /* How many calls deep the registers a callee reads are followed. */
 #define ARGS_DEPTH 2
 
@@ -237,27 +235,22 @@ static int analyse(struct ctx *c, const struct symtab_entry *e, regset ret_use, 
 }
 
 int regslive_after_calls(const struct clobber_image *img, const struct symtab_entry *fn,
-			 uint64_t callee, regset *ret, bool *ret_wide)
+			 uint64_t callee, regset after_return, regset *ret, bool *ret_wide)
 {
 	struct ctx c = {.img = img};
 	struct fn f = {0};
-	regset own, ret_use, live = 0;
+	regset live = 0;
 	int r;
 
-	/* Its own callers may keep values in what it leaves alone. */
-	r = clobber_set(img, fn->value, fn->size, CLOBBER_LOWER, &own);
-	if (r < 0)
-		return r;
-	ret_use = RET_REGS | (REGSET_ABI & ~own);
 	r = disasm_open(&c.d);
 	if (r < 0)
 		return r;
-	r = analyse(&c, fn, ret_use, ARGS_DEPTH, &f);
+	r = analyse(&c, fn, after_return, ARGS_DEPTH, &f);
 	/* After a call, what the code after it reads; after a tail jump, what
 	 * this function's return hands back and its callers keep. */
 	for (size_t i = 0; r == 0 && i < f.n; i++)
 		if (f.v[i].to == callee)
-			live |= f.v[i].call ? live_out(&f, i, 0) : ret_use;
+			live |= f.v[i].call ? live_out(&f, i, 0) : after_return;
 	disasm_close(&c.d);
 	free(f.v);
 	*ret = live;

@@ -5,7 +5,7 @@
 #include <stdio.h>
 
 #include "error.h"
-#include "patchlink.h"
+#include "manifest.h"
 
 static const char *const gprs[] = {"rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11"};
 
@@ -42,25 +42,17 @@ static void emit_one(FILE *f, size_t i, const char *target, regset save)
 		i, i);
 }
 
-int thunk_add(struct build *b)
+int thunk_write(const char *path, const struct thunk *t, size_t n, const struct manifest *man)
 {
-	char src[PATH_MAX + 32], out[PATH_MAX + 32];
-	FILE *f;
-	int r;
+	FILE *f = fopen(path, "we");
 
-	snprintf(src, sizeof(src), "%s/thunks.S", b->tmp);
-	f = fopen(src, "we");
 	if (!f)
-		return hp_err(-errno, "cannot create %s: %m", src);
+		return hp_err(-errno, "cannot create %s: %m", path);
 	fprintf(f, "/* hotpatch: registers kept for the callers (thunk.h) */\n\t.text\n");
-	for (size_t i = 0; i < b->nthunks; i++)
-		emit_one(f, i, b->man.funcs[b->thunks[i].func].new_name, b->thunks[i].save);
+	for (size_t i = 0; i < n; i++)
+		emit_one(f, i, man->funcs[t[i].func].new_name, t[i].save);
 	fprintf(f, "\t.section .note.GNU-stack,\"\",@progbits\n");
 	if (fclose(f) != 0)
-		return hp_err(-EIO, "cannot write %s", src);
-	snprintf(out, sizeof(out), "%s/thunks.o", b->tmp);
-	r = build_compile(b, src, out);
-	if (r < 0)
-		return hp_err_prefix(r, "assembling the register-keeping thunks: ");
-	return build_add_obj(b, out);
+		return hp_err(-EIO, "cannot write %s", path);
+	return 0;
 }

@@ -20,8 +20,9 @@ struct thunk {
 	regset save;  /* general registers and %xmm0-%xmm15 only */
 };
 
-struct build;
+struct manifest;
 
-/* Writes the build's thunks (b->thunks) as one assembly source, compiles it
- * and adds it to the build's objects. Thunk i is THUNK_PREFIX "i". */
-int thunk_add(struct build *b);
+/* Writes @n thunks as one assembly source at @path, thunk i named
+ * THUNK_PREFIX "i" and calling the replacement of @man's function
+ * @t[i].func. */
+int thunk_write(const char *path, const struct thunk *t, size_t n, const struct manifest *man);
