@@ -16,6 +16,7 @@
 #include "changelog.h"
 #include "engine.h"
 #include "error.h"
+#include "nofix.h"
 #include "stale.h"
 #include "verdict.h"
 
@@ -24,7 +25,8 @@ enum cu_action {
 	CU_PENDING,        /* a bundle is installed and not applied yet (--list) */
 	CU_RESTART,        /* a fix was refused, or the apply failed */
 	CU_MISSING,        /* no installed bundle for the running build */
-	CU_NO_FIX,         /* no CVE between the versions: nothing to patch */
+	CU_NO_FIX,         /* no CVE between the versions, or the build host's no-fix
+			    * record says no fix changes this build's code */
 	CU_ACTION_MAX,
 };
 
@@ -39,6 +41,9 @@ struct cu_file {
 	char running[128];   /* "" when unknown */
 	char installed[128]; /* "" when not installed any more */
 	bool from_hook;      /* @running came from the apt hook's record */
+	bool from_nofix;     /* @running came from the no-fix record */
+	bool has_nofix;      /* @nf: the build host found nothing to patch up to nf.to */
+	struct nofix nf;
 	bool cves_known;
 	struct changelog_cves cves;
 	size_t *bundles;     /* indexes into catchup.bundles */
@@ -65,6 +70,9 @@ struct catchup {
 };
 
 const char *cu_action_name(enum cu_action a);
+/* Needs no restart: caught up, or nothing changed in its code (a no-fix
+ * record). */
+bool cu_no_restart(const struct cu_file *cf);
 /* Empty @c with the engine options hotpatch.conf gives; *ret_list: the
  * hook's mode is `catch-up = list`. */
 int catchup_init(struct catchup *c, bool *ret_list);

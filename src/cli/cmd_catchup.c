@@ -34,6 +34,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "config.h"
+#include "debversion.h"
 #include "hex.h"
 #include "macro.h"
 #include "paths.h"
@@ -149,6 +150,28 @@ static int scan(struct catchup *c)
 
 /* --- 3. resolve ---------------------------------------------------------- */
 
+/* The build host's no-fix record for the running build: it names the
+ * version of that build too (when the hook recorded none), and it settles
+ * the file only when it examined the fixes up to the installed version. */
+static void no_fix_record(const char *id, struct cu_file *cf)
+{
+	int r = nofix_find(paths()->no_fix, id, &cf->nf);
+
+	if (r < 0) {
+		if (r != -ENOENT)
+			cli_warn("%s", hp_err_msg(r));
+		hp_err_clear();
+		return;
+	}
+	cf->has_nofix = true;
+	if (!cf->package[0])
+		snprintf(cf->package, sizeof(cf->package), "%s", cf->nf.package);
+	if (!cf->running[0] && strcmp(cf->package, cf->nf.package) == 0) {
+		snprintf(cf->running, sizeof(cf->running), "%s", cf->nf.from);
+		cf->from_nofix = true;
+	}
+}
+
 static void versions(const struct cu_proc *p, struct cu_file *cf)
 {
 	char id[2 * HP_BUILD_ID_MAX + 1];
@@ -163,6 +186,7 @@ static void versions(const struct cu_proc *p, struct cu_file *cf)
 		cf->package[0] = '\0';
 	}
 	hp_err_clear();
+	no_fix_record(id, cf);
 	if (cf->package[0] &&
 	    catchup_pkg_version(p->root, cf->package, cf->installed, sizeof(cf->installed)) < 0)
 		cf->installed[0] = '\0';
@@ -408,6 +432,19 @@ static void settle_all(const struct catchup *c)
 
 /* --- 5. decide ----------------------------------------------------------- */
 
+/* The no-fix record examined every fix up to the installed version: a
+ * later upgrade's fixes may change the code. */
+static bool no_fix_covers(const struct cu_file *cf)
+{
+	return cf->has_nofix && cf->installed[0] && strcmp(cf->package, cf->nf.package) == 0 &&
+	       debversion_cmp(cf->installed, cf->nf.to) <= 0;
+}
+
+bool cu_no_restart(const struct cu_file *cf)
+{
+	return cf->action == CU_CAUGHT_UP || (cf->action == CU_NO_FIX && no_fix_covers(cf));
+}
+
 static void decide(const struct catchup *c, struct cu_file *cf)
 {
 	bool all = cf->nbundles > 0, refused = false;
@@ -422,7 +459,7 @@ static void decide(const struct catchup *c, struct cu_file *cf)
 		cf->action = CU_CAUGHT_UP;
 	else if (cf->nbundles)
 		cf->action = CU_PENDING;
-	else if (cf->cves_known && cf->cves.n == 0)
+	else if ((cf->cves_known && cf->cves.n == 0) || no_fix_covers(cf))
 		cf->action = CU_NO_FIX;
 	else
 		cf->action = CU_MISSING;
@@ -452,6 +489,7 @@ void catchup_free(struct catchup *c)
 	for (size_t i = 0; i < c->nprocs; i++) {
 		for (size_t k = 0; k < c->procs[i].sp.n; k++) {
 			changelog_cves_free(&c->procs[i].files[k].cves);
+			nofix_free(&c->procs[i].files[k].nf);
 			free(c->procs[i].files[k].bundles);
 			free(c->procs[i].files[k].carried);
 		}

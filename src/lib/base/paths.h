@@ -24,6 +24,8 @@ struct hp_paths {
 	/* var/lib/prometheus/node-exporter/hotpatch.prom: node_exporter's
 	 * textfile collector reads its directory (Debian's default). */
 	char metrics[PATH_MAX];
+	char no_fix[PATH_MAX];     /* usr/share/hotpatch/no-fix: the build host's no-fix
+				    * records, from packages (bundle/nofix.h) */
 };
 
 /* @root: NULL to use $HOTPATCH_ROOT, or "/". */
