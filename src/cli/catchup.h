@@ -14,9 +14,11 @@
 
 #include "bundle.h"
 #include "changelog.h"
+#include "config.h"
 #include "engine.h"
 #include "error.h"
 #include "nofix.h"
+#include "pkgindex.h"
 #include "stale.h"
 #include "verdict.h"
 
@@ -90,3 +92,8 @@ void catchup_print_needrestart(const struct catchup *c);
  * protocol version 3 on stdin) and "post" (catch-up in hotpatch.conf's
  * mode). Always 0: a hook never fails the apt run. */
 int catchup_apt_hook(const char *phase);
+/* `catch-up = build`, in the Pre hook: for each running build @v[0..n) the
+ * hook recorded, build its live patch for the coming version (cached),
+ * sign it with the host key and install it, or record "nothing to patch".
+ * Each outcome is a line on stdout; a failed build fails nothing. */
+int catchup_build(const struct hp_config *conf, const struct pkgindex_entry *v, size_t n);

@@ -157,6 +157,8 @@ static void no_fix_record(const char *id, struct cu_file *cf)
 {
 	int r = nofix_find(paths()->no_fix, id, &cf->nf);
 
+	if (r == -ENOENT) /* the host's own, from `catch-up = build` */
+		r = nofix_find(paths()->no_fix_local, id, &cf->nf);
 	if (r < 0) {
 		if (r != -ENOENT)
 			cli_warn("%s", hp_err_msg(r));
