@@ -44,6 +44,7 @@ struct cu_file {
 	char installed[128]; /* "" when not installed any more */
 	bool from_hook;      /* @running came from the apt hook's record */
 	bool from_nofix;     /* @running came from the no-fix record */
+	bool from_dbgsym;    /* @running came from a -dbgsym package's Build-Ids */
 	bool has_nofix;      /* @nf: the build host found nothing to patch up to nf.to */
 	struct nofix nf;
 	bool cves_known;

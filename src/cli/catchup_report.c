@@ -30,8 +30,9 @@ static void text_versions(const struct cu_file *cf)
 	printf("    package %s: runs %s%s, installed %s\n", cf->package[0] ? cf->package : "(none)",
 	       cf->running[0] ? cf->running : "an unknown version",
 	       cf->from_hook    ? " (recorded by the apt hook)"
-	       : cf->from_nofix ? " (named by the no-fix record)"
-				: "",
+	       : cf->from_nofix  ? " (named by the no-fix record)"
+	       : cf->from_dbgsym ? " (its build-id is in the apt lists' -dbgsym entries)"
+				 : "",
 	       cf->installed[0] ? cf->installed : "none");
 	if (!cf->cves_known)
 		return;
@@ -206,8 +207,9 @@ static void json_file(struct json *j, const struct catchup *c, const struct cu_f
 	json_opt_str(j, "package", cf->package);
 	json_opt_str(j, "running_version", cf->running);
 	json_kv_str(j, "running_version_from", cf->from_hook    ? "apt-hook"
-					       : cf->from_nofix ? "no-fix-record"
-								: "unknown");
+					       : cf->from_nofix  ? "no-fix-record"
+					       : cf->from_dbgsym ? "dbgsym"
+								 : "unknown");
 	json_opt_str(j, "installed_version", cf->installed);
 	json_key(j, "cves_fixed");
 	if (cf->cves_known) {

@@ -174,7 +174,9 @@ static void no_fix_record(const char *id, struct cu_file *cf)
 	}
 }
 
-static void versions(const struct cu_proc *p, struct cu_file *cf)
+/* Package and running version: the apt hook's record, else dpkg's owner
+ * of the path; then the no-fix record. */
+static void identify(const struct cu_proc *p, struct cu_file *cf)
 {
 	char id[2 * HP_BUILD_ID_MAX + 1];
 	struct pkgindex_entry e;
@@ -189,6 +191,41 @@ static void versions(const struct cu_proc *p, struct cu_file *cf)
 	}
 	hp_err_clear();
 	no_fix_record(id, cf);
+}
+
+/* The running versions still unknown, from the -dbgsym build-ids in the apt
+ * lists of each process's root: one pass over the lists per root. */
+static void dbgsym_versions(struct catchup *c)
+{
+	for (size_t i = 0; i < c->nprocs; i++) {
+		struct dbgsym_query *q = calloc(c->procs[i].sp.n + 1, sizeof(*q));
+		size_t n = 0;
+
+		for (size_t k = 0; q && k < c->procs[i].sp.n; k++)
+			if (!c->procs[i].files[k].running[0] && c->procs[i].files[k].f->running_len)
+				hex_encode(c->procs[i].files[k].f->running_id,
+					   c->procs[i].files[k].f->running_len, q[n++].build_id);
+		if (n)
+			catchup_dbgsym_lookup(c->procs[i].root, q, n);
+		for (size_t k = 0, m = 0; q && m < n && k < c->procs[i].sp.n; k++) {
+			struct cu_file *cf = &c->procs[i].files[k];
+
+			if (cf->running[0] || !cf->f->running_len)
+				continue;
+			if (q[m].found && (!cf->package[0] || strcmp(cf->package, q[m].package) == 0)) {
+				snprintf(cf->package, sizeof(cf->package), "%s", q[m].package);
+				snprintf(cf->running, sizeof(cf->running), "%s", q[m].version);
+				cf->from_dbgsym = true;
+			}
+			m++;
+		}
+		free(q);
+	}
+}
+
+/* The installed version, and the CVE ids between the two. */
+static void installed(const struct cu_proc *p, struct cu_file *cf)
+{
 	if (cf->package[0] &&
 	    catchup_pkg_version(p->root, cf->package, cf->installed, sizeof(cf->installed)) < 0)
 		cf->installed[0] = '\0';
@@ -256,13 +293,16 @@ static int resolve(struct catchup *c)
 {
 	int r = 0;
 
+	for (size_t i = 0; i < c->nprocs; i++)
+		for (size_t k = 0; k < c->procs[i].sp.n; k++) {
+			c->procs[i].files[k].f = &c->procs[i].sp.files[k];
+			identify(&c->procs[i], &c->procs[i].files[k]);
+		}
+	dbgsym_versions(c);
 	for (size_t i = 0; r == 0 && i < c->nprocs; i++)
 		for (size_t k = 0; r == 0 && k < c->procs[i].sp.n; k++) {
-			struct cu_file *cf = &c->procs[i].files[k];
-
-			cf->f = &c->procs[i].sp.files[k];
-			versions(&c->procs[i], cf);
-			r = match_bundles(c, &c->procs[i], cf);
+			installed(&c->procs[i], &c->procs[i].files[k]);
+			r = match_bundles(c, &c->procs[i], &c->procs[i].files[k]);
 		}
 	return r;
 }
