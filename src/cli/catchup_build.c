@@ -31,6 +31,7 @@
 #include "fileio.h"
 #include "macro.h"
 #include "paths.h"
+#include "store.h"
 
 extern char **environ;
 
@@ -170,9 +171,15 @@ static int take(struct cu_build *b, const struct pkgindex_entry *e)
 
 static void build_and_take(struct cu_build *b, const struct pkgindex_entry *e)
 {
-	char failed[PATH_MAX + 160], log[PATH_MAX + 160];
+	char failed[PATH_MAX + 160], log[PATH_MAX + 160], id[BUNDLE_ID_LEN + 1];
 	int r;
 
+	/* a patch package, or an earlier run, put one in the store */
+	if (store_find_build(e->build_id, id) == 0) {
+		printf("hotpatch: a live patch for %s (%s %s) is installed already: %s\n", e->path,
+		       e->package, e->version, id);
+		return;
+	}
 	cache_name(b, e, "failed", failed, sizeof(failed));
 	cache_name(b, e, "log", log, sizeof(log));
 	if (access(failed, F_OK) == 0) {

@@ -429,22 +429,31 @@ static int write_docs(const struct pkg *p)
 	return r < 0 ? r : run_tool(gzip, "gzip");
 }
 
+/* The docs, and one file: DIR/NAME in the hosts' tree. */
+static int write_docs_and(const struct pkg *p, const char *dir, const char *name,
+			  const void *data, size_t len)
+{
+	char path[4400];
+	int r = write_docs(p);
+
+	snprintf(path, sizeof(path), "%s/%s", p->stage, dir);
+	if (r == 0)
+		r = mkdir_p(path, 0755);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/%s/%s", p->stage, dir, name);
+	return file_write_atomic(path, data, len, 0644);
+}
+
 /* The subscription's one file says what it is (a package of documentation
  * alone would be an empty package to Debian's tools). */
 static int write_subscription(const struct pkg *p)
 {
 	struct buf text = {0};
-	char path[4400];
-	int r = write_docs(p);
+	int r;
 
-	snprintf(path, sizeof(path), "%s/" PKG_SUBSCRIPTION_DIR, p->stage);
-	if (r == 0)
-		r = mkdir_p(path, 0755);
-	if (r < 0)
-		return r;
 	buf_printf(&text, "This host takes the live patches published as %s.\n", p->name);
-	snprintf(path, sizeof(path), "%s/" PKG_SUBSCRIPTION_DIR "/%s", p->stage, p->name);
-	r = file_write_atomic(path, text.data, text.len, 0644);
+	r = write_docs_and(p, PKG_SUBSCRIPTION_DIR, p->name, text.data, text.len);
 	buf_free(&text);
 	return r;
 }
@@ -452,16 +461,7 @@ static int write_subscription(const struct pkg *p)
 /* The record, where catch-up looks: NOFIX_DIR/BUILDID. */
 static int write_nofix(const struct pkg *p)
 {
-	char path[4400];
-	int r = write_docs(p);
-
-	snprintf(path, sizeof(path), "%s/" NOFIX_DIR, p->stage);
-	if (r == 0)
-		r = mkdir_p(path, 0755);
-	if (r < 0)
-		return r;
-	snprintf(path, sizeof(path), "%s/" NOFIX_DIR "/%s", p->stage, p->nf->build_id);
-	return file_write_atomic(path, p->nf_data, p->nf_len, 0644);
+	return write_docs_and(p, NOFIX_DIR, p->nf->build_id, p->nf_data, p->nf_len);
 }
 
 static int write_tree(const struct pkg *p)

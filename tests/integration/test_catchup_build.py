@@ -17,7 +17,6 @@ one line, exit 0, and it is not retried until its .failed file goes.
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 
@@ -34,16 +33,6 @@ CHANGELOG_NEW = """hptiny (1.0-2) bookworm-security; urgency=high
 """ + debtiny.CHANGELOG_OLD
 
 
-def make_sources(work):
-    return debtiny.make_source_packages(
-        work, "hptiny", {"tiny.c": debtiny.TINY_C, "other.c": debtiny.OTHER_C,
-                         "stats.c": debtiny.STATS_C, "Makefile": debtiny.MAKEFILE},
-        (("1.0-1", debtiny.CHANGELOG_OLD, {}),
-         ("1.0-2", CHANGELOG_NEW, {"0001-check-len.patch": debtiny.FIX_OWN})),
-        {"control": (debtiny.CONTROL, 0o644),
-         "rules": ("#!/usr/bin/make -f\n%:\n\tdh $@\n", 0o755)})
-
-
 def set_status(root, version):
     """hptiny @version in @root's dpkg database (the host's, in an overlay)."""
     path = os.path.join(root, "var/lib/dpkg/status")
@@ -52,16 +41,6 @@ def set_status(root, version):
         text + "\n\nPackage: hptiny\nStatus: install ok installed\n"
         "Priority: optional\nMaintainer: Tests <tests@example.org>\nArchitecture: amd64\n"
         f"Version: {version}\nDescription: test\n\n")
-
-
-def ask(path, n):
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(5)
-    s.connect(path)
-    s.sendall(f"{n}\n".encode())
-    out = s.recv(64).decode().split()
-    s.close()
-    return int(out[0])
 
 
 def hook(env, pid, phase, stdin=None):
@@ -80,7 +59,8 @@ def apt_input(new):
 
 
 def test(env):
-    archive = make_sources(env.dir)
+    archive = debtiny.make_sources(env.dir, CHANGELOG_NEW,
+                                   {"0001-check-len.patch": debtiny.FIX_OWN})
     cache = os.path.join(env.root, "var/cache/hotpatch")
     twin_path = os.path.join(cache, "build/reproducible-path/hptiny-1.0")
     unpacked = os.path.join(env.dir, "unpacked")
@@ -88,6 +68,10 @@ def test(env):
                     unpacked], check=True)
     conf = os.path.join(env.root, "etc/hotpatch/hotpatch.conf")
     os.makedirs(os.path.dirname(conf), exist_ok=True)
+    open(conf, "w").write("catch-up = build\nbuild-root = build\n")
+    r = env.hp("catch-up", "--list", check=False)
+    expect(r.returncode == 2 and f"{conf}:2:" in r.stderr,
+           f"a relative build-root is refused, naming the line:\n{r.stderr}")
     open(conf, "w").write(f"catch-up = build\nbuild-sources = {archive}\nbuild-root = /\n")
 
     # A root of its own for the process: the host's, in a writable overlay,
@@ -112,7 +96,16 @@ def test(env):
     root = f"/proc/{p.pid}/root"
     set_status(root, "1.0-1")
     target = "/usr/bin/hptiny"
-    expect_eq(ask(sock, 100), 100, "1.0-1 accepts 100")
+    expect_eq(debtiny.ask(sock, 100)[0], 100, "1.0-1 accepts 100")
+
+    # No sources for 1.0-3: the build fails, and costs the apt run nothing.
+    r = hook(env, p.pid, "pre", apt_input("1.0-3"))
+    failed = [f for f in os.listdir(os.path.join(cache, "catch-up")) if f.endswith(".failed")]
+    expect("1.0-3): the build failed; see " in r.stdout and len(failed) == 1,
+           f"a failed build is one line, and the apt run goes on:\n{r.stdout}{r.stderr}")
+    r = hook(env, p.pid, "pre", apt_input("1.0-3"))
+    expect("its build failed before" in r.stdout and "building" not in r.stdout,
+           f"and it is not retried on every apt run:\n{r.stdout}")
 
     r = hook(env, p.pid, "pre", apt_input("1.0-2"))
     expect(f"building a live patch for {target} (hptiny 1.0-1 -> 1.0-2)" in r.stdout,
@@ -122,24 +115,22 @@ def test(env):
     logs = "".join(open(os.path.join(cache, "catch-up", f)).read()[-3000:]
                    for f in os.listdir(os.path.join(cache, "catch-up")) if f.endswith(".log"))
     expect_eq(len(bundles), 1, f"the bundle is in the store:\n{r.stdout}{r.stderr}{logs}")
-    info = json.loads(env.hp("info", "--json",
-                             os.path.join(env.root, "var/lib/hotpatch/bundles", bundles[0])).stdout)
+    bid = bundles[0][:-4]
+    info = json.loads(env.hp("info", "--json", os.path.join(store, bundles[0])).stdout)
     expect_eq((info["signature"], info["cves"]), ("valid", ["CVE-2099-1234"]),
               "signed with a trusted key, for the fix's CVE")
     trusted = os.path.join(env.root, "etc/hotpatch/trusted.d/host.pub")
     expect(os.path.exists(trusted) and os.path.exists(
         os.path.join(env.root, "etc/hotpatch/host.key")), "the host key is made and trusted")
-    expect_eq(ask(sock, 100), 100, "nothing is applied before dpkg runs")
+    expect_eq(debtiny.ask(sock, 100)[0], 100, "nothing is applied before dpkg runs")
 
     r = hook(env, p.pid, "pre", apt_input("1.0-2"))
-    expect("building" not in r.stdout, f"a second run reuses the cached build:\n{r.stdout}")
-    r = hook(env, p.pid, "pre", apt_input("1.0-3"))
-    failed = [f for f in os.listdir(os.path.join(cache, "catch-up")) if f.endswith(".failed")]
-    expect("1.0-3): the build failed; see " in r.stdout and len(failed) == 1,
-           f"a failed build is one line, and the apt run goes on:\n{r.stdout}{r.stderr}")
-    r = hook(env, p.pid, "pre", apt_input("1.0-3"))
-    expect("its build failed before" in r.stdout and "building" not in r.stdout,
-           f"and it is not retried on every apt run:\n{r.stdout}")
+    expect(f"is installed already: {bid}" in r.stdout and "building" not in r.stdout,
+           f"a build with a live patch in the store is not built again:\n{r.stdout}")
+    env.hp("remove", bid)
+    r = hook(env, p.pid, "pre", apt_input("1.0-2"))
+    expect("building" not in r.stdout and os.listdir(store) == bundles,
+           f"the cached build is installed again, not rebuilt:\n{r.stdout}{r.stderr}")
 
     # dpkg replaces the file; the Post hook catches the process up.
     shutil.copy(unique_copy(env, os.path.join(unpacked, "usr/bin/hptiny"), "hptiny.new"),
@@ -148,7 +139,7 @@ def test(env):
     set_status(root, "1.0-2")
     r = hook(env, p.pid, "post")
     expect("caught up" in r.stdout, f"the Post hook applies it:\n{r.stdout}{r.stderr}")
-    expect_eq(ask(sock, 100), -1, "the same process now refuses 100")
+    expect_eq(debtiny.ask(sock, 100)[0], -1, "the same process now refuses 100")
     expect(p.poll() is None, "and lives on")
 
 

@@ -36,16 +36,6 @@ CHANGELOG_NEW = """hptiny (1.0-2) bookworm-security; urgency=high
 """ + debtiny.CHANGELOG_OLD
 
 
-def make_sources(work):
-    return debtiny.make_source_packages(
-        work, "hptiny", {"tiny.c": debtiny.TINY_C, "other.c": debtiny.OTHER_C,
-                         "stats.c": debtiny.STATS_C, "Makefile": debtiny.MAKEFILE},
-        (("1.0-1", debtiny.CHANGELOG_OLD, {}),
-         ("1.0-2", CHANGELOG_NEW, {"0002-other-len.patch": FIX_OTHER})),
-        {"control": (debtiny.CONTROL, 0o644),
-         "rules": ("#!/usr/bin/make -f\n%:\n\tdh $@\n", 0o755)})
-
-
 def fake_dpkg(env, target, version):
     """A dpkg database and /usr/share/doc, for the process's mount
     namespace, in which hptiny @version owns @target."""
@@ -86,7 +76,7 @@ def build_id(path):
 
 
 def test(env):
-    archive = make_sources(env.dir)
+    archive = debtiny.make_sources(env.dir, CHANGELOG_NEW, {"0002-other-len.patch": FIX_OTHER})
     cache = os.path.join(env.dir, "cache")
     twin_path = os.path.join(cache, "build/reproducible-path/hptiny-1.0")
     sysroot = os.path.join(env.dir, "sysroot")
