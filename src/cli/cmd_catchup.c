@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "catchup.h"
@@ -193,34 +194,118 @@ static void identify(const struct cu_proc *p, struct cu_file *cf)
 	no_fix_record(id, cf);
 }
 
-/* The running versions still unknown, from the -dbgsym build-ids in the apt
- * lists of each process's root: one pass over the lists per root. */
-static void dbgsym_versions(struct catchup *c)
-{
-	for (size_t i = 0; i < c->nprocs; i++) {
-		struct dbgsym_query *q = calloc(c->procs[i].sp.n + 1, sizeof(*q));
-		size_t n = 0;
+/* What a process sees as its files. */
+struct cu_root {
+	dev_t dev;
+	ino_t ino;
+	ino_t mntns;
+};
 
-		for (size_t k = 0; q && k < c->procs[i].sp.n; k++)
-			if (!c->procs[i].files[k].running[0] && c->procs[i].files[k].f->running_len)
-				hex_encode(c->procs[i].files[k].f->running_id,
-					   c->procs[i].files[k].f->running_len, q[n++].build_id);
+static bool wants_version(const struct cu_file *cf)
+{
+	return !cf->running[0] && cf->f->running_len;
+}
+
+/* Processes @i and @j see the same files: the same root directory in the
+ * same mount namespace (one with other mounts under the same root sees
+ * other apt lists). */
+static bool same_root(const struct cu_root *roots, size_t i, size_t j)
+{
+	return roots[j].dev == roots[i].dev && roots[j].ino == roots[i].ino &&
+	       roots[j].mntns == roots[i].mntns;
+}
+
+/* The unknown builds of the processes that see what process @i sees, each
+ * build once, in @q; returns how many. */
+static size_t dbgsym_queries(const struct catchup *c, const struct cu_root *roots, size_t i,
+			     struct dbgsym_query *q, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t j = i; j < c->nprocs; j++) {
+		if (!same_root(roots, i, j))
+			continue;
+		for (size_t k = 0; k < c->procs[j].sp.n && n < max; k++) {
+			const struct cu_file *cf = &c->procs[j].files[k];
+			char id[2 * HP_BUILD_ID_MAX + 1];
+			bool dup = false;
+
+			if (!wants_version(cf))
+				continue;
+			hex_encode(cf->f->running_id, cf->f->running_len, id);
+			for (size_t m = 0; m < n && !dup; m++)
+				dup = strcmp(q[m].build_id, id) == 0;
+			if (!dup)
+				memcpy(q[n++].build_id, id, sizeof(id));
+		}
+	}
+	return n;
+}
+
+/* The answers for the processes of that root. */
+static void dbgsym_apply(struct catchup *c, const struct cu_root *roots, size_t i,
+			 const struct dbgsym_query *q, size_t n, bool *done)
+{
+	for (size_t j = i; j < c->nprocs; j++) {
+		if (!same_root(roots, i, j))
+			continue;
+		done[j] = true;
+		for (size_t k = 0; k < c->procs[j].sp.n; k++) {
+			struct cu_file *cf = &c->procs[j].files[k];
+			char id[2 * HP_BUILD_ID_MAX + 1];
+
+			if (!wants_version(cf))
+				continue;
+			hex_encode(cf->f->running_id, cf->f->running_len, id);
+			for (size_t m = 0; m < n; m++)
+				if (q[m].found && strcmp(q[m].build_id, id) == 0 &&
+				    (!cf->package[0] || strcmp(cf->package, q[m].package) == 0)) {
+					snprintf(cf->package, sizeof(cf->package), "%s", q[m].package);
+					snprintf(cf->running, sizeof(cf->running), "%s", q[m].version);
+					cf->from_dbgsym = true;
+				}
+		}
+	}
+}
+
+/* The running versions still unknown, from the -dbgsym build-ids in the apt
+ * lists of the processes' roots: one pass over the lists per root (a glibc
+ * upgrade without the hook's record leaves every process to ask). */
+static int dbgsym_versions(struct catchup *c)
+{
+	_cleanup_free_ struct cu_root *roots = calloc(c->nprocs + 1, sizeof(*roots));
+	_cleanup_free_ bool *done = calloc(c->nprocs + 1, sizeof(*done));
+	size_t max = 0;
+
+	if (!roots || !done)
+		return hp_err(-ENOMEM, "out of memory");
+	for (size_t i = 0; i < c->nprocs; i++) {
+		char ns[64];
+		struct stat st, nst;
+
+		snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", c->procs[i].sp.pid);
+		/* a process gone since: a root of its own, asked alone */
+		if (stat(c->procs[i].root, &st) < 0 || stat(ns, &nst) < 0)
+			roots[i] = (struct cu_root){.dev = (dev_t)-1, .ino = (ino_t)i};
+		else
+			roots[i] = (struct cu_root){st.st_dev, st.st_ino, nst.st_ino};
+		max += c->procs[i].sp.n;
+	}
+	for (size_t i = 0; i < c->nprocs; i++) {
+		_cleanup_free_ struct dbgsym_query *q = NULL;
+		size_t n;
+
+		if (done[i])
+			continue;
+		q = calloc(max + 1, sizeof(*q));
+		if (!q)
+			return hp_err(-ENOMEM, "out of memory");
+		n = dbgsym_queries(c, roots, i, q, max);
 		if (n)
 			catchup_dbgsym_lookup(c->procs[i].root, q, n);
-		for (size_t k = 0, m = 0; q && m < n && k < c->procs[i].sp.n; k++) {
-			struct cu_file *cf = &c->procs[i].files[k];
-
-			if (cf->running[0] || !cf->f->running_len)
-				continue;
-			if (q[m].found && (!cf->package[0] || strcmp(cf->package, q[m].package) == 0)) {
-				snprintf(cf->package, sizeof(cf->package), "%s", q[m].package);
-				snprintf(cf->running, sizeof(cf->running), "%s", q[m].version);
-				cf->from_dbgsym = true;
-			}
-			m++;
-		}
-		free(q);
+		dbgsym_apply(c, roots, i, q, n, done);
 	}
+	return 0;
 }
 
 /* The installed version, and the CVE ids between the two. */
@@ -298,7 +383,7 @@ static int resolve(struct catchup *c)
 			c->procs[i].files[k].f = &c->procs[i].sp.files[k];
 			identify(&c->procs[i], &c->procs[i].files[k]);
 		}
-	dbgsym_versions(c);
+	r = dbgsym_versions(c);
 	for (size_t i = 0; r == 0 && i < c->nprocs; i++)
 		for (size_t k = 0; r == 0 && k < c->procs[i].sp.n; k++) {
 			installed(&c->procs[i], &c->procs[i].files[k]);

@@ -65,7 +65,7 @@ int nofix_decode(const char *text, size_t len, struct nofix *ret)
 	struct nofix n = {0};
 	char *line, *next;
 	unsigned lineno = 1;
-	int r = 0;
+	int r;
 
 	*ret = (struct nofix){0};
 	if (!copy)
@@ -73,7 +73,7 @@ int nofix_decode(const char *text, size_t len, struct nofix *ret)
 	if (strncmp(copy, NOFIX_MAGIC "\n", sizeof(NOFIX_MAGIC)) != 0)
 		return hp_err(-EBADMSG, "not a no-fix record (it does not start with \"%s\")",
 			      "hotpatch-no-fix");
-	for (line = copy + sizeof(NOFIX_MAGIC); r == 0 && *line != '\n'; line = next) {
+	for (line = copy + sizeof(NOFIX_MAGIC); *line != '\n'; line = next) {
 		next = strchr(line, '\n');
 		if (!next)
 			return hp_err(-EBADMSG, "no-fix record: the header ends without an empty "
