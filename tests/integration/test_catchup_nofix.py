@@ -154,7 +154,7 @@ def test(env):
            and "no fix needed: nothing to patch live" in text, text)
     lines = catchup(env, p.pid, "--needrestart").stdout.splitlines()
     expect(f"exe\t{target}" in lines and f"mapping\t{target}" in lines,
-           f"needrestart is told to leave it alone: {lines}")
+           f"needrestart is told to leave it alone: {lines}\n{text}")
     done = json.loads(catchup(env, p.pid, "--json").stdout)
     expect_eq((done["summary"]["no-fix-needed"], done["summary"]["applied"]), (1, 0),
               "catch-up has nothing to apply")
