@@ -83,6 +83,114 @@ regset clobber_writes(csh cs, const cs_insn *insn, bool whole_only, regset *read
 	return set;
 }
 
+struct memo {
+	uint64_t vaddr; /* 0: empty */
+	regset set;
+};
+
+struct clobber_cache {
+	const struct symtab_entry **fn; /* functions with bytes, by address */
+	size_t nfn;
+	struct memo *memo; /* lower sets, open addressing */
+	size_t cap, used;
+};
+
+static int by_value(const void *a, const void *b)
+{
+	const struct symtab_entry *x = *(const struct symtab_entry *const *)a;
+	const struct symtab_entry *y = *(const struct symtab_entry *const *)b;
+
+	return (x->value > y->value) - (x->value < y->value);
+}
+
+int clobber_cache_new(const struct symtab *syms, struct clobber_cache **ret)
+{
+	struct clobber_cache *c = calloc(1, sizeof(*c));
+
+	if (c)
+		c->fn = calloc(syms->n + 1, sizeof(*c->fn));
+	if (c && c->fn) {
+		c->cap = 1024;
+		c->memo = calloc(c->cap, sizeof(*c->memo));
+	}
+	if (!c || !c->fn || !c->memo) {
+		clobber_cache_free(c);
+		return hp_err(-ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < syms->n; i++)
+		if (syms->v[i].type == STT_FUNC && syms->v[i].size)
+			c->fn[c->nfn++] = &syms->v[i];
+	qsort(c->fn, c->nfn, sizeof(*c->fn), by_value);
+	*ret = c;
+	return 0;
+}
+
+void clobber_cache_free(struct clobber_cache *c)
+{
+	if (!c)
+		return;
+	free(c->fn);
+	free(c->memo);
+	free(c);
+}
+
+const struct symtab_entry *clobber_func_at(const struct clobber_image *img, uint64_t addr)
+{
+	const struct clobber_cache *c = img->cache;
+	size_t lo = 0, hi;
+
+	if (!c)
+		return symtab_func_at(img->syms, addr);
+	hi = c->nfn;
+	while (lo < hi) { /* the first function that starts above @addr */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->fn[mid]->value <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* Those that start at or below it, nearest first (aliases, nested
+	 * symbols); a few are enough. */
+	for (size_t k = lo; k-- > 0 && lo - k <= 16;)
+		if (addr < c->fn[k]->value + c->fn[k]->size)
+			return c->fn[k];
+	return NULL;
+}
+
+static struct memo *memo_slot(struct clobber_cache *c, uint64_t vaddr)
+{
+	size_t i = (size_t)(vaddr * UINT64_C(0x9e3779b97f4a7c15) >> 40) & (c->cap - 1);
+
+	while (c->memo[i].vaddr && c->memo[i].vaddr != vaddr)
+		i = (i + 1) & (c->cap - 1);
+	return &c->memo[i];
+}
+
+static int memo_put(struct clobber_cache *c, uint64_t vaddr, regset set)
+{
+	struct memo *old = c->memo, *nv;
+	size_t oldcap = c->cap;
+
+	if (2 * (c->used + 1) > c->cap) {
+		nv = calloc(2 * c->cap, sizeof(*nv));
+		if (!nv)
+			return hp_err(-ENOMEM, "out of memory");
+		c->memo = nv;
+		c->cap *= 2;
+		c->used = 0;
+		for (size_t i = 0; i < oldcap; i++)
+			if (old[i].vaddr) {
+				*memo_slot(c, old[i].vaddr) = old[i];
+				c->used++;
+			}
+		free(old);
+	}
+	*memo_slot(c, vaddr) = (struct memo){vaddr, set};
+	c->used++;
+	return 0;
+}
+
 struct walk {
 	const struct clobber_image *img;
 	struct disasm d;
@@ -129,7 +237,7 @@ static int follow(struct walk *w, const cs_insn *insn, uint64_t lo, uint64_t hi,
 	}
 	if (to >= lo && to < hi)
 		return 0;
-	e = symtab_func_at(w->img->syms, to);
+	e = clobber_func_at(w->img, to);
 	if (!e) {
 		w->set = REGSET_ABI; /* the PLT, or code no symbol names */
 		return 0;
@@ -160,8 +268,28 @@ static int walk_one(struct walk *w, uint64_t vaddr, uint64_t size, bool lower)
 	return r;
 }
 
+static int walk_set(const struct clobber_image *img, uint64_t vaddr, uint64_t size,
+		    enum clobber_bound bound, regset *ret);
+
 int clobber_set(const struct clobber_image *img, uint64_t vaddr, uint64_t size,
 		enum clobber_bound bound, regset *ret)
+{
+	struct memo *m;
+	int r;
+
+	if (!img->cache || bound != CLOBBER_LOWER)
+		return walk_set(img, vaddr, size, bound, ret);
+	m = memo_slot(img->cache, vaddr);
+	if (m->vaddr) {
+		*ret = m->set;
+		return 0;
+	}
+	r = walk_set(img, vaddr, size, bound, ret);
+	return r < 0 ? r : memo_put(img->cache, vaddr, *ret);
+}
+
+static int walk_set(const struct clobber_image *img, uint64_t vaddr, uint64_t size,
+		    enum clobber_bound bound, regset *ret)
 {
 	struct walk w = {.img = img};
 	int r;
@@ -175,7 +303,7 @@ int clobber_set(const struct clobber_image *img, uint64_t vaddr, uint64_t size,
 	if (r == 0)
 		r = walk_one(&w, vaddr, size, bound == CLOBBER_LOWER);
 	for (size_t next = 1; r == 0 && next < w.ntodo && w.set != REGSET_ABI; next++) {
-		const struct symtab_entry *e = symtab_func_at(img->syms, w.todo[next]);
+		const struct symtab_entry *e = clobber_func_at(img, w.todo[next]);
 
 		r = walk_one(&w, e->value, e->size, bound == CLOBBER_LOWER);
 	}

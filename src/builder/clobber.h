@@ -20,6 +20,7 @@
 
 struct elf_file;
 struct symtab;
+struct symtab_entry;
 
 /* Bit i: rax rcx rdx rsi rdi r8 r9 r10 r11 (0..8), xmm0..xmm31 (9..40, their
  * ymm and zmm forms too), the x87/MMX stack (41). The callee-saved registers
@@ -27,10 +28,20 @@ struct symtab;
 typedef uint64_t regset;
 #define REGSET_ABI ((UINT64_C(1) << 42) - 1)
 
+struct clobber_cache;
+
 struct clobber_image {
 	struct elf_file *elf;
 	const struct symtab *syms;
+	/* Optional (clobber_cache_new): the functions by address, and the
+	 * lower sets found so far; without it every lookup reads the symbols. */
+	struct clobber_cache *cache;
 };
+
+int clobber_cache_new(const struct symtab *syms, struct clobber_cache **ret);
+void clobber_cache_free(struct clobber_cache *c);
+/* The function whose bytes hold @addr, or NULL. */
+const struct symtab_entry *clobber_func_at(const struct clobber_image *img, uint64_t addr);
 
 /*
  * CLOBBER_UPPER: every register of REGSET_ABI that the function at @vaddr,

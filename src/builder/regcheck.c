@@ -50,14 +50,18 @@ static void add_caller(struct risk *k, const char *name, regset regs)
 	k->n++;
 }
 
-/* How many callers up a return is followed (regslive.h's after_return). */
+/* How many callers up a return is followed (regslive.h's after_return),
+ * and how many callers' code may be analysed for it in all: beyond either,
+ * a function's callers are taken to keep everything it leaves alone. */
 #define RETURN_DEPTH 3
+#define RETURN_BUDGET 400
 
 struct ctx {
 	const struct regcheck *rc;
 	const struct clobber_image *target;
 	struct callgraph graph;
 	bool have_graph;
+	int budget;
 };
 
 static int live_after(struct ctx *c, const struct symtab_entry *caller, uint64_t callee,
@@ -76,7 +80,7 @@ static int after_return(struct ctx *c, const struct symtab_entry *fn, int depth,
 	int r;
 
 	*ret = REGSLIVE_RESULT;
-	if (depth <= 0) {
+	if (depth <= 0 || c->budget <= 0) {
 		r = clobber_set(c->target, fn->value, fn->size, CLOBBER_LOWER, &own);
 		if (r == 0)
 			*ret |= REGSET_ABI & ~own;
@@ -98,8 +102,10 @@ static int live_after(struct ctx *c, const struct symtab_entry *caller, uint64_t
 		      int depth, regset *ret, bool *ret_wide)
 {
 	regset up;
-	int r = after_return(c, caller, depth, &up);
+	int r;
 
+	c->budget--;
+	r = after_return(c, caller, depth, &up);
 	if (r == 0)
 		r = regslive_after_calls(c->target, caller, callee, up, ret, ret_wide);
 	return r;
@@ -230,17 +236,20 @@ int regcheck_replacements(struct regcheck *rc)
 {
 	struct symtab objsyms = {0};
 	struct clobber_image target = {rc->target, rc->syms}, patch = {rc->obj, &objsyms};
-	struct ctx c = {.rc = rc, .target = &target};
+	struct ctx c = {.rc = rc, .target = &target, .budget = RETURN_BUDGET};
 	uint64_t size = 0;
 	int r;
 
-	r = symtab_load(rc->obj, NULL, NULL, &objsyms);
+	r = clobber_cache_new(rc->syms, &target.cache);
+	if (r == 0)
+		r = symtab_load(rc->obj, NULL, NULL, &objsyms);
 	for (size_t i = 0; r == 0 && i < rc->man->nfuncs; i++) {
 		r = new_size_of(&objsyms, rc->man->funcs[i].new_vaddr, &size);
 		if (r == 0)
 			r = check_one(rc, &c, &patch, i, size);
 	}
 	callgraph_free(&c.graph);
+	clobber_cache_free(target.cache);
 	symtab_free(&objsyms);
 	return r;
 }

@@ -44,7 +44,7 @@ static int analyse(struct ctx *c, const struct symtab_entry *e, regset ret_use, 
 /* The registers the function at @to may read as arguments. */
 static int args_of(struct ctx *c, uint64_t to, int depth, regset *ret)
 {
-	const struct symtab_entry *g = symtab_func_at(c->img->syms, to);
+	const struct symtab_entry *g = clobber_func_at(c->img, to);
 	struct fn f = {0};
 	int r;
 
@@ -76,7 +76,7 @@ static int classify_call(struct ctx *c, struct li *l, const cs_insn *insn, int d
 		return 0;
 	}
 	r = args_of(c, to, depth, &args);
-	g = symtab_func_at(c->img->syms, to);
+	g = clobber_func_at(c->img, to);
 	if (r == 0 && g && g->value == to)
 		r = clobber_set(c->img, g->value, g->size, CLOBBER_LOWER, &changes);
 	l->use |= args;
