@@ -150,7 +150,9 @@ TEST(plain_eintr_call_made_again_after_a_borrowed_thread)
 	ASSERT_EQ(epoll_outcome(pid, fds), 0);
 }
 
-TEST(plain_eintr_call_made_again_after_a_stop)
+/* epoll_child()'s outcome after a stop of all its threads and their
+ * release, with @sig sent to it while stopped (0: none). */
+static int outcome_after_a_stop(int sig)
 {
 	struct threads ts = {0};
 	int fds[2];
@@ -161,9 +163,16 @@ TEST(plain_eintr_call_made_again_after_a_stop)
 	ASSERT_OK(threads_stop(&ts, now_ns() + 10 * NSEC_PER_SEC, NULL));
 	ASSERT_EQ(ts.n, 1);
 	ASSERT_TRUE(ts.v[0].stopped);
+	if (sig)
+		ASSERT_EQ(syscall(SYS_tgkill, pid, pid, sig), 0);
 	threads_release(&ts);
 	threads_free(&ts);
-	ASSERT_EQ(epoll_outcome(pid, fds), 0);
+	return epoll_outcome(pid, fds);
+}
+
+TEST(plain_eintr_call_made_again_after_a_stop)
+{
+	ASSERT_EQ(outcome_after_a_stop(0), 0);
 }
 
 /* A signal sent while the thread is stopped may be what woke its call (a
@@ -171,15 +180,5 @@ TEST(plain_eintr_call_made_again_after_a_stop)
  * it would have without the stop. */
 TEST(plain_eintr_call_keeps_a_real_signals_eintr)
 {
-	struct threads ts = {0};
-	int fds[2];
-	pid_t pid = epoll_child(fds);
-
-	ASSERT_TRUE(pid > 0);
-	ASSERT_OK(threads_seize(&ts, pid));
-	ASSERT_OK(threads_stop(&ts, now_ns() + 10 * NSEC_PER_SEC, NULL));
-	ASSERT_EQ(syscall(SYS_tgkill, pid, pid, SIGUSR1), 0);
-	threads_release(&ts);
-	threads_free(&ts);
-	ASSERT_EQ(epoll_outcome(pid, fds), 3);
+	ASSERT_EQ(outcome_after_a_stop(SIGUSR1), 3);
 }
