@@ -1,27 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 #include "branchcheck.h"
 
-#include <capstone/capstone.h>
 #include <inttypes.h>
 
+#include "disasm.h"
 #include "error.h"
 #include "manifest.h"
-
-static bool is_branch(const cs_insn *insn)
-{
-	const cs_detail *d = insn->detail;
-
-	for (uint8_t i = 0; i < d->groups_count; i++)
-		if (d->groups[i] == CS_GRP_JUMP || d->groups[i] == CS_GRP_CALL)
-			return true;
-	return false;
-}
 
 static int check_insn(const char *name, const cs_insn *insn, uint64_t lo, uint64_t hi)
 {
 	const cs_x86 *x = &insn->detail->x86;
 
-	if (!is_branch(insn))
+	if (!disasm_is_branch(insn))
 		return 0;
 	for (uint8_t i = 0; i < x->op_count; i++) {
 		uint64_t target;
@@ -45,23 +35,16 @@ int branchcheck_window(const char *name, const uint8_t *code, size_t size, uint6
 	uint64_t lo = vaddr + patch_off, hi = lo + JUMP_SIZE;
 	const uint8_t *p = code;
 	uint64_t addr = vaddr;
-	cs_insn *insn;
-	csh cs;
-	int r = 0;
+	struct disasm d;
+	int r;
 
 	hp_err_clear();
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
-		return hp_err_prefix(-ENOTSUP, "capstone cannot disassemble x86-64: ");
-	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
-	insn = cs_malloc(cs);
-	if (!insn) {
-		cs_close(&cs);
-		return hp_err(-ENOMEM, "out of memory");
-	}
-	while (r == 0 && size && cs_disasm_iter(cs, &p, &size, &addr, insn))
-		r = check_insn(name, insn, lo, hi);
-	cs_free(insn, 1);
-	cs_close(&cs);
+	r = disasm_open(&d);
+	if (r < 0)
+		return r;
+	while (r == 0 && size && cs_disasm_iter(d.cs, &p, &size, &addr, d.insn))
+		r = check_insn(name, d.insn, lo, hi);
+	disasm_close(&d);
 	return r;
 }
 
@@ -75,25 +58,20 @@ int branchcheck_padding(const uint8_t *code, size_t size, uint64_t vaddr, size_t
 	const uint8_t *p = code;
 	uint64_t addr = vaddr;
 	size_t left = size;
-	cs_insn *insn;
-	csh cs;
-	int r = -ENOENT;
+	struct disasm d;
+	int r;
 
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
-		return hp_err_prefix(-ENOTSUP, "capstone cannot disassemble x86-64: ");
-	insn = cs_malloc(cs);
-	if (!insn) {
-		cs_close(&cs);
-		return hp_err(-ENOMEM, "out of memory");
-	}
+	r = disasm_open(&d);
+	if (r < 0)
+		return r;
+	r = -ENOENT;
 	/* Every byte the jump would cover must be alignment filler, and only
 	 * whole filler instructions count. */
-	while (left && cs_disasm_iter(cs, &p, &left, &addr, insn) && is_padding(insn))
+	while (left && cs_disasm_iter(d.cs, &p, &left, &addr, d.insn) && is_padding(d.insn))
 		if ((size_t)(p - code) >= need) {
 			r = 0;
 			break;
 		}
-	cs_free(insn, 1);
-	cs_close(&cs);
+	disasm_close(&d);
 	return r;
 }

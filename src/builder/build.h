@@ -96,8 +96,14 @@ struct build_upgrade_opts {
 	const char *build_root; /* a root to build in ("/": the host), NULL: cached one */
 	const char *sources;    /* a directory of .dsc files instead of the archive */
 	const char *profiles;   /* --build-profiles: DEB_BUILD_PROFILES for every build */
+	/* --no-fix-record: where to write the verdict when the upgrade changes
+	 * no code of the target (nofix.h); build_from_upgrade() then returns
+	 * BUILD_NO_FIX and writes no bundle. */
+	const char *no_fix_record;
 	bool explain;
 };
+
+#define BUILD_NO_FIX 1
 
 int build_from_source(const struct build_source_opts *o);
 int build_from_diff(const struct build_diff_opts *o);

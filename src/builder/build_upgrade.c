@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "aptsource.h"
@@ -51,6 +52,7 @@
 #include "fixsplit.h"
 #include "hex.h"
 #include "macro.h"
+#include "nofix.h"
 #include "paths.h"
 #include "runcmd.h"
 #include "srctree.h"
@@ -1032,6 +1034,38 @@ static int print_refusal(struct upgrade *u, int r)
 	return r;
 }
 
+/* "Nothing to patch" published (--no-fix-record): the build host's verdict
+ * for the hosts, so that their catch-up says "no fix needed" for this build
+ * rather than "bundle missing" (nofix.h). */
+static int write_no_fix(struct upgrade *u)
+{
+	struct nofix n = {.created = (uint64_t)time(NULL)};
+	struct elf_file *ef = NULL;
+	struct buf out = {0};
+	uint8_t id[64];
+	size_t idlen;
+	int r = elf_file_open(u->target, &ef);
+
+	if (r == 0)
+		r = elf_file_build_id(ef, id, &idlen);
+	elf_file_close(ef);
+	if (r < 0)
+		return hp_err_prefix(r, "%s: ", u->target);
+	hex_encode(id, idlen, n.build_id);
+	snprintf(n.target, sizeof(n.target), "%s", u->target_in_root);
+	snprintf(n.package, sizeof(n.package), "%s", u->pkg.package);
+	snprintf(n.from, sizeof(n.from), "%s", u->pkg.version);
+	snprintf(n.to, sizeof(n.to), "%s", u->o->version);
+	r = fixlist_verdicts(&u->fixes, &n.v);
+	if (r == 0) {
+		nofix_encode(&n, &out);
+		r = file_write_atomic(u->o->no_fix_record, out.data, out.len, 0644);
+	}
+	buf_free(&out);
+	verdict_free(&n.v);
+	return r < 0 ? hp_err_prefix(r, "writing %s: ", u->o->no_fix_record) : 0;
+}
+
 int build_from_upgrade(const struct build_upgrade_opts *o)
 {
 	struct upgrade u = {.o = o, .t0 = now_ns()};
@@ -1055,6 +1089,13 @@ int build_from_upgrade(const struct build_upgrade_opts *o)
 		r = diff_build_all(&u);
 		if (r < 0)
 			r = print_refusal(&u, r);
+		/* nothing to patch, nothing refused: a verdict, not a failure */
+		if (r == -ENODATA && o->no_fix_record && !o->diff) {
+			progress("%s", hp_err_msg(r));
+			r = write_no_fix(&u);
+			if (r == 0)
+				r = BUILD_NO_FIX;
+		}
 	}
 	if (r == 0)
 		progress("upgrade build done in %.1f s",

@@ -16,20 +16,44 @@
 
 static const char *const names[] = {"rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11"};
 
+static size_t name_reg(char *buf, size_t len, int i)
+{
+	if (i < 9)
+		return (size_t)snprintf(buf, len, "%%%s", names[i]);
+	if (i < BIT_X87)
+		return (size_t)snprintf(buf, len, "%%xmm%d", i - 9);
+	return (size_t)snprintf(buf, len, "the x87 stack");
+}
+
+static bool has(regset s, int i)
+{
+	return i <= BIT_X87 && (s & (UINT64_C(1) << i));
+}
+
+/* Runs of neighbours as ranges: "%r8-%r11, %xmm0-%xmm15". */
 void regset_format(regset s, char *buf, size_t len)
 {
 	size_t n = 0;
 
 	buf[0] = '\0';
 	for (int i = 0; i <= BIT_X87 && n < len; i++) {
-		if (!(s & (UINT64_C(1) << i)))
+		int last = i;
+
+		if (!has(s, i))
 			continue;
-		if (i < 9)
-			n += (size_t)snprintf(buf + n, len - n, "%s%%%s", n ? ", " : "", names[i]);
-		else if (i < BIT_X87)
-			n += (size_t)snprintf(buf + n, len - n, "%s%%xmm%d", n ? ", " : "", i - 9);
-		else
-			n += (size_t)snprintf(buf + n, len - n, "%sthe x87 stack", n ? ", " : "");
+		/* a run stays within the GPRs or within the vector registers */
+		while (has(s, last + 1) && (last + 1 < 9) == (i < 9) && last + 1 < BIT_X87)
+			last++;
+		if (n)
+			n += (size_t)snprintf(buf + n, len - n, ", ");
+		if (n < len)
+			n += name_reg(buf + n, len - n, i);
+		if (last > i + 1 && n < len) {
+			n += (size_t)snprintf(buf + n, len - n, "-");
+			if (n < len)
+				n += name_reg(buf + n, len - n, last);
+			i = last;
+		}
 	}
 }
 
@@ -160,89 +184,4 @@ int clobber_set(const struct clobber_image *img, uint64_t vaddr, uint64_t size,
 	disasm_close(&w.d);
 	free(w.todo);
 	return r;
-}
-
-/* Does the function @e branch or call to @vaddr anywhere? */
-static int reaches(struct disasm *d, struct elf_file *elf, const struct symtab_entry *e,
-		   uint64_t vaddr, bool *ret)
-{
-	uint8_t *code = malloc(e->size);
-	const uint8_t *p = code;
-	uint64_t addr = e->value, to;
-	size_t left = e->size;
-	int r;
-
-	if (!code)
-		return hp_err(-ENOMEM, "out of memory");
-	*ret = false;
-	r = elf_file_read_vaddr(elf, e->value, code, e->size);
-	while (r == 0 && !*ret && left && cs_disasm_iter(d->cs, &p, &left, &addr, d->insn))
-		*ret = disasm_direct_target(d->insn, &to) && to == vaddr;
-	free(code);
-	return r;
-}
-
-static int by_range(const void *a, const void *b)
-{
-	const struct symtab_entry *x = *(const struct symtab_entry *const *)a;
-	const struct symtab_entry *y = *(const struct symtab_entry *const *)b;
-
-	if (x->value != y->value)
-		return x->value < y->value ? -1 : 1;
-	return x->size < y->size ? -1 : x->size > y->size;
-}
-
-/* The function symbols with bytes, each range once (aliases share theirs),
- * without @skip's. */
-static int func_ranges(const struct symtab *st, uint64_t skip, const struct symtab_entry ***ret,
-		       size_t *ret_n)
-{
-	const struct symtab_entry **v = calloc(st->n + 1, sizeof(*v));
-	size_t n = 0, k = 0;
-
-	if (!v)
-		return hp_err(-ENOMEM, "out of memory");
-	for (size_t i = 0; i < st->n; i++)
-		if (st->v[i].type == STT_FUNC && st->v[i].size && st->v[i].value != skip)
-			v[n++] = &st->v[i];
-	qsort(v, n, sizeof(*v), by_range);
-	for (size_t i = 0; i < n; i++)
-		if (!k || by_range(&v[k - 1], &v[i]) != 0)
-			v[k++] = v[i];
-	*ret = v;
-	*ret_n = k;
-	return 0;
-}
-
-int clobber_callers(const struct clobber_image *img, uint64_t vaddr,
-		    const struct symtab_entry ***ret, size_t *ret_n)
-{
-	const struct symtab_entry **fn = NULL;
-	size_t nfn = 0, n = 0;
-	struct disasm d;
-	bool hit = false;
-	int r;
-
-	r = func_ranges(img->syms, vaddr, &fn, &nfn);
-	if (r < 0)
-		return r;
-	r = disasm_open(&d);
-	if (r < 0) {
-		free(fn);
-		return r;
-	}
-	/* The callers are kept in place, in the array of candidates. */
-	for (size_t i = 0; r == 0 && i < nfn; i++) {
-		r = reaches(&d, img->elf, fn[i], vaddr, &hit);
-		if (r == 0 && hit)
-			fn[n++] = fn[i];
-	}
-	disasm_close(&d);
-	if (r < 0) {
-		free(fn);
-		return r;
-	}
-	*ret = fn;
-	*ret_n = n;
-	return 0;
 }

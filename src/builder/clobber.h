@@ -20,7 +20,6 @@
 
 struct elf_file;
 struct symtab;
-struct symtab_entry;
 
 /* Bit i: rax rcx rdx rsi rdi r8 r9 r10 r11 (0..8), xmm0..xmm31 (9..40, their
  * ymm and zmm forms too), the x87/MMX stack (41). The callee-saved registers
@@ -46,12 +45,6 @@ struct clobber_image {
 enum clobber_bound { CLOBBER_LOWER, CLOBBER_UPPER };
 int clobber_set(const struct clobber_image *img, uint64_t vaddr, uint64_t size,
 		enum clobber_bound bound, regset *ret);
-
-/* The functions of @img with a direct call or jump to @vaddr (not counting
- * the function at @vaddr itself), each once: a malloc'ed array of pointers
- * into @img->syms. */
-int clobber_callers(const struct clobber_image *img, uint64_t vaddr,
-		    const struct symtab_entry ***ret, size_t *ret_n);
 
 /* The registers of REGSET_ABI that @insn writes (with @whole_only, only
  * those it replaces whole), and into *@reads (if given) those it reads. */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "disasm.h"
 #include "error.h"
 #include "macro.h"
 #include "objdiff.h"
@@ -102,28 +103,21 @@ static int crossed(const struct obj *o, size_t sec, int depth, char *why, size_t
 	const uint8_t *p = s->data;
 	size_t size = s->data ? s->sh.sh_size : 0;
 	uint64_t addr = 0;
-	cs_insn *insn;
-	csh cs;
-	int r = 0;
+	struct disasm d;
+	int r;
 
 	if (s->owner >= 0 && has_lsda(o, o->sym[s->owner].name)) {
 		snprintf(why, len, "it catches or cleans up after exceptions");
 		return 1;
 	}
 	hp_err_clear();
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
-		return hp_err_prefix(-ENOTSUP, "capstone cannot disassemble x86-64: ");
-	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
-	insn = cs_malloc(cs);
-	if (!insn) {
-		cs_close(&cs);
-		return hp_err(-ENOMEM, "out of memory");
-	}
-	while (r == 0 && size && cs_disasm_iter(cs, &p, &size, &addr, insn))
-		if (insn->id == X86_INS_CALL)
-			r = call_may_throw(o, s, insn, insn->address, depth, why, len);
-	cs_free(insn, 1);
-	cs_close(&cs);
+	r = disasm_open(&d);
+	if (r < 0)
+		return r;
+	while (r == 0 && size && cs_disasm_iter(d.cs, &p, &size, &addr, d.insn))
+		if (d.insn->id == X86_INS_CALL)
+			r = call_may_throw(o, s, d.insn, d.insn->address, depth, why, len);
+	disasm_close(&d);
 	return r;
 }
 

@@ -6,9 +6,9 @@
 
 int disasm_open(struct disasm *d)
 {
+	/* A missing libcapstone has said so (capstone_lazy.c): keep that. */
 	if (cs_open(CS_ARCH_X86, CS_MODE_64, &d->cs) != CS_ERR_OK)
-		return hp_err(-ENOTSUP, "capstone cannot disassemble x86-64: is libcapstone4 "
-					"installed?");
+		return hp_err_prefix(-ENOTSUP, "capstone cannot disassemble x86-64: ");
 	cs_option(d->cs, CS_OPT_DETAIL, CS_OPT_ON);
 	d->insn = cs_malloc(d->cs);
 	if (!d->insn) {

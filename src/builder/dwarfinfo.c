@@ -23,6 +23,21 @@ static const Dwfl_Callbacks offline_callbacks = {
 	.debuginfo_path = &debuginfo_path,
 };
 
+/* libdwfl on one file, its relocations applied: *ret_mod is NULL when the
+ * file cannot be read as ELF. */
+static int open_offline(const char *obj_path, Dwfl **ret, Dwfl_Module **ret_mod)
+{
+	Dwfl *dwfl = dwfl_begin(&offline_callbacks);
+
+	if (!dwfl)
+		return hp_err(-ENOMEM, "libdwfl: %s", dwfl_errmsg(-1));
+	dwfl_report_begin(dwfl);
+	*ret_mod = dwfl_report_offline(dwfl, obj_path, obj_path, -1);
+	dwfl_report_end(dwfl, NULL, NULL);
+	*ret = dwfl;
+	return 0;
+}
+
 void dwarfinfo_free(struct dw_info *d)
 {
 	for (size_t i = 0; i < d->nstructs; i++) {
@@ -211,18 +226,16 @@ int dwarfinfo_read(const char *obj_path, struct dw_info *ret)
 {
 	struct dw_info d = {0};
 	struct buf srcs = {0};
-	Dwfl *dwfl = dwfl_begin(&offline_callbacks);
+	Dwfl *dwfl;
 	Dwfl_Module *mod;
 	Dwarf_Die *cu = NULL;
 	Dwarf_Addr bias;
-	int r = 0;
+	int r;
 
 	*ret = d;
-	if (!dwfl)
-		return hp_err(-ENOMEM, "libdwfl: %s", dwfl_errmsg(-1));
-	dwfl_report_begin(dwfl);
-	mod = dwfl_report_offline(dwfl, obj_path, obj_path, -1);
-	dwfl_report_end(dwfl, NULL, NULL);
+	r = open_offline(obj_path, &dwfl, &mod);
+	if (r < 0)
+		return r;
 	while (mod && r == 0 && (cu = dwfl_module_nextcu(mod, cu, &bias))) {
 		r = walk(&d, cu, 0);
 		add_srcfiles(cu, &srcs);
@@ -246,7 +259,7 @@ int dwarfinfo_read(const char *obj_path, struct dw_info *ret)
 
 int dwarfinfo_cu_path(const char *obj_path, char *ret, size_t len)
 {
-	Dwfl *dwfl = dwfl_begin(&offline_callbacks);
+	Dwfl *dwfl;
 	Dwfl_Module *mod;
 	Dwarf_Die *cu;
 	Dwarf_Addr bias;
@@ -254,11 +267,10 @@ int dwarfinfo_cu_path(const char *obj_path, char *ret, size_t len)
 	const char *name = NULL, *dir = NULL;
 	int r = -ENOENT;
 
-	if (!dwfl)
-		return hp_err(-ENOMEM, "libdwfl: %s", dwfl_errmsg(-1));
-	dwfl_report_begin(dwfl);
-	mod = dwfl_report_offline(dwfl, obj_path, obj_path, -1);
-	dwfl_report_end(dwfl, NULL, NULL);
+	r = open_offline(obj_path, &dwfl, &mod);
+	if (r < 0)
+		return r;
+	r = -ENOENT;
 	cu = mod ? dwfl_module_nextcu(mod, NULL, &bias) : NULL;
 	if (cu)
 		name = dwarf_diename(cu);
@@ -301,4 +313,132 @@ const struct dw_struct *dwarfinfo_layout_change(const struct dw_info *orig,
 			}
 		}
 	return NULL;
+}
+
+/* Through typedefs and qualifiers to the type itself; NULL for void. */
+static Dwarf_Die *real_type(Dwarf_Die *die, Dwarf_Die *mem)
+{
+	Dwarf_Attribute a;
+	Dwarf_Die *t = die;
+
+	for (int i = 0; i < DEPTH_MAX; i++) {
+		if (!dwarf_attr(t, DW_AT_type, &a) || !(t = dwarf_formref_die(&a, mem)))
+			return NULL;
+		switch (dwarf_tag(t)) {
+		case DW_TAG_typedef:
+		case DW_TAG_const_type:
+		case DW_TAG_volatile_type:
+		case DW_TAG_restrict_type:
+		case DW_TAG_atomic_type:
+			continue;
+		default:
+			return t;
+		}
+	}
+	return NULL;
+}
+
+enum arg_class { ARG_INT, ARG_SSE, ARG_OTHER };
+
+static enum arg_class classify_type(Dwarf_Die *t)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word enc = 0, size = 0;
+
+	switch (dwarf_tag(t)) {
+	case DW_TAG_pointer_type:
+	case DW_TAG_reference_type:
+	case DW_TAG_rvalue_reference_type:
+	case DW_TAG_enumeration_type:
+		return ARG_INT;
+	case DW_TAG_base_type:
+		dwarf_formudata(dwarf_attr(t, DW_AT_encoding, &a), &enc);
+		dwarf_formudata(dwarf_attr(t, DW_AT_byte_size, &a), &size);
+		if (enc == DW_ATE_float && (size == 4 || size == 8))
+			return ARG_SSE;
+		if (enc != DW_ATE_float && enc != DW_ATE_complex_float && size <= 8)
+			return ARG_INT;
+		return ARG_OTHER;
+	default:
+		return ARG_OTHER;
+	}
+}
+
+static int check_params(Dwarf_Die *fn, char *why, size_t len)
+{
+	Dwarf_Die c, tmem, *t;
+	int ints = 0, sses = 0;
+
+	if (dwarf_child(fn, &c) != 0)
+		return 1;
+	do {
+		if (dwarf_tag(&c) == DW_TAG_unspecified_parameters) {
+			snprintf(why, len, "it is variadic");
+			return 0;
+		}
+		if (dwarf_tag(&c) != DW_TAG_formal_parameter)
+			continue;
+		t = real_type(&c, &tmem);
+		switch (t ? classify_type(t) : ARG_OTHER) {
+		case ARG_INT:
+			ints++;
+			break;
+		case ARG_SSE:
+			sses++;
+			break;
+		default:
+			snprintf(why, len, "its parameter %s is passed in memory or is an aggregate",
+				 dwarf_diename(&c) ? dwarf_diename(&c) : "?");
+			return 0;
+		}
+	} while (dwarf_siblingof(&c, &c) == 0);
+	if (ints > 6 || sses > 8) {
+		snprintf(why, len, "some of its arguments are passed on the stack");
+		return 0;
+	}
+	return 1;
+}
+
+static Dwarf_Die *find_subprogram(Dwarf_Die *cu, const char *fn, Dwarf_Die *mem)
+{
+	if (dwarf_child(cu, mem) != 0)
+		return NULL;
+	do {
+		const char *n = dwarf_diename(mem);
+
+		if (dwarf_tag(mem) == DW_TAG_subprogram && n && strcmp(n, fn) == 0 &&
+		    !dwarf_hasattr(mem, DW_AT_declaration))
+			return mem;
+	} while (dwarf_siblingof(mem, mem) == 0);
+	return NULL;
+}
+
+int dwarfinfo_args_in_regs(const char *obj_path, const char *fn, enum dw_result *ret_result,
+			   char *why, size_t len)
+{
+	Dwfl *dwfl;
+	Dwarf_Die *cu = NULL, mem, tmem, *sub = NULL, *rt;
+	Dwfl_Module *mod;
+	Dwarf_Addr bias;
+	int r = -ENOENT;
+
+	r = open_offline(obj_path, &dwfl, &mod);
+	if (r < 0)
+		return r;
+	r = -ENOENT;
+	while (mod && !sub && (cu = dwfl_module_nextcu(mod, cu, &bias)))
+		sub = find_subprogram(cu, fn, &mem);
+	if (sub) {
+		rt = real_type(sub, &tmem);
+		r = check_params(sub, why, len);
+		*ret_result = !rt				 ? DW_RESULT_NONE
+			      : classify_type(rt) == ARG_SSE ? DW_RESULT_XMM0
+							     : DW_RESULT_RAX;
+		if (r == 1 && rt && classify_type(rt) == ARG_OTHER) {
+			snprintf(why, len, "it returns an aggregate or a long double");
+			r = 0;
+		}
+	}
+	dwfl_end(dwfl);
+	return r;
 }

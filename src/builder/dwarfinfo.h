@@ -9,6 +9,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,16 @@ int dwarfinfo_cu_path(const char *obj_path, char *ret, size_t len);
 int dwarfinfo_read(const char *obj_path, struct dw_info *ret);
 void dwarfinfo_free(struct dw_info *d);
 const struct dw_func *dwarfinfo_func(const struct dw_info *d, const char *name);
+/*
+ * Does the function @fn of @obj_path take all its arguments in registers
+ * (at most 6 integers or pointers and 8 floats or doubles, no aggregate,
+ * no long double, not variadic) and return its result, if any, in one
+ * register? 1 if so, with *ret_result where its result comes back; 0 if not,
+ * with the reason in @why; -ENOENT when the debug info does not describe it.
+ */
+enum dw_result { DW_RESULT_NONE, DW_RESULT_RAX, DW_RESULT_XMM0 };
+int dwarfinfo_args_in_regs(const char *obj_path, const char *fn, enum dw_result *ret_result,
+			   char *why, size_t len);
 /* The first struct whose layout differs, or NULL. */
 const struct dw_struct *dwarfinfo_layout_change(const struct dw_info *orig,
 						const struct dw_info *fixed,

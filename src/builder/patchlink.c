@@ -28,6 +28,7 @@
 
 #include "branchcheck.h"
 #include "regcheck.h"
+#include "thunk.h"
 #include "cxxname.h"
 #include "bundle.h"
 #include "elffile.h"
@@ -661,6 +662,7 @@ void build_end(struct build *b)
 	free(b->description);
 	free(b->explain);
 	free(b->verdict);
+	free(b->thunks);
 	buf_free(&b->file_update);
 }
 
@@ -687,6 +689,49 @@ int build_begin(struct build *b, const struct build_common *o)
 	return r;
 }
 
+static int check_regs(struct build *b)
+{
+	struct regcheck rc = {.target = b->target, .syms = &b->syms, .obj = b->obj,
+			      .obj_path = b->hpo, .man = &b->man};
+	int r = regcheck_replacements(&rc);
+
+	b->thunks = rc.thunks;
+	b->nthunks = rc.nthunks;
+	return r;
+}
+
+/* The thunks regcheck asked for, linked in; the jumps then go to them. */
+static int link_thunks(struct build *b)
+{
+	char src[PATH_MAX + 32], out[PATH_MAX + 32], name[64];
+	uint64_t size;
+	int r;
+
+	snprintf(src, sizeof(src), "%s/thunks.S", b->tmp);
+	snprintf(out, sizeof(out), "%s/thunks.o", b->tmp);
+	r = thunk_write(src, b->thunks, b->nthunks, &b->man);
+	if (r == 0)
+		r = build_compile(b, src, out);
+	if (r < 0)
+		return hp_err_prefix(r, "the register-keeping thunks: ");
+	r = build_add_obj(b, out);
+	if (r < 0)
+		return r;
+	b->obj = elf_file_close(b->obj);
+	r = link_object(b);
+	if (r == 0)
+		r = patchobj_check(b->obj);
+	for (size_t i = 0; r == 0 && i < b->man.nfuncs; i++)
+		r = find_patch_symbol(b, b->man.funcs[i].new_name, STT_FUNC,
+				      &b->man.funcs[i].new_vaddr, &size);
+	for (size_t i = 0; r == 0 && i < b->nthunks; i++) {
+		snprintf(name, sizeof(name), THUNK_PREFIX "%zu", i);
+		r = find_patch_symbol(b, name, STT_FUNC, &b->man.funcs[b->thunks[i].func].new_vaddr,
+				      &size);
+	}
+	return r;
+}
+
 int build_finish(struct build *b)
 {
 	int r;
@@ -701,7 +746,9 @@ int build_finish(struct build *b)
 	if (r == 0)
 		r = resolve_funcs(b);
 	if (r == 0 && b->check_regs)
-		r = regcheck_replacements(b);
+		r = check_regs(b);
+	if (r == 0 && b->nthunks)
+		r = link_thunks(b);
 	if (r == 0)
 		r = resolve_syms(b);
 	if (r == 0)

@@ -30,8 +30,11 @@ struct build {
 	char *explain;
 	char *verdict; /* verdict_encode()'s text for the bundle, or NULL */
 	struct buf file_update; /* manifest.file_* describe it */
-	/* Replacements from patch sources: check their registers (regcheck.h). */
+	/* Replacements from patch sources: check their registers (regcheck.h),
+	 * and the thunks that keep them (thunk.h). */
 	bool check_regs;
+	struct thunk *thunks;
+	size_t nthunks;
 };
 
 /* Opens the target and makes the scratch directory. */

@@ -21,6 +21,21 @@
  */
 #pragma once
 
-struct build;
+#include <stddef.h>
 
-int regcheck_replacements(struct build *b);
+struct elf_file;
+struct manifest;
+struct symtab;
+struct thunk;
+
+struct regcheck {
+	struct elf_file *target;
+	const struct symtab *syms; /* the target's */
+	struct elf_file *obj;      /* the linked patch object */
+	const char *obj_path;
+	const struct manifest *man;
+	struct thunk *thunks; /* out: the replacements to wrap (malloc'ed) */
+	size_t nthunks;
+};
+
+int regcheck_replacements(struct regcheck *rc);

@@ -12,12 +12,12 @@
 /* rax rcx rdx rsi rdi r8 r9 (rax: the vector count of a variadic call) and
  * xmm0..xmm7: what a call may read. */
 #define ARG_REGS (UINT64_C(0x7f) | (UINT64_C(0xff) << 9))
-/* rax rdx xmm0 xmm1 and st0: what a return may hand back. */
-#define RET_REGS (UINT64_C(0x5) | (UINT64_C(0x3) << 9) | (UINT64_C(1) << 41))
 /* How many calls deep the registers a callee reads are followed. */
 #define ARGS_DEPTH 2
 
-enum kind { K_NEXT, K_COND, K_JMP, K_STOP };
+/* K_ANY: a jump through a register or memory; it may go anywhere in the
+ * function (a switch table) or leave it (a tail call through a pointer). */
+enum kind { K_NEXT, K_COND, K_JMP, K_STOP, K_ANY };
 
 struct li {
 	uint64_t addr, target;
@@ -30,6 +30,7 @@ struct li {
 struct fn {
 	struct li *v;
 	size_t n;
+	bool wide; /* some instruction names a ymm or zmm register */
 };
 
 struct ctx {
@@ -51,8 +52,10 @@ static int args_of(struct ctx *c, uint64_t to, int depth, regset *ret)
 	if (!g || g->value != to || depth <= 0)
 		return 0;
 	r = analyse(c, g, 0, depth - 1, &f);
+	/* Arguments come in argument registers only: anything else it reads
+	 * before writing is no value of its caller's. */
 	if (r == 0 && f.n)
-		*ret = f.v[0].in;
+		*ret = f.v[0].in & ARG_REGS;
 	free(f.v);
 	return r;
 }
@@ -90,9 +93,8 @@ static int classify_jump(struct ctx *c, struct li *l, const cs_insn *insn,
 	int r;
 
 	if (!disasm_direct_target(insn, &to)) {
-		/* A switch table, or a tail call through a pointer. */
-		l->use |= REGSET_ABI;
-		l->kind = K_STOP;
+		l->use |= ARG_REGS | ret_use;
+		l->kind = K_ANY;
 		return 0;
 	}
 	if (to >= e->value && to < e->value + e->size) {
@@ -130,6 +132,17 @@ static int classify(struct ctx *c, struct li *l, const cs_insn *insn,
 	return 0;
 }
 
+static bool names_wide(const cs_insn *insn)
+{
+	const cs_x86 *x = &insn->detail->x86;
+
+	for (uint8_t i = 0; i < x->op_count; i++)
+		if (x->operands[i].type == X86_OP_REG && x->operands[i].reg >= X86_REG_YMM0 &&
+		    x->operands[i].reg <= X86_REG_ZMM31)
+			return true;
+	return false;
+}
+
 static int decode(struct ctx *c, const struct symtab_entry *e, regset ret_use, int depth,
 		  struct fn *f)
 {
@@ -145,8 +158,10 @@ static int decode(struct ctx *c, const struct symtab_entry *e, regset ret_use, i
 		return hp_err(-ENOMEM, "out of memory");
 	}
 	r = elf_file_read_vaddr(c->img->elf, e->value, code, e->size);
-	while (r == 0 && left && cs_disasm_iter(c->d.cs, &p, &left, &addr, c->d.insn))
+	while (r == 0 && left && cs_disasm_iter(c->d.cs, &p, &left, &addr, c->d.insn)) {
+		f->wide = f->wide || names_wide(c->d.insn);
 		r = classify(c, &f->v[f->n++], c->d.insn, e, ret_use, depth);
+	}
 	/* Bytes capstone cannot decode end the function: whatever runs there
 	 * may need anything. */
 	if (r == 0 && left) {
@@ -173,11 +188,14 @@ static regset live_at(const struct fn *f, uint64_t addr)
 	return lo < f->n && f->v[lo].addr == addr ? f->v[lo].in : REGSET_ABI;
 }
 
-static regset live_out(const struct fn *f, size_t i)
+/* @anywhere: what is live at any instruction of the function. */
+static regset live_out(const struct fn *f, size_t i, regset anywhere)
 {
 	const struct li *l = &f->v[i];
 	regset out = 0;
 
+	if (l->kind == K_ANY)
+		return anywhere;
 	if ((l->kind == K_NEXT || l->kind == K_COND) && i + 1 < f->n)
 		out |= f->v[i + 1].in;
 	if (l->kind == K_JMP || l->kind == K_COND)
@@ -188,16 +206,18 @@ static regset live_out(const struct fn *f, size_t i)
 /* Backwards, until nothing changes: in = use | (out & ~def). */
 static void solve(struct fn *f)
 {
+	regset anywhere = 0;
 	bool changed = true;
 
 	while (changed) {
 		changed = false;
 		for (size_t i = f->n; i-- > 0;) {
 			struct li *l = &f->v[i];
-			regset in = l->use | (live_out(f, i) & ~l->def);
+			regset in = l->use | (live_out(f, i, anywhere) & ~l->def);
 
 			if (in != l->in) {
 				l->in = in;
+				anywhere |= in;
 				changed = true;
 			}
 		}
@@ -215,29 +235,25 @@ static int analyse(struct ctx *c, const struct symtab_entry *e, regset ret_use, 
 }
 
 int regslive_after_calls(const struct clobber_image *img, const struct symtab_entry *fn,
-			 uint64_t callee, regset *ret)
+			 uint64_t callee, regset after_return, regset *ret, bool *ret_wide)
 {
 	struct ctx c = {.img = img};
 	struct fn f = {0};
-	regset own, ret_use, live = 0;
+	regset live = 0;
 	int r;
 
-	/* Its own callers may keep values in what it leaves alone. */
-	r = clobber_set(img, fn->value, fn->size, CLOBBER_LOWER, &own);
-	if (r < 0)
-		return r;
-	ret_use = RET_REGS | (REGSET_ABI & ~own);
 	r = disasm_open(&c.d);
 	if (r < 0)
 		return r;
-	r = analyse(&c, fn, ret_use, ARGS_DEPTH, &f);
+	r = analyse(&c, fn, after_return, ARGS_DEPTH, &f);
 	/* After a call, what the code after it reads; after a tail jump, what
 	 * this function's return hands back and its callers keep. */
 	for (size_t i = 0; r == 0 && i < f.n; i++)
 		if (f.v[i].to == callee)
-			live |= f.v[i].call ? live_out(&f, i) : ret_use;
+			live |= f.v[i].call ? live_out(&f, i, 0) : after_return;
 	disasm_close(&c.d);
 	free(f.v);
 	*ret = live;
+	*ret_wide = f.wide;
 	return r;
 }

@@ -14,8 +14,11 @@
 
 #include "bundle.h"
 #include "changelog.h"
+#include "config.h"
 #include "engine.h"
 #include "error.h"
+#include "nofix.h"
+#include "pkgindex.h"
 #include "stale.h"
 #include "verdict.h"
 
@@ -24,7 +27,8 @@ enum cu_action {
 	CU_PENDING,        /* a bundle is installed and not applied yet (--list) */
 	CU_RESTART,        /* a fix was refused, or the apply failed */
 	CU_MISSING,        /* no installed bundle for the running build */
-	CU_NO_FIX,         /* no CVE between the versions: nothing to patch */
+	CU_NO_FIX,         /* no CVE between the versions, or the build host's no-fix
+			    * record says no fix changes this build's code */
 	CU_ACTION_MAX,
 };
 
@@ -39,6 +43,10 @@ struct cu_file {
 	char running[128];   /* "" when unknown */
 	char installed[128]; /* "" when not installed any more */
 	bool from_hook;      /* @running came from the apt hook's record */
+	bool from_nofix;     /* @running came from the no-fix record */
+	bool from_dbgsym;    /* @running came from a -dbgsym package's Build-Ids */
+	bool has_nofix;      /* @nf: the build host found nothing to patch up to nf.to */
+	struct nofix nf;
 	bool cves_known;
 	struct changelog_cves cves;
 	size_t *bundles;     /* indexes into catchup.bundles */
@@ -65,6 +73,9 @@ struct catchup {
 };
 
 const char *cu_action_name(enum cu_action a);
+/* Needs no restart: caught up, or nothing changed in its code (a no-fix
+ * record). */
+bool cu_no_restart(const struct cu_file *cf);
 /* Empty @c with the engine options hotpatch.conf gives; *ret_list: the
  * hook's mode is `catch-up = list`. */
 int catchup_init(struct catchup *c, bool *ret_list);
@@ -82,3 +93,8 @@ void catchup_print_needrestart(const struct catchup *c);
  * protocol version 3 on stdin) and "post" (catch-up in hotpatch.conf's
  * mode). Always 0: a hook never fails the apt run. */
 int catchup_apt_hook(const char *phase);
+/* `catch-up = build`, in the Pre hook: for each running build @v[0..n) the
+ * hook recorded, build its live patch for the coming version (cached),
+ * sign it with the host key and install it, or record "nothing to patch".
+ * Each outcome is a line on stdout; a failed build fails nothing. */
+int catchup_build(const struct hp_config *conf, const struct pkgindex_entry *v, size_t n);

@@ -9,8 +9,11 @@
  * (pkgindex.h). Once dpkg has run, the old file is gone and dpkg knows only
  * the new version: this record is how catch-up says what a process runs.
  *
+ * With `catch-up = build`, pre also builds the live patches that are
+ * missing for those builds (catchup_build.c).
+ *
  * post (DPkg::Post-Invoke): catch-up in the mode hotpatch.conf sets
- * (`catch-up = list | apply`).
+ * (`catch-up = list | apply | build`).
  *
  * Neither ever fails the apt run: a hook that exits non-zero aborts it, and
  * a live patch is never worth a failed security upgrade. A failure is one
@@ -21,7 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -176,11 +181,19 @@ static int collect_mapped(struct pre *p)
 	return r;
 }
 
-static bool is_mapped(const struct pre *p, const struct stat *st)
+/* On overlayfs (a container's root, most often) stat() gives the overlay's
+ * device while the maps give the layer's, with the same inode number: there
+ * the inode alone decides. A false match only records one more build of a
+ * package being upgraded. */
+static bool is_mapped(const struct pre *p, const char *path, const struct stat *st)
 {
+	struct statfs sf;
+	bool overlay = statfs(path, &sf) == 0 && sf.f_type == OVERLAYFS_SUPER_MAGIC;
+
 	for (size_t i = 0; i < p->nm; i++)
-		if (p->m[i].inode == st->st_ino && p->m[i].major == major(st->st_dev) &&
-		    p->m[i].minor == minor(st->st_dev))
+		if (p->m[i].inode == st->st_ino &&
+		    (overlay ||
+		     (p->m[i].major == major(st->st_dev) && p->m[i].minor == minor(st->st_dev))))
 			return true;
 	return false;
 }
@@ -229,9 +242,23 @@ static int record_package(struct pre *p, const struct upgrade *u)
 	     l = strtok_r(NULL, "\n", &save)) {
 		struct stat st;
 
-		if (l[0] == '/' && stat(l, &st) == 0 && S_ISREG(st.st_mode) && is_mapped(p, &st))
+		if (l[0] == '/' && stat(l, &st) == 0 && S_ISREG(st.st_mode) && is_mapped(p, l, &st))
 			r = record_file(p, u, l);
 	}
+	return r;
+}
+
+/* `catch-up = build`: now, while the old version is installed. */
+static int maybe_build(const struct pre *p)
+{
+	struct hp_config conf;
+	int r = config_load(&conf);
+
+	if (r < 0)
+		return r;
+	if (conf.catch_up == CATCHUP_BUILD)
+		r = catchup_build(&conf, p->rec, p->nrec);
+	config_free(&conf);
 	return r;
 }
 
@@ -253,6 +280,8 @@ static int hook_pre(void)
 	if (r == 0 && p.nrec)
 		printf("hotpatch: recorded %zu running build%s of the packages being upgraded\n",
 		       p.nrec, p.nrec == 1 ? "" : "s");
+	if (r == 0 && p.nrec)
+		r = maybe_build(&p);
 	free(p.up);
 	free(p.m);
 	free(p.rec);

@@ -23,6 +23,17 @@ int catchup_pkg_version(const char *root, const char *package, char *ret, size_t
 /* The CVE ids between @running and @installed in @package's changelog. */
 int catchup_pkg_cves(const char *root, const char *package, const char *running,
 		     const char *installed, struct changelog_cves *ret);
+/* A build-id whose package and version the apt lists' -dbgsym entries may
+ * name (catchup_dbgsym.c). */
+struct dbgsym_query {
+	char build_id[2 * 64 + 1]; /* hex */
+	bool found;
+	char package[128];         /* the binary package, without "-dbgsym" */
+	char version[128];
+};
+
+/* Answers what it can of @q[0..n) from @root's apt lists, in one pass. */
+void catchup_dbgsym_lookup(const char *root, struct dbgsym_query *q, size_t n);
 /* Drops the answers remembered during this run (catchup_free() calls it). */
 void catchup_pkg_forget(void);
 /* Runs @argv (no shell) and returns its standard output (at most @max

@@ -29,7 +29,10 @@ static void text_versions(const struct cu_file *cf)
 {
 	printf("    package %s: runs %s%s, installed %s\n", cf->package[0] ? cf->package : "(none)",
 	       cf->running[0] ? cf->running : "an unknown version",
-	       cf->from_hook ? " (recorded by the apt hook)" : "",
+	       cf->from_hook    ? " (recorded by the apt hook)"
+	       : cf->from_nofix  ? " (named by the no-fix record)"
+	       : cf->from_dbgsym ? " (its build-id is in the apt lists' -dbgsym entries)"
+				 : "",
 	       cf->installed[0] ? cf->installed : "none");
 	if (!cf->cves_known)
 		return;
@@ -58,6 +61,23 @@ static void text_bundles(const struct catchup *c, const struct cu_file *cf)
 	}
 }
 
+/* The build host's verdict, and each fix's. */
+static void text_no_fix(const struct cu_file *cf)
+{
+	if (!cf->has_nofix)
+		return;
+	printf("    no-fix record: no fix between %s and %s changes the code of %s\n",
+	       cf->nf.from, cf->nf.to, cf->nf.target);
+	for (size_t i = 0; i < cf->nf.v.nfixes; i++) {
+		const struct fix_outcome *x = &cf->nf.v.fixes[i];
+
+		printf("      %s: %s", x->name, x->verdict);
+		for (size_t k = 0; k < x->ncves; k++)
+			printf(" %s", x->cves[k]);
+		printf("\n");
+	}
+}
+
 static const char *advice(enum cu_action a)
 {
 	switch (a) {
@@ -70,7 +90,7 @@ static const char *advice(enum cu_action a)
 	case CU_MISSING:
 		return "bundle missing: restart it, or install the live patch for this build";
 	case CU_NO_FIX:
-		return "no security fix in between: nothing to patch live";
+		return "no fix needed: nothing to patch live";
 	default:
 		return "";
 	}
@@ -96,6 +116,7 @@ void catchup_print_text(const struct catchup *c, bool quiet_if_none)
 			printf("  %s%s\n", cf->f->path, cf->f->deleted ? " (deleted)" : " (replaced)");
 			text_versions(cf);
 			text_bundles(c, cf);
+			text_no_fix(cf);
 			printf("    %s%s%s\n", advice(cf->action), cf->reason[0] ? ": " : "",
 			       cf->reason);
 		}
@@ -150,6 +171,24 @@ static void json_bundles(struct json *j, const struct catchup *c, const struct c
 	json_arr_end(j);
 }
 
+/* "no_fix": the build host's record for this build, or null. */
+static void json_no_fix(struct json *j, const struct cu_file *cf)
+{
+	json_key(j, "no_fix");
+	if (!cf->has_nofix) {
+		json_null(j);
+		return;
+	}
+	json_obj_begin(j);
+	json_kv_str(j, "package", cf->nf.package);
+	json_kv_str(j, "from", cf->nf.from);
+	json_kv_str(j, "to", cf->nf.to);
+	json_kv_str(j, "target", cf->nf.target);
+	json_kv_int(j, "created", (int64_t)cf->nf.created);
+	verdict_json(&cf->nf.v, j);
+	json_obj_end(j);
+}
+
 static void json_opt_str(struct json *j, const char *key, const char *s)
 {
 	json_key(j, key);
@@ -167,7 +206,10 @@ static void json_file(struct json *j, const struct catchup *c, const struct cu_f
 	json_kv_bool(j, "exe", cf->f->exe);
 	json_opt_str(j, "package", cf->package);
 	json_opt_str(j, "running_version", cf->running);
-	json_kv_str(j, "running_version_from", cf->from_hook ? "apt-hook" : "unknown");
+	json_kv_str(j, "running_version_from", cf->from_hook    ? "apt-hook"
+					       : cf->from_nofix  ? "no-fix-record"
+					       : cf->from_dbgsym ? "dbgsym"
+								 : "unknown");
 	json_opt_str(j, "installed_version", cf->installed);
 	json_key(j, "cves_fixed");
 	if (cf->cves_known) {
@@ -182,6 +224,7 @@ static void json_file(struct json *j, const struct catchup *c, const struct cu_f
 	if (cf->reason[0])
 		json_kv_str(j, "reason", cf->reason);
 	json_bundles(j, c, cf);
+	json_no_fix(j, cf);
 	json_obj_end(j);
 }
 
@@ -224,9 +267,9 @@ void catchup_print_json(const struct catchup *c)
 
 /* --- needrestart --------------------------------------------------------- */
 
-/* Is every stale file of every process that maps @path (as the program
- * when @exe) caught up, and every other stale file of those processes too
- * when @exe (needrestart's program blacklist skips the whole process)? */
+/* Does every process that maps @path (as the program when @exe) need no
+ * restart for it (caught up, or a no-fix record), nor for any other stale
+ * file when @exe (needrestart's program blacklist skips the whole process)? */
 static bool all_caught_up(const struct catchup *c, const char *path, bool exe)
 {
 	bool any = false;
@@ -239,7 +282,7 @@ static bool all_caught_up(const struct catchup *c, const char *path, bool exe)
 			bool here = strcmp(p->files[k].f->path, path) == 0 && (!exe || p->files[k].f->exe);
 
 			maps |= here;
-			if ((here || exe) && p->files[k].action != CU_CAUGHT_UP)
+			if ((here || exe) && !cu_no_restart(&p->files[k]))
 				whole = false;
 		}
 		if (maps && !whole)

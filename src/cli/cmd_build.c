@@ -53,7 +53,9 @@ static void usage(void)
 	       "  --sources DIR      (upgrade) take source packages (.dsc) from DIR, not apt\n"
 	       "  --build-profiles P (upgrade) Debian build profiles for every build, e.g.\n"
 	       "                     nobiarch (glibc: the native flavour only); the twin\n"
-	       "                     check still proves the build reproduces FILE\n");
+	       "                     check still proves the build reproduces FILE\n"
+	       "  --no-fix-record F  (upgrade) when no fix changes FILE's code, write that\n"
+	       "                     verdict to F (for `hotpatch package --no-fix`) and exit 0\n");
 }
 
 static int push(char ***v, size_t *n, const char *s)
@@ -98,6 +100,7 @@ static int parse(struct args *a, int argc, char **argv)
 		{"build-root", required_argument, NULL, 'O'},
 		{"sources", required_argument, NULL, 'Z'},
 		{"build-profiles", required_argument, NULL, 'W'},
+		{"no-fix-record", required_argument, NULL, 'X'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -132,6 +135,7 @@ static int parse(struct args *a, int argc, char **argv)
 		case 'O': a->u.build_root = optarg; break;
 		case 'Z': a->u.sources = optarg; break;
 		case 'W': a->u.profiles = optarg; break;
+		case 'X': a->u.no_fix_record = optarg; break;
 		case 'h':
 			usage();
 			return CLI_DONE;
@@ -168,7 +172,7 @@ int cmd_build(int argc, char **argv)
 		return cli_usage("build needs --target FILE and -o OUT.hpb");
 	/* --diff without --source: the fix is for an installed package's file. */
 	if (a.u.version || a.u.sysroot || a.u.build_root || a.u.sources || a.u.profiles ||
-	    (a.d.diff && !a.d.source_dir)) {
+	    a.u.no_fix_record || (a.d.diff && !a.d.source_dir)) {
 		if (a.d.source_dir || a.nsources)
 			return cli_usage("--upgrade-to builds from the package's own sources; "
 					 "drop --source and patch sources");
@@ -177,7 +181,15 @@ int cmd_build(int argc, char **argv)
 		a.u.c = a.c;
 		a.u.diff = a.d.diff;
 		a.u.explain = a.d.explain;
+		if (a.u.no_fix_record && !a.u.version)
+			return cli_usage("--no-fix-record goes with --upgrade-to");
 		r = build_from_upgrade(&a.u);
+		if (r == BUILD_NO_FIX) {
+			printf("nothing to patch: wrote the no-fix record %s (no bundle)\n",
+			       a.u.no_fix_record);
+			r = 0;
+			a.c.output = NULL;
+		}
 		goto done;
 	}
 	if (!a.d.source_dir != !a.d.diff)
@@ -198,6 +210,7 @@ done:
 	free(a.c.cflags);
 	if (r < 0)
 		return cli_refuse(r);
-	printf("wrote %s\n", a.c.output);
+	if (a.c.output)
+		printf("wrote %s\n", a.c.output);
 	return EXIT_OK;
 }

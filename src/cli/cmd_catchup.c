@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "catchup.h"
@@ -34,6 +35,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "config.h"
+#include "debversion.h"
 #include "hex.h"
 #include "macro.h"
 #include "paths.h"
@@ -149,7 +151,33 @@ static int scan(struct catchup *c)
 
 /* --- 3. resolve ---------------------------------------------------------- */
 
-static void versions(const struct cu_proc *p, struct cu_file *cf)
+/* The build host's no-fix record for the running build: it names the
+ * version of that build too (when the hook recorded none), and it settles
+ * the file only when it examined the fixes up to the installed version. */
+static void no_fix_record(const char *id, struct cu_file *cf)
+{
+	int r = nofix_find(paths()->no_fix, id, &cf->nf);
+
+	if (r == -ENOENT) /* the host's own, from `catch-up = build` */
+		r = nofix_find(paths()->no_fix_local, id, &cf->nf);
+	if (r < 0) {
+		if (r != -ENOENT)
+			cli_warn("%s", hp_err_msg(r));
+		hp_err_clear();
+		return;
+	}
+	cf->has_nofix = true;
+	if (!cf->package[0])
+		snprintf(cf->package, sizeof(cf->package), "%s", cf->nf.package);
+	if (!cf->running[0] && strcmp(cf->package, cf->nf.package) == 0) {
+		snprintf(cf->running, sizeof(cf->running), "%s", cf->nf.from);
+		cf->from_nofix = true;
+	}
+}
+
+/* Package and running version: the apt hook's record, else dpkg's owner
+ * of the path; then the no-fix record. */
+static void identify(const struct cu_proc *p, struct cu_file *cf)
 {
 	char id[2 * HP_BUILD_ID_MAX + 1];
 	struct pkgindex_entry e;
@@ -163,6 +191,126 @@ static void versions(const struct cu_proc *p, struct cu_file *cf)
 		cf->package[0] = '\0';
 	}
 	hp_err_clear();
+	no_fix_record(id, cf);
+}
+
+/* What a process sees as its files. */
+struct cu_root {
+	dev_t dev;
+	ino_t ino;
+	ino_t mntns;
+};
+
+static bool wants_version(const struct cu_file *cf)
+{
+	return !cf->running[0] && cf->f->running_len;
+}
+
+/* Processes @i and @j see the same files: the same root directory in the
+ * same mount namespace (one with other mounts under the same root sees
+ * other apt lists). */
+static bool same_root(const struct cu_root *roots, size_t i, size_t j)
+{
+	return roots[j].dev == roots[i].dev && roots[j].ino == roots[i].ino &&
+	       roots[j].mntns == roots[i].mntns;
+}
+
+/* The unknown builds of the processes that see what process @i sees, each
+ * build once, in @q; returns how many. */
+static size_t dbgsym_queries(const struct catchup *c, const struct cu_root *roots, size_t i,
+			     struct dbgsym_query *q, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t j = i; j < c->nprocs; j++) {
+		if (!same_root(roots, i, j))
+			continue;
+		for (size_t k = 0; k < c->procs[j].sp.n && n < max; k++) {
+			const struct cu_file *cf = &c->procs[j].files[k];
+			char id[2 * HP_BUILD_ID_MAX + 1];
+			bool dup = false;
+
+			if (!wants_version(cf))
+				continue;
+			hex_encode(cf->f->running_id, cf->f->running_len, id);
+			for (size_t m = 0; m < n && !dup; m++)
+				dup = strcmp(q[m].build_id, id) == 0;
+			if (!dup)
+				memcpy(q[n++].build_id, id, sizeof(id));
+		}
+	}
+	return n;
+}
+
+/* The answers for the processes of that root. */
+static void dbgsym_apply(struct catchup *c, const struct cu_root *roots, size_t i,
+			 const struct dbgsym_query *q, size_t n, bool *done)
+{
+	for (size_t j = i; j < c->nprocs; j++) {
+		if (!same_root(roots, i, j))
+			continue;
+		done[j] = true;
+		for (size_t k = 0; k < c->procs[j].sp.n; k++) {
+			struct cu_file *cf = &c->procs[j].files[k];
+			char id[2 * HP_BUILD_ID_MAX + 1];
+
+			if (!wants_version(cf))
+				continue;
+			hex_encode(cf->f->running_id, cf->f->running_len, id);
+			for (size_t m = 0; m < n; m++)
+				if (q[m].found && strcmp(q[m].build_id, id) == 0 &&
+				    (!cf->package[0] || strcmp(cf->package, q[m].package) == 0)) {
+					snprintf(cf->package, sizeof(cf->package), "%s", q[m].package);
+					snprintf(cf->running, sizeof(cf->running), "%s", q[m].version);
+					cf->from_dbgsym = true;
+				}
+		}
+	}
+}
+
+/* The running versions still unknown, from the -dbgsym build-ids in the apt
+ * lists of the processes' roots: one pass over the lists per root (a glibc
+ * upgrade without the hook's record leaves every process to ask). */
+static int dbgsym_versions(struct catchup *c)
+{
+	_cleanup_free_ struct cu_root *roots = calloc(c->nprocs + 1, sizeof(*roots));
+	_cleanup_free_ bool *done = calloc(c->nprocs + 1, sizeof(*done));
+	size_t max = 0;
+
+	if (!roots || !done)
+		return hp_err(-ENOMEM, "out of memory");
+	for (size_t i = 0; i < c->nprocs; i++) {
+		char ns[64];
+		struct stat st, nst;
+
+		snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", c->procs[i].sp.pid);
+		/* a process gone since: a root of its own, asked alone */
+		if (stat(c->procs[i].root, &st) < 0 || stat(ns, &nst) < 0)
+			roots[i] = (struct cu_root){.dev = (dev_t)-1, .ino = (ino_t)i};
+		else
+			roots[i] = (struct cu_root){st.st_dev, st.st_ino, nst.st_ino};
+		max += c->procs[i].sp.n;
+	}
+	for (size_t i = 0; i < c->nprocs; i++) {
+		_cleanup_free_ struct dbgsym_query *q = NULL;
+		size_t n;
+
+		if (done[i])
+			continue;
+		q = calloc(max + 1, sizeof(*q));
+		if (!q)
+			return hp_err(-ENOMEM, "out of memory");
+		n = dbgsym_queries(c, roots, i, q, max);
+		if (n)
+			catchup_dbgsym_lookup(c->procs[i].root, q, n);
+		dbgsym_apply(c, roots, i, q, n, done);
+	}
+	return 0;
+}
+
+/* The installed version, and the CVE ids between the two. */
+static void installed(const struct cu_proc *p, struct cu_file *cf)
+{
 	if (cf->package[0] &&
 	    catchup_pkg_version(p->root, cf->package, cf->installed, sizeof(cf->installed)) < 0)
 		cf->installed[0] = '\0';
@@ -230,13 +378,16 @@ static int resolve(struct catchup *c)
 {
 	int r = 0;
 
+	for (size_t i = 0; i < c->nprocs; i++)
+		for (size_t k = 0; k < c->procs[i].sp.n; k++) {
+			c->procs[i].files[k].f = &c->procs[i].sp.files[k];
+			identify(&c->procs[i], &c->procs[i].files[k]);
+		}
+	r = dbgsym_versions(c);
 	for (size_t i = 0; r == 0 && i < c->nprocs; i++)
 		for (size_t k = 0; r == 0 && k < c->procs[i].sp.n; k++) {
-			struct cu_file *cf = &c->procs[i].files[k];
-
-			cf->f = &c->procs[i].sp.files[k];
-			versions(&c->procs[i], cf);
-			r = match_bundles(c, &c->procs[i], cf);
+			installed(&c->procs[i], &c->procs[i].files[k]);
+			r = match_bundles(c, &c->procs[i], &c->procs[i].files[k]);
 		}
 	return r;
 }
@@ -408,6 +559,19 @@ static void settle_all(const struct catchup *c)
 
 /* --- 5. decide ----------------------------------------------------------- */
 
+/* The no-fix record examined every fix up to the installed version: a
+ * later upgrade's fixes may change the code. */
+static bool no_fix_covers(const struct cu_file *cf)
+{
+	return cf->has_nofix && cf->installed[0] && strcmp(cf->package, cf->nf.package) == 0 &&
+	       debversion_cmp(cf->installed, cf->nf.to) <= 0;
+}
+
+bool cu_no_restart(const struct cu_file *cf)
+{
+	return cf->action == CU_CAUGHT_UP || (cf->action == CU_NO_FIX && no_fix_covers(cf));
+}
+
 static void decide(const struct catchup *c, struct cu_file *cf)
 {
 	bool all = cf->nbundles > 0, refused = false;
@@ -422,7 +586,7 @@ static void decide(const struct catchup *c, struct cu_file *cf)
 		cf->action = CU_CAUGHT_UP;
 	else if (cf->nbundles)
 		cf->action = CU_PENDING;
-	else if (cf->cves_known && cf->cves.n == 0)
+	else if ((cf->cves_known && cf->cves.n == 0) || no_fix_covers(cf))
 		cf->action = CU_NO_FIX;
 	else
 		cf->action = CU_MISSING;
@@ -452,6 +616,7 @@ void catchup_free(struct catchup *c)
 	for (size_t i = 0; i < c->nprocs; i++) {
 		for (size_t k = 0; k < c->procs[i].sp.n; k++) {
 			changelog_cves_free(&c->procs[i].files[k].cves);
+			nofix_free(&c->procs[i].files[k].nf);
 			free(c->procs[i].files[k].bundles);
 			free(c->procs[i].files[k].carried);
 		}

@@ -26,6 +26,7 @@
 #include "fileio.h"
 #include "hex.h"
 #include "macro.h"
+#include "nofix.h"
 
 /* Where the bundle lives on the hosts: architecture-specific data. */
 #define PKG_BUNDLE_DIR "usr/lib/hotpatch/bundles"
@@ -37,7 +38,10 @@
 extern char **environ;
 
 struct pkg {
-	const struct bundle *b; /* NULL: a subscription (--subscribe) */
+	const struct bundle *b; /* NULL: a subscription (--subscribe) or a no-fix record */
+	const struct nofix *nf; /* --no-fix: the build host's "nothing to patch" */
+	const uint8_t *nf_data; /* the record as given */
+	size_t nf_len;
 	const char *maintainer; /* --maintainer, or NULL */
 	char name[256];    /* the Debian package name */
 	char build_id[2 * 64 + 1]; /* the target build the bundle is for */
@@ -49,6 +53,7 @@ struct pkg {
 struct pkg_opts {
 	const char *dir;
 	const char *subscribe;  /* --subscribe NAME */
+	const char *no_fix;     /* --no-fix RECORD */
 	const char *name;       /* --name */
 	const char *maintainer; /* --maintainer */
 };
@@ -144,6 +149,32 @@ static void subscription_control(const struct pkg *p, const char *name, struct b
 		      " package, with the apt upgrade that brings the fix it carries, and\n"
 		      " catches the running processes up (hotpatch catch-up).\n",
 		   name, p->name);
+}
+
+/* A no-fix record's package: the verdict that an upgrade needs nothing live
+ * for one build, so the hosts' catch-up says so instead of "bundle
+ * missing". Published under the name the live patches for that package
+ * have, it upgrades a subscription like a patch does. */
+static void nofix_control(const struct pkg *p, struct buf *o)
+{
+	const struct nofix *n = p->nf;
+
+	buf_printf(o, "Package: %s\nVersion: %s\nArchitecture: amd64\nMaintainer: %s\n", p->name,
+		   p->version, p->contact);
+	buf_printf(o, "Section: admin\nPriority: optional\nDepends: hotpatch\nDescription: no "
+		      "live patch needed for ");
+	add_oneline(o, n->package);
+	buf_printf(o, " ");
+	add_oneline(o, n->from);
+	buf_printf(o, "\n The fixes between ");
+	add_oneline(o, n->from);
+	buf_printf(o, " and ");
+	add_oneline(o, n->to);
+	buf_printf(o, " change no code of ");
+	add_oneline(o, n->target);
+	buf_printf(o, "\n (build-id %s): a process running it needs neither a live patch nor\n"
+		      " a restart for them, and hotpatch catch-up says so.\n",
+		   n->build_id);
 }
 
 static void control_text(const struct pkg *p, struct buf *o)
@@ -329,12 +360,21 @@ static int run_dpkg_deb(const char *stage, const char *out)
 static void changelog_text(const struct pkg *p, struct buf *o)
 {
 	const struct manifest *m = p->b ? &p->b->manifest : NULL;
-	time_t t = m ? (time_t)m->created : 0;
+	time_t t = m ? (time_t)m->created : p->nf ? (time_t)p->nf->created : 0;
 	struct tm tm;
 	char date[64] = "Thu, 01 Jan 1970 00:00:00 +0000";
 
 	if (gmtime_r(&t, &tm))
 		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	if (p->nf) {
+		buf_printf(o, "%s (%s) unstable; urgency=low\n\n  * No live patch needed: the "
+			      "fixes up to ",
+			   p->name, p->version);
+		add_oneline(o, p->nf->to);
+		buf_printf(o, "\n    change no code of build-id %s.\n\n -- %s  %s\n", p->nf->build_id,
+			   p->contact, date);
+		return;
+	}
 	if (!m) {
 		buf_printf(o, "%s (%s) unstable; urgency=low\n\n  * Subscription: the live patches "
 			      "published as %s.\n\n -- %s  %s\n",
@@ -389,24 +429,39 @@ static int write_docs(const struct pkg *p)
 	return r < 0 ? r : run_tool(gzip, "gzip");
 }
 
+/* The docs, and one file: DIR/NAME in the hosts' tree. */
+static int write_docs_and(const struct pkg *p, const char *dir, const char *name,
+			  const void *data, size_t len)
+{
+	char path[4400];
+	int r = write_docs(p);
+
+	snprintf(path, sizeof(path), "%s/%s", p->stage, dir);
+	if (r == 0)
+		r = mkdir_p(path, 0755);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/%s/%s", p->stage, dir, name);
+	return file_write_atomic(path, data, len, 0644);
+}
+
 /* The subscription's one file says what it is (a package of documentation
  * alone would be an empty package to Debian's tools). */
 static int write_subscription(const struct pkg *p)
 {
 	struct buf text = {0};
-	char path[4400];
-	int r = write_docs(p);
+	int r;
 
-	snprintf(path, sizeof(path), "%s/" PKG_SUBSCRIPTION_DIR, p->stage);
-	if (r == 0)
-		r = mkdir_p(path, 0755);
-	if (r < 0)
-		return r;
 	buf_printf(&text, "This host takes the live patches published as %s.\n", p->name);
-	snprintf(path, sizeof(path), "%s/" PKG_SUBSCRIPTION_DIR "/%s", p->stage, p->name);
-	r = file_write_atomic(path, text.data, text.len, 0644);
+	r = write_docs_and(p, PKG_SUBSCRIPTION_DIR, p->name, text.data, text.len);
 	buf_free(&text);
 	return r;
+}
+
+/* The record, where catch-up looks: NOFIX_DIR/BUILDID. */
+static int write_nofix(const struct pkg *p)
+{
+	return write_docs_and(p, NOFIX_DIR, p->nf->build_id, p->nf_data, p->nf_len);
 }
 
 static int write_tree(const struct pkg *p)
@@ -421,13 +476,15 @@ static int write_tree(const struct pkg *p)
 		return hp_err(-errno, "cannot create %s: %m", path);
 	if (p->b)
 		control_text(p, &ctl);
+	else if (p->nf)
+		nofix_control(p, &ctl);
 	else
 		subscription_control(p, p->name + strlen("hotpatch-patch-"), &ctl);
 	snprintf(path, sizeof(path), "%s/DEBIAN/control", p->stage);
 	r = file_write_atomic(path, ctl.data, ctl.len, 0644);
 	buf_free(&ctl);
 	if (r < 0 || !p->b)
-		return r < 0 ? r : write_subscription(p);
+		return r < 0 ? r : p->nf ? write_nofix(p) : write_subscription(p);
 	if (r == 0)
 		r = write_script(p, "postinst", postinst_body);
 	if (r == 0)
@@ -455,17 +512,22 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 	return 0;
 }
 
-/* Builds the package in @dir; its path in @ret_out. */
-static int package(const struct bundle *b, const struct pkg_opts *o, char *ret_out, size_t len)
+/* Builds the package in @dir (of bundle @b, or the no-fix record @p's, or
+ * a subscription); its path in @ret_out. */
+static int package(const struct bundle *b, struct pkg p, const struct pkg_opts *o, char *ret_out,
+		   size_t len)
 {
-	struct pkg p = {.b = b, .maintainer = o->maintainer};
 	struct buf contact = {0};
 	const char *dir = o->dir;
 	char tmp[4200];
 	int r;
 
-	r = pkg_name(o->subscribe ? o->subscribe : o->name ? o->name : b->manifest.name, p.name,
-		     sizeof(p.name));
+	p.b = b;
+	r = pkg_name(o->subscribe ? o->subscribe
+		     : o->name    ? o->name
+		     : b          ? b->manifest.name
+				  : p.nf->package,
+		     p.name, sizeof(p.name));
 	if (r == 0)
 		r = maintainer(o->maintainer, &contact);
 	if (r < 0)
@@ -474,7 +536,8 @@ static int package(const struct bundle *b, const struct pkg_opts *o, char *ret_o
 	buf_free(&contact);
 	if (b)
 		hex_encode(b->manifest.build_id, b->manifest.build_id_len, p.build_id);
-	pkg_version(b ? b->manifest.created : 0, p.version, sizeof(p.version));
+	pkg_version(b ? b->manifest.created : p.nf ? p.nf->created : 0, p.version,
+		    sizeof(p.version));
 	/* Staged beside the output, so the final rename never crosses a file
 	 * system and a reader never sees half a .deb. */
 	snprintf(p.stage, sizeof(p.stage), "%s/.hotpatch-package.XXXXXX", dir);
@@ -494,11 +557,33 @@ static int package(const struct bundle *b, const struct pkg_opts *o, char *ret_o
 	return r;
 }
 
+/* --no-fix RECORD: checked here as the hosts will read it. */
+static int package_nofix(const struct pkg_opts *o)
+{
+	_cleanup_free_ uint8_t *data = NULL;
+	struct nofix nf;
+	size_t len;
+	char out[4096];
+	int r = file_read_all(o->no_fix, 1u << 20, &data, &len);
+
+	if (r < 0)
+		return cli_refuse(hp_err_prefix(r, "%s: ", o->no_fix));
+	r = nofix_decode((const char *)data, len, &nf);
+	if (r < 0)
+		return cli_usage("%s: %s", o->no_fix, hp_err_msg(r));
+	r = package(NULL, (struct pkg){.nf = &nf, .nf_data = data, .nf_len = len}, o, out,
+		    sizeof(out));
+	if (r == 0)
+		printf("packaged the no-fix record for build %s as %s\n", nf.build_id, out);
+	nofix_free(&nf);
+	return r < 0 ? cli_refuse(r) : EXIT_OK;
+}
 
 static int usage(int status)
 {
 	printf("Usage: hotpatch package BUNDLE [-o DIR] [--name NAME] [--maintainer \"NAME <MAIL>\"]\n"
-	       "       hotpatch package --subscribe NAME [-o DIR] [--maintainer ...]\n\n"
+	       "       hotpatch package --subscribe NAME [-o DIR] [--maintainer ...]\n"
+	       "       hotpatch package --no-fix RECORD [--name NAME] [-o DIR] [--maintainer ...]\n\n"
 	       "Wrap a signed bundle in a Debian package, hotpatch-patch-NAME (NAME: the\n"
 	       "patch's name, or --name), version the bundle's creation time, in DIR\n"
 	       "(default: the current directory). Installing the package installs the\n"
@@ -510,7 +595,11 @@ static int usage(int status)
 	       "against trusted.d here, as it will on the hosts.\n\n"
 	       "--subscribe NAME makes version 0 of hotpatch-patch-NAME, with no patch: a\n"
 	       "host that installs it once gets each later one with `apt upgrade`\n"
-	       "(which never installs a package the host does not have).\n");
+	       "(which never installs a package the host does not have).\n\n"
+	       "--no-fix RECORD packages the record `build --upgrade-to --no-fix-record`\n"
+	       "wrote when no fix changed the file's code (NAME: default the record's\n"
+	       "package): on the hosts, catch-up then reports the processes of that build\n"
+	       "as needing no fix instead of a bundle missing.\n");
 	return status;
 }
 
@@ -521,6 +610,7 @@ int cmd_package(int argc, char **argv)
 		{"name", required_argument, NULL, 'n'},
 		{"maintainer", required_argument, NULL, 'm'},
 		{"subscribe", required_argument, NULL, 's'},
+		{"no-fix", required_argument, NULL, 'x'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -538,24 +628,31 @@ int cmd_package(int argc, char **argv)
 			o.maintainer = optarg;
 		else if (c == 's')
 			o.subscribe = optarg;
+		else if (c == 'x')
+			o.no_fix = optarg;
 		else
 			return usage(c == 'h' ? EXIT_OK : EXIT_REFUSED);
 	}
 	if (o.subscribe) {
 		if (optind != argc || o.name)
 			return cli_usage("--subscribe NAME takes no bundle and no --name");
-		r = package(NULL, &o, out, sizeof(out));
+		r = package(NULL, (struct pkg){0}, &o, out, sizeof(out));
 		if (r < 0)
 			return cli_refuse(r);
 		printf("packaged the subscription to hotpatch-patch-%s as %s\n", o.subscribe, out);
 		return EXIT_OK;
+	}
+	if (o.no_fix) {
+		if (optind != argc || o.subscribe)
+			return cli_usage("--no-fix RECORD takes no bundle and no --subscribe");
+		return package_nofix(&o);
 	}
 	if (optind + 1 != argc)
 		return cli_usage("package needs exactly one bundle");
 	/* Never unsigned: every host would refuse it at install time. */
 	r = cli_load_bundle(argv[optind], false, &b);
 	if (r == 0)
-		r = package(b, &o, out, sizeof(out));
+		r = package(b, (struct pkg){0}, &o, out, sizeof(out));
 	if (r < 0) {
 		bundle_free(b);
 		return cli_refuse(r);

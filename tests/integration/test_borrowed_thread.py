@@ -13,13 +13,6 @@ from hptest import *
 DEBUG = {"HOTPATCH_DEBUG": "1"}
 
 
-def borrowed(stderr):
-    m = re.search(r"system calls made by thread (\d+)", stderr)
-    if not m:
-        raise Failure(f"no borrowed thread in the debug output:\n{stderr}")
-    return int(m.group(1))
-
-
 def thread_table(pid):
     out = []
     for t in tasks(pid):
@@ -45,12 +38,12 @@ def test(env):
         v.call(10)
     helpers = [t for t in tasks(v.pid) if t != v.pid]
     r = env.hp("apply", bundle, "--pid", v.pid, "--insecure", env_vars=DEBUG)
-    tid = borrowed(r.stderr)
+    tid = borrowed_thread(r.stderr)
     expect(tid in helpers, f"a sleeping helper is borrowed, not the busy main thread "
                            f"({tid}; helpers {helpers}, main {v.pid})")
     expect_eq(v.call(100), -1, "patched")
     r = env.hp("revert", bid, "--pid", v.pid, env_vars=DEBUG)
-    tid = borrowed(r.stderr)
+    tid = borrowed_thread(r.stderr)
     expect(tid in helpers, f"revert borrows a helper too ({tid}; helpers {helpers}, main "
                            f"{v.pid}; {thread_table(v.pid)})")
     expect_eq(v.call(100), 100, "reverted")
@@ -59,7 +52,7 @@ def test(env):
     os.kill(v.pid, signal.SIGSTOP)
     wait_for(lambda: v.state() == "T", what="target stopped")
     r = env.hp("apply", bundle, "--pid", v.pid, "--insecure", env_vars=DEBUG)
-    expect(borrowed(r.stderr) in tasks(v.pid), "a stopped process lends one of its threads")
+    expect(borrowed_thread(r.stderr) in tasks(v.pid), "a stopped process lends one of its threads")
     os.kill(v.pid, signal.SIGCONT)
     expect_eq(v.call(100), -1, "patched while stopped")
 

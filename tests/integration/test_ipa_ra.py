@@ -3,27 +3,36 @@
 """A replacement from a patch source keeps the register promise of the
 function it replaces (regcheck.h). The target is built at -O2, where GCC's
 -fipa-ra lets respond() keep values in %rcx and %rdx across its calls of
-scale(), which it knows change only %rax. A replacement that changes %rdx
-is refused, naming respond and the register; one that changes only
-registers respond does not keep (%rdi) is accepted and computes the right
-answers; replacing respond in the same patch makes the first one safe, and
-the patched server answers as the fixed source says."""
+scale() and scale_pair(), which it knows change only %rax.
+
+- A replacement of scale() that needs %rdx is wrapped in a thunk that saves
+  the registers (thunk.h): the patched server answers as the fixed source
+  says. Built without the check, the same replacement makes the unchanged
+  respond() answer wrong: the hazard is real.
+- scale_pair() takes a struct, which a thunk cannot pass on safely: the same
+  replacement of it is refused, in one line naming respond, the registers and
+  the reason; replacing respond() in the same patch makes it safe.
+- A replacement that changes only %rdi (which respond sets before each call)
+  needs no thunk."""
 import sys, os, subprocess
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../lib"))
 from hptest import *
 
 HARNESS = os.path.join(os.path.dirname(__file__), "../corpus/common/server.c")
 
-TARGET = r"""
-#include <stdio.h>
-
-__attribute__((noinline)) long scale(long v, long by) { return v * by; }
-
+RESPOND = r"""
 const char *respond(const char *line)
 {
 	static char out[64];
 	long n;
 
+	if (sscanf(line, "pair %ld", &n) == 1) {
+		long m = n * 7 + 3;
+		long a = scale_pair((struct pair){m, 2});
+		long b = scale_pair((struct pair){a, m});
+		snprintf(out, sizeof(out), "%ld %ld", a + m, b);
+		return out;
+	}
 	if (sscanf(line, "scale %ld", &n) != 1)
 		return "?";
 	long m = n * 7 + 3;
@@ -34,40 +43,51 @@ const char *respond(const char *line)
 }
 """
 
+TARGET = r"""
+#include <stdio.h>
+
+struct pair { long v, by; };
+
+__attribute__((noinline)) long scale(long v, long by) { return v * by; }
+__attribute__((noinline)) long scale_pair(struct pair p) { return p.v * p.by; }
+""" + RESPOND
+
 # The remainder needs %rdx (cqo; idiv), which respond keeps a in.
-CHANGES_RDX = r"""
+SCALE_MOD = r"""
 #include <hotpatch/patch.h>
 long scale(long v, long by);
 HOTPATCH_REPLACE(scale, scale_mod);
 long scale_mod(long v, long by) { return v * by % 1000003; }
 """
 
+PAIR_MOD = r"""
+#include <hotpatch/patch.h>
+struct pair { long v, by; };
+long scale_pair(struct pair p);
+HOTPATCH_REPLACE(scale_pair, pair_mod);
+long pair_mod(struct pair p) { return p.v * p.by % 1000003; }
+"""
+
 # v * by + 1 is computed in %rdi, which respond sets before each call.
-CHANGES_RDI = r"""
+SCALE_PLUS = r"""
 #include <hotpatch/patch.h>
 long scale(long v, long by);
 HOTPATCH_REPLACE(scale, scale_plus);
 long scale_plus(long v, long by) { return v * by + 1; }
 """
 
-WITH_CALLER = CHANGES_RDX + r"""
+# respond itself, compiled apart: it keeps nothing across its calls.
+PAIR_WITH_CALLER = PAIR_MOD + r"""
 #include <stdio.h>
 const char *respond(const char *line);
+long scale(long v, long by);
 HOTPATCH_REPLACE(respond, respond_fixed);
-const char *respond_fixed(const char *line)
-{
-	static char out[64];
-	long n;
+""" + RESPOND.replace("const char *respond(", "const char *respond_fixed(")
 
-	if (sscanf(line, "scale %ld", &n) != 1)
-		return "?";
-	long m = n * 7 + 3;
-	long a = scale(m, 2);
-	long b = scale(a, m);
-	snprintf(out, sizeof(out), "%ld %ld", a + m, b);
-	return out;
-}
-"""
+BIG = 100000
+M = BIG * 7 + 3
+ORIG_BIG = f"{2 * M + M} {2 * M * M}"
+FIXED_BIG = f"{2 * M % 1000003 + M} {2 * M % 1000003 * M % 1000003}"
 
 
 def build_target(env):
@@ -78,10 +98,8 @@ def build_target(env):
     dis = subprocess.run(["objdump", "-d", "--no-show-raw-insn", exe], check=True,
                          capture_output=True, text=True).stdout
     body = dis.split("<respond>:", 1)[1].split("\n\n", 1)[0]
-    # The premise: respond keeps a value in %rdx across the second call.
-    calls = body.split("call")
-    expect(len(calls) >= 4 and "%rdx" in calls[3].split("\n", 3)[-1] and
-           "add    %rdx,%rcx" in body,
+    # The premise: respond adds a value kept in %rdx across a call.
+    expect("add    %rdx,%rcx" in body,
            f"respond keeps a value in %rdx across scale (the compiler changed?):\n{body}")
     return exe
 
@@ -93,44 +111,53 @@ def build_patch(env, exe, name, source, env_vars=None):
                   env_vars=env_vars), out
 
 
+def applied(env, v, bundle, asks):
+    env.hp("apply", bundle, "--pid", v.pid, "--insecure")
+    answers = [v.ask(a) for a in asks]
+    env.hp("revert", env.bundle_id(bundle), "--pid", v.pid)
+    return answers
+
+
 def test(env):
     exe = build_target(env)
     v = env.victim(exe)
     expect_eq(v.ask("scale 2"), "51 578", "the original: m=17, a=34, b=34*17")
+    expect_eq(v.ask(f"scale {BIG}"), ORIG_BIG, "the original, large")
+    expect_eq(v.ask(f"pair {BIG}"), ORIG_BIG, "the original's pair path")
 
-    r, out = build_patch(env, exe, "rdx", CHANGES_RDX)
-    expect_eq(r.returncode, 2, f"a replacement that changes %rdx is refused: {r.stderr}")
-    expect("respond" in r.stderr and "%rdx" in r.stderr and "-fipa-ra" in r.stderr,
-           f"the refusal names the caller, the register and why: {r.stderr}")
+    # The hazard is real: without the check, respond loses a (in %rdx).
+    r, unsafe = build_patch(env, exe, "unsafe", SCALE_MOD.replace("scale_mod", "scale_unsafe"),
+                            env_vars={"HOTPATCH_TEST_NO_REGCHECK": "1"})
+    expect_eq(r.returncode, 0, f"without the check it builds: {r.stderr}")
+    wrong = applied(env, v, unsafe, [f"scale {BIG}"])[0]
+    expect(wrong != FIXED_BIG, f"the unchecked replacement breaks respond: {wrong}")
+
+    # With it, a thunk keeps respond's registers.
+    r, wrapped = build_patch(env, exe, "wrapped", SCALE_MOD)
+    expect_eq(r.returncode, 0, f"a replacement that needs %rdx is wrapped: {r.stderr}")
+    expect("respond" in r.stderr and "%rdx" in r.stderr and "wrapped" in r.stderr,
+           f"the build says so: {r.stderr}")
+    expect_eq(applied(env, v, wrapped, ["scale 2", f"scale {BIG}"]), ["51 578", FIXED_BIG],
+              "the wrapped replacement answers as the fixed source")
+    expect_eq(v.ask(f"scale {BIG}"), ORIG_BIG, "reverted")
+
+    # A struct argument: no thunk, a refusal.
+    r, out = build_patch(env, exe, "pair", PAIR_MOD)
+    expect_eq(r.returncode, 2, f"a replacement of scale_pair that needs %rdx is refused: {r.stderr}")
+    expect("respond" in r.stderr and "%rdx" in r.stderr and "-fipa-ra" in r.stderr and
+           "aggregate" in r.stderr, f"the refusal names caller, register and why: {r.stderr}")
     expect(len(r.stderr.strip().splitlines()) == 1, f"one line: {r.stderr}")
     expect(not os.path.exists(out), "no bundle written")
 
-    # The hazard is real: built without the check, the same replacement
-    # makes the unpatched respond answer wrong (a in %rdx is lost).
-    r, unsafe = build_patch(env, exe, "unsafe", CHANGES_RDX.replace("scale_mod", "scale_unsafe"),
-                            env_vars={"HOTPATCH_TEST_NO_REGCHECK": "1"})
-    expect_eq(r.returncode, 0, f"without the check it builds: {r.stderr}")
-    env.hp("apply", unsafe, "--pid", v.pid, "--insecure")
-    wrong = v.ask("scale 2")
-    env.hp("revert", env.bundle_id(unsafe), "--pid", v.pid)
-    expect(wrong != "51 578", f"the unchecked replacement breaks respond: {wrong}")
-    expect_eq(v.ask("scale 2"), "51 578", "reverted")
-
-    r, plus = build_patch(env, exe, "rdi", CHANGES_RDI)
-    expect_eq(r.returncode, 0, f"a replacement that changes only %rdi builds: {r.stderr}")
-    env.hp("apply", plus, "--pid", v.pid, "--insecure")
-    expect_eq(v.ask("scale 2"), "52 596", "a=35, b=35*17+1, m intact in %rcx")
-    env.hp("revert", env.bundle_id(plus), "--pid", v.pid)
-
-    r, both = build_patch(env, exe, "both", WITH_CALLER)
+    r, both = build_patch(env, exe, "both", PAIR_WITH_CALLER)
     expect_eq(r.returncode, 0, f"replacing the caller too makes it safe: {r.stderr}")
-    env.hp("apply", both, "--pid", v.pid, "--insecure")
-    expect_eq(v.ask("scale 2"), "51 578", "34*17 % 1000003 = 578; a + m = 51")
-    m = 100000 * 7 + 3
-    a = m * 2 % 1000003
-    expect_eq(v.ask("scale 100000"), f"{a + m} {a * m % 1000003}",
-              "large values: the remainder, and a and m kept by the new respond")
-    env.hp("revert", env.bundle_id(both), "--pid", v.pid)
+    expect_eq(applied(env, v, both, ["pair 2", f"pair {BIG}", f"scale {BIG}"]),
+              ["51 578", FIXED_BIG, ORIG_BIG], "scale_pair fixed, scale untouched")
+
+    r, plus = build_patch(env, exe, "rdi", SCALE_PLUS)
+    expect_eq(r.returncode, 0, f"a replacement that changes only %rdi builds: {r.stderr}")
+    expect("wrapped" not in r.stderr, f"and needs no thunk: {r.stderr}")
+    expect_eq(applied(env, v, plus, ["scale 2"]), ["52 596"], "a=35, b=35*17+1")
     expect_eq(v.ask("scale 2"), "51 578", "reverted")
 
 

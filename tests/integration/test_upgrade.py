@@ -18,21 +18,10 @@ naming the differing sections, with the target untouched and no bundle.
 import hashlib
 import re
 import shutil
-import socket
 import sys, os
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../lib"))
 from hptest import *
 import debtiny
-
-
-def ask(path, n):
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(5)
-    s.connect(path)
-    s.sendall(f"{n}\n".encode())
-    out = s.recv(64).decode().split()
-    s.close()
-    return int(out[0]), int(out[1])
 
 
 def sha(path):
@@ -113,11 +102,11 @@ def test(env):
     p = subprocess.Popen([target, sock], stdin=subprocess.DEVNULL, stdout=log, stderr=log)
     env.procs.append(p)
     wait_for(lambda: os.path.exists(sock), what="hptiny listening")
-    expect_eq(ask(sock, 100), (100, 1), "the installed version accepts 100")
+    expect_eq(debtiny.ask(sock, 100), (100, 1), "the installed version accepts 100")
     before = sha(target)
     env.hp("apply", out, "--pid", p.pid, "--insecure")
-    expect_eq(ask(sock, 100), (-1, 2), "the patched process refuses 100, counting on")
-    expect_eq(ask(sock, 10), (10, 3), "and still serves")
+    expect_eq(debtiny.ask(sock, 100), (-1, 2), "the patched process refuses 100, counting on")
+    expect_eq(debtiny.ask(sock, 10), (10, 3), "and still serves")
     expect_eq(sha(target), before, "apply leaves the file on disk alone")
 
     # The archive's 1.0-2 built with another flag: the live patch, no fixed file.

@@ -237,16 +237,31 @@ def make_source_packages(work, source, upstream, versions, debian):
     return archive
 
 
-def make_sources(work):
-    """Source packages hptiny 1.0-1 and 1.0-2 in work/archive (.dsc)."""
+def make_sources(work, changelog_new=CHANGELOG_NEW, patches_new=None, tiny_c=TINY_C):
+    """Source packages hptiny 1.0-1 and 1.0-2 in work/archive (.dsc); 1.0-2
+    with @patches_new ({name: text}, default: the three fixes above) and
+    @changelog_new; @tiny_c: the server's source (a test that patches every
+    process of its build gives it a build of its own)."""
+    if patches_new is None:
+        patches_new = {"0001-check-len.patch": FIX_OWN, "0002-other-len.patch": FIX_OTHER,
+                       "0003-counter-misses.patch": FIX_LAYOUT}
     return make_source_packages(
-        work, "hptiny", {"tiny.c": TINY_C, "other.c": OTHER_C, "stats.c": STATS_C,
+        work, "hptiny", {"tiny.c": tiny_c, "other.c": OTHER_C, "stats.c": STATS_C,
                          "Makefile": MAKEFILE},
-        (("1.0-1", CHANGELOG_OLD, {}),
-         ("1.0-2", CHANGELOG_NEW, {"0001-check-len.patch": FIX_OWN,
-                                   "0002-other-len.patch": FIX_OTHER,
-                                   "0003-counter-misses.patch": FIX_LAYOUT})),
+        (("1.0-1", CHANGELOG_OLD, {}), ("1.0-2", changelog_new, patches_new)),
         {"control": (CONTROL, 0o644), "rules": ("#!/usr/bin/make -f\n%:\n\tdh $@\n", 0o755)})
+
+
+def ask(path, n):
+    """hptiny's answer to @n on its socket @path: (check_len(n), served)."""
+    import socket
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(5)
+    s.connect(path)
+    s.sendall(f"{n}\n".encode())
+    out = s.recv(64).decode().split()
+    s.close()
+    return int(out[0]), int(out[1])
 
 
 def dpkg_build(archive, source, version, build_dir, env=None):

@@ -9,6 +9,7 @@ what `hotpatch status` reports.
 """
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -266,6 +267,28 @@ def wait_for(cond, timeout=10, what="condition"):
             return
         time.sleep(0.02)
     raise Failure(f"timed out waiting for {what}")
+
+
+def hp_strace(env, syscalls, *args, env_vars=None):
+    """One hotpatch command under strace -f, tracing @syscalls (a strace
+    -e trace= list): (CompletedProcess, the trace's text)."""
+    out = os.path.join(env.dir, "strace.txt")
+    # LeakSanitizer cannot run under a tracer (strace): off for this run.
+    asan = os.environ.get("ASAN_OPTIONS", "")
+    r = subprocess.run(["strace", "-f", "-qq", "-e", f"trace={syscalls}", "-o", out, HOTPATCH,
+                        "--root", env.root, *map(str, args)], capture_output=True, text=True,
+                       env={**os.environ, **(env_vars or {}),
+                            "ASAN_OPTIONS": (asan + ":" if asan else "") + "detect_leaks=0"})
+    with open(out) as f:
+        return r, f.read()
+
+
+def borrowed_thread(stderr):
+    """The thread the remote calls were made by, from HOTPATCH_DEBUG's trace."""
+    m = re.search(r"system calls made by thread (\d+)", stderr)
+    if not m:
+        raise Failure(f"no borrowed thread in the debug output:\n{stderr}")
+    return int(m.group(1))
 
 
 def main(test):

@@ -15,6 +15,8 @@
 
 static _Thread_local timer_t deadline_timer;
 static _Thread_local int deadline_ready;
+static _Thread_local int64_t armed_ns; /* the deadline the timer is set for; 0: disarmed */
+static _Thread_local int held;
 static pthread_once_t handler_once = PTHREAD_ONCE_INIT;
 
 int64_t now_ns(void)
@@ -79,15 +81,20 @@ int deadline_arm(int64_t abs_ns)
 	struct itimerspec its = {0};
 	int r = deadline_init();
 
+	int64_t at = abs_ns;
+
 	if (r < 0)
 		return r;
-	if (abs_ns <= now_ns())
-		abs_ns = now_ns() + 1000;
-	its.it_value.tv_sec = abs_ns / NSEC_PER_SEC;
-	its.it_value.tv_nsec = abs_ns % NSEC_PER_SEC;
+	if (held && armed_ns == abs_ns)
+		return 0;
+	if (at <= now_ns())
+		at = now_ns() + 1000;
+	its.it_value.tv_sec = at / NSEC_PER_SEC;
+	its.it_value.tv_nsec = at % NSEC_PER_SEC;
 	its.it_interval.tv_nsec = NSEC_PER_MSEC;
 	if (timer_settime(deadline_timer, TIMER_ABSTIME, &its, NULL) < 0)
 		return hp_err(-errno, "cannot arm a timer: %m");
+	armed_ns = abs_ns;
 	return 0;
 }
 
@@ -95,6 +102,22 @@ void deadline_disarm(void)
 {
 	struct itimerspec its = {0};
 
-	if (deadline_ready)
-		timer_settime(deadline_timer, 0, &its, NULL);
+	if (held || !deadline_ready)
+		return;
+	timer_settime(deadline_timer, 0, &its, NULL);
+	armed_ns = 0;
+}
+
+int deadline_hold(int64_t abs_ns)
+{
+	int r = deadline_arm(abs_ns);
+
+	held = r == 0;
+	return r;
+}
+
+void deadline_release(void)
+{
+	held = 0;
+	deadline_disarm();
 }

@@ -38,6 +38,9 @@ void config_free(struct hp_config *c)
 	strv_clear(&c->exclude_unit);
 	strv_clear(&c->exclude_cgroup);
 	strv_clear(&c->exclude_user);
+	free(c->build_sources);
+	free(c->build_root);
+	c->build_sources = c->build_root = NULL;
 }
 
 static int strv_add(struct strv *s, const char *v)
@@ -62,6 +65,21 @@ static int parse_bool(const char *v, bool *ret)
 		*ret = false;
 	else
 		return -EINVAL;
+	return 0;
+}
+
+/* An absolute directory path; the last one given counts. */
+static int set_dir(char **dst, const char *val)
+{
+	char *v;
+
+	if (val[0] != '/')
+		return -EINVAL;
+	v = strdup(val);
+	if (!v)
+		return -ENOMEM;
+	free(*dst);
+	*dst = v;
 	return 0;
 }
 
@@ -94,10 +112,16 @@ static int set(struct hp_config *c, const char *key, const char *val)
 			c->catch_up = CATCHUP_LIST;
 		else if (!strcmp(val, "apply"))
 			c->catch_up = CATCHUP_APPLY;
+		else if (!strcmp(val, "build"))
+			c->catch_up = CATCHUP_BUILD;
 		else
 			return -EINVAL;
 		return 0;
 	}
+	if (!strcmp(key, "build-sources"))
+		return set_dir(&c->build_sources, val);
+	if (!strcmp(key, "build-root"))
+		return set_dir(&c->build_root, val);
 	if (!strcmp(key, "exclude-exe"))
 		return strv_add(&c->exclude_exe, val);
 	if (!strcmp(key, "exclude-unit"))

@@ -21,6 +21,7 @@ enum commit_policy {
 enum catchup_mode {
 	CATCHUP_LIST,  /* report the processes still running replaced code */
 	CATCHUP_APPLY, /* and apply the installed bundles that fit them */
+	CATCHUP_BUILD, /* and build the missing ones first, in the Pre hook */
 };
 
 struct strv {
@@ -32,7 +33,9 @@ struct hp_config {
 	bool boost;              /* boost = yes|no */
 	int64_t boost_grace_ns;  /* boost-grace-us = N */
 	enum commit_policy commit;
-	enum catchup_mode catch_up; /* catch-up = list|apply */
+	enum catchup_mode catch_up; /* catch-up = list|apply|build */
+	char *build_sources;        /* build-sources = DIR: .dsc files instead of apt */
+	char *build_root;           /* build-root = DIR: build in it ("/": the host) */
 	struct strv exclude_exe;    /* exclude-exe = PATH */
 	struct strv exclude_unit;   /* exclude-unit = NAME.service */
 	struct strv exclude_cgroup; /* exclude-cgroup = /PATH (prefix) */

@@ -43,6 +43,8 @@ int paths_init(const char *root)
 	r |= join(p.state, p.root, "var/lib/hotpatch/state");
 	r |= join(p.enabled, p.root, "var/lib/hotpatch/state/enabled");
 	r |= join(p.audit_log, p.root, "var/log/hotpatch/audit.log");
+	r |= join(p.no_fix, p.root, "usr/share/hotpatch/no-fix");
+	r |= join(p.no_fix_local, p.root, "var/lib/hotpatch/no-fix");
 	r |= join(p.run, p.root, "run/hotpatch");
 	r |= join(p.socket, p.root, "run/hotpatch/control.sock");
 	r |= join(p.metrics, p.root, "var/lib/prometheus/node-exporter/hotpatch.prom");

@@ -24,6 +24,10 @@ struct hp_paths {
 	/* var/lib/prometheus/node-exporter/hotpatch.prom: node_exporter's
 	 * textfile collector reads its directory (Debian's default). */
 	char metrics[PATH_MAX];
+	char no_fix[PATH_MAX];     /* usr/share/hotpatch/no-fix: the build host's no-fix
+				    * records, from packages (bundle/nofix.h) */
+	char no_fix_local[PATH_MAX]; /* var/lib/hotpatch/no-fix: those `catch-up = build`
+				      * made on this host */
 };
 
 /* @root: NULL to use $HOTPATCH_ROOT, or "/". */

@@ -19,6 +19,7 @@
 
 #define LINKMAP_MAX 4096
 #define DYN_MAX 1024
+#define AUXV_MAX 128 /* entries; Linux has about 30 */
 
 struct lm_module {
 	uint64_t bias;
@@ -46,31 +47,50 @@ static int lm_add(struct linkmap *lm, uint64_t bias, const struct map_entry *map
 	return 0;
 }
 
+/* One read of the whole vector (a few hundred bytes): reading it an entry at
+ * a time cost 23 system calls per process. */
 static int read_auxv(pid_t pid, uint64_t *ret_phdr, uint64_t *ret_phnum)
 {
-	uint64_t aux[2];
+	uint64_t aux[2 * AUXV_MAX];
 	char path[64];
+	ssize_t n;
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/auxv", proc_live_tid(pid));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	*ret_phdr = *ret_phnum = 0;
-	while (read(fd, aux, sizeof(aux)) == sizeof(aux) && aux[0] != AT_NULL) {
-		if (aux[0] == AT_PHDR)
-			*ret_phdr = aux[1];
-		else if (aux[0] == AT_PHNUM)
-			*ret_phnum = aux[1];
-	}
+	n = read(fd, aux, sizeof(aux));
 	close(fd);
+	*ret_phdr = *ret_phnum = 0;
+	for (ssize_t i = 0; i + 1 < n / (ssize_t)sizeof(aux[0]) && aux[i] != AT_NULL; i += 2) {
+		if (aux[i] == AT_PHDR)
+			*ret_phdr = aux[i + 1];
+		else if (aux[i] == AT_PHNUM)
+			*ret_phnum = aux[i + 1];
+	}
 	return *ret_phdr && *ret_phnum && *ret_phnum < 256 ? 0 : -ENOENT;
+}
+
+/* DT_DEBUG's value in the dynamic section at @dyn, @size bytes (from its
+ * program header), read at once; 0 if none. */
+static uint64_t dt_debug(struct linkmap *lm, uint64_t dyn, uint64_t size)
+{
+	Elf64_Dyn d[DYN_MAX];
+	size_t n = MIN(size / sizeof(d[0]), (uint64_t)DYN_MAX);
+
+	if (proc_mem_read(lm->memfd, dyn, d, n * sizeof(d[0])) < 0)
+		return 0;
+	for (size_t i = 0; i < n && d[i].d_tag != DT_NULL; i++)
+		if (d[i].d_tag == DT_DEBUG)
+			return d[i].d_un.d_ptr;
+	return 0;
 }
 
 /* The address of the main program's r_debug, from DT_DEBUG; 0 if none. */
 static uint64_t find_r_debug(struct linkmap *lm)
 {
-	uint64_t phdr_addr = 0, phnum = 0, bias = 0, dyn = 0;
+	uint64_t phdr_addr = 0, phnum = 0, bias = 0, r_debug = 0;
 	Elf64_Phdr ph[256];
 
 	if (read_auxv(lm->pid, &phdr_addr, &phnum) < 0 ||
@@ -79,20 +99,11 @@ static uint64_t find_r_debug(struct linkmap *lm)
 	for (uint64_t i = 0; i < phnum; i++)
 		if (ph[i].p_type == PT_PHDR)
 			bias = phdr_addr - ph[i].p_vaddr;
-	for (uint64_t i = 0; i < phnum; i++)
+	for (uint64_t i = 0; i < phnum && !r_debug; i++)
 		if (ph[i].p_type == PT_DYNAMIC)
-			dyn = bias + ph[i].p_vaddr;
-	for (int i = 0; dyn && i < DYN_MAX; i++) {
-		Elf64_Dyn d;
-
-		if (proc_mem_read(lm->memfd, dyn + (uint64_t)i * sizeof(d), &d, sizeof(d)) < 0 ||
-		    d.d_tag == DT_NULL)
-			break;
-		if (d.d_tag == DT_DEBUG)
-			return d.d_un.d_ptr;
-	}
+			r_debug = dt_debug(lm, bias + ph[i].p_vaddr, ph[i].p_memsz);
 	hp_err_clear();
-	return 0;
+	return r_debug;
 }
 
 static int walk_link_map(struct linkmap *lm, uint64_t r_debug)

@@ -59,12 +59,16 @@ static struct stamp stamp_of(const struct stat *st)
 }
 
 /* The mapped inode's stamp, through map_files (any mount namespace). */
-static int map_stamp(pid_t pid, const struct map_entry *e, struct stamp *ret)
+/* @tid: a live thread of the process (proc_live_tid()), for all its
+ * mappings: the check read /proc/PID/task/PID/stat again for each module
+ * (three system calls and the kernel's formatting of the whole file), per
+ * process of an --all. */
+static int map_stamp(pid_t tid, const struct map_entry *e, struct stamp *ret)
 {
 	char path[128];
 	struct stat st;
 
-	proc_map_files_path(pid, e, path, sizeof(path));
+	proc_map_files_path_tid(tid, e, path, sizeof(path));
 	if (stat(path, &st) < 0)
 		return -errno;
 	*ret = stamp_of(&st);
@@ -87,11 +91,11 @@ static bool cache_find(unsigned major, unsigned minor, uint64_t ino, struct stam
 	return found;
 }
 
-static bool cache_get(pid_t pid, const struct map_entry *e, struct cache_entry *ret)
+static bool cache_get(pid_t tid, const struct map_entry *e, struct cache_entry *ret)
 {
 	struct stamp now = {0};
 
-	return map_stamp(pid, e, &now) == 0 &&
+	return map_stamp(tid, e, &now) == 0 &&
 	       cache_find(e->dev_major, e->dev_minor, e->inode, now, ret);
 }
 
@@ -156,14 +160,14 @@ static void identify_fd(int fd, const char *name, struct cache_entry *c)
 	cache_put(c);
 }
 
-static void identify(pid_t pid, const struct map_entry *e, struct cache_entry *c)
+static void identify(pid_t tid, const struct map_entry *e, struct cache_entry *c)
 {
 	char path[128];
 	int fd;
 
 	*c = (struct cache_entry){.dev_major = e->dev_major, .dev_minor = e->dev_minor,
 				  .inode = e->inode};
-	proc_map_files_path(pid, e, path, sizeof(path));
+	proc_map_files_path_tid(tid, e, path, sizeof(path));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return; /* not cached: the process may just have exited */
@@ -189,6 +193,8 @@ static void module_span(const struct proc_maps *maps, const struct map_entry *fi
 int module_find(pid_t pid, const struct proc_maps *maps, const uint8_t *build_id,
 		size_t build_id_len, struct proc_module *ret)
 {
+	pid_t tid = proc_live_tid(pid);
+
 	for (size_t i = 0; i < maps->n; i++) {
 		const struct map_entry *e = &maps->v[i];
 		struct cache_entry c;
@@ -196,8 +202,8 @@ int module_find(pid_t pid, const struct proc_maps *maps, const uint8_t *build_id
 		/* A module's first mapping covers its ELF header. */
 		if (!e->path || e->path[0] != '/' || e->offset != 0 || !e->inode)
 			continue;
-		if (!cache_get(pid, e, &c))
-			identify(pid, e, &c);
+		if (!cache_get(tid, e, &c))
+			identify(tid, e, &c);
 		if (c.idlen != build_id_len || memcmp(c.id, build_id, build_id_len) != 0)
 			continue;
 		*ret = (struct proc_module){
@@ -218,8 +224,15 @@ int module_open(pid_t pid, const struct proc_module *m)
 
 	proc_map_files_path(pid, m->first, path, sizeof(path));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return hp_err(-errno, "cannot open %s of process %d: %m", m->path, pid);
+	if (fd < 0) {
+		int e = errno;
+
+		/* The mapping just read has no entry any more: what a process
+		 * tearing down its memory in exit looks like. ESRCH makes the
+		 * session check whether it exited, and say so (session.c). */
+		return hp_err(e == ENOENT ? -ESRCH : -e, "cannot open %s of process %d: %s", m->path,
+			      pid, strerror(e));
+	}
 	return fd;
 }
 
@@ -254,10 +267,11 @@ int module_exe_build_id(pid_t pid, uint8_t *ret_id, size_t *ret_len)
 
 int module_map_build_id(pid_t pid, const struct map_entry *e, uint8_t *ret_id, size_t *ret_len)
 {
+	pid_t tid = proc_live_tid(pid);
 	struct cache_entry c;
 
-	if (!cache_get(pid, e, &c)) {
-		identify(pid, e, &c);
+	if (!cache_get(tid, e, &c)) {
+		identify(tid, e, &c);
 		if (!c.stamp.size && !c.stamp.ctime_ns)
 			return -ESRCH; /* not opened: the process is gone */
 	}

@@ -183,10 +183,14 @@ const struct map_entry *proc_maps_find(const struct proc_maps *m, uint64_t addr)
 	return NULL;
 }
 
+void proc_map_files_path_tid(pid_t tid, const struct map_entry *e, char *buf, size_t len)
+{
+	snprintf(buf, len, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, tid, e->start, e->end);
+}
+
 void proc_map_files_path(pid_t pid, const struct map_entry *e, char *buf, size_t len)
 {
-	snprintf(buf, len, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, proc_live_tid(pid), e->start,
-		 e->end);
+	proc_map_files_path_tid(proc_live_tid(pid), e, buf, len);
 }
 
 static int cmp_pid(const void *a, const void *b)

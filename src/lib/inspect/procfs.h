@@ -37,6 +37,9 @@ const struct map_entry *proc_maps_find(const struct proc_maps *m, uint64_t addr)
 /* Path of the map_files entry for @e, which opens the mapped inode itself even
  * when the process lives in another mount namespace or the file was deleted. */
 void proc_map_files_path(pid_t pid, const struct map_entry *e, char *buf, size_t len);
+/* The same through a thread @tid already found live (proc_live_tid()): one
+ * check for all the mappings of a scan, not one per mapping. */
+void proc_map_files_path_tid(pid_t tid, const struct map_entry *e, char *buf, size_t len);
 
 /* Thread ids of @pid, sorted. */
 int proc_tasks(pid_t pid, pid_t **ret, size_t *ret_n);

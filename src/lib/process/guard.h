@@ -27,9 +27,13 @@
  * one already being continued (restart_syscall) is started again only when
  * its number can be read from the code before its `syscall`.
  *
- * While the tool lives none of this runs: it puts the registers back itself
- * after each call, with the kernel's exact restart logic (remote.h). The
- * frame is dead memory below the stack pointer once the call is over.
+ * While the tool lives none of this runs: it puts the registers back itself,
+ * with the kernel's exact restart logic (remote.h), after the last call, or
+ * after each call when the frame would not resume the thread exactly (a call
+ * the kernel would continue); between two calls the thread then waits in its
+ * syscall-exit stop, where a tool killed leaves it to the frame as during a
+ * call. The frame is dead memory below the stack pointer once the thread has
+ * its registers back.
  *
  * Not armed (the call is made unguarded, as before) when no such
  * instructions are mapped, when the stack has no room below the red zone,

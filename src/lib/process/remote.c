@@ -242,7 +242,10 @@ int remote_attach(struct remote *rm, pid_t pid, int memfd, const struct proc_map
 	/* A shadow stack would refuse the frame's rt_sigreturn. */
 	if (proc_shadow_stack(pid) || guard_find(memfd, maps, &rm->guard) < 0)
 		rm->guard = (struct guard){0};
-	r = borrow(rm);
+	/* Armed once for all the waits until remote_detach(). */
+	r = deadline_hold(deadline_ns);
+	if (r == 0)
+		r = borrow(rm);
 	if (r == 0)
 		r = seccomp_filters_get(pid, rm->t.tid, &rm->filters);
 	if (r == 0 && rm->guard.armed && !sigreturn_allowed(rm))
@@ -349,8 +352,7 @@ static int leave_syscall_stop(struct remote *rm)
 
 /* Put the thread back into its own registers, in an interrupt (or signal
  * delivery) stop. A signal that reported instead is delivered to the real
- * context at once. Between two calls the thread is therefore always exactly
- * as we found it: a tool killed there leaves nothing behind. */
+ * context at once. After this a tool killed leaves nothing behind. */
 static int restore(struct remote *rm)
 {
 	int r = leave_syscall_stop(rm);
@@ -365,6 +367,22 @@ static int restore(struct remote *rm)
 		return interrupt_and_save(rm);
 	}
 	return 0;
+}
+
+/* Can the thread stay in its syscall-exit stop, with our registers, until
+ * the next call or remote_detach()? Only when a tool killed meanwhile leaves
+ * it exactly as restore() would: the guard frame is armed (it takes over, as
+ * during a call) and resumes it exactly, which it does unless the thread's
+ * own call is one the kernel would continue (ERESTART_RESTARTBLOCK: the
+ * frame starts it again with its whole timeout). Else its registers are put
+ * back after each call. Staying saves each call but the last an interrupt
+ * stop: a PTRACE_INTERRUPT, a PTRACE_CONT, a wait for the thread to run
+ * (the costly part on a loaded host) and a PTRACE_SETREGS; a load makes
+ * about ten calls. */
+static bool may_stay(const struct remote *rm)
+{
+	return rm->guard.armed &&
+	       !(arch_syscall_nr(&rm->saved) >= 0 && arch_syscall_ret(&rm->saved) == -516);
 }
 
 int remote_syscall(struct remote *rm, long nr, long a0, long a1, long a2, long a3, long a4,
@@ -403,7 +421,7 @@ int remote_syscall(struct remote *rm, long nr, long a0, long a1, long a2, long a
 		rm->in_syscall_stop = 1;
 		rm->ncalls++;
 		*ret = arch_syscall_ret(&regs);
-		return restore(rm);
+		return may_stay(rm) ? 0 : restore(rm);
 	}
 	return hp_err(-EAGAIN, "process %d receives signals too fast; retry", rm->pid);
 }
@@ -413,15 +431,17 @@ int remote_detach(struct remote *rm)
 	int r = 0;
 
 	rm->filters = seccomp_filters_free(rm->filters);
-	if (!rm->t.seized || rm->t.gone)
-		return 0;
-	/* Normally restored after the last call already; not after a call
-	 * that failed half-way. */
-	if (rm->in_syscall_stop)
-		r = restore(rm);
-	if (ptrace(PTRACE_DETACH, rm->t.tid, NULL, (void *)(long)rm->t.sig) < 0 && errno == ESRCH)
-		thread_reap(rm->t.tid);
-	rm->t.seized = false;
+	if (rm->t.seized && !rm->t.gone) {
+		/* Put back after the last call (may_stay()), or after a call
+		 * that failed half-way. */
+		if (rm->in_syscall_stop)
+			r = restore(rm);
+		if (ptrace(PTRACE_DETACH, rm->t.tid, NULL, (void *)(long)rm->t.sig) < 0 &&
+		    errno == ESRCH)
+			thread_reap(rm->t.tid);
+		rm->t.seized = false;
+	}
+	deadline_release();
 	return r;
 }
 

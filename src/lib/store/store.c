@@ -12,6 +12,7 @@
 
 #include "error.h"
 #include "fileio.h"
+#include "hex.h"
 #include "macro.h"
 #include "paths.h"
 #include "trust.h"
@@ -102,7 +103,9 @@ int store_save_bundle(const struct bundle *b)
 	return file_write_atomic(path, b->data, b->size, 0644);
 }
 
-int store_find_name(const char *name, char ret_id[BUNDLE_ID_LEN + 1])
+/* How many stored bundles @match accepts; the first one's id in @ret_id. */
+static size_t find_by(bool (*match)(const struct bundle *b, const void *arg), const void *arg,
+		      char ret_id[BUNDLE_ID_LEN + 1])
 {
 	struct bundle_load_opts lo = {.insecure = true};
 	size_t matches = 0;
@@ -117,19 +120,44 @@ int store_find_name(const char *name, char ret_id[BUNDLE_ID_LEN + 1])
 		if (strlen(de->d_name) != BUNDLE_ID_LEN + 4)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", paths()->bundles, de->d_name);
-		/* Only the name is read here; whoever uses the bundle verifies it. */
+		/* Only the manifest is read here; whoever uses the bundle verifies it. */
 		if (bundle_load(path, &lo, &b) < 0)
 			continue;
-		if (strcmp(b->manifest.name, name) == 0 && matches++ == 0)
+		if (match(b, arg) && matches++ == 0)
 			memcpy(ret_id, b->id, BUNDLE_ID_LEN + 1);
 		bundle_free(b);
 	}
 	if (d)
 		closedir(d);
 	hp_err_clear();
+	return matches;
+}
+
+static bool named(const struct bundle *b, const void *name)
+{
+	return strcmp(b->manifest.name, name) == 0;
+}
+
+static bool for_build(const struct bundle *b, const void *build_id)
+{
+	char hex[2 * sizeof(b->manifest.build_id) + 1];
+
+	hex_encode(b->manifest.build_id, b->manifest.build_id_len, hex);
+	return strcmp(hex, build_id) == 0;
+}
+
+int store_find_name(const char *name, char ret_id[BUNDLE_ID_LEN + 1])
+{
+	size_t matches = find_by(named, name, ret_id);
+
 	if (matches > 1)
 		return hp_err(-ENOTUNIQ, "several stored patches are named '%s'; use the id", name);
 	return matches ? 0 : -ENOENT;
+}
+
+int store_find_build(const char *build_id, char ret_id[BUNDLE_ID_LEN + 1])
+{
+	return find_by(for_build, build_id, ret_id) ? 0 : -ENOENT;
 }
 
 int store_lookup(const char *id, char *ret_path, size_t len)

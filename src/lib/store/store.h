@@ -30,3 +30,6 @@ bool store_is_enabled(const char *id);
 int store_enabled(char ***ret, size_t *ret_n);
 /* The id of the stored bundle whose manifest is named @name. */
 int store_find_name(const char *name, char ret_id[BUNDLE_ID_LEN + 1]);
+/* A stored bundle for the build with @build_id (hex), the first found;
+ * -ENOENT when there is none. */
+int store_find_build(const char *build_id, char ret_id[BUNDLE_ID_LEN + 1]);
