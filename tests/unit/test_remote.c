@@ -39,6 +39,23 @@ static pid_t blocked_child(int fds[2])
 	return pid;
 }
 
+/* A remote session on @pid, its maps and memory file opened for it. */
+static void borrow(pid_t pid, struct remote *rm, struct proc_maps *maps, int *memfd)
+{
+	ASSERT_TRUE(pid > 0);
+	ASSERT_OK(proc_maps_read(pid, maps));
+	*memfd = proc_mem_open(pid, false);
+	ASSERT_TRUE(*memfd >= 0);
+	ASSERT_OK(remote_attach(rm, pid, *memfd, maps, now_ns() + 10 * NSEC_PER_SEC));
+}
+
+static void give_back(struct remote *rm, struct proc_maps *maps, int memfd)
+{
+	ASSERT_OK(remote_detach(rm));
+	close(memfd);
+	proc_maps_free(maps);
+}
+
 TEST(calls_through_a_borrowed_thread)
 {
 	struct proc_maps maps;
@@ -48,11 +65,7 @@ TEST(calls_through_a_borrowed_thread)
 	uint8_t byte = 1;
 	pid_t pid = blocked_child(fds);
 
-	ASSERT_TRUE(pid > 0);
-	ASSERT_OK(proc_maps_read(pid, &maps));
-	memfd = proc_mem_open(pid, false);
-	ASSERT_TRUE(memfd >= 0);
-	ASSERT_OK(remote_attach(&rm, pid, memfd, &maps, now_ns() + 10 * NSEC_PER_SEC));
+	borrow(pid, &rm, &maps, &memfd);
 
 	ASSERT_OK(remote_syscall(&rm, SYS_getpid, 0, 0, 0, 0, 0, 0, &ret));
 	ASSERT_EQ(ret, pid);
@@ -68,9 +81,7 @@ TEST(calls_through_a_borrowed_thread)
 	ASSERT_OK(remote_syscall(&rm, SYS_close, 9999, 0, 0, 0, 0, 0, &ret));
 	ASSERT_EQ(ret, -EBADF);
 	ASSERT_EQ(rm.ncalls, 4);
-	ASSERT_OK(remote_detach(&rm));
-	close(memfd);
-	proc_maps_free(&maps);
+	give_back(&rm, &maps, memfd);
 
 	/* Its read() was made again, not failed with EINTR. */
 	ASSERT_EQ(write(fds[1], "x", 1), 1);
@@ -137,16 +148,10 @@ TEST(plain_eintr_call_made_again_after_a_borrowed_thread)
 	long ret = 0;
 	pid_t pid = epoll_child(fds);
 
-	ASSERT_TRUE(pid > 0);
-	ASSERT_OK(proc_maps_read(pid, &maps));
-	memfd = proc_mem_open(pid, false);
-	ASSERT_TRUE(memfd >= 0);
-	ASSERT_OK(remote_attach(&rm, pid, memfd, &maps, now_ns() + 10 * NSEC_PER_SEC));
+	borrow(pid, &rm, &maps, &memfd);
 	ASSERT_OK(remote_syscall(&rm, SYS_getpid, 0, 0, 0, 0, 0, 0, &ret));
 	ASSERT_EQ(ret, pid);
-	ASSERT_OK(remote_detach(&rm));
-	close(memfd);
-	proc_maps_free(&maps);
+	give_back(&rm, &maps, memfd);
 	ASSERT_EQ(epoll_outcome(pid, fds), 0);
 }
 
