@@ -14,6 +14,16 @@ cd "$(dirname "$0")/../.."
 builddir=build-arm64
 log() { echo "[$(date +%H:%M:%S)] arm64: $*" >&2; }
 
+# binfmt_misc runs what meson's setup runs of arm64 (its compiler checks)
+# through qemu-aarch64-static; ptrace is not needed there.
+binfmt() {
+	[ -e /proc/sys/fs/binfmt_misc/register ] ||
+		mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+	[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || update-binfmts --enable qemu-aarch64
+	[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] ||
+		{ echo "build.sh: binfmt_misc has no qemu-aarch64 entry: apt-get install qemu-user-static binfmt-support" >&2; return 1; }
+}
+
 cache="$(scripts/arm64/root.sh)" || exit 1
 root="$cache/root"
 command -v aarch64-linux-gnu-gcc >/dev/null ||
@@ -65,9 +75,13 @@ cpu_family = 'aarch64'
 cpu = 'aarch64'
 endian = 'little'
 EOF
-	QEMU_LD_PREFIX="$root" meson setup "$builddir" --cross-file "$cross" \
-		-Db_sanitize=address,undefined >"$builddir/setup.log" 2>&1 ||
-		{ tail -n 30 "$builddir/setup.log"; result=FAIL; }
+	if ! binfmt; then
+		result=FAIL
+	elif ! QEMU_LD_PREFIX="$root" meson setup "$builddir" --cross-file "$cross" \
+		-Db_sanitize=address,undefined >"$builddir/setup.log" 2>&1; then
+		tail -n 30 "$builddir/setup.log"
+		result=FAIL
+	fi
 fi
 if [ "$result" = OK ]; then
 	# -k 0: every object that compiles is built, the report lists all

@@ -65,6 +65,20 @@ bool arch_link_reg(const struct user_regs_struct *r, uint64_t *ret);
  * `svc` and forgotten the number when a ptrace stop is reported, so there
  * it is always -1. */
 long arch_syscall_nr(const struct user_regs_struct *r);
+/* arm64 only: make the call a thread was blocked in when our stop woke it
+ * with a plain EINTR be made again, from what /proc/PID/task/TID/syscall
+ * showed before the stop (@nr, @args, @pc_after: the pc after its `svc`).
+ * When @r shows that same call returning -EINTR (x8 and x1-x5 unchanged,
+ * the pc where it was), x0 gets its first argument back and the pc goes
+ * back onto the `svc`; true then. x86-64 needs none of it (orig_rax,
+ * threads.h thread_restartable()) and always says false. */
+#if defined(__aarch64__)
+#define ARCH_RESTART_BY_REWIND 1
+#else
+#define ARCH_RESTART_BY_REWIND 0
+#endif
+bool arch_syscall_rewind(struct user_regs_struct *r, long nr, const uint64_t args[6],
+			 uint64_t pc_after);
 /* A system call's result, in a syscall-exit stop or after a stop. */
 long arch_syscall_ret(const struct user_regs_struct *r);
 void arch_set_syscall_ret(struct user_regs_struct *r, long v);

@@ -64,6 +64,20 @@ long arch_syscall_nr(const struct user_regs_struct *r)
 	return -1;
 }
 
+bool arch_syscall_rewind(struct user_regs_struct *r, long nr, const uint64_t args[6],
+			 uint64_t pc_after)
+{
+	if (r->pc != pc_after || r->regs[8] != (unsigned long long)nr ||
+	    (long)r->regs[0] != -EINTR)
+		return false;
+	for (int i = 1; i < 6; i++)
+		if (r->regs[i] != args[i])
+			return false;
+	r->regs[0] = args[0];
+	r->pc = pc_after - 4;
+	return true;
+}
+
 long arch_syscall_ret(const struct user_regs_struct *r)
 {
 	return (long)r->regs[0];

@@ -48,6 +48,13 @@ long arch_syscall_nr(const struct user_regs_struct *r)
 	return (long)r->orig_rax;
 }
 
+bool arch_syscall_rewind(struct user_regs_struct *r, long nr, const uint64_t args[6],
+			 uint64_t pc_after)
+{
+	(void)r, (void)nr, (void)args, (void)pc_after;
+	return false;
+}
+
 long arch_syscall_ret(const struct user_regs_struct *r)
 {
 	return (long)r->rax;

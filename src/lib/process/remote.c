@@ -159,6 +159,7 @@ static int interrupt_and_save(struct remote *rm)
 	for (int i = 0; i < RETRIES_MAX; i++) {
 		int status, r;
 
+		thread_note_call(&rm->t);
 		if (ptrace(PTRACE_INTERRUPT, rm->t.tid, NULL, NULL) < 0)
 			return errno == ESRCH ? gone_error(rm)
 					      : hp_err(-errno, "cannot interrupt thread %d: %m",
@@ -177,7 +178,7 @@ static int interrupt_and_save(struct remote *rm)
 			return hp_err(-errno, "cannot read registers of thread %d: %m", rm->t.tid);
 		/* Restored in an interrupt stop (or by the guard frame): a call
 		 * our interrupt made return EINTR is made again. */
-		thread_restartable(&rm->saved);
+		thread_restartable(&rm->t, &rm->saved);
 		rm->in_syscall_stop = 0;
 		arm_guard(rm);
 		return 0;

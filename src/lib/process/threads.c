@@ -235,6 +235,7 @@ static int interrupt_one(struct thread *t)
 {
 	if (!t->seized || t->gone || t->stopped || t->interrupt_pending)
 		return 0;
+	thread_note_call(t);
 	if (ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL) < 0) {
 		if (errno == ESRCH)
 			return 0; /* exiting: the wait will see it */
@@ -503,11 +504,23 @@ static bool returns_plain_eintr(long nr)
 	}
 }
 
-bool thread_restartable(struct user_regs_struct *regs)
+void thread_note_call(struct thread *t)
+{
+	if (ARCH_RESTART_BY_REWIND)
+		t->call_known = blocked_call_read(t->tid, &t->call) == 0;
+}
+
+bool thread_restartable(const struct thread *t, struct user_regs_struct *regs)
 {
 	long nr = arch_syscall_nr(regs);
 
-	if (nr < 0 || arch_syscall_ret(regs) != -EINTR || !returns_plain_eintr(nr))
+	/* arm64: not when a signal stopped it (it is being delivered, and
+	 * may be what woke the call) or one is pending. */
+	if (nr < 0)
+		return t->call_known && !t->sig && returns_plain_eintr(t->call.nr) &&
+		       !blocked_signal_pending(t->tid) &&
+		       arch_syscall_rewind(regs, t->call.nr, t->call.args, t->call.pc);
+	if (arch_syscall_ret(regs) != -EINTR || !returns_plain_eintr(nr))
 		return false;
 	arch_set_syscall_ret(regs, -ERESTARTNOHAND);
 	return true;
@@ -528,7 +541,7 @@ static void release_one(struct thread *t)
 		return;
 	/* Our stop woke it from a call that would return EINTR: make it run
 	 * the call again instead (a group stop's EINTR is the kernel's). */
-	if (!t->group_stop && thread_restartable(&t->regs) &&
+	if (!t->group_stop && thread_restartable(t, &t->regs) &&
 	    arch_regs_set(t->tid, &t->regs) < 0)
 		hp_debug("thread %d: cannot restart its system call: %m", t->tid);
 	/* A detached thread of a group-stopped process goes back into the

@@ -25,6 +25,8 @@
 #include <sys/types.h>
 #include <sys/user.h>
 
+#include "blockedcall.h"
+
 #define THREADS_SEIZE_OPTIONS (PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC)
 
 struct boost_slot;
@@ -39,6 +41,8 @@ struct thread {
 	bool group_stop;
 	int sig; /* signal to give back at release */
 	struct user_regs_struct regs;
+	bool call_known; /* arm64: the call it was blocked in when interrupted */
+	struct blocked_call call;
 };
 
 struct threads {
@@ -81,10 +85,17 @@ void threads_idle(struct threads *ts, int64_t ns);
  * the kernel decides as for pause(): a real signal whose handler runs still
  * gets EINTR; otherwise the call is made again (a finite timeout starts
  * over). Every place that releases a thread it stopped uses this.
- * x86-64 only: arm64's registers at a stop no longer say which call
- * returned EINTR (arch.h, arch_syscall_nr()), so there it returns false and
- * such a call sees the EINTR. */
-bool thread_restartable(struct user_regs_struct *regs);
+ * arm64's registers at a stop no longer say which call returned EINTR
+ * (arch.h, arch_syscall_nr()): there @t's call, noted by
+ * thread_note_call() just before the stop, is made again by rewinding
+ * @regs onto its `svc` (arch_syscall_rewind()), unless a signal it does not
+ * block is pending, which may be what woke it and must then see the EINTR
+ * (a signal arriving after the release comes before the call, as if it
+ * had come just before the thread made it). */
+bool thread_restartable(const struct thread *t, struct user_regs_struct *regs);
+/* On arm64, note the call @t is blocked in (if any) just before it is
+ * interrupted, for thread_restartable(); nothing on x86-64. */
+void thread_note_call(struct thread *t);
 /* Release what can be released and forget everything. */
 void threads_free(struct threads *ts);
 
