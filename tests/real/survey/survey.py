@@ -238,23 +238,24 @@ def run_repro(root, exe, bundle=None, env=()):
     return f"vulnerable (exit {p.returncode})"
 
 
-def install_fixed(root, binary, version, soname):
-    """Unpacks the security version of @binary under /opt/hp-fixed in @root;
-    the directory (in the root) that holds its @soname."""
+def install_fixed(root, binaries, version, soname):
+    """Unpacks the security version of @binaries under /opt/hp-fixed in
+    @root; the directory (in the root) that holds @soname."""
     debs = os.path.join(CACHE, "fixed-debs")
     os.makedirs(debs, exist_ok=True)
-    ver = binary_version(binary, version)
-    deb = os.path.join(debs, f"{binary}_{ver.replace(':', '%3a')}_amd64.deb")
-    if not os.path.exists(deb):
-        subprocess.run(["apt-get", *apt_env(), "-q", "download", f"{binary}={ver}"], cwd=debs,
-                       check=True, stdout=subprocess.DEVNULL)
-    dest = os.path.join(root, "opt/hp-fixed", binary)
-    os.makedirs(dest, exist_ok=True)
-    subprocess.run(["dpkg-deb", "-x", deb, dest], check=True)
-    for d, _, files in os.walk(dest):
-        if soname in files:
-            return d[len(root):]
-    raise uc.Failure(f"{binary} {ver} ships no {soname}")
+    for binary in binaries:
+        ver = binary_version(binary, version)
+        deb = os.path.join(debs, f"{binary}_{ver.replace(':', '%3a')}_amd64.deb")
+        if not os.path.exists(deb):
+            subprocess.run(["apt-get", *apt_env(), "-q", "download", f"{binary}={ver}"],
+                           cwd=debs, check=True, stdout=subprocess.DEVNULL)
+        dest = os.path.join(root, "opt/hp-fixed", binary)
+        os.makedirs(dest, exist_ok=True)
+        subprocess.run(["dpkg-deb", "-x", deb, dest], check=True)
+        for d, _, files in os.walk(dest):
+            if soname in files:
+                return d[len(root):]
+    raise uc.Failure(f"{' '.join(binaries)} {version} ship no {soname}")
 
 
 def prove(pkg, new, root, target, bundle, rows):
@@ -268,8 +269,11 @@ def prove(pkg, new, root, target, bundle, rows):
         return
     head = repro_header(src)
     exe = f"/usr/local/bin/hp-repro-{pkg}"
-    subprocess.run(["gcc", "-O2", "-o", root + exe, src, *head.get("libs", [])], check=True)
-    fixed_dir = install_fixed(root, head["fixed-package"][0], new, os.path.basename(target))
+    # {libdir} and {file}: the root's own copy of the library surveyed
+    libs = [w.format(libdir=root + os.path.dirname(target), file=os.path.basename(target))
+            for w in head.get("libs", [])]
+    subprocess.run(["gcc", "-O2", "-o", root + exe, src, *libs], check=True)
+    fixed_dir = install_fixed(root, head["fixed-package"], new, os.path.basename(target))
     old = run_repro(root, exe)
     fixed = run_repro(root, exe, env=[f"LD_LIBRARY_PATH={fixed_dir}"])
     has_bundle = os.path.exists(bundle)

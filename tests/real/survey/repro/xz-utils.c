@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* fixes: liblzma-Make-lzma_lz_decoder_init-safe-to-reinit-after-al.patch liblzma-Clean-up-after-a-filter-chain-initialization-erro.patch
- * libs: -llzma
+ * libs: -L{libdir} -l:{file}
  * fixed-package: liblzma5
  *
  * GHSA-5qpq-xqfv-j9pg (xz-utils 5.4.1-1+deb12u2): a .lzma decoder whose
