@@ -56,6 +56,15 @@ VERDICTS = {
 }
 
 
+def store_rows(results, pkg, target, rows):
+    """@rows replace those of @pkg's @target in results.json as it is on
+    disk now (another run, a --prove say, may have written it since this
+    one read it), and in @results."""
+    rows_now = [r for r in load_results() if not (r["package"] == pkg and r["file"] == target)]
+    results[:] = rows_now + rows
+    save_results(results)
+
+
 def load_packages():
     pkgs = []
     with open(os.path.join(HERE, "packages")) as f:
@@ -371,9 +380,7 @@ def survey_file(pkg, old, new, root, target, extra, results, cached, recheck=Fal
             r["build_cached_s"] = round(took2, 1) if rc2 == rc else None
         if os.path.exists(out2):
             os.unlink(out2)
-    results[:] = [r for r in results if not (r["package"] == pkg and r["file"] == target)]
-    results.extend(with_proofs(rows))
-    save_results(results)
+    store_rows(results, pkg, target, with_proofs(rows))
     for r in rows:
         uc.say(f"{pkg} {os.path.basename(target)} {r['fix']}: {r['verdict']} {r['reason']}")
 
@@ -404,7 +411,7 @@ def prove_again(p, results):
         new = rows[0]["to"]
         out = os.path.join(CACHE, "bundles", f"{src}_{new}_{os.path.basename(target)}.hpb")
         prove(src, new, root, target, out, rows)
-    save_results(results)
+        store_rows(results, src, target, rows)
 
 
 def commit(src):
@@ -514,6 +521,7 @@ def main():
             uc.say(f"{p['source']}: {e}")
         if do_commit:
             commit(p["source"])
+    results = load_results()
     write_table(results)
     print(summary(results))
     sys.exit(1 if failed else 0)
