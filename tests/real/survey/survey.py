@@ -24,6 +24,7 @@ Run as root, from a built tree:
   python3 tests/real/survey/survey.py --prove PACKAGE...    # only the reproducer (repro/PKG.c)
   python3 tests/real/survey/survey.py --table
 """
+import glob
 import json
 import os
 import re
@@ -214,12 +215,12 @@ def pause_of(root, target, bundle):
 
 
 def repro_header(path):
-    """The `fixes:`, `libs:` and `fixed-package:` lines of a reproducer's
-    header comment, each a list of words."""
+    """The `fixes:`, `libs:`, `fixed-package:` and `files:` lines of a
+    reproducer's header comment, each a list of words."""
     head = {}
     with open(path) as f:
         for line in f.readlines()[:20]:
-            m = re.match(r"\s*(?:/?\*)?\s*(fixes|libs|fixed-package):\s*(.*)", line)
+            m = re.match(r"\s*(?:/?\*)?\s*(fixes|libs|fixed-package|files):\s*(.*)", line)
             if m:
                 head[m.group(1)] = m.group(2).split()
     return head
@@ -267,35 +268,47 @@ def install_fixed(root, binaries, version, soname):
     raise uc.Failure(f"{' '.join(binaries)} {version} ship no {soname}")
 
 
+def reproducers(pkg, target):
+    """repro/PKG.c and repro/PKG-*.c that apply to @target (a library; a
+    header's `files:` names the only files it applies to)."""
+    if ".so" not in os.path.basename(target):
+        return []
+    srcs = sorted(glob.glob(os.path.join(REPRO, f"{pkg}.c")) +
+                  glob.glob(os.path.join(REPRO, f"{pkg}-*.c")))
+    return [s for s in srcs
+            if os.path.basename(target) in repro_header(s).get("files", [os.path.basename(target)])]
+
+
 def prove(pkg, new, root, target, bundle, rows):
-    """Runs repro/PKG.c, if there is one, against the older library, the
-    security version's and the older one live-patched with @bundle; sets
-    `proof` of the rows of the fixes its header names: passed when the
-    older one is vulnerable, the fixed one not, and the live-patched one
-    behaves as its verdict says (fixed when live, as the older otherwise)."""
-    src = os.path.join(REPRO, f"{pkg}.c")
-    if not os.path.exists(src) or ".so" not in os.path.basename(target):
-        return
-    head = repro_header(src)
-    exe = f"/usr/local/bin/hp-repro-{pkg}"
-    # {libdir} and {file}: the root's own copy of the library surveyed
-    libs = [w.format(libdir=root + os.path.dirname(target), file=os.path.basename(target))
-            for w in head.get("libs", [])]
-    subprocess.run(["gcc", "-O2", "-o", root + exe, src, *libs], check=True)
-    fixed_dir = install_fixed(root, head["fixed-package"], new, os.path.basename(target))
-    old = run_repro(root, exe)
-    fixed = run_repro(root, exe, env=[f"LD_LIBRARY_PATH={fixed_dir}"])
-    has_bundle = os.path.exists(bundle)
-    patched = run_repro(root, exe, bundle if has_bundle else None)
-    for r in rows:
-        if r.get("fix") not in head.get("fixes", []):
-            continue
-        want = "fixed" if r["verdict"] == "live" else old
-        ok = old != "fixed" and fixed == "fixed" and patched == want
-        r["proof"] = "passed" if ok else "failed"
-        r["proof_how"] = (f"repro/{pkg}.c: older library {old}, security version's {fixed}, "
-                          f"older {'live-patched' if has_bundle else '(no bundle)'} {patched}")
-        uc.say(f"{pkg} {r['fix']}: proof {r['proof']}: {r['proof_how']}")
+    """Runs each reproducer of @target (reproducers()) against the older
+    library, the security version's and the older one live-patched with
+    @bundle; sets `proof` of the rows of the fixes its header names: passed
+    when the older one is vulnerable, the fixed one not, and the
+    live-patched one behaves as its verdict says (fixed when live, as the
+    older otherwise)."""
+    for src in reproducers(pkg, target):
+        head = repro_header(src)
+        name = os.path.basename(src)
+        exe = f"/usr/local/bin/hp-repro-{name[:-2]}"
+        # {libdir} and {file}: the root's own copy of the library surveyed
+        libs = [w.format(libdir=root + os.path.dirname(target), file=os.path.basename(target))
+                for w in head.get("libs", [])]
+        subprocess.run(["gcc", "-O2", "-o", root + exe, src, *libs], check=True)
+        fixed_dir = install_fixed(root, head["fixed-package"], new, os.path.basename(target))
+        old = run_repro(root, exe)
+        fixed = run_repro(root, exe, env=[f"LD_LIBRARY_PATH={fixed_dir}"])
+        has_bundle = os.path.exists(bundle)
+        patched = run_repro(root, exe, bundle if has_bundle else None)
+        for r in rows:
+            if r.get("fix") not in head.get("fixes", []):
+                continue
+            want = "fixed" if r["verdict"] == "live" else old
+            ok = old != "fixed" and fixed == "fixed" and patched == want
+            r["proof"] = "passed" if ok else "failed"
+            r["proof_how"] = (f"repro/{name}: older library {old}, security version's {fixed}, "
+                              f"older {'live-patched' if has_bundle else '(no bundle)'} "
+                              f"{patched}")
+            uc.say(f"{pkg} {r['fix']}: proof {r['proof']}: {r['proof_how']}")
 
 
 def rows_for(pkg, old, new, target, rc, so, se, took, bundle):
