@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* fixes: CVE-2026-32327.patch
+ * files: libaprutil-1.so.0.6.3
  * libs: -L{libdir} -l:{file} -l:libapr-1.so.0
  * fixed-package: libaprutil1
  *
