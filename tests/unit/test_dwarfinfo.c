@@ -10,20 +10,6 @@
 #include "error.h"
 #include "test.h"
 
-static void sh(const char *script)
-{
-	char *argv[] = {"sh", "-c", (char *)script, NULL};
-
-	switch (test_spawn(argv)) {
-	case 0:
-		return;
-	case 77:
-		TEST_SKIP("no C compiler");
-	default:
-		test_fail(__FILE__, __LINE__, "cannot build the test objects");
-	}
-}
-
 static void cu_path(const char *dir, const char *obj, char *ret, size_t len)
 {
 	char path[PATH_MAX];
@@ -46,7 +32,7 @@ TEST(flavours_of_one_source_are_one_path)
 		 "(cd build-b && cc -g -c ./../src/x.c -o x.o); "
 		 "cc -g -c src/x.c -o top.o; cc -g -c deps/x.c -o vendored.o",
 		 dir);
-	sh(script);
+	test_sh(script, "the test objects");
 	snprintf(want, sizeof(want), "%s/src/x.c", dir);
 	cu_path(dir, "build-a/sub/x.o", a, sizeof(a));
 	cu_path(dir, "build-b/x.o", b, sizeof(b));
@@ -67,7 +53,7 @@ TEST(a_path_with_no_debug_info_is_enoent)
 		 "command -v cc >/dev/null || exit 77; set -e; cd '%s'; "
 		 "echo 'int y;' > y.c; cc -g0 -c y.c -o y.o",
 		 dir);
-	sh(script);
+	test_sh(script, "the test objects");
 	snprintf(p, sizeof(p), "%s/y.o", dir);
 	ASSERT_EQ(dwarfinfo_cu_path(p, p, sizeof(p)), -ENOENT);
 	hp_err_clear();
