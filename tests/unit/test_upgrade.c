@@ -268,6 +268,56 @@ TEST(comment_only_hunk_changes_no_code)
 	fixlist_free(&fl);
 }
 
+/* libevent's CVE-2026-63379 and CVE-2026-63382: beside their code, hunks
+ * near the top of http.c that only declare a static function the fix adds
+ * further down (one of them over four lines). A declaration is no code, so
+ * the fixes are whole in the live patch. A call, a function pointer
+ * variable, a definition, a declaration left unended by its hunk: code. */
+static const char fix_proto[] =
+	"--- a/src/parse.c\n+++ b/src/parse.c\n"
+	"@@ -10,3 +10,3 @@\n ctx\n-old\n+new\n ctx\n"
+	"@@ -60,2 +60,4 @@\n #endif\n \n"
+	"+static int validate_(struct req *req); /* below */\n+\n"
+	"@@ -80,2 +82,6 @@\n static void name_from_addr(char **);\n"
+	"+static enum message_read_status parse_headers_impl_(\n"
+	"+\tstruct req *req,\n+\tstruct evbuffer *buffer,\n+\tstruct evkeyvalq *headers);\n"
+	" static int other(void);\n";
+static const char fix_not_proto[] =
+	"--- a/src/parse.c\n+++ b/src/parse.c\n"
+	"@@ -10,3 +10,3 @@\n ctx\n-old\n+new\n ctx\n"
+	"@@ -60,2 +60,3 @@\n ctx\n+\tcheck_len(req);\n ctx\n"
+	"@@ -70,2 +71,3 @@\n ctx\n+static void (*on_error)(int);\n ctx\n"
+	"@@ -80,2 +82,3 @@\n ctx\n+\treturn parse(req);\n ctx\n"
+	"@@ -90,2 +93,3 @@\n ctx\n+static int limit = 10;\n ctx\n"
+	"@@ -99,2 +103,3 @@\n ctx\n+static int cut(struct req *req,\n ctx\n";
+
+TEST(declaration_only_hunk_changes_no_code)
+{
+	const char *dir = test_tmpdir();
+	char path[PATH_MAX];
+	struct fixlist fl = {0};
+	const struct fn_change changed[] = {
+		{.name = "parse_len", .file = "src/parse.c", .line = 8, .end_line = 20},
+	};
+	const char *files[] = {"parse.c"};
+
+	snprintf(path, sizeof(path), "%s/proto.patch", dir);
+	test_write_file(path, fix_proto, strlen(fix_proto));
+	ASSERT_OK(fixlist_add(&fl, "proto.patch", path, NULL, NULL));
+	snprintf(path, sizeof(path), "%s/notproto.patch", dir);
+	test_write_file(path, fix_not_proto, strlen(fix_not_proto));
+	ASSERT_OK(fixlist_add(&fl, "notproto.patch", path, NULL, NULL));
+	ASSERT_TRUE(fl.v[0].diff.hunks[0].code);
+	ASSERT_FALSE(fl.v[0].diff.hunks[1].code);
+	ASSERT_FALSE(fl.v[0].diff.hunks[2].code);
+	for (size_t i = 0; i < fl.v[1].diff.nhunks; i++)
+		ASSERT_TRUE(fl.v[1].diff.hunks[i].code);
+	fixlist_assign(&fl, changed, 1, files, 1);
+	ASSERT_EQ(fl.v[0].verdict, FIX_IN_PATCH);
+	ASSERT_EQ(fl.v[1].verdict, FIX_IN_PART);
+	fixlist_free(&fl);
+}
+
 /* Hunks that change only comments, blank lines or #include lines reach no
  * function and need none: the fix is live when its code hunk is. A line
  * inside a comment opened above the hunk, a comment closed on a line that
