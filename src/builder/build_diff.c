@@ -740,9 +740,15 @@ static int check_complete(struct dbuild *d)
 	if (r == 0)
 		counts(&res, &d->verdict);
 	/* each difference left unaccounted, blamed by its source file on the
-	 * fix that changed it, which is then left out */
-	for (size_t i = 0; r == -EINVAL && d->o->refusal && i < res.nunaccounted; i++)
-		d->o->refusal(d->o->report_ctx, &res.unaccounted[i]);
+	 * fix that changed it, which is then left out; the callback may clear
+	 * the error, whose message is the check's verdict */
+	if (r == -EINVAL && d->o->refusal && res.nunaccounted) {
+		_cleanup_free_ char *msg = strdup(hp_err_msg(r));
+
+		for (size_t i = 0; i < res.nunaccounted; i++)
+			d->o->refusal(d->o->report_ctx, &res.unaccounted[i]);
+		r = hp_err(r, "%s", msg ? msg : "the completeness check refused the patch");
+	}
 	buf_put(&d->explain, res.explain.data, res.explain.len);
 	completeness_result_free(&res);
 	return r;

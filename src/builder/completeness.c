@@ -510,12 +510,43 @@ static int same_jump_table(struct check *c, const struct csym *fa, uint64_t ta,
 	return memcmp(c->jt_a, c->jt_b, MIN(na, nb) * sizeof(uint32_t)) == 0 ? 1 : -1;
 }
 
+/* How many bytes @in reads or writes at its RIP-relative operand: 0 when
+ * it only takes the address (lea) or has none. */
+static unsigned access_width(const cs_insn *in)
+{
+	const cs_x86 *x = &in->detail->x86;
+
+	if (in->id == X86_INS_LEA)
+		return 0;
+	for (uint8_t i = 0; i < x->op_count; i++)
+		if (x->operands[i].type == X86_OP_MEM && x->operands[i].mem.base == X86_REG_RIP)
+			return x->operands[i].size;
+	return 0;
+}
+
+/* An unnamed constant @width bytes wide (a float, a mask: GCC's .LC in a
+ * merged constant section): what it holds, and nothing after it, which
+ * is another object's constant or a jump table that may well change. */
+static bool constant_ident(const struct side *s, uint64_t a, unsigned width, char *buf,
+			   size_t len)
+{
+	uint8_t b[64];
+
+	if (!width || width > sizeof(b) || !read_at(s, a, b, width))
+		return false;
+	snprintf(buf, len, "at:");
+	for (unsigned i = 0; i < width; i++)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%02x", b[i]);
+	return true;
+}
+
 static void target_ident(struct check *c, const struct side *s, const struct csym *f,
-			 uint64_t t, char *buf, size_t len)
+			 const cs_insn *in, uint64_t t, char *buf, size_t len)
 {
 	if (t >= f->addr && t < f->addr + f->size)
 		snprintf(buf, len, "self+%" PRIu64, t - f->addr);
-	else
+	else if (containing(s, t) || dyn_at(s, t) ||
+		 !constant_ident(s, t, access_width(in), buf, len))
 		addr_ident(c, s, t, 0, buf, len);
 }
 
@@ -550,8 +581,8 @@ static enum sameness compare_insn(struct check *c, const struct csym *fa, const 
 		if (jt < 0)
 			return DIFFERS;
 		if (jt == 0) {
-			target_ident(c, &c->a, fa, ta, ida, sizeof(ida));
-			target_ident(c, &c->b, fb, tb, idb, sizeof(idb));
+			target_ident(c, &c->a, fa, ia, ta, ida, sizeof(ida));
+			target_ident(c, &c->b, fb, ib, tb, idb, sizeof(idb));
 			if (strcmp(ida, idb) != 0)
 				return DIFFERS;
 		}

@@ -130,11 +130,79 @@ static bool line_has_code(const char *s, bool *in_comment)
 }
 
 /* Where parse_lines() is in a hunk's body: the lines left on each side,
- * and each side's block comment state. */
+ * each side's block comment state, and the changed lines of a statement
+ * not ended yet (a prototype may span lines). */
 struct body {
 	unsigned old_left, new_left;
 	bool old_comment, new_comment;
+	char stmt[1024];
+	size_t stmt_len;
+	bool stmt_long;
 };
+
+/*
+ * Is @s, a statement of changed lines ending in ';', a function's
+ * declaration, which is no code ("static int f(struct x *);", as a fix
+ * adds above the function it then calls)? There is a type before the
+ * name, no body, no initializer, no string, and it is not a call
+ * ("f(x);", "return f(x);") nor a function pointer variable
+ * ("static void (*cb)(int);", data).
+ */
+static bool is_prototype(const char *s)
+{
+	static const char *const stmt_words[] = {"return", "if", "while", "for", "switch",
+						 "do", "else", "goto", "case", "sizeof"};
+	const char *paren = strchr(s, '(');
+	const char *t = s + strspn(s, " \t");
+	size_t words = 0;
+
+	if (!paren || strpbrk(s, "{}=\"'") || paren[1 + strspn(paren + 1, " \t")] == '*')
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(stmt_words); i++) {
+		size_t n = strlen(stmt_words[i]);
+
+		if (strncmp(t, stmt_words[i], n) == 0 && !isalnum((unsigned char)t[n]) &&
+		    t[n] != '_')
+			return false;
+	}
+	for (const char *p = t; p < paren;) {
+		size_t n = strcspn(p, " \t*(");
+
+		words += n > 0;
+		p += n;
+		p += strspn(p, " \t*");
+	}
+	return words >= 2;
+}
+
+/* Gathers a changed line @line holding code into the statement under way;
+ * returns whether that statement is code: false while it may still turn
+ * out a prototype, and for one that does. A line's own comment is left
+ * out. */
+static bool stmt_is_code(struct body *b, const char *line)
+{
+	size_t n = strcspn(line, "\n");
+	const char *c = strstr(line, "/*"), *cc = strstr(line, "//");
+
+	if (c && (size_t)(c - line) < n)
+		n = (size_t)(c - line);
+	if (cc && (size_t)(cc - line) < n)
+		n = (size_t)(cc - line);
+	if (b->stmt_long || b->stmt_len + n + 2 > sizeof(b->stmt)) {
+		b->stmt_long = true;
+		return true;
+	}
+	memcpy(b->stmt + b->stmt_len, line, n);
+	b->stmt_len += n;
+	b->stmt[b->stmt_len++] = ' ';
+	b->stmt[b->stmt_len] = 0;
+	while (n && isspace((unsigned char)line[n - 1]))
+		n--;
+	if (!n || line[n - 1] != ';')
+		return false; /* judged when it ends */
+	b->stmt_len = 0;
+	return !is_prototype(b->stmt);
+}
 
 /* One line of a hunk's body: does the last hunk change code? The counts
  * end the body, so the next file's "--- a/x" is not a removed line. */
@@ -150,7 +218,8 @@ static void hunk_line(struct diff_info *d, const char *line, struct body *b)
 		line_has_code(line + 1, &b->new_comment);
 		b->old_left -= b->old_left > 0;
 		b->new_left -= b->new_left > 0;
-		return;
+		code = false;
+		break;
 	case '-':
 		code = line_has_code(line + 1, &b->old_comment);
 		b->old_left -= b->old_left > 0;
@@ -162,6 +231,11 @@ static void hunk_line(struct diff_info *d, const char *line, struct body *b)
 	default:
 		return;
 	}
+	if (code)
+		code = stmt_is_code(b, line + 1);
+	/* a statement the hunk leaves unended is taken for code */
+	if (!b->old_left && !b->new_left && (b->stmt_len || b->stmt_long))
+		code = true;
 	d->hunks[d->nhunks - 1].code |= code;
 }
 

@@ -257,6 +257,46 @@ int dwarfinfo_read(const char *obj_path, struct dw_info *ret)
 	return 0;
 }
 
+/* @path with its "." and "dir/.." steps taken, in place, lexically: a
+ * package that builds flavours compiles ../../../../src/x.c from
+ * debian/normal-build/src/liblzma and from debian/static-build/src/liblzma,
+ * which are one source file. */
+static void path_lexical(char *path)
+{
+	_cleanup_free_ char *in = strdup(path);
+	const char *p = in;
+	bool abs = path[0] == '/';
+	size_t out = abs, keep = abs; /* keep: where a ".." may not go back past */
+
+	if (!in)
+		return; /* out of memory: the path as it is, still a path */
+	while (*p) {
+		size_t n = strcspn(p, "/");
+		bool up = n == 2 && p[0] == '.' && p[1] == '.';
+
+		if ((n == 1 && p[0] == '.') || n == 0 || (up && abs && out == 1)) {
+			/* nothing: "", ".", or "/.." */
+		} else if (up && out > keep) {
+			/* back over the last step, "a/" */
+			out--;
+			while (out > keep && path[out - 1] != '/')
+				out--;
+		} else {
+			memcpy(path + out, p, n);
+			out += n;
+			path[out++] = '/';
+			if (up)
+				keep = out; /* a leading "..": kept */
+		}
+		p += n + (p[n] == '/');
+	}
+	if (out > (size_t)abs)
+		out--; /* the last '/' */
+	else if (!out)
+		path[out++] = '.';
+	path[out] = 0;
+}
+
 int dwarfinfo_cu_path(const char *obj_path, char *ret, size_t len)
 {
 	Dwfl *dwfl;
@@ -281,6 +321,7 @@ int dwarfinfo_cu_path(const char *obj_path, char *ret, size_t len)
 			snprintf(ret, len, "%s", name);
 		else
 			snprintf(ret, len, "%s/%s", dir, name);
+		path_lexical(ret);
 		r = 0;
 	}
 	dwfl_end(dwfl);

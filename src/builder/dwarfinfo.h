@@ -37,8 +37,9 @@ struct dw_info {
 };
 
 /* The full path of the source file object @obj_path was compiled from:
- * its first unit's DW_AT_name, under DW_AT_comp_dir when relative.
- * -ENOENT when it has no debug info. */
+ * its first unit's DW_AT_name, under DW_AT_comp_dir when relative, its
+ * "." and "dir/.." steps taken (lexically). -ENOENT when it has no debug
+ * info. */
 int dwarfinfo_cu_path(const char *obj_path, char *ret, size_t len);
 /* No debug info is not an error: the info is then empty. */
 int dwarfinfo_read(const char *obj_path, struct dw_info *ret);

@@ -254,6 +254,23 @@ static inline int test_spawn(char *const argv[])
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* Runs @script with sh -c. Exit 77 skips the test (the script found a tool
+ * it needs missing: `command -v cc >/dev/null || exit 77`); any other
+ * failure fails it, saying @what could not be made. */
+static inline void test_sh(const char *script, const char *what)
+{
+	char *argv[] = {"sh", "-c", (char *)script, NULL};
+
+	switch (test_spawn(argv)) {
+	case 0:
+		return;
+	case 77:
+		TEST_SKIP("a tool to make %s is missing", what);
+	default:
+		test_fail(__FILE__, __LINE__, "cannot make %s", what);
+	}
+}
+
 static inline int test_cmp_line(const void *a, const void *b)
 {
 	const struct test *x = *(struct test *const *)a, *y = *(struct test *const *)b;

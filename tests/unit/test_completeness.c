@@ -21,20 +21,6 @@ static const char prog_new[] = "int helper(int x) { return x + 2; }\n"
 			       "{ return helper(x) * 3; }\n"
 			       "int main(int argc, char **argv) { (void)argv; return caller(argc); }\n";
 
-static void sh(const char *script)
-{
-	char *argv[] = {"sh", "-c", (char *)script, NULL};
-
-	switch (test_spawn(argv)) {
-	case 0:
-		return;
-	case 77:
-		TEST_SKIP("no C compiler or objcopy");
-	default:
-		test_fail(__FILE__, __LINE__, "cannot build the test programs");
-	}
-}
-
 /* @dir/old/prog and @dir/new/prog, and @dir/patch.o, a bundle's patch
  * object that replaces caller() only. */
 static void make_builds(const char *dir)
@@ -56,7 +42,7 @@ static void make_builds(const char *dir)
 		 "echo 'int caller_new;' > p.c && cc -c p.c -o patch.o && "
 		 "objcopy --add-section .hotpatch.replace=replace.bin patch.o",
 		 dir);
-	sh(script);
+	test_sh(script, "the test programs");
 }
 
 static struct completeness_input input(const char *dir, char paths[3][PATH_MAX])

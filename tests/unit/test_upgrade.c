@@ -222,6 +222,32 @@ TEST(hunk_reaching_no_changed_function_is_not_live)
 	fixlist_free(&fl);
 }
 
+/* Two fixes, a.patch and b.patch (texts @a and @b), added to @fl. */
+static void add_two_fixes(struct fixlist *fl, const char *a, const char *b)
+{
+	const char *dir = test_tmpdir();
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/a.patch", dir);
+	test_write_file(path, a, strlen(a));
+	ASSERT_OK(fixlist_add(fl, "a.patch", path, NULL, NULL));
+	snprintf(path, sizeof(path), "%s/b.patch", dir);
+	test_write_file(path, b, strlen(b));
+	ASSERT_OK(fixlist_add(fl, "b.patch", path, NULL, NULL));
+}
+
+/* The verdicts of @fl's fixes when the builds found parse_len() (src/parse.c,
+ * lines 8 to 20) the one changed function. */
+static void assign_parse_len(struct fixlist *fl)
+{
+	const struct fn_change changed[] = {
+		{.name = "parse_len", .file = "src/parse.c", .line = 8, .end_line = 20},
+	};
+	const char *files[] = {"parse.c"};
+
+	fixlist_assign(fl, changed, 1, files, 1);
+}
+
 /* libmodbus's CVE-2024-10918-part1.patch: beside its fix, a hunk that only
  * rewraps a comment outside any function. That hunk changes no code, so the
  * fix is whole in the live patch; a hunk whose line starts with '*' but is
@@ -242,28 +268,56 @@ static const char fix_star[] = "--- a/src/parse.c\n+++ b/src/parse.c\n"
 
 TEST(comment_only_hunk_changes_no_code)
 {
-	const char *dir = test_tmpdir();
-	char path[PATH_MAX];
 	struct fixlist fl = {0};
-	const struct fn_change changed[] = {
-		{.name = "parse_len", .file = "src/parse.c", .line = 8, .end_line = 20},
-	};
-	const char *files[] = {"parse.c"};
 
-	snprintf(path, sizeof(path), "%s/comment.patch", dir);
-	test_write_file(path, fix_comment, strlen(fix_comment));
-	ASSERT_OK(fixlist_add(&fl, "comment.patch", path, NULL, NULL));
-	snprintf(path, sizeof(path), "%s/star.patch", dir);
-	test_write_file(path, fix_star, strlen(fix_star));
-	ASSERT_OK(fixlist_add(&fl, "star.patch", path, NULL, NULL));
+	add_two_fixes(&fl, fix_comment, fix_star);
 	ASSERT_FALSE(fl.v[0].diff.hunks[1].code);
 	ASSERT_TRUE(fl.v[0].diff.hunks[0].code);
 	ASSERT_TRUE(fl.v[0].diff.hunks[2].code);
-	fixlist_assign(&fl, changed, 1, files, 1);
+	assign_parse_len(&fl);
 	ASSERT_EQ(fl.v[0].verdict, FIX_IN_PATCH);
 	/* code at line 70 and a string holding comment markers at 90 */
 	ASSERT_TRUE(fl.v[1].diff.hunks[1].code);
 	ASSERT_TRUE(fl.v[1].diff.hunks[2].code);
+	ASSERT_EQ(fl.v[1].verdict, FIX_IN_PART);
+	fixlist_free(&fl);
+}
+
+/* libevent's CVE-2026-63379 and CVE-2026-63382: beside their code, hunks
+ * near the top of http.c that only declare a static function the fix adds
+ * further down (one of them over four lines). A declaration is no code, so
+ * the fixes are whole in the live patch. A call, a function pointer
+ * variable, a definition, a declaration left unended by its hunk: code. */
+static const char fix_proto[] =
+	"--- a/src/parse.c\n+++ b/src/parse.c\n"
+	"@@ -10,3 +10,3 @@\n ctx\n-old\n+new\n ctx\n"
+	"@@ -60,2 +60,4 @@\n #endif\n \n"
+	"+static int validate_(struct req *req); /* below */\n+\n"
+	"@@ -80,2 +82,6 @@\n static void name_from_addr(char **);\n"
+	"+static enum message_read_status parse_headers_impl_(\n"
+	"+\tstruct req *req,\n+\tstruct evbuffer *buffer,\n+\tstruct evkeyvalq *headers);\n"
+	" static int other(void);\n";
+static const char fix_not_proto[] =
+	"--- a/src/parse.c\n+++ b/src/parse.c\n"
+	"@@ -10,3 +10,3 @@\n ctx\n-old\n+new\n ctx\n"
+	"@@ -60,2 +60,3 @@\n ctx\n+\tcheck_len(req);\n ctx\n"
+	"@@ -70,2 +71,3 @@\n ctx\n+static void (*on_error)(int);\n ctx\n"
+	"@@ -80,2 +82,3 @@\n ctx\n+\treturn parse(req);\n ctx\n"
+	"@@ -90,2 +93,3 @@\n ctx\n+static int limit = 10;\n ctx\n"
+	"@@ -99,2 +103,3 @@\n ctx\n+static int cut(struct req *req,\n ctx\n";
+
+TEST(declaration_only_hunk_changes_no_code)
+{
+	struct fixlist fl = {0};
+
+	add_two_fixes(&fl, fix_proto, fix_not_proto);
+	ASSERT_TRUE(fl.v[0].diff.hunks[0].code);
+	ASSERT_FALSE(fl.v[0].diff.hunks[1].code);
+	ASSERT_FALSE(fl.v[0].diff.hunks[2].code);
+	for (size_t i = 0; i < fl.v[1].diff.nhunks; i++)
+		ASSERT_TRUE(fl.v[1].diff.hunks[i].code);
+	assign_parse_len(&fl);
+	ASSERT_EQ(fl.v[0].verdict, FIX_IN_PATCH);
 	ASSERT_EQ(fl.v[1].verdict, FIX_IN_PART);
 	fixlist_free(&fl);
 }

@@ -21,8 +21,10 @@ committed after each package.
 Run as root, from a built tree:
   python3 tests/real/survey/survey.py [--commit] [--redo] [--no-cached] [PACKAGE...]
   python3 tests/real/survey/survey.py --recheck PACKAGE...  # today's builder, cached builds
+  python3 tests/real/survey/survey.py --prove PACKAGE...    # only the reproducer (repro/PKG.c)
   python3 tests/real/survey/survey.py --table
 """
+import glob
 import json
 import os
 import re
@@ -45,6 +47,7 @@ EXPLAIN = os.path.join(HERE, "explain")
 README = os.path.join(HERE, "README.md")
 TIMEOUT = int(os.environ.get("HOTPATCH_SURVEY_TIMEOUT", "5400"))
 HOLDER = "/usr/local/bin/hp-survey-holder"
+REPRO = os.path.join(HERE, "repro")
 VERDICTS = {
     "in the live patch": "live",
     "in the live patch only in part, so not counted as live": "refused",
@@ -52,6 +55,15 @@ VERDICTS = {
     "not in this file": "not-in-file",
     "no code change in this file": "no-code-change",
 }
+
+
+def store_rows(results, pkg, target, rows):
+    """@rows replace those of @pkg's @target in results.json as it is on
+    disk now (another run, a --prove say, may have written it since this
+    one read it), and in @results."""
+    rows_now = [r for r in load_results() if not (r["package"] == pkg and r["file"] == target)]
+    results[:] = rows_now + rows
+    save_results(results)
 
 
 def load_packages():
@@ -202,6 +214,103 @@ def pause_of(root, target, bundle):
         p.wait()
 
 
+def repro_header(path):
+    """The `fixes:`, `libs:`, `fixed-package:` and `files:` lines of a
+    reproducer's header comment, each a list of words."""
+    head = {}
+    with open(path) as f:
+        for line in f.readlines()[:20]:
+            m = re.match(r"\s*(?:/?\*)?\s*(fixes|libs|fixed-package|files):\s*(.*)", line)
+            if m:
+                head[m.group(1)] = m.group(2).split()
+    return head
+
+
+def run_repro(root, exe, bundle=None, env=()):
+    """Runs the reproducer @exe in @root (with @bundle applied while it
+    waits for its go): "fixed" when it says so, else how it ended."""
+    p = subprocess.Popen(["chroot", root, "env", *env, exe], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+    try:
+        line = p.stdout.readline().strip()
+        uc.expect(line == "ready", f"the reproducer {exe} starts: {line!r}")
+        if bundle:
+            uc.Store().apply(bundle, p.pid)
+        so, _ = p.communicate("go\n", timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    if p.returncode == 0 and so.strip() == "fixed":
+        return "fixed"
+    if p.returncode < 0:
+        return f"vulnerable (killed by {signal.Signals(-p.returncode).name})"
+    return f"vulnerable (exit {p.returncode})"
+
+
+def install_fixed(root, binaries, version, soname):
+    """Unpacks the security version of @binaries under /opt/hp-fixed in
+    @root; the directory (in the root) that holds @soname."""
+    debs = os.path.join(CACHE, "fixed-debs")
+    os.makedirs(debs, exist_ok=True)
+    for binary in binaries:
+        ver = binary_version(binary, version)
+        deb = os.path.join(debs, f"{binary}_{ver.replace(':', '%3a')}_amd64.deb")
+        if not os.path.exists(deb):
+            subprocess.run(["apt-get", *apt_env(), "-q", "download", f"{binary}={ver}"],
+                           cwd=debs, check=True, stdout=subprocess.DEVNULL)
+        dest = os.path.join(root, "opt/hp-fixed", binary)
+        os.makedirs(dest, exist_ok=True)
+        subprocess.run(["dpkg-deb", "-x", deb, dest], check=True)
+        for d, _, files in os.walk(dest):
+            if soname in files:
+                return d[len(root):]
+    raise uc.Failure(f"{' '.join(binaries)} {version} ship no {soname}")
+
+
+def reproducers(pkg, target):
+    """repro/PKG.c and repro/PKG-*.c that apply to @target (a library; a
+    header's `files:` names the only files it applies to)."""
+    if ".so" not in os.path.basename(target):
+        return []
+    srcs = sorted(glob.glob(os.path.join(REPRO, f"{pkg}.c")) +
+                  glob.glob(os.path.join(REPRO, f"{pkg}-*.c")))
+    return [s for s in srcs
+            if os.path.basename(target) in repro_header(s).get("files", [os.path.basename(target)])]
+
+
+def prove(pkg, new, root, target, bundle, rows):
+    """Runs each reproducer of @target (reproducers()) against the older
+    library, the security version's and the older one live-patched with
+    @bundle; sets `proof` of the rows of the fixes its header names: passed
+    when the older one is vulnerable, the fixed one not, and the
+    live-patched one behaves as its verdict says (fixed when live, as the
+    older otherwise)."""
+    for src in reproducers(pkg, target):
+        head = repro_header(src)
+        name = os.path.basename(src)
+        exe = f"/usr/local/bin/hp-repro-{name[:-2]}"
+        # {libdir} and {file}: the root's own copy of the library surveyed
+        libs = [w.format(libdir=root + os.path.dirname(target), file=os.path.basename(target))
+                for w in head.get("libs", [])]
+        subprocess.run(["gcc", "-O2", "-o", root + exe, src, *libs], check=True)
+        fixed_dir = install_fixed(root, head["fixed-package"], new, os.path.basename(target))
+        old = run_repro(root, exe)
+        fixed = run_repro(root, exe, env=[f"LD_LIBRARY_PATH={fixed_dir}"])
+        has_bundle = os.path.exists(bundle)
+        patched = run_repro(root, exe, bundle if has_bundle else None)
+        for r in rows:
+            if r.get("fix") not in head.get("fixes", []):
+                continue
+            want = "fixed" if r["verdict"] == "live" else old
+            ok = old != "fixed" and fixed == "fixed" and patched == want
+            r["proof"] = "passed" if ok else "failed"
+            r["proof_how"] = (f"repro/{name}: older library {old}, security version's {fixed}, "
+                              f"older {'live-patched' if has_bundle else '(no bundle)'} "
+                              f"{patched}")
+            uc.say(f"{pkg} {r['fix']}: proof {r['proof']}: {r['proof_how']}")
+
+
 def rows_for(pkg, old, new, target, rc, so, se, took, bundle):
     fixes = uc.parse_fixes(so)
     base = {"package": pkg, "from": old, "to": new, "file": target,
@@ -276,6 +385,7 @@ def survey_file(pkg, old, new, root, target, extra, results, cached, recheck=Fal
             uc.say(f"no pause measured: {e}")
         for r in rows:
             r["pause_us"] = pause
+    prove(pkg, new, root, target, out, rows)
     if cached:
         out2 = out + ".cached"
         rc2, _, se2, took2 = run_build(target, root, new, out2, extra)
@@ -283,9 +393,7 @@ def survey_file(pkg, old, new, root, target, extra, results, cached, recheck=Fal
             r["build_cached_s"] = round(took2, 1) if rc2 == rc else None
         if os.path.exists(out2):
             os.unlink(out2)
-    results[:] = [r for r in results if not (r["package"] == pkg and r["file"] == target)]
-    results.extend(with_proofs(rows))
-    save_results(results)
+    store_rows(results, pkg, target, with_proofs(rows))
     for r in rows:
         uc.say(f"{pkg} {os.path.basename(target)} {r['fix']}: {r['verdict']} {r['reason']}")
 
@@ -304,6 +412,19 @@ def survey_package(p, versions, results, redo, cached, recheck):
             uc.say(f"{src} {t}: done before, kept")
             continue
         survey_file(src, old, new, root, t, p["extra"], results, cached, recheck and done)
+
+
+def prove_again(p, results):
+    """--prove: the reproducer of @p run again on the bundles its last
+    survey run left (no build)."""
+    src = p["source"]
+    root = os.path.join(uc.WORK, f"{src}-root")
+    for target in sorted({r["file"] for r in results if r["package"] == src}):
+        rows = [r for r in results if r["package"] == src and r["file"] == target]
+        new = rows[0]["to"]
+        out = os.path.join(CACHE, "bundles", f"{src}_{new}_{os.path.basename(target)}.hpb")
+        prove(src, new, root, target, out, rows)
+        store_rows(results, src, target, rows)
 
 
 def commit(src):
@@ -393,7 +514,7 @@ def main():
     os.nice(19 - os.nice(0))
     subprocess.run(["ionice", "-c3", "-p", str(os.getpid())], check=True)
     redo, cached, do_commit = "--redo" in args, "--no-cached" not in args, "--commit" in args
-    recheck = "--recheck" in args
+    recheck, reprove = "--recheck" in args, "--prove" in args
     only = [a for a in args if not a.startswith("--")]
     if not os.path.exists(os.path.join(CACHE, "candidates-apt/lists/lock")):
         apt_update()
@@ -404,12 +525,16 @@ def main():
         if only and p["source"] not in only:
             continue
         try:
-            survey_package(p, versions, results, redo, cached, recheck)
+            if reprove:
+                prove_again(p, results)
+            else:
+                survey_package(p, versions, results, redo, cached, recheck)
         except (uc.Failure, subprocess.CalledProcessError) as e:
             failed += 1
             uc.say(f"{p['source']}: {e}")
         if do_commit:
             commit(p["source"])
+    results = load_results()
     write_table(results)
     print(summary(results))
     sys.exit(1 if failed else 0)

@@ -1,0 +1,4 @@
+int scale_changed(int n)
+{
+	return (int)((float)n * 2.7f);
+}
