@@ -97,6 +97,7 @@ struct build_upgrade_opts {
 	const char *sources;    /* a directory of .dsc files instead of the archive */
 	const char *profiles;   /* --build-profiles: DEB_BUILD_PROFILES for every build */
 	bool explain;
+	bool no_file_update;    /* no fixed file: skip the newer version's plain build */
 };
 
 int build_from_source(const struct build_source_opts *o);

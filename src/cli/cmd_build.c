@@ -33,7 +33,8 @@ static void usage(void)
 	       "  --built-file PATH  (diff) FILE's path in the build tree (default: found by\n"
 	       "                     name)\n"
 	       "  --explain          (diff) print which functions changed and why\n"
-	       "  --no-file-update   (diff) no fixed file in the bundle (skips a build)\n"
+	       "  --no-file-update   (diff, upgrade) no fixed file in the bundle (skips a\n"
+	       "                     build)\n"
 	       "  --debuginfo FILE   separate debuginfo for FILE (default: found by build-id)\n"
 	       "  --cc CC            compiler (default: $CC or cc)\n"
 	       "  -I DIR, -D DEF     passed to the compiler (patch sources)\n"
@@ -177,6 +178,7 @@ int cmd_build(int argc, char **argv)
 		a.u.c = a.c;
 		a.u.diff = a.d.diff;
 		a.u.explain = a.d.explain;
+		a.u.no_file_update = a.d.no_file_update;
 		r = build_from_upgrade(&a.u);
 		goto done;
 	}

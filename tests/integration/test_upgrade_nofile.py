@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""build --upgrade-to and --diff (no --source) with --no-file-update.
+
+The newer version's plain build exists only to give the bundle its fixed
+file for commit; --no-file-update must skip it (issue 22.5: it was ignored
+without --source, and cost one whole build of the package). Both kinds of
+build make the same live patch without it: three builds (the twin and the
+two for comparison), no fixed file, no package record, and the running
+program's answers change.
+"""
+import socket
+import sys, os
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../lib"))
+from hptest import *
+import debtiny
+
+
+def ask(path, n):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(5)
+    s.connect(path)
+    s.sendall(f"{n}\n".encode())
+    out = s.recv(64).decode().split()
+    s.close()
+    return int(out[0]), int(out[1])
+
+
+def builds(stderr):
+    """The builds the run started, by their progress labels."""
+    return [l for l in stderr.splitlines() if l.startswith("hotpatch: building ")
+            and l.endswith(" ...")]
+
+
+def test(env):
+    archive = debtiny.make_sources(env.dir)
+    cache = os.path.join(env.dir, "cache")
+    twin_path = os.path.join(cache, "build/reproducible-path/hptiny-1.0")
+    sysroot = os.path.join(env.dir, "sysroot")
+    target = debtiny.install(env.dir, archive, sysroot, twin_path)
+    debtiny.publish(archive, "1.0-2", twin_path)
+    common = ["--target", "/usr/bin/hptiny", "--sysroot", sysroot, "--build-root", "/",
+              "--sources", archive, "--cache", cache, "--explain", "--no-file-update"]
+
+    fix = env.write("own.patch", debtiny.FIX_OWN)
+    out = os.path.join(env.dir, "own.hpb")
+    r = env.hp("build", *common, "--diff", fix, "-o", out, timeout=600)
+    made = builds(r.stderr)
+    expect(not [b for b in made if "(the fixed file)" in b],
+           f"--diff --no-file-update does not build the fixed file:\n{r.stderr}")
+    expect_eq(len(made), 3, f"the twin and the two builds for comparison:\n{r.stderr}")
+    expect("fix own.patch: in the live patch" in r.stdout and
+           "fixed file: none (--no-file-update)" in r.stdout, r.stdout)
+    info = json.loads(env.hp("info", "--json", out).stdout)
+    expect_eq([f["name"] for f in info["functions"]], ["check_len"], "the live patch is made")
+    expect(not info["file_update"] and "package" not in info,
+           f"no fixed file and no package record: {info['file_update']}")
+
+    out2 = os.path.join(env.dir, "up.hpb")
+    r = env.hp("build", *common, "--upgrade-to", "1.0-2", "-o", out2, timeout=600)
+    made = builds(r.stderr)
+    expect(not [b for b in made if "(the fixed file)" in b],
+           f"--upgrade-to --no-file-update does not build the fixed file:\n{r.stderr}")
+    expect("fix 0001-check-len.patch: in the live patch" in r.stdout and
+           "fixed file: none (--no-file-update)" in r.stdout, r.stdout)
+    info2 = json.loads(env.hp("info", "--json", out2).stdout)
+    expect(not info2["file_update"] and "package" not in info2,
+           "no fixed file: commit has nothing to install")
+    expect_eq([f["name"] for f in info2["functions"]], ["check_len"], "check_len is replaced")
+
+    sock = os.path.join(env.dir, "tiny.sock")
+    log = open(os.path.join(env.dir, "tiny.log"), "w")
+    p = subprocess.Popen([target, sock], stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+    env.procs.append(p)
+    wait_for(lambda: os.path.exists(sock), what="hptiny listening")
+    expect_eq(ask(sock, 100), (100, 1), "the installed version accepts 100")
+    env.hp("apply", out2, "--pid", p.pid, "--insecure")
+    expect_eq(ask(sock, 100), (-1, 2), "the patched process refuses 100")
+
+
+main(test)
