@@ -1,14 +1,20 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""build --upgrade-to and --diff (no --source) with --no-file-update.
+"""What build --upgrade-to and --diff (no --source) build (issue 22.5).
 
 The newer version's plain build exists only to give the bundle its fixed
-file for commit; --no-file-update must skip it (issue 22.5: it was ignored
-without --source, and cost one whole build of the package). Both kinds of
-build make the same live patch without it: three builds (the twin and the
-two for comparison), no fixed file, no package record, and the running
-program's answers change.
+file for commit; --no-file-update must skip it (it was ignored without
+--source, and cost one whole build of the package). Both kinds of build make
+the same live patch without it: three builds (the twin and the two for
+comparison), no fixed file, no package record, and the running program's
+answers change.
+
+Every build goes through ccache (the host's here, the build root's in a
+real run): the second build for comparison compiles only what the fix
+changed and reuses the rest, while the first, whose flags differ from the
+twin's, reuses nothing of it.
 """
+import re
 import socket
 import sys, os
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../lib"))
@@ -49,6 +55,13 @@ def test(env):
     expect(not [b for b in made if "(the fixed file)" in b],
            f"--diff --no-file-update does not build the fixed file:\n{r.stderr}")
     expect_eq(len(made), 3, f"the twin and the two builds for comparison:\n{r.stderr}")
+    reuse = [(int(a), int(b)) for a, b in re.findall(
+        r"for comparison: done in [\d.]+ s \(ccache: (\d+) of (\d+) compilations reused\)",
+        r.stderr)]
+    expect(len(reuse) == 2 and reuse[0][0] == 0, f"the first build for comparison has other "
+           f"flags than the twin and reuses none of its objects:\n{r.stderr}")
+    expect(reuse[1][0] >= 2 and reuse[1][1] - reuse[1][0] == 1, f"the second compiles the "
+           f"one changed file (tiny.c) and reuses the others:\n{r.stderr}")
     expect("fix own.patch: in the live patch" in r.stdout and
            "fixed file: none (--no-file-update)" in r.stdout, r.stdout)
     info = json.loads(env.hp("info", "--json", out).stdout)
