@@ -15,21 +15,10 @@ changed and reuses the rest, while the first, whose flags differ from the
 twin's, reuses nothing of it.
 """
 import re
-import socket
 import sys, os
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../lib"))
 from hptest import *
 import debtiny
-
-
-def ask(path, n):
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(5)
-    s.connect(path)
-    s.sendall(f"{n}\n".encode())
-    out = s.recv(64).decode().split()
-    s.close()
-    return int(out[0]), int(out[1])
 
 
 def builds(stderr):
@@ -39,12 +28,7 @@ def builds(stderr):
 
 
 def test(env):
-    archive = debtiny.make_sources(env.dir)
-    cache = os.path.join(env.dir, "cache")
-    twin_path = os.path.join(cache, "build/reproducible-path/hptiny-1.0")
-    sysroot = os.path.join(env.dir, "sysroot")
-    target = debtiny.install(env.dir, archive, sysroot, twin_path)
-    debtiny.publish(archive, "1.0-2", twin_path)
+    archive, cache, sysroot, _, target, _ = debtiny.scene(env.dir)
     common = ["--target", "/usr/bin/hptiny", "--sysroot", sysroot, "--build-root", "/",
               "--sources", archive, "--cache", cache, "--explain", "--no-file-update"]
 
@@ -81,14 +65,10 @@ def test(env):
            "no fixed file: commit has nothing to install")
     expect_eq([f["name"] for f in info2["functions"]], ["check_len"], "check_len is replaced")
 
-    sock = os.path.join(env.dir, "tiny.sock")
-    log = open(os.path.join(env.dir, "tiny.log"), "w")
-    p = subprocess.Popen([target, sock], stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-    env.procs.append(p)
-    wait_for(lambda: os.path.exists(sock), what="hptiny listening")
-    expect_eq(ask(sock, 100), (100, 1), "the installed version accepts 100")
+    p, sock = debtiny.serve(env, target)
+    expect_eq(ask_unix(sock, 100), (100, 1), "the installed version accepts 100")
     env.hp("apply", out2, "--pid", p.pid, "--insecure")
-    expect_eq(ask(sock, 100), (-1, 2), "the patched process refuses 100")
+    expect_eq(ask_unix(sock, 100), (-1, 2), "the patched process refuses 100")
 
 
 main(test)

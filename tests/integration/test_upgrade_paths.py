@@ -18,16 +18,6 @@ from hptest import *
 import debvend
 
 
-def ask(path, n):
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(5)
-    s.connect(path)
-    s.sendall(f"{n}\n".encode())
-    out = s.recv(64).decode().split()
-    s.close()
-    return int(out[0]), int(out[1])
-
-
 def listening(path):
     """bind() makes the file, listen() comes after: only a connection tells."""
     s = socket.socket(socket.AF_UNIX)
@@ -72,10 +62,10 @@ def test(env):
     p = subprocess.Popen([link, sock], stdin=subprocess.DEVNULL, stdout=log, stderr=log)
     env.procs.append(p)
     wait_for(lambda: listening(sock), what="hpvend listening")
-    expect_eq(ask(sock, 100), (100, 100), "the installed version accepts 100")
+    expect_eq(ask_unix(sock, 100), (100, 100), "the installed version accepts 100")
     env.hp("apply", out, "--pid", p.pid, "--insecure")
-    expect_eq(ask(sock, 100), (-1, 100), "the patched process refuses 100")
-    expect_eq(ask(sock, 10), (10, 10), "and still serves")
+    expect_eq(ask_unix(sock, 100), (-1, 100), "the patched process refuses 100")
+    expect_eq(ask_unix(sock, 10), (10, 10), "and still serves")
 
 
 main(test)

@@ -291,3 +291,27 @@ def install(work, archive, sysroot, build_dir, cflags=None, name="hptiny"):
           f"Package: {name}\nStatus: install ok installed\nPriority: optional\n"
           "Architecture: amd64\nVersion: 1.0-1\nDescription: test\n\n")
     return os.path.join(sysroot, f"usr/bin/{name}")
+
+
+def scene(work):
+    """The usual setting of a test: the sources, 1.0-1 installed in
+    <work>/sysroot, the archive's 1.0-2 .deb published, the build cache at
+    <work>/cache. Returns (archive, cache, sysroot, twin_path, target, deb)."""
+    archive = make_sources(work)
+    cache = os.path.join(work, "cache")
+    twin_path = os.path.join(cache, "build/reproducible-path/hptiny-1.0")
+    sysroot = os.path.join(work, "sysroot")
+    target = install(work, archive, sysroot, twin_path)
+    return archive, cache, sysroot, twin_path, target, publish(archive, "1.0-2", twin_path)
+
+
+def serve(env, target):
+    """The installed hptiny, running (one of @env's processes) on a socket
+    in env.dir. Returns (process, socket path)."""
+    from hptest import wait_for
+    sock = os.path.join(env.dir, "tiny.sock")
+    log = open(os.path.join(env.dir, "tiny.log"), "w")
+    p = subprocess.Popen([target, sock], stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+    env.procs.append(p)
+    wait_for(lambda: os.path.exists(sock), what="hptiny listening")
+    return p, sock
