@@ -101,6 +101,7 @@ struct build_upgrade_opts {
 	 * BUILD_NO_FIX and writes no bundle. */
 	const char *no_fix_record;
 	bool explain;
+	bool no_file_update;    /* no fixed file: skip the newer version's plain build */
 };
 
 #define BUILD_NO_FIX 1

@@ -15,8 +15,8 @@
  *   5. builds    -> both versions built again with per-function sections,
  *                   and the newer one plainly; that build reproduces Debian's
  *                   newer binary, which is then the fixed file for commit,
- *                   or there is none (said why); every build is kept in the
- *                   cache and reused
+ *                   or there is none (said why; --no-file-update skips that
+ *                   build); every build is kept in the cache and reused
  *   6. diff build -> build_diff.c compares the objects linked into the
  *                   target, pairwise, and writes the bundle; the twin's
  *                   .symtab stands in for the target's missing one
@@ -591,10 +591,17 @@ static int build_new(struct upgrade *u)
 	snprintf(label, sizeof(label), "building %s %s for comparison", u->pkg.source, u->new_label);
 	if (r == 0)
 		r = build_tree(u, v, d, DIFFABLE_FLAGS, u->new_diffable, label);
+	/* The plain build is only for the fixed file: a whole build saved
+	 * when the bundle is to have none. */
+	if (r < 0 || u->o->no_file_update) {
+		u->fixed_file[0] = 0;
+		return r < 0 ? r
+			     : set_fixed_why(u, "none (--no-file-update), so commit cannot make "
+						"this patch permanent");
+	}
 	snprintf(label, sizeof(label), "building %s %s (the fixed file)", u->pkg.source,
 		 u->new_label);
-	if (r == 0)
-		r = build_tree(u, v, d, NULL, u->new_twin, label);
+	r = build_tree(u, v, d, NULL, u->new_twin, label);
 	if (r == 0)
 		r = u->o->diff ? diff_fixed_file(u) : check_fixed_file(u);
 	return r;

@@ -31,7 +31,8 @@ int buildroot_open(struct buildroot *b, const char *cache, const char *root, con
  * under b->base) inside the root; on the host, checks them instead. */
 int buildroot_build_deps(const struct buildroot *b, const char *dir);
 /* dpkg-buildpackage of the tree at @dir (host path, under b->base), binary
- * architecture-dependent packages only, with b->profiles. @cflags: appended
+ * architecture-dependent packages only, with b->profiles, through the root's
+ * ccache when it has one (the cache kept in b->base). @cflags: appended
  * to every compiler call (through wrappers, since some packages, glibc
  * among them, set their own flags), or NULL. @partial: the tree is a version Debian never
  * built (some fixes left out), so its exported symbols need not match the

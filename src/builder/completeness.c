@@ -853,6 +853,19 @@ static const char *cold_parent(const struct check *c, const struct csym *f, char
 	return NULL;
 }
 
+/* True when a function at @g's address (the symbols are sorted by address)
+ * with @g's size is replaced by the bundle. */
+static bool alias_replaced(const struct side *s, const struct csym *g)
+{
+	for (const struct csym *h = g; h > s->v && h[-1].addr == g->addr; h--)
+		if (h[-1].type == STT_FUNC && h[-1].size == g->size && h[-1].replaced)
+			return true;
+	for (const struct csym *h = g + 1; h < s->v + s->n && h->addr == g->addr; h++)
+		if (h->type == STT_FUNC && h->size == g->size && h->replaced)
+			return true;
+	return false;
+}
+
 static int check_functions(struct check *c)
 {
 	int r;
@@ -862,6 +875,15 @@ static int check_functions(struct check *c)
 
 		if (f->type == STT_FUNC)
 			f->replaced = bundle_replaces(&c->bun, f);
+	}
+	/* One function under several names at one address (libxml2's
+	 * __internal_alias, glibc's __GI_ names): the jump the bundle puts
+	 * there serves every name, so replacing one replaces all. */
+	for (size_t i = 0; i < c->b.n; i++) {
+		struct csym *f = &c->b.v[i];
+
+		if (f->type == STT_FUNC && !f->replaced && alias_replaced(&c->b, f))
+			f->replaced = true;
 	}
 	for (size_t i = 0; i < c->b.n; i++) {
 		struct csym *f = &c->b.v[i];

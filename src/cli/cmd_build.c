@@ -33,7 +33,8 @@ static void usage(void)
 	       "  --built-file PATH  (diff) FILE's path in the build tree (default: found by\n"
 	       "                     name)\n"
 	       "  --explain          (diff) print which functions changed and why\n"
-	       "  --no-file-update   (diff) no fixed file in the bundle (skips a build)\n"
+	       "  --no-file-update   (diff, upgrade) no fixed file in the bundle (skips a\n"
+	       "                     build)\n"
 	       "  --debuginfo FILE   separate debuginfo for FILE (default: found by build-id)\n"
 	       "  --cc CC            compiler (default: $CC or cc)\n"
 	       "  -I DIR, -D DEF     passed to the compiler (patch sources)\n"
@@ -183,6 +184,7 @@ int cmd_build(int argc, char **argv)
 		a.u.explain = a.d.explain;
 		if (a.u.no_fix_record && !a.u.version)
 			return cli_usage("--no-fix-record goes with --upgrade-to");
+		a.u.no_file_update = a.d.no_file_update;
 		r = build_from_upgrade(&a.u);
 		if (r == BUILD_NO_FIX) {
 			printf("nothing to patch: wrote the no-fix record %s (no bundle)\n",

@@ -99,7 +99,7 @@ def test(env):
     root = f"/proc/{p.pid}/root"
     set_status(root, "1.0-1")
     target = "/usr/bin/hptiny"
-    expect_eq(debtiny.ask(sock, 100)[0], 100, "1.0-1 accepts 100")
+    expect_eq(ask_unix(sock, 100)[0], 100, "1.0-1 accepts 100")
 
     # No sources for 1.0-3: the build fails, and costs the apt run nothing.
     r = hook(env, p.pid, "pre", apt_input("1.0-3"))
@@ -125,7 +125,7 @@ def test(env):
     trusted = os.path.join(env.root, "etc/hotpatch/trusted.d/host.pub")
     expect(os.path.exists(trusted) and os.path.exists(
         os.path.join(env.root, "etc/hotpatch/host.key")), "the host key is made and trusted")
-    expect_eq(debtiny.ask(sock, 100)[0], 100, "nothing is applied before dpkg runs")
+    expect_eq(ask_unix(sock, 100)[0], 100, "nothing is applied before dpkg runs")
 
     r = hook(env, p.pid, "pre", apt_input("1.0-2"))
     expect(f"is installed already: {bid}" in r.stdout and "building" not in r.stdout,
@@ -142,7 +142,7 @@ def test(env):
     set_status(root, "1.0-2")
     r = hook(env, p.pid, "post")
     expect("caught up" in r.stdout, f"the Post hook applies it:\n{r.stdout}{r.stderr}")
-    expect_eq(debtiny.ask(sock, 100)[0], -1, "the same process now refuses 100")
+    expect_eq(ask_unix(sock, 100)[0], -1, "the same process now refuses 100")
     expect(p.poll() is None, "and lives on")
 
 

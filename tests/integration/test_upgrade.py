@@ -35,14 +35,8 @@ def build(env, sysroot, cache, archive, out, check=True):
 
 
 def test(env):
-    archive = debtiny.make_sources(env.dir)
-    cache = os.path.join(env.dir, "cache")
-    twin_path = os.path.join(cache, "build/reproducible-path/hptiny-1.0")
-
     # Built the way Debian builds, so the twin must reproduce it exactly.
-    sysroot = os.path.join(env.dir, "sysroot")
-    target = debtiny.install(env.dir, archive, sysroot, twin_path)
-    shipped_new = debtiny.publish(archive, "1.0-2", twin_path)
+    archive, cache, sysroot, twin_path, target, shipped_new = debtiny.scene(env.dir)
     out = os.path.join(env.dir, "tiny.hpb")
     r = build(env, sysroot, cache, archive, out)
     text = r.stdout
@@ -97,16 +91,12 @@ def test(env):
               "the bundle names Debian's 1.0-2 package and its .deb's checksum")
 
     # The installed binary, running, before and after the live patch.
-    sock = os.path.join(env.dir, "tiny.sock")
-    log = open(os.path.join(env.dir, "tiny.log"), "w")
-    p = subprocess.Popen([target, sock], stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-    env.procs.append(p)
-    wait_for(lambda: os.path.exists(sock), what="hptiny listening")
-    expect_eq(debtiny.ask(sock, 100), (100, 1), "the installed version accepts 100")
+    p, sock = debtiny.serve(env, target)
+    expect_eq(ask_unix(sock, 100), (100, 1), "the installed version accepts 100")
     before = sha(target)
     env.hp("apply", out, "--pid", p.pid, "--insecure")
-    expect_eq(debtiny.ask(sock, 100), (-1, 2), "the patched process refuses 100, counting on")
-    expect_eq(debtiny.ask(sock, 10), (10, 3), "and still serves")
+    expect_eq(ask_unix(sock, 100), (-1, 2), "the patched process refuses 100, counting on")
+    expect_eq(ask_unix(sock, 10), (10, 3), "and still serves")
     expect_eq(sha(target), before, "apply leaves the file on disk alone")
 
     # The archive's 1.0-2 built with another flag: the live patch, no fixed file.

@@ -63,10 +63,10 @@ def test(env):
     p = subprocess.Popen([link, sock], stdin=subprocess.DEVNULL, stdout=log, stderr=log)
     env.procs.append(p)
     wait_for(lambda: listening(sock), what="hpvend listening")
-    expect_eq(debtiny.ask(sock, 100), (100, 100), "the installed version accepts 100")
+    expect_eq(ask_unix(sock, 100), (100, 100), "the installed version accepts 100")
     env.hp("apply", out, "--pid", p.pid, "--insecure")
-    expect_eq(debtiny.ask(sock, 100), (-1, 100), "the patched process refuses 100")
-    expect_eq(debtiny.ask(sock, 10), (10, 10), "and still serves")
+    expect_eq(ask_unix(sock, 100), (-1, 100), "the patched process refuses 100")
+    expect_eq(ask_unix(sock, 10), (10, 10), "and still serves")
 
 
 main(test)

@@ -9,21 +9,10 @@ refused with its own, and does not sink the others. The running installed
 program, patched, answers as 1.1 does for the two fixes and keeps its live
 data (the hit count) in the old layout."""
 import json
-import socket
 import sys, os
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../lib"))
 from hptest import *
 import debup
-
-
-def ask(path, line):
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(5)
-    s.connect(path)
-    s.sendall(f"{line}\n".encode())
-    out = s.recv(96).decode().split()
-    s.close()
-    return [int(x) for x in out]
 
 
 def test(env):
@@ -61,10 +50,10 @@ def test(env):
     p = subprocess.Popen([target, sock], stdin=subprocess.DEVNULL, stdout=log, stderr=log)
     env.procs.append(p)
     wait_for(lambda: os.path.exists(sock), what="hpup listening")
-    expect_eq(ask(sock, "100 a/b"), [100, 1, 1], "1.0 accepts both")
+    expect_eq(ask_unix(sock, "100 a/b"), (100, 1, 1), "1.0 accepts both")
     env.hp("apply", out, "--pid", p.pid, "--insecure")
-    expect_eq(ask(sock, "100 a/b"), [-1, 0, 2], "patched: 1.1's answers, the count goes on")
-    expect_eq(ask(sock, "10 ab"), [10, 1, 3], "valid input answers as both versions do")
+    expect_eq(ask_unix(sock, "100 a/b"), (-1, 0, 2), "patched: 1.1's answers, the count goes on")
+    expect_eq(ask_unix(sock, "10 ab"), (10, 1, 3), "valid input answers as both versions do")
 
 
 main(test)

@@ -252,18 +252,6 @@ def make_sources(work, changelog_new=CHANGELOG_NEW, patches_new=None, tiny_c=TIN
         {"control": (CONTROL, 0o644), "rules": ("#!/usr/bin/make -f\n%:\n\tdh $@\n", 0o755)})
 
 
-def ask(path, n):
-    """hptiny's answer to @n on its socket @path: (check_len(n), served)."""
-    import socket
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(5)
-    s.connect(path)
-    s.sendall(f"{n}\n".encode())
-    out = s.recv(64).decode().split()
-    s.close()
-    return int(out[0]), int(out[1])
-
-
 def dpkg_build(archive, source, version, build_dir, env=None):
     """dpkg-buildpackage -B of @source @version (without epoch) at
     @build_dir, which is removed after: the .debs are beside it."""
@@ -306,3 +294,27 @@ def install(work, archive, sysroot, build_dir, cflags=None, name="hptiny"):
           f"Package: {name}\nStatus: install ok installed\nPriority: optional\n"
           "Architecture: amd64\nVersion: 1.0-1\nDescription: test\n\n")
     return os.path.join(sysroot, f"usr/bin/{name}")
+
+
+def scene(work):
+    """The usual setting of a test: the sources, 1.0-1 installed in
+    <work>/sysroot, the archive's 1.0-2 .deb published, the build cache at
+    <work>/cache. Returns (archive, cache, sysroot, twin_path, target, deb)."""
+    archive = make_sources(work)
+    cache = os.path.join(work, "cache")
+    twin_path = os.path.join(cache, "build/reproducible-path/hptiny-1.0")
+    sysroot = os.path.join(work, "sysroot")
+    target = install(work, archive, sysroot, twin_path)
+    return archive, cache, sysroot, twin_path, target, publish(archive, "1.0-2", twin_path)
+
+
+def serve(env, target):
+    """The installed hptiny, running (one of @env's processes) on a socket
+    in env.dir. Returns (process, socket path)."""
+    from hptest import wait_for
+    sock = os.path.join(env.dir, "tiny.sock")
+    log = open(os.path.join(env.dir, "tiny.log"), "w")
+    p = subprocess.Popen([target, sock], stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+    env.procs.append(p)
+    wait_for(lambda: os.path.exists(sock), what="hptiny listening")
+    return p, sock

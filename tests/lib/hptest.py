@@ -260,6 +260,17 @@ def unique_copy(env, name, dest_name=None):
     raise Failure(f"{name} has no build-id note")
 
 
+def ask_unix(path, line):
+    """The numbers a test server on a UNIX socket answers to one @line."""
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(5)
+    s.connect(path)
+    s.sendall(f"{line}\n".encode())
+    out = s.recv(96).decode().split()
+    s.close()
+    return tuple(int(x) for x in out)
+
+
 def wait_for(cond, timeout=10, what="condition"):
     deadline = time.time() + timeout
     while time.time() < deadline:
