@@ -12,7 +12,9 @@ exec </dev/null >/dev/console 2>&1
 mnt() { mountpoint -q "$3" || { mkdir -p "$3" && mount -t "$1" -o "$2" "$1" "$3"; }; }
 mnt devpts gid=5,mode=620,ptmxmode=666 /dev/pts
 mnt tmpfs mode=1777 /dev/shm
-mnt tmpfs mode=1777 /tmp
+# A tree under /tmp (a clone there) is already mounted at its path: a tmpfs
+# over /tmp would hide it, and the root is writable anyway.
+case "$tree" in /tmp/*) ;; *) mnt tmpfs mode=1777 /tmp ;; esac
 mnt tmpfs mode=755 /run
 mnt cgroup2 nsdelegate /sys/fs/cgroup
 mnt debugfs mode=700 /sys/kernel/debug

@@ -226,8 +226,8 @@ int dwarfinfo_read(const char *obj_path, struct dw_info *ret)
 {
 	struct dw_info d = {0};
 	struct buf srcs = {0};
-	Dwfl *dwfl;
-	Dwfl_Module *mod;
+	Dwfl *dwfl = NULL;
+	Dwfl_Module *mod = NULL;
 	Dwarf_Die *cu = NULL;
 	Dwarf_Addr bias;
 	int r;
@@ -299,8 +299,8 @@ static void path_lexical(char *path)
 
 int dwarfinfo_cu_path(const char *obj_path, char *ret, size_t len)
 {
-	Dwfl *dwfl;
-	Dwfl_Module *mod;
+	Dwfl *dwfl = NULL;
+	Dwfl_Module *mod = NULL;
 	Dwarf_Die *cu;
 	Dwarf_Addr bias;
 	Dwarf_Attribute a;
@@ -457,9 +457,9 @@ static Dwarf_Die *find_subprogram(Dwarf_Die *cu, const char *fn, Dwarf_Die *mem)
 int dwarfinfo_args_in_regs(const char *obj_path, const char *fn, enum dw_result *ret_result,
 			   char *why, size_t len)
 {
-	Dwfl *dwfl;
+	Dwfl *dwfl = NULL;
 	Dwarf_Die *cu = NULL, mem, tmem, *sub = NULL, *rt;
-	Dwfl_Module *mod;
+	Dwfl_Module *mod = NULL;
 	Dwarf_Addr bias;
 	int r = -ENOENT;
 
